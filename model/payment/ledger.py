@@ -1,0 +1,118 @@
+"""The double-entry ledger: immutable journal entries in integer pence.
+
+Every payment the payment core settles is one :class:`JournalEntry`: a transfer
+of a positive whole number of pence from a payer to a payee, stamped with the
+period, the contract, the line item and the rule that produced it. A transfer
+has two postings (``-amount`` on the payer, ``+amount`` on the payee), so each
+entry balances to exactly zero by construction and any figure in a report can
+be traced back to the entries behind it.
+
+Balances are never stored beside the entries: they are derived by grouping and
+summing (Beancount's ``realize``), so there is only one truth.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+
+class Posting(NamedTuple):
+    """One side of a transfer: an account (an organisation) and a signed amount in pence."""
+
+    account: str
+    amount: int
+
+
+class JournalEntry(NamedTuple):
+    """One payment between two organisations.
+
+    Fields:
+        period: the simulation period (0-based) in which the payment is settled.
+        contract: name of the contract whose terms produced it.
+        line_item: what the money is for (``block``, ``tariff``, ``outcome_payment``,
+            ``gain_share``, ``pain_share``, ``subcontract`` ...).
+        payer: organisation the money leaves.
+        payee: organisation the money reaches.
+        amount: pence, a positive ``int`` (a refund is an entry the other way round).
+        rule: the settlement primitive that computed it (for the audit trail).
+        note: free text for the teaching trace (e.g. ``"Q2 reconciliation"``).
+    """
+
+    period: int
+    contract: str
+    line_item: str
+    payer: str
+    payee: str
+    amount: int
+    rule: str
+    note: str = ""
+
+    @property
+    def postings(self) -> tuple[Posting, Posting]:
+        return (Posting(self.payer, -self.amount), Posting(self.payee, self.amount))
+
+
+class LedgerError(NamedTuple):
+    """A problem found by :func:`check_entries`, returned as a value (never raised)."""
+
+    entry: JournalEntry
+    message: str
+
+
+def check_entries(entries: Iterable[JournalEntry]) -> list[LedgerError]:
+    """Check every entry: integer pence, strictly positive, two distinct parties.
+
+    Returns the list of errors (empty when the ledger is sound). A transfer with
+    an integer amount balances by construction; what can go wrong is a float
+    that slipped in, a zero or negative amount, or a payment to oneself.
+    """
+    errors: list[LedgerError] = []
+    for entry in entries:
+        if type(entry.amount) is not int:
+            errors.append(LedgerError(entry, f"amount {entry.amount!r} is not integer pence"))
+        elif entry.amount <= 0:
+            errors.append(LedgerError(entry, f"amount {entry.amount} is not positive"))
+        if entry.payer == entry.payee:
+            errors.append(LedgerError(entry, f"payer and payee are both {entry.payer!r}"))
+        if not entry.contract or not entry.line_item:
+            errors.append(LedgerError(entry, "entry has no contract or line item"))
+    return errors
+
+
+def net_position(entries: Iterable[JournalEntry], upto_period: int | None = None) -> dict[str, int]:
+    """Net money received (positive) or paid (negative) by each organisation.
+
+    The values always sum to zero: money is neither created nor lost.
+    """
+    return balances(entries, key=lambda posting, entry: posting.account, upto_period=upto_period)
+
+
+def balances(
+    entries: Iterable[JournalEntry],
+    key: Callable[[Posting, JournalEntry], object],
+    upto_period: int | None = None,
+) -> dict:
+    """Sum postings grouped by ``key(posting, entry)``, for entries up to a period.
+
+    ``key`` picks the grouping, e.g. ``lambda p, e: (p.account, e.line_item)`` for
+    each organisation's money by line item.
+    """
+    totals: dict = defaultdict(int)
+    for entry in entries:
+        if upto_period is not None and entry.period > upto_period:
+            continue
+        for posting in entry.postings:
+            totals[key(posting, entry)] += posting.amount
+    return dict(totals)
+
+
+def received_by(entries: Iterable[JournalEntry], organisation: str) -> int:
+    """Gross pence an organisation received (not netted against what it paid)."""
+    return sum(e.amount for e in entries if e.payee == organisation)
+
+
+def paid_by(entries: Iterable[JournalEntry], organisation: str) -> int:
+    """Gross pence an organisation paid out."""
+    return sum(e.amount for e in entries if e.payer == organisation)

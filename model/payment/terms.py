@@ -1,0 +1,323 @@
+"""Contract terms as a composition of parts, validated on construction.
+
+A contract model is not a class per name: it is a vehicle, a payment basis per
+service line, an optional outcome component, an optional risk share, governance
+terms and a duration (seed 001 L21 in the domain notes: "these combine freely";
+Salford is an alliance with a prime provider inside it). So a user can write
+"an alliance with capitation and a 10% outcome withhold" in a scenario file.
+
+Money is integer pence everywhere (fields end in ``_pence``). Shares are
+fractions in [0, 1]; where shares are split between parties they must sum to 1.
+Every model rejects unknown keys, so a typo in a scenario file is an error that
+names the key, never a silently ignored term.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Pence = Annotated[int, Field(ge=0, strict=True)]
+SHARE_TOLERANCE = 1e-9
+
+
+class Frozen(BaseModel):
+    """Base for every term: immutable, no unknown keys, validated on construction."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def check_shares_sum_to_one(shares: dict[str, float], what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` when the shares do not sum to one."""
+    if not shares:
+        return
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        parts = ", ".join(f"{k}={v:g}" for k, v in shares.items())
+        raise ValueError(f"{what} must sum to 1 (got {total:g}: {parts})")
+
+
+class Vehicle(StrEnum):
+    """How the commissioner contracts (seed 000 section 1; seed 001 L45, L290, L390)."""
+
+    BILATERAL = "bilateral"  # one NHS Standard Contract per provider: the baseline
+    ALLIANCE = "alliance"  # overlay agreement over the service contracts, members as equals
+    LEAD_PROVIDER = "lead_provider"  # one provider holds the contract, delivers and subcontracts
+    PRIME_CONTRACTOR = "prime_contractor"  # an integrator that delivers nothing, paid a fee
+
+
+class Basis(StrEnum):
+    """Payment basis of one service line (seed 001 L606-608, L724-742)."""
+
+    BLOCK = "block"
+    TARIFF = "tariff"
+    MARGINAL_RATE = "marginal_rate"
+    BLENDED = "blended"
+    CAPITATION = "capitation"
+    COST_PLUS_FEE = "cost_plus_fee"
+
+
+class LinePayment(Frozen):
+    """How one provider is paid for one service line, per contract year.
+
+    Which fields matter depends on ``basis``:
+
+    - ``block``: ``annual_value_pence``, paid in equal instalments.
+    - ``tariff``: ``price_pence`` per unit of activity.
+    - ``marginal_rate``: ``price_pence`` up to ``baseline_activity`` a year, then
+      ``marginal_rate`` x price above it (MRET: 30%, anchors s2.8).
+    - ``blended``: ``annual_value_pence`` fixed for ``planned_activity``, plus
+      ``variable_share`` x price x (activity - plan), either way (API: 20% for
+      urgent and emergency care 2019/20, anchors s2.8).
+    - ``capitation``: ``rate_per_head_pence`` a year x ``reference_population``;
+      paid on the actual population only outside the ``tolerance`` band.
+    - ``cost_plus_fee``: actual cost reimbursed (alliance limb 1) plus ``fee_share``
+      x cost (limb 2), anchors s2.2.
+
+    ``planned_activity`` (units a year) also sizes the contract value of tariff
+    lines, which outcome withholds are a share of.
+    """
+
+    basis: Basis
+    price_pence: Pence = 0
+    annual_value_pence: Pence = 0
+    planned_activity: Annotated[float, Field(ge=0.0)] = 0.0
+    baseline_activity: Annotated[float, Field(ge=0.0)] = 0.0
+    marginal_rate: Share = 0.3  # anchors s2.8: MRET paid 30% of tariff above baseline
+    variable_share: Share = 0.2  # anchors s2.8: API UEC variable rate 20% (2019/20)
+    rate_per_head_pence: Pence = 0
+    reference_population: Annotated[int, Field(ge=0)] = 0
+    tolerance: Share = 0.02
+    fee_share: Share = 0.0
+
+    @model_validator(mode="after")
+    def _basis_has_its_figures(self) -> LinePayment:
+        needs: dict[Basis, tuple[str, ...]] = {
+            Basis.BLOCK: ("annual_value_pence",),
+            Basis.TARIFF: ("price_pence",),
+            Basis.MARGINAL_RATE: ("price_pence", "baseline_activity"),
+            Basis.BLENDED: ("annual_value_pence", "price_pence", "planned_activity"),
+            Basis.CAPITATION: ("rate_per_head_pence", "reference_population"),
+            Basis.COST_PLUS_FEE: (),
+        }
+        missing = [name for name in needs[self.basis] if not getattr(self, name)]
+        if missing:
+            raise ValueError(
+                f"basis '{self.basis.value}' needs {', '.join(missing)} to be set above zero"
+            )
+        return self
+
+
+class ServicePayment(Frozen):
+    """One payment stream: ``payer`` pays ``provider`` for ``line`` on ``terms``."""
+
+    payer: str
+    provider: str
+    line: str
+    terms: LinePayment
+
+
+class Subcontract(Frozen):
+    """A lead provider or prime contractor paying a subcontractor for a line.
+
+    ``squeeze_share`` is the share of the subcontract price the lead holds back
+    when its own margin is under target (anchors s2.10, the Bedford and Carillion
+    evidence); ``payment_delay_periods`` is how late it pays (Carillion: up to
+    126 days, i.e. about 4 monthly periods).
+    """
+
+    lead: str
+    subcontractor: str
+    line: str
+    terms: LinePayment
+    squeeze_share: Share = 0.0
+    payment_delay_periods: Annotated[int, Field(ge=0, le=12)] = 0
+
+
+class OutcomeTerms(Frozen):
+    """Share of contract value withheld and paid on weighted outcome metrics.
+
+    ``withhold_by_year`` gives the share per contract year (e.g. (0, 0.10, 0.10,
+    0.15, 0.15) for the older people's prime provider, seed 001 L342, L364-366);
+    years past the end use the last value. ``leniency`` is the probability the
+    commissioner pays the outcome money regardless of performance (seed 000
+    L1440: a "credit note ... regardless of performance"). ``split`` divides an
+    outcome pot between providers (seed 000 L1103: 40/40/10/10); empty means in
+    proportion to each provider's base contract value. With ``pain_equals_gain``
+    (seed 000 L1105) attainment below ``neutral_attainment`` makes providers pay
+    back up to the same pot.
+    """
+
+    withhold_by_year: tuple[Share, ...]
+    metrics: dict[str, Share] = Field(default_factory=lambda: {"outcome_index": 1.0})
+    quality_gate: Share = 0.0
+    leniency: Share = 0.0
+    mode: Literal["withhold", "pot"] = "withhold"
+    split: dict[str, Share] = Field(default_factory=dict)
+    pain_equals_gain: bool = False
+    neutral_attainment: Share = 0.5
+
+    @model_validator(mode="after")
+    def _shares_sum(self) -> OutcomeTerms:
+        if not self.withhold_by_year:
+            raise ValueError("withhold_by_year needs at least one contract year")
+        check_shares_sum_to_one(self.metrics, "outcome metric weights")
+        check_shares_sum_to_one(self.split, "outcome pot split")
+        return self
+
+
+class CorridorBand(Frozen):
+    """Above ``from_ratio`` x target, the provider side bears ``provider_share`` of the excess."""
+
+    from_ratio: Annotated[float, Field(ge=1.0)]
+    provider_share: Share
+
+
+class RiskShareTerms(Frozen):
+    """Gain/pain share of the difference between a target and the actual spend.
+
+    ``measure`` says what is compared with the target each contract year:
+    ``payments`` (what the commissioners paid under the base terms: a pooled
+    envelope, seed 000 L1113) or ``costs`` (the members' actual costs: an
+    alliance on cost reimbursement, anchors s2.2). ``gain_shares`` and
+    ``pain_shares`` divide the provider side between members; ``provider_gain_share``
+    and ``provider_pain_share`` are the provider side's part of a gain or a loss
+    (50:50 is the project-alliance convention, anchors s2.2).
+    """
+
+    target_annual_pence: Pence
+    measure: Literal["payments", "costs"] = "payments"
+    provider_gain_share: Share = 0.5
+    provider_pain_share: Share = 0.5
+    gain_shares: dict[str, Share]
+    pain_shares: dict[str, Share]
+    pain_cap: Literal["fee", "none"] | Pence = "none"
+    gain_cap_pence: Pence | None = None
+    corridor: tuple[CorridorBand, ...] = ()
+    netting: bool = True
+    year_one_underspend_to_commissioner: bool = False  # seed 000 L1115
+    underspend_first_call: Literal["offset_overspends", "none"] = "offset_overspends"
+    demand_trigger: Share | None = None  # seed 000 L1113: reopen at >= 10% over plan
+    excluded: tuple[str, ...] = ()
+    commissioner_shares: dict[str, Share] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _shares_sum(self) -> RiskShareTerms:
+        check_shares_sum_to_one(self.gain_shares, "gain_shares")
+        check_shares_sum_to_one(self.pain_shares, "pain_shares")
+        check_shares_sum_to_one(self.commissioner_shares, "commissioner_shares")
+        for name in self.excluded:
+            if self.pain_shares.get(name, 0.0) > 0:
+                raise ValueError(f"member '{name}' is excluded from pain but has a pain share")
+        return self
+
+
+class DecisionRule(StrEnum):
+    UNANIMITY = "unanimity"
+    MAJORITY = "majority"
+    MAJORITY_FALLBACK = "majority_fallback"
+    LEAD_DECIDES = "lead_decides"
+
+
+class GovernanceTerms(Frozen):
+    """How the parties decide during the contract (seed 000 section 3.8)."""
+
+    decision_rule: DecisionRule = DecisionRule.UNANIMITY
+    reserved_matters: tuple[str, ...] = ("membership", "termination", "new_investment")
+    commissioner_shares_risk: bool = False  # MODEL.md s2: NHS default is no
+
+
+class ContractTerms(Frozen):
+    """One contract: who pays whom, on what basis, with what at risk, for how long."""
+
+    name: str
+    vehicle: Vehicle
+    commissioners: tuple[str, ...]
+    members: tuple[str, ...]
+    lead: str | None = None
+    payments: tuple[ServicePayment, ...]
+    subcontracts: tuple[Subcontract, ...] = ()
+    management_fee_share: Share = 0.0  # seed 001 L253: Bedfordshire 2.5% for management
+    outcome: OutcomeTerms | None = None
+    risk_share: RiskShareTerms | None = None
+    governance: GovernanceTerms = GovernanceTerms()
+    duration_years: Annotated[int, Field(ge=1, le=30)] = 5
+    extension_years: Annotated[int, Field(ge=0, le=30)] = 0
+
+    @model_validator(mode="after")
+    def _parties_are_consistent(self) -> ContractTerms:
+        if not self.commissioners:
+            raise ValueError("a contract needs at least one commissioner")
+        members = set(self.members)
+        needs_lead = self.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR)
+        if needs_lead and self.lead is None:
+            raise ValueError(f"vehicle '{self.vehicle.value}' needs a lead")
+        if self.lead is not None and self.lead not in members:
+            raise ValueError(f"lead '{self.lead}' is not one of the members")
+        for payment in self.payments:
+            if payment.payer not in self.commissioners:
+                raise ValueError(
+                    f"payment to '{payment.provider}' names payer '{payment.payer}', "
+                    f"allowed: {', '.join(self.commissioners)}"
+                )
+            if payment.provider not in members:
+                raise ValueError(f"payment names provider '{payment.provider}', not a member")
+        for sub in self.subcontracts:
+            if sub.lead != self.lead:
+                raise ValueError(f"subcontract for '{sub.subcontractor}' is not let by the lead")
+            if sub.subcontractor not in members:
+                raise ValueError(f"subcontractor '{sub.subcontractor}' is not a member")
+        if self.outcome is not None:
+            if len(self.outcome.withhold_by_year) > self.duration_years + self.extension_years:
+                raise ValueError(
+                    f"outcome schedule has {len(self.outcome.withhold_by_year)} years, "
+                    f"longer than the contract ({self.duration_years} + {self.extension_years})"
+                )
+            unknown = set(self.outcome.split) - members
+            if unknown:
+                raise ValueError(f"outcome split names non-members: {', '.join(sorted(unknown))}")
+        if self.risk_share is not None:
+            parties = set(self.risk_share.gain_shares) | set(self.risk_share.pain_shares)
+            unknown = parties - members
+            if unknown:
+                raise ValueError(f"risk share names non-members: {', '.join(sorted(unknown))}")
+            unknown = set(self.risk_share.commissioner_shares) - set(self.commissioners)
+            if unknown:
+                raise ValueError(
+                    f"commissioner_shares names non-commissioners: {', '.join(sorted(unknown))}"
+                )
+        return self
+
+    def withhold_share(self, contract_year: int) -> float:
+        """Outcome withhold share in a 0-based contract year (last value carries on)."""
+        if self.outcome is None:
+            return 0.0
+        schedule = self.outcome.withhold_by_year
+        return schedule[min(contract_year, len(schedule) - 1)]
+
+
+def annual_value(line: LinePayment) -> int:
+    """Expected annual value of a payment stream in pence, at planned activity."""
+    match line.basis:
+        case Basis.BLOCK | Basis.BLENDED:
+            return line.annual_value_pence
+        case Basis.TARIFF:
+            return round(line.price_pence * line.planned_activity)
+        case Basis.MARGINAL_RATE:
+            planned = line.planned_activity or line.baseline_activity
+            over = max(0.0, planned - line.baseline_activity)
+            base = min(planned, line.baseline_activity)
+            return round(line.price_pence * (base + line.marginal_rate * over))
+        case Basis.CAPITATION:
+            return line.rate_per_head_pence * line.reference_population
+        case Basis.COST_PLUS_FEE:
+            return line.annual_value_pence
+    raise ValueError(f"unknown basis {line.basis!r}")  # pragma: no cover
+
+
+def contract_value(terms: ContractTerms) -> int:
+    """Expected annual value in pence of all the commissioner payments in a contract."""
+    return sum(annual_value(p.terms) for p in terms.payments)
