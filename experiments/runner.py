@@ -1,0 +1,796 @@
+"""Run many replications, stream the rows to Parquet, resume after a crash.
+
+A *task* is one replication of one scenario point: ``(point_id, overrides,
+replication, seed)``; the replication function runs every contract model of
+the scenario on that seed. Tasks are numbered in ``(point_id, replication)``
+order and cut into contiguous *chunks*; a chunk is the unit of work sent to a
+worker and the unit written to disk.
+
+Output layout of ``out_dir``::
+
+    parts/plan.json                         the task plan (seeds, overrides) and its fingerprint
+    parts/index/part-00007.json             commit marker: chunk 7 is on disk (statuses, timings)
+    parts/{runs,periods,ledger,events}/part-00007.parquet
+    runs.parquet periods.parquet ledger.parquet events.parquet points.parquet
+    manifest.json
+
+Crash safety: every file is written to a temporary name and renamed. A chunk
+counts as done only once its marker exists, and the marker is written after
+its part files, so a run killed at any moment leaves whole chunks or orphan
+parts that the resume overwrites. ``resume=True`` skips committed chunks whose
+tasks all succeeded and re-runs the rest (failed tasks are retried). The final
+files are rebuilt from the parts in chunk order, one part at a time, so memory
+stays flat and the rows are identical to an uninterrupted run, whatever the
+backend or worker count.
+
+Ledger rule (``ledger=``): ``"full"`` keeps the journal of every run;
+``"none"`` keeps none; ``"sample"`` (default) keeps the full journal when the
+plan has at most :data:`LEDGER_SAMPLE_TASKS` tasks, otherwise that many tasks
+spread evenly over the plan (always including the first). The chosen tasks are
+fixed by the plan, never by timing, and are listed in the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from alliancesim.experiments.experiment import ExperimentError
+from alliancesim.experiments.seeding import check_root_seed, task_seed
+
+TABLES = ("runs", "periods", "ledger", "events")
+SORT_KEYS = ("point_id", "replication", "contract_model", "period")
+LEDGER_RULES = ("full", "sample", "none")
+LEDGER_SAMPLE_TASKS = 50
+MAX_CHUNK_SIZE = 50
+PARAM_PREFIX = "param."
+
+Replicate = Callable[..., Any]
+
+
+@dataclass
+class Task:
+    """One replication of one scenario point."""
+
+    task_id: int
+    point_id: int
+    replication: int
+    seed: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+    ledger: bool = False
+
+    def record(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class RunSummary:
+    """What a call to :func:`run_tasks` did."""
+
+    out_dir: Path
+    n_tasks: int
+    n_ok: int
+    n_failed: int
+    n_skipped: int
+    failures: list[dict[str, Any]]
+    elapsed_s: float
+    manifest: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.n_failed else 0
+
+
+def plan_tasks(
+    points: Sequence[dict[str, Any]],
+    reps: int,
+    root_seed: int,
+    ledger: str = "sample",
+) -> list[Task]:
+    """Tasks for every (point, replication), seeds from :func:`seeding.task_seed`."""
+    root = check_root_seed(root_seed)
+    if ledger not in LEDGER_RULES:
+        raise ExperimentError("ledger", "ledger", ledger, ", ".join(LEDGER_RULES))
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        raise ExperimentError("reps", "replications", reps, "an integer >= 1")
+    n = len(points) * reps
+    if ledger == "full" or (ledger == "sample" and n <= LEDGER_SAMPLE_TASKS):
+        with_ledger = set(range(n))
+    elif ledger == "sample":
+        with_ledger = {int(i) for i in np.linspace(0, n - 1, LEDGER_SAMPLE_TASKS).round()}
+    else:
+        with_ledger = set()
+    tasks = []
+    for point_id, overrides in enumerate(points):
+        for replication in range(reps):
+            task_id = point_id * reps + replication
+            tasks.append(
+                Task(
+                    task_id=task_id,
+                    point_id=point_id,
+                    replication=replication,
+                    seed=task_seed(root, point_id, replication),
+                    overrides=dict(overrides),
+                    ledger=task_id in with_ledger,
+                )
+            )
+    return tasks
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _rows_to_frame(rows: list[dict], task: Task, with_params: bool) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["point_id"] = task.point_id
+    frame["replication"] = task.replication
+    frame["seed"] = task.seed
+    if with_params:
+        for key, value in task.overrides.items():
+            frame[PARAM_PREFIX + key] = [value] * len(frame)
+    return frame
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = [k for k in SORT_KEYS if k in frame.columns]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def run_chunk(
+    tasks: Sequence[Task],
+    scenario: Any,
+    models: Sequence[str] | None,
+    replicate: Replicate,
+    on_task_done: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Run the tasks of one chunk; one task failing never stops the others.
+
+    Returns ``{"tables": {name: pyarrow.Table | None}, "statuses": [...]}``; Arrow
+    tables pickle compactly between processes.
+    """
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    statuses = []
+    for task in tasks:
+        started = time.perf_counter()
+        status: dict[str, Any] = {"task_id": task.task_id, "status": "ok"}
+        try:
+            point = scenario.with_overrides(task.overrides) if task.overrides else scenario
+            result = replicate(
+                point,
+                task.seed,
+                replication=task.replication,
+                models=list(models) if models else None,
+                ledger=task.ledger,
+            )
+            for name in TABLES:
+                rows = getattr(result, name, None) or []
+                if rows:
+                    frames[name].append(_rows_to_frame(rows, task, with_params=name == "runs"))
+        except Exception as exc:  # a failed run is recorded, the rest go on
+            status = {
+                "task_id": task.task_id,
+                "status": "failed",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=20),
+            }
+        status["elapsed_s"] = round(time.perf_counter() - started, 6)
+        statuses.append(status)
+        if on_task_done is not None:
+            on_task_done()
+    tables = {}
+    for name in TABLES:
+        if frames[name]:
+            frame = _sorted(pd.concat(frames[name], ignore_index=True))
+            tables[name] = pa.Table.from_pandas(frame, preserve_index=False)
+        else:
+            tables[name] = None
+    return {"tables": tables, "statuses": statuses}
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_write_json(path: Path, payload: Any) -> None:
+    text = json.dumps(payload, indent=1, sort_keys=False, default=_json_default)
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _atomic_write_table(path: Path, table: pa.Table) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return repr(value)
+
+
+def _part_name(chunk_id: int, suffix: str) -> str:
+    return f"part-{chunk_id:05d}.{suffix}"
+
+
+def _chunk_id_of(path: Path) -> int:
+    return int(path.name.split(".")[0].removeprefix("part-"))
+
+
+def scenario_record(scenario: Any) -> Any:
+    """The scenario's parameters as JSON-ready data (for the manifest and the fingerprint)."""
+    if hasattr(scenario, "model_dump"):
+        return scenario.model_dump(mode="json", by_alias=True)
+    if dataclasses.is_dataclass(scenario) and not isinstance(scenario, type):
+        return json.loads(json.dumps(dataclasses.asdict(scenario), default=_json_default))
+    return repr(scenario)
+
+
+def _fingerprint(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, default=_json_default)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def git_commit() -> dict[str, Any]:
+    """The git commit of the code (and whether the tree had changes), if in a checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        return {"commit": commit, "dirty": bool(dirty)}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def _version() -> str:
+    try:
+        from alliancesim import __version__
+
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "unknown"
+
+
+# --------------------------------------------------------------------------- backends
+
+
+def _chunks(tasks: Sequence[Task], chunk_size: int) -> list[tuple[int, list[Task]]]:
+    return [
+        (k, list(tasks[start : start + chunk_size]))
+        for k, start in enumerate(range(0, len(tasks), chunk_size))
+    ]
+
+
+def default_chunk_size(n_tasks: int, workers: int) -> int:
+    """About four chunks per worker, at most :data:`MAX_CHUNK_SIZE` tasks each."""
+    return max(1, min(MAX_CHUNK_SIZE, math.ceil(n_tasks / (max(workers, 1) * 4))))
+
+
+def _chunk_job(chunk_id, tasks, scenario, models, replicate):
+    return chunk_id, run_chunk(tasks, scenario, models, replicate)
+
+
+def _serial(pending, scenario, models, replicate, tick) -> Iterator[tuple[int, dict]]:
+    for chunk_id, tasks in pending:
+        yield chunk_id, run_chunk(tasks, scenario, models, replicate, on_task_done=tick)
+
+
+def _joblib(pending, scenario, models, replicate, workers) -> Iterator[tuple[int, dict]]:
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
+    yield from parallel(
+        delayed(_chunk_job)(chunk_id, tasks, scenario, models, replicate)
+        for chunk_id, tasks in pending
+    )
+
+
+@contextlib.contextmanager
+def _dask_client(cluster: Any) -> Iterator[Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise ExperimentError(
+            "--cluster", "cluster", cluster, "install the 'cluster' extra (dask[distributed])"
+        ) from exc
+    if isinstance(cluster, Client):
+        yield cluster
+        return
+    owned = []
+    try:
+        if cluster == "local":
+            local = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+            owned.append(local)
+            client = Client(local)
+        else:
+            client = Client(cluster)
+        owned.append(client)
+        yield client
+    finally:
+        for thing in reversed(owned):
+            with contextlib.suppress(Exception):
+                thing.close()
+
+
+def _dask(pending, scenario, models, replicate, cluster) -> Iterator[tuple[int, dict]]:
+    from distributed import as_completed
+
+    with _dask_client(cluster) as client:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        in_flight = 2 * n_workers  # bounded so results never pile up in memory
+        scattered = client.scatter(scenario, broadcast=True)
+        queue = list(pending)
+        futures = [
+            client.submit(_chunk_job, cid, tasks, scattered, models, replicate, pure=False)
+            for cid, tasks in queue[:in_flight]
+        ]
+        queue = queue[in_flight:]
+        stream = as_completed(futures)
+        for future in stream:
+            yield future.result()
+            future.release()
+            if queue:
+                cid, tasks = queue.pop(0)
+                stream.add(
+                    client.submit(_chunk_job, cid, tasks, scattered, models, replicate, pure=False)
+                )
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _validate_inputs(workers: int, cluster: Any, out_dir: Path) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExperimentError("--workers", "workers", workers, "an integer >= 1")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExperimentError(str(out_dir), "--out", str(out_dir), "a directory (this is a file)")
+    if cluster is not None and not isinstance(cluster, str):
+        try:
+            from distributed import Client, LocalCluster
+            from distributed.deploy import Cluster
+        except ImportError as exc:  # pragma: no cover
+            raise ExperimentError("--cluster", "cluster", cluster, "dask installed") from exc
+        if isinstance(cluster, LocalCluster | Cluster):
+            return
+        if not isinstance(cluster, Client):
+            raise ExperimentError(
+                "--cluster", "cluster", cluster, "'local', 'tcp://host:port', a Cluster or Client"
+            )
+    elif isinstance(cluster, str) and cluster != "local" and "://" not in cluster:
+        raise ExperimentError(
+            "--cluster", "cluster", cluster, "'local' or a scheduler address like tcp://host:8786"
+        )
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    scenario: Any,
+    out_dir: str | Path,
+    *,
+    workers: int = 1,
+    cluster: Any = None,
+    models: Sequence[str] | None = None,
+    replicate: Replicate | None = None,
+    progress: bool = True,
+    resume: bool = False,
+    chunk_size: int | None = None,
+    root_seed: int | None = None,
+    ledger_rule: str = "sample",
+    experiment: dict[str, Any] | None = None,
+    points: Sequence[dict[str, Any]] | None = None,
+) -> RunSummary:
+    """Run ``tasks`` on one of three backends and stream their rows to ``out_dir``.
+
+    Backend: serial when ``workers == 1`` and no ``cluster``; joblib (loky
+    processes) when ``workers > 1``; Dask distributed when ``cluster`` is a
+    scheduler address (``"tcp://..."``), ``"local"`` (a two-worker LocalCluster),
+    a ``distributed.LocalCluster``/``Cluster`` or a ``Client``.
+
+    ``replicate(scenario, seed, replication=, models=, ledger=)`` must return an
+    object with ``runs``, ``periods``, ``ledger`` and ``events`` lists of dicts;
+    it defaults to :func:`alliancesim.experiments.replication.run_replication`.
+    Raises :class:`ExperimentError` on bad input before anything is written.
+    """
+    out_dir = Path(out_dir)
+    _validate_inputs(workers, cluster, out_dir)
+    if replicate is None:
+        from alliancesim.experiments.replication import run_replication
+
+        replicate = run_replication
+    if hasattr(cluster, "scheduler_address") and not hasattr(cluster, "submit"):
+        cluster_arg: Any = cluster.scheduler_address  # a Cluster object: connect by address
+    else:
+        cluster_arg = cluster
+
+    plan_path = out_dir / "parts" / "plan.json"
+    plan_tasks_records = [t.record() for t in tasks]
+    fingerprint = _fingerprint(
+        {
+            "scenario": scenario_record(scenario),
+            "tasks": plan_tasks_records,
+            "models": list(models) if models else None,
+        }
+    )
+    if plan_path.exists():
+        stored = json.loads(plan_path.read_text(encoding="utf-8"))
+        if not resume:
+            raise ExperimentError(
+                str(out_dir),
+                "--out",
+                str(out_dir),
+                "an empty or new directory, or --resume to continue the sweep stored there",
+            )
+        if stored.get("fingerprint") != fingerprint:
+            raise ExperimentError(
+                str(out_dir),
+                "--resume",
+                str(out_dir),
+                "the same experiment, scenario, seed and replications as the stored sweep "
+                "(this one differs; use a new --out)",
+            )
+        chunk_size = int(stored["chunk_size"])
+    elif resume and out_dir.exists() and any(out_dir.iterdir()):
+        raise ExperimentError(
+            str(out_dir), "--resume", str(out_dir), "a directory holding an earlier sweep's parts/"
+        )
+    n_workers = workers if cluster is None else 0
+    if chunk_size is None:
+        chunk_size = default_chunk_size(len(tasks), max(workers, 2 if cluster is not None else 1))
+    if chunk_size < 1:
+        raise ExperimentError("chunk_size", "chunk_size", chunk_size, "an integer >= 1")
+
+    # Inputs are valid: from here on we write.
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    parts = out_dir / "parts"
+    for sub in ("index", *TABLES):
+        (parts / sub).mkdir(parents=True, exist_ok=True)
+    for stale in parts.rglob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
+    if not plan_path.exists():
+        _atomic_write_json(
+            plan_path,
+            {
+                "fingerprint": fingerprint,
+                "chunk_size": chunk_size,
+                "n_tasks": len(tasks),
+                "created": started_at,
+            },
+        )
+
+    chunks = _chunks(tasks, chunk_size)
+    statuses: dict[int, dict[str, Any]] = {}
+    done_chunks: set[int] = set()
+    for marker in sorted((parts / "index").glob("part-*.json")):
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        if all(s["status"] == "ok" for s in record["statuses"]):
+            done_chunks.add(record["chunk"])
+            for s in record["statuses"]:
+                statuses[s["task_id"]] = s
+    pending = [(cid, ts) for cid, ts in chunks if cid not in done_chunks]
+    n_skipped = sum(len(ts) for cid, ts in chunks if cid in done_chunks)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(tasks),
+        initial=n_skipped,
+        unit="run",
+        desc="runs",
+        disable=None if progress else True,
+        dynamic_ncols=True,
+    )
+    serial = cluster is None and workers == 1
+    if serial:
+        stream = _serial(pending, scenario, models, replicate, tick=lambda: bar.update(1))
+        backend = "serial"
+    elif cluster is None:
+        stream = _joblib(pending, scenario, models, replicate, workers)
+        backend = f"joblib-loky({workers})"
+    else:
+        stream = _dask(pending, scenario, models, replicate, cluster_arg)
+        backend = "dask"
+    try:
+        for chunk_id, result in stream:
+            marker = parts / "index" / _part_name(chunk_id, "json")
+            marker.unlink(missing_ok=True)  # a retried chunk is uncommitted until rewritten
+            counts = {}
+            for name in TABLES:
+                table = result["tables"][name]
+                part = parts / name / _part_name(chunk_id, "parquet")
+                if table is None:
+                    part.unlink(missing_ok=True)
+                    counts[name] = 0
+                else:
+                    _atomic_write_table(part, table)
+                    counts[name] = table.num_rows
+            _atomic_write_json(
+                marker, {"chunk": chunk_id, "rows": counts, "statuses": result["statuses"]}
+            )
+            for s in result["statuses"]:
+                statuses[s["task_id"]] = s
+            if not serial:
+                bar.update(len(result["statuses"]))
+    finally:
+        bar.close()
+
+    for name in TABLES:
+        consolidate(parts / name, out_dir / f"{name}.parquet", [cid for cid, _ in chunks])
+    if points is None:
+        seen: dict[int, dict] = {}
+        for t in tasks:
+            seen.setdefault(t.point_id, t.overrides)
+        points = [seen[k] for k in sorted(seen)]
+    _write_points(out_dir / "points.parquet", points)
+
+    elapsed = time.perf_counter() - t0
+    task_records = []
+    failures = []
+    for t in tasks:
+        s = statuses.get(t.task_id, {"status": "missing"})
+        record = {**t.record(), "status": s["status"], "elapsed_s": s.get("elapsed_s")}
+        task_records.append(record)
+        if s["status"] != "ok":
+            failures.append(
+                {
+                    **t.record(),
+                    "error": s.get("error", "no result"),
+                    "traceback": s.get("traceback", ""),
+                }
+            )
+    n_ok = sum(1 for r in task_records if r["status"] == "ok")
+    run_seconds = [r["elapsed_s"] for r in task_records if r["elapsed_s"] is not None]
+    manifest = {
+        "status": "complete" if not failures else "failed",
+        "version": _version(),
+        "git": git_commit(),
+        "created": started_at,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "root_seed": root_seed,
+        "models": list(models) if models else None,
+        "scenario": scenario_record(scenario),
+        "experiment": experiment,
+        "points": list(points),
+        "backend": backend,
+        "workers": n_workers if cluster is None else None,
+        "cluster": str(cluster_arg) if cluster is not None else None,
+        "chunk_size": chunk_size,
+        "ledger_rule": ledger_rule,
+        "ledger_tasks": [t.task_id for t in tasks if t.ledger],
+        "timings": {
+            "wall_s_this_session": round(elapsed, 3),
+            "run_s_total": round(sum(run_seconds), 3),
+            "run_s_mean": round(sum(run_seconds) / len(run_seconds), 6) if run_seconds else None,
+            "tasks_resumed": n_skipped,
+        },
+        "counts": {"tasks": len(tasks), "ok": n_ok, "failed": len(failures)},
+        "failures": failures,
+        "tasks": task_records,
+    }
+    _atomic_write_json(out_dir / "manifest.json", manifest)
+    return RunSummary(
+        out_dir=out_dir,
+        n_tasks=len(tasks),
+        n_ok=n_ok,
+        n_failed=len(failures),
+        n_skipped=n_skipped,
+        failures=failures,
+        elapsed_s=elapsed,
+        manifest=manifest,
+    )
+
+
+def _write_points(path: Path, points: Sequence[dict[str, Any]]) -> None:
+    rows = [
+        {"point_id": i, **{PARAM_PREFIX + k: v for k, v in p.items()}} for i, p in enumerate(points)
+    ]
+    _atomic_write_table(path, pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False))
+
+
+def consolidate(part_dir: Path, final: Path, chunk_order: Iterable[int]) -> int:
+    """Concatenate the committed parts of one table into ``final``, one part at a time.
+
+    Parts are already sorted and chunks are contiguous task ranges, so the
+    concatenation in chunk order is globally sorted. Schemas are unified (a
+    column missing from a part becomes nulls; int and float promote to float).
+    """
+    index_dir = part_dir.parent / "index"
+    committed = {_chunk_id_of(p) for p in index_dir.glob("part-*.json")}
+    files = [
+        part_dir / _part_name(cid, "parquet")
+        for cid in chunk_order
+        if cid in committed and (part_dir / _part_name(cid, "parquet")).exists()
+    ]
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    if not files:
+        pq.write_table(
+            pa.table(
+                {
+                    "point_id": pa.array([], pa.int64()),
+                    "replication": pa.array([], pa.int64()),
+                    "seed": pa.array([], pa.int64()),
+                }
+            ),
+            tmp,
+        )
+        os.replace(tmp, final)
+        return 0
+    schema = pa.unify_schemas(
+        [pq.read_schema(f) for f in files], promote_options="permissive"
+    ).remove_metadata()
+    rows = 0
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for f in files:
+            table = pq.read_table(f).replace_schema_metadata(None)
+            for missing in (n for n in schema.names if n not in table.column_names):
+                table = table.append_column(
+                    missing, pa.nulls(table.num_rows, schema.field(missing).type)
+                )
+            writer.write_table(table.select(schema.names).cast(schema))
+            rows += table.num_rows
+    os.replace(tmp, final)
+    return rows
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Results:
+    """Tidy DataFrames of a finished run directory (or held in memory)."""
+
+    manifest: dict[str, Any]
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    out_dir: Path | None = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self.frames:
+            if self.out_dir is None:
+                raise KeyError(name)
+            self.frames[name] = pd.read_parquet(self.out_dir / f"{name}.parquet")
+        return self.frames[name]
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        return self.table("runs")
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        return self.table("periods")
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        return self.table("ledger")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.table("events")
+
+    @property
+    def points(self) -> pd.DataFrame:
+        return self.table("points")
+
+    @property
+    def n_failed(self) -> int:
+        return int(self.manifest.get("counts", {}).get("failed", 0))
+
+
+def load_results(out_dir: str | Path) -> Results:
+    """Open a run or sweep directory; tables load on first use."""
+    out_dir = Path(out_dir)
+    manifest_path = out_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise ExperimentError(
+            str(out_dir), "DIR", str(out_dir), "a run directory holding manifest.json"
+        )
+    return Results(json.loads(manifest_path.read_text(encoding="utf-8")), out_dir=out_dir)
+
+
+def run_scenario(
+    scenario: Any,
+    reps: int,
+    seed: int,
+    workers: int = 1,
+    out_dir: str | Path | None = None,
+    cluster: Any = None,
+    models: Sequence[str] | None = None,
+    ledger: str = "sample",
+    progress: bool = True,
+    replicate: Replicate | None = None,
+    resume: bool = False,
+) -> Results:
+    """Run ``reps`` replications of one scenario under its contract models.
+
+    ``scenario`` is a ``Scenario`` or a preset name / path. With ``out_dir``
+    the outputs stay on disk (and :class:`Results` reads them lazily); without
+    it they are written to a temporary directory, read into memory and the
+    directory removed. ``Results.n_failed`` tells whether any run failed.
+    """
+    if isinstance(scenario, str | Path):
+        from alliancesim.experiments.scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    tasks = plan_tasks([{}], reps, seed, ledger=ledger)
+    if out_dir is None:
+        with tempfile.TemporaryDirectory(prefix="alliancesim-") as tmp:
+            run_tasks(
+                tasks,
+                scenario,
+                tmp,
+                workers=workers,
+                cluster=cluster,
+                models=models,
+                replicate=replicate,
+                progress=progress,
+                root_seed=seed,
+                ledger_rule=ledger,
+            )
+            results = load_results(tmp)
+            for name in (*TABLES, "points"):
+                results.table(name)
+            results.out_dir = None
+            return results
+    run_tasks(
+        tasks,
+        scenario,
+        out_dir,
+        workers=workers,
+        cluster=cluster,
+        models=models,
+        replicate=replicate,
+        progress=progress,
+        resume=resume,
+        root_seed=seed,
+        ledger_rule=ledger,
+    )
+    return load_results(out_dir)
+
+
+def remove_outputs(out_dir: str | Path) -> None:
+    """Delete a run directory's outputs (used by tests and ``--force`` style callers)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
