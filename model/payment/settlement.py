@@ -10,7 +10,12 @@ Calling convention (the simulation relies on it):
         result = settle_period(terms, inputs, state)
         entries, state, flags = result.entries, result.state, result.flags
 
-TO BE IMPLEMENTED (payment-core helper): see the docstrings below.
+Settlement calendar (see docs/payment-core.md): every period the base
+payments, the management fee and the subcontract payments; at each quarter end
+(every ``periods_per_year // 4`` periods) the blended lines are trued up to the
+activity so far; at each contract-year end the outcome money and the risk share
+are settled. Entries never carry a zero or negative amount: a refund is an
+entry from the provider to the commissioner.
 """
 
 from __future__ import annotations
@@ -19,7 +24,36 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from alliancesim.model.payment.ledger import JournalEntry
-from alliancesim.model.payment.terms import ContractTerms
+from alliancesim.model.payment.primitives import (
+    allocate,
+    blended_payment,
+    block_instalment,
+    block_to_date,
+    cap_pain,
+    capitation_value,
+    cost_plus_fee,
+    demand_trigger,
+    gain_share,
+    management_fee,
+    marginal_rate_payment,
+    net_off,
+    outcome_paid_share,
+    outcome_payment,
+    pain_share,
+    release_delayed,
+    round_pence,
+    subcontract_payment,
+    tariff_payment,
+    underspend_calls,
+    weighted_attainment,
+    withhold,
+)
+from alliancesim.model.payment.terms import (
+    ContractTerms,
+    LinePayment,
+    annual_value,
+    contract_value,
+)
 
 
 class ProviderActuals(NamedTuple):
@@ -27,6 +61,8 @@ class ProviderActuals(NamedTuple):
 
     activity: Mapping[str, float]  # service line -> units delivered this period
     cost_pence: int  # total cost incurred this period (fixed + variable)
+    # (payment core: own cost of delivery; do not include subcontract payments,
+    # settlement adds those to the lead's cost itself)
 
 
 class PeriodInputs(NamedTuple):
@@ -41,3 +77,874 @@ class PeriodInputs(NamedTuple):
     demand_vs_plan: float  # demand this period / planned demand (1.0 = on plan)
     lenient: bool  # the commissioner's leniency draw: pays outcome money regardless
     squeeze: Mapping[str, bool] = {}  # subcontractor -> the lead squeezes it this period
+
+
+# =========================================================================== plan
+# Everything that depends only on the terms is computed once, in
+# SettlementState.start, into plain tuples and dicts: settle_period then runs on
+# ints and floats only (no pydantic in the hot path).
+
+
+class _Stream(NamedTuple):
+    """One payment stream (a commissioner payment or a subcontract), flattened."""
+
+    payer: str
+    payee: str
+    line: str
+    basis: str
+    price: int
+    annual: int
+    planned: float
+    baseline: float
+    marginal_rate: float
+    variable_share: float
+    rate_per_head: int
+    reference_population: int
+    tolerance: float
+    fee_share: float
+    cost_share: float
+    squeeze_share: float = 0.0
+    delay: int = 0
+
+
+def _flatten(
+    payer: str, payee: str, line: str, t: LinePayment, squeeze: float, delay: int
+) -> _Stream:
+    return _Stream(
+        payer,
+        payee,
+        line,
+        t.basis.value,
+        t.price_pence,
+        t.annual_value_pence,
+        t.planned_activity,
+        t.baseline_activity,
+        t.marginal_rate,
+        t.variable_share,
+        t.rate_per_head_pence,
+        t.reference_population,
+        t.tolerance,
+        t.fee_share,
+        t.cost_share,
+        squeeze,
+        delay,
+    )
+
+
+class _Risk(NamedTuple):
+    target: int
+    measure: str
+    provider_gain_share: float
+    provider_pain_share: float
+    gain_shares: dict[str, float]
+    pain_shares: dict[str, float]
+    pain_cap: str | int
+    gain_cap: int | None
+    corridor: tuple[tuple[float, float], ...]
+    gain_bands: tuple[tuple[float, float], ...]
+    netting: bool
+    year_one_to_commissioner: bool
+    offset_overspends_first: bool
+    trigger: float | None
+    group: tuple[str, ...]  # members taking part in the risk share (sorted)
+    netting_members: tuple[str, ...]  # the group less the excluded (sorted)
+
+
+class _Outcome(NamedTuple):
+    mode: str
+    withhold_by_year: tuple[float, ...]
+    at_risk_by_year: tuple[float, ...]
+    metrics: tuple[tuple[str, float], ...]
+    quality_gate: float
+    pain_equals_gain: bool
+    neutral: float
+    gain_split: dict[str, float]
+    pain_split: dict[str, float]
+
+
+class _Plan(NamedTuple):
+    name: str
+    commissioners: tuple[str, ...]
+    commissioner_weights: dict[str, float]
+    members: tuple[str, ...]
+    member_index: dict[str, int]
+    lead: str | None
+    payments: tuple[_Stream, ...]
+    subcontracts: tuple[_Stream, ...]
+    reference_value: int
+    management_fee_annual: int
+    outcome: _Outcome | None
+    risk: _Risk | None
+
+
+def _stream_key(s: _Stream) -> tuple:
+    return tuple(s)
+
+
+def _make_plan(terms: ContractTerms) -> _Plan:
+    payments = tuple(
+        sorted(
+            (_flatten(p.payer, p.provider, p.line, p.terms, 0.0, 0) for p in terms.payments),
+            key=_stream_key,
+        )
+    )
+    subcontracts = tuple(
+        sorted(
+            (
+                _flatten(
+                    s.lead,
+                    s.subcontractor,
+                    s.line,
+                    s.terms,
+                    s.squeeze_share,
+                    s.payment_delay_periods,
+                )
+                for s in terms.subcontracts
+            ),
+            key=_stream_key,
+        )
+    )
+    members = tuple(sorted(terms.members))
+    commissioners = tuple(sorted(terms.commissioners))
+    risk_terms = terms.risk_share
+    if risk_terms is not None and risk_terms.commissioner_shares:
+        weights = {c: risk_terms.commissioner_shares.get(c, 0.0) for c in commissioners}
+    else:
+        # Each commissioner bears risk and funds pots in proportion to what it
+        # pays under the base terms (a pooled budget: seed 001 L514, 2/3 CCG 1/3 LA).
+        weights = dict.fromkeys(commissioners, 0.0)
+        for p in terms.payments:
+            weights[p.payer] += annual_value(p.terms)
+    reference = (
+        terms.reference_value_pence
+        if terms.reference_value_pence is not None
+        else contract_value(terms)
+    )
+    fee = management_fee(reference, terms.management_fee_share) if terms.lead else 0
+
+    outcome = None
+    if terms.outcome is not None:
+        o = terms.outcome
+        if o.split:
+            gain_split = {m: o.split.get(m, 0.0) for m in sorted(o.split)}
+        else:
+            # seed 000 L1103: split "in proportion to each provider's contract value".
+            gain_split = dict.fromkeys(sorted({p.provider for p in terms.payments}), 0.0)
+            for p in terms.payments:
+                gain_split[p.provider] += annual_value(p.terms)
+        excluded = set(risk_terms.excluded) if risk_terms else set()
+        pain_split = {m: w for m, w in gain_split.items() if m not in excluded}
+        outcome = _Outcome(
+            o.mode,
+            o.withhold_by_year,
+            o.at_risk_by_year,
+            tuple(sorted(o.metrics.items())),
+            o.quality_gate,
+            o.pain_equals_gain and o.mode == "pot",
+            o.neutral_attainment,
+            gain_split,
+            pain_split,
+        )
+
+    risk = None
+    if risk_terms is not None:
+        r = risk_terms
+        group = tuple(sorted(set(r.gain_shares) | set(r.pain_shares) | set(r.excluded)))
+        excluded = set(r.excluded)
+        risk = _Risk(
+            r.target_annual_pence,
+            r.measure,
+            r.provider_gain_share,
+            r.provider_pain_share,
+            {m: r.gain_shares[m] for m in sorted(r.gain_shares)},
+            {m: r.pain_shares[m] for m in sorted(r.pain_shares) if m not in excluded},
+            r.pain_cap,
+            r.gain_cap_pence,
+            tuple((b.from_ratio, b.provider_share) for b in r.corridor),
+            tuple((b.below_ratio, b.provider_share) for b in r.gain_bands),
+            r.netting,
+            r.year_one_underspend_to_commissioner,
+            r.underspend_first_call == "offset_overspends",
+            r.demand_trigger,
+            group,
+            tuple(m for m in group if m not in excluded),
+        )
+    return _Plan(
+        terms.name,
+        commissioners,
+        weights,
+        members,
+        {m: i for i, m in enumerate(members)},
+        terms.lead,
+        payments,
+        subcontracts,
+        reference,
+        fee,
+        outcome,
+        risk,
+    )
+
+
+# =========================================================================== state
+
+
+class SettlementState(NamedTuple):
+    """Where a contract's settlement stands: year-to-date totals, immutable.
+
+    Create with :meth:`start`; every :func:`settle_period` returns a new state.
+    Per-stream tuples follow the order of ``plan.payments`` and
+    ``plan.subcontracts`` (streams sorted by payer, payee, line, so the state does
+    not depend on the order the terms list them). All year-to-date totals reset
+    when a new contract year begins; the queue of delayed subcontract payments
+    carries over.
+
+    Fields:
+        plan: the terms, flattened once for fast settlement.
+        contract_year: 0-based contract year the totals belong to.
+        gross_ytd: per commissioner payment stream, pence due this year before
+            any withhold (including the fee limb of cost_plus_fee lines).
+        fee_ytd: per commissioner payment stream, the fee-limb part of gross_ytd.
+        withheld_ytd: per commissioner payment stream, pence withheld this year.
+        activity_ytd: per commissioner payment stream, units of activity this year.
+        sub_gross_ytd: per subcontract, pence due this year before any squeeze.
+        sub_owed_ytd: per subcontract, pence owed this year after squeezes
+            (whether paid yet or delayed).
+        sub_squeezed_ytd: per subcontract, pence held back by squeezes this year.
+        sub_activity_ytd: per subcontract, units of activity this year.
+        management_fee_ytd: management fee paid to the lead this year.
+        cost_ytd: per member (sorted by name), costs reported this year.
+        attainment_sum, attainment_count: per outcome metric (sorted by name),
+            the sum and number of attainments reported this year.
+        demand_triggered: demand reached the trigger in some period this year.
+        delayed: queue of subcontract payments owed but not yet paid, as
+            ``(release_period, subcontract_index, pence)``.
+    """
+
+    plan: _Plan
+    contract_year: int
+    gross_ytd: tuple[int, ...]
+    fee_ytd: tuple[int, ...]
+    withheld_ytd: tuple[int, ...]
+    activity_ytd: tuple[float, ...]
+    sub_gross_ytd: tuple[int, ...]
+    sub_owed_ytd: tuple[int, ...]
+    sub_squeezed_ytd: tuple[int, ...]
+    sub_activity_ytd: tuple[float, ...]
+    management_fee_ytd: int
+    cost_ytd: tuple[int, ...]
+    attainment_sum: tuple[float, ...]
+    attainment_count: tuple[int, ...]
+    demand_triggered: bool
+    delayed: tuple[tuple[int, int, int], ...]
+
+    @classmethod
+    def start(cls, terms: ContractTerms) -> SettlementState:
+        """The state before a contract's first period (all totals zero)."""
+        return _fresh_year(_make_plan(terms), 0, ())
+
+    @property
+    def withheld_pence(self) -> int:
+        """Outcome money withheld so far this contract year."""
+        return sum(self.withheld_ytd)
+
+    @property
+    def pending_subcontract_pence(self) -> int:
+        """Subcontract money owed but held back by a payment delay."""
+        return sum(item[2] for item in self.delayed)
+
+    def cost_of(self, member: str) -> int:
+        """Costs a member reported so far this contract year."""
+        index = self.plan.member_index.get(member)
+        return 0 if index is None else self.cost_ytd[index]
+
+
+def _fresh_year(
+    plan: _Plan, year: int, delayed: tuple[tuple[int, int, int], ...]
+) -> SettlementState:
+    n_pay, n_sub = len(plan.payments), len(plan.subcontracts)
+    n_metrics = len(plan.outcome.metrics) if plan.outcome else 0
+    return SettlementState(
+        plan,
+        year,
+        (0,) * n_pay,
+        (0,) * n_pay,
+        (0,) * n_pay,
+        (0.0,) * n_pay,
+        (0,) * n_sub,
+        (0,) * n_sub,
+        (0,) * n_sub,
+        (0.0,) * n_sub,
+        0,
+        (0,) * len(plan.members),
+        (0.0,) * n_metrics,
+        (0,) * n_metrics,
+        False,
+        delayed,
+    )
+
+
+class SettlementResult(NamedTuple):
+    """What one period's settlement produced."""
+
+    entries: tuple[JournalEntry, ...]
+    state: SettlementState
+    flags: dict[str, object]
+
+
+# =========================================================================== settlement
+
+_NO_ACTUALS = ProviderActuals({}, 0)
+
+
+def _line_due(
+    s: _Stream,
+    period_in_year: int,
+    periods_per_year: int,
+    activity: float,
+    activity_before: float,
+    gross_before: int,
+    cost: int,
+    population: int,
+    reconcile: bool,
+) -> tuple[int, int, int, str]:
+    """(due this period, fee-limb part, quarter true-up, rule) for one stream."""
+    basis = s.basis
+    if basis == "block":
+        return (
+            block_instalment(s.annual, period_in_year, periods_per_year),
+            0,
+            0,
+            "block_instalment",
+        )
+    if basis == "tariff":
+        return tariff_payment(s.price, activity), 0, 0, "tariff_payment"
+    if basis == "marginal_rate":
+        due = marginal_rate_payment(s.price, activity_before, activity, s.baseline, s.marginal_rate)
+        return due, 0, 0, "marginal_rate_payment"
+    if basis == "capitation":
+        annual = capitation_value(s.rate_per_head, s.reference_population, population, s.tolerance)
+        return block_instalment(annual, period_in_year, periods_per_year), 0, 0, "capitation_value"
+    if basis == "cost_plus_fee":
+        share = cost if s.cost_share == 1.0 else round_pence(cost * s.cost_share)
+        reimbursement, fee = cost_plus_fee(share, s.fee_share)
+        return reimbursement + fee, fee, 0, "cost_plus_fee"
+    # blended: the fixed part monthly (payment on forecast activity), the variable
+    # part trued up at each reconciliation on the year-to-date activity.
+    instalment = block_instalment(s.annual, period_in_year, periods_per_year)
+    if not reconcile:
+        return instalment, 0, 0, "blended_payment"
+    elapsed = period_in_year + 1
+    due_to_date = blended_payment(
+        block_to_date(s.annual, elapsed, periods_per_year),
+        s.price,
+        activity_before + activity,
+        s.planned * elapsed / periods_per_year,
+        s.variable_share,
+    )
+    return instalment, 0, due_to_date - gross_before - instalment, "blended_payment"
+
+
+def _emit(
+    entries: list[JournalEntry],
+    period: int,
+    contract: str,
+    line_item: str,
+    payer: str,
+    payee: str,
+    amount: int,
+    rule: str,
+    note: str,
+) -> None:
+    """Append a transfer; a negative amount is a transfer the other way, zero is skipped."""
+    if amount > 0:
+        entries.append(JournalEntry(period, contract, line_item, payer, payee, amount, rule, note))
+    elif amount < 0:
+        entries.append(JournalEntry(period, contract, line_item, payee, payer, -amount, rule, note))
+
+
+def _commissioner_parts(plan: _Plan, amount: int) -> list[tuple[str, int]]:
+    """Split a commissioner-side amount between the commissioners (exactly)."""
+    if len(plan.commissioners) == 1:
+        return [(plan.commissioners[0], amount)]
+    return sorted(allocate(amount, plan.commissioner_weights).items())
+
+
+def settle_period(
+    terms: ContractTerms, inputs: PeriodInputs, state: SettlementState
+) -> SettlementResult:
+    """Settle one period of one contract: journal entries, the new state, flags.
+
+    Order within a period (each step a primitive from :mod:`primitives`):
+
+    1. base payments, commissioner -> provider, per payment stream, net of the
+       outcome withhold for this contract year (``outcome.mode == "withhold"``);
+       blended lines are trued up at each reconciliation point (every quarter,
+       i.e. every ``periods_per_year // 4`` periods, and at year end);
+    2. management fee instalment, commissioners -> lead;
+    3. subcontract payments, lead -> subcontractor, less any squeeze, either now
+       or queued for ``payment_delay_periods``; then release of queued payments;
+    4. demand trigger check (``flags["demand_trigger"]``);
+    5. at contract-year end: outcome payment, then the risk share (cost true-up
+       under ``measure == "costs"``, netting between members, first call of an
+       underspend on members' overspends, gain share, pain share).
+
+    ``terms`` must be the terms the state was started with (the state carries
+    a precomputed copy; ``terms`` is accepted for the calling convention and
+    for readability at the call site).
+    """
+    plan = state.plan
+    ppy = inputs.periods_per_year
+    year, piy = divmod(inputs.contract_period, ppy)
+    if year != state.contract_year:
+        state = _fresh_year(plan, year, state.delayed)
+    period = inputs.period
+    name = plan.name
+    actuals = inputs.actuals
+    quarter = max(1, ppy // 4)
+    year_end = piy == ppy - 1
+    reconcile = (piy + 1) % quarter == 0 or year_end
+    outcome = plan.outcome
+    withhold_rate = 0.0
+    if outcome is not None and outcome.mode == "withhold":
+        schedule = outcome.withhold_by_year
+        withhold_rate = schedule[min(year, len(schedule) - 1)]
+
+    entries: list[JournalEntry] = []
+    flags: dict[str, object] = {
+        "contract_year": year,
+        "period_in_year": piy,
+        "quarter_end": reconcile,
+        "year_end": year_end,
+        "demand_trigger": False,
+    }
+
+    # 1. base payments -------------------------------------------------------
+    gross = list(state.gross_ytd)
+    fees = list(state.fee_ytd)
+    withheld = list(state.withheld_ytd)
+    activity_ytd = list(state.activity_ytd)
+    withheld_now = 0
+    for i, s in enumerate(plan.payments):
+        provider_actuals = actuals.get(s.payee, _NO_ACTUALS)
+        activity = provider_actuals.activity.get(s.line, 0.0)
+        due, fee, true_up, rule = _line_due(
+            s,
+            piy,
+            ppy,
+            activity,
+            activity_ytd[i],
+            gross[i],
+            provider_actuals.cost_pence,
+            inputs.population,
+            reconcile,
+        )
+        activity_ytd[i] += activity
+        fees[i] += fee
+        for amount, line_item in ((due, s.basis), (true_up, "blended_reconciliation")):
+            if not amount:
+                continue
+            gross[i] += amount
+            held = withhold(gross[i], withhold_rate) - withheld[i] if withhold_rate else 0
+            withheld[i] += held
+            withheld_now += held
+            note = f"{s.line}: due {amount}, withheld {held}" if held else s.line
+            _emit(entries, period, name, line_item, s.payer, s.payee, amount - held, rule, note)
+
+    # 2. management fee ---------------------------------------------------------
+    fee_now = 0
+    if plan.management_fee_annual and plan.lead is not None:
+        fee_now = block_instalment(plan.management_fee_annual, piy, ppy)
+        for commissioner, part in _commissioner_parts(plan, fee_now):
+            _emit(
+                entries,
+                period,
+                name,
+                "management_fee",
+                commissioner,
+                plan.lead,
+                part,
+                "management_fee",
+                "lead's management fee instalment",
+            )
+
+    # 3. subcontracts ----------------------------------------------------------
+    sub_gross = list(state.sub_gross_ytd)
+    sub_owed = list(state.sub_owed_ytd)
+    sub_squeezed = list(state.sub_squeezed_ytd)
+    sub_activity = list(state.sub_activity_ytd)
+    delayed = state.delayed
+    squeezed_now = delayed_now = 0
+    squeeze = inputs.squeeze
+    for i, s in enumerate(plan.subcontracts):
+        sub_actuals = actuals.get(s.payee, _NO_ACTUALS)
+        activity = sub_actuals.activity.get(s.line, 0.0)
+        due, _fee, true_up, _rule = _line_due(
+            s,
+            piy,
+            ppy,
+            activity,
+            sub_activity[i],
+            sub_gross[i],
+            sub_actuals.cost_pence,
+            inputs.population,
+            reconcile,
+        )
+        sub_activity[i] += activity
+        due += true_up
+        sub_gross[i] += due
+        owed, held = subcontract_payment(due, s.squeeze_share, squeeze.get(s.payee, False))
+        sub_owed[i] += owed
+        sub_squeezed[i] += held
+        squeezed_now += held
+        if not owed:
+            continue
+        if s.delay:
+            delayed += ((period + s.delay, i, owed),)
+            delayed_now += owed
+        else:
+            note = f"{s.line}: squeezed {held}" if held else s.line
+            _emit(
+                entries,
+                period,
+                name,
+                "subcontract",
+                s.payer,
+                s.payee,
+                owed,
+                "subcontract_payment",
+                note,
+            )
+    if delayed:
+        released, delayed = release_delayed(delayed, period)
+        for _due_period, i, owed in released:
+            s = plan.subcontracts[i]
+            _emit(
+                entries,
+                period,
+                name,
+                "subcontract",
+                s.payer,
+                s.payee,
+                owed,
+                "release_delayed",
+                f"{s.line}: paid {s.delay} periods late",
+            )
+
+    # costs and attainment --------------------------------------------------------
+    cost = list(state.cost_ytd)
+    index = plan.member_index
+    for member, member_actuals in actuals.items():
+        j = index.get(member)
+        if j is not None:
+            cost[j] += member_actuals.cost_pence
+    attainment_sum, attainment_count = state.attainment_sum, state.attainment_count
+    if outcome is not None and inputs.attainment:
+        sums, counts = list(attainment_sum), list(attainment_count)
+        for k, (metric, _weight) in enumerate(outcome.metrics):
+            value = inputs.attainment.get(metric)
+            if value is not None:
+                sums[k] += min(1.0, max(0.0, value))
+                counts[k] += 1
+        attainment_sum, attainment_count = tuple(sums), tuple(counts)
+
+    # 4. demand trigger ------------------------------------------------------------
+    triggered = state.demand_triggered
+    risk = plan.risk
+    if risk is not None and demand_trigger(inputs.demand_vs_plan, risk.trigger):
+        flags["demand_trigger"] = True
+        triggered = True
+
+    if withhold_rate:
+        flags["withheld_pence"] = withheld_now
+    if squeezed_now:
+        flags["squeezed_pence"] = squeezed_now
+    if delayed_now:
+        flags["delayed_pence"] = delayed_now
+
+    new_state = SettlementState(
+        plan,
+        year,
+        tuple(gross),
+        tuple(fees),
+        tuple(withheld),
+        tuple(activity_ytd),
+        tuple(sub_gross),
+        tuple(sub_owed),
+        tuple(sub_squeezed),
+        tuple(sub_activity),
+        state.management_fee_ytd + fee_now,
+        tuple(cost),
+        attainment_sum,
+        attainment_count,
+        triggered,
+        delayed,
+    )
+
+    # 5. contract-year end -----------------------------------------------------------
+    if year_end:
+        if outcome is not None:
+            _settle_outcome(plan, new_state, inputs, entries, flags)
+        if risk is not None:
+            _settle_risk_share(plan, risk, new_state, period, entries, flags)
+    return SettlementResult(tuple(entries), new_state, flags)
+
+
+def _settle_outcome(
+    plan: _Plan,
+    state: SettlementState,
+    inputs: PeriodInputs,
+    entries: list[JournalEntry],
+    flags: dict[str, object],
+) -> None:
+    """Year end: pay the year's withheld money, or the outcome pot, on attainment."""
+    outcome = plan.outcome
+    assert outcome is not None
+    year = state.contract_year
+    means = {
+        metric: state.attainment_sum[k] / state.attainment_count[k]
+        for k, (metric, _w) in enumerate(outcome.metrics)
+        if state.attainment_count[k]
+    }
+    attainment = weighted_attainment(means, dict(outcome.metrics))
+    at_risk = (
+        outcome.at_risk_by_year[min(year, len(outcome.at_risk_by_year) - 1)]
+        if outcome.at_risk_by_year
+        else 1.0
+    )
+    share = outcome_paid_share(
+        attainment,
+        quality_gate=outcome.quality_gate,
+        lenient=inputs.lenient,
+        at_risk=at_risk,
+        pain_equals_gain=outcome.pain_equals_gain,
+        neutral_attainment=outcome.neutral,
+    )
+    flags["outcome_attainment"] = attainment
+    flags["outcome_paid_share"] = share
+    flags["outcome_lenient"] = bool(inputs.lenient)
+    period, name = inputs.period, plan.name
+    note = f"year {year + 1}: attainment {attainment:.3f}, paid share {share:.3f}"
+    if outcome.mode == "withhold":
+        by_pair: dict[tuple[str, str], int] = {}
+        for s, held in zip(plan.payments, state.withheld_ytd, strict=True):
+            if held:
+                by_pair[(s.payer, s.payee)] = by_pair.get((s.payer, s.payee), 0) + held
+        paid_total = 0
+        for (payer, payee), held in sorted(by_pair.items()):
+            paid = outcome_payment(held, max(0.0, share))
+            paid_total += paid
+            _emit(
+                entries,
+                period,
+                name,
+                "outcome_payment",
+                payer,
+                payee,
+                paid,
+                "outcome_payment",
+                note,
+            )
+        flags["outcome_at_stake_pence"] = sum(by_pair.values())
+        flags["outcome_paid_pence"] = paid_total
+        return
+    schedule = outcome.withhold_by_year
+    pot = round_pence(schedule[min(year, len(schedule) - 1)] * plan.reference_value)
+    amount = outcome_payment(pot, share)
+    flags["outcome_at_stake_pence"] = pot
+    flags["outcome_paid_pence"] = amount
+    if amount > 0 and outcome.gain_split:
+        for provider, part in sorted(allocate(amount, outcome.gain_split).items()):
+            for commissioner, sub_part in _commissioner_parts(plan, part):
+                _emit(
+                    entries,
+                    period,
+                    name,
+                    "outcome_payment",
+                    commissioner,
+                    provider,
+                    sub_part,
+                    "outcome_payment",
+                    note,
+                )
+    elif amount < 0 and outcome.pain_split:
+        for provider, part in sorted(allocate(-amount, outcome.pain_split).items()):
+            for commissioner, sub_part in _commissioner_parts(plan, part):
+                _emit(
+                    entries,
+                    period,
+                    name,
+                    "outcome_pain",
+                    provider,
+                    commissioner,
+                    sub_part,
+                    "outcome_payment",
+                    note,
+                )
+
+
+def _settle_risk_share(
+    plan: _Plan,
+    risk: _Risk,
+    state: SettlementState,
+    period: int,
+    entries: list[JournalEntry],
+    flags: dict[str, object],
+) -> None:
+    """Year end: target vs measure, netting, calls on an underspend, gain and pain shares."""
+    name = plan.name
+    base: dict[str, int] = {}
+    fee_limb: dict[str, int] = {}
+    for s, g, f in zip(plan.payments, state.gross_ytd, state.fee_ytd, strict=True):
+        base[s.payee] = base.get(s.payee, 0) + g
+        fee_limb[s.payee] = fee_limb.get(s.payee, 0) + f
+    sub_net: dict[str, int] = {}  # subcontract money paid out (+) or received (-)
+    for s, owed in zip(plan.subcontracts, state.sub_owed_ytd, strict=True):
+        sub_net[s.payer] = sub_net.get(s.payer, 0) + owed
+        sub_net[s.payee] = sub_net.get(s.payee, 0) - owed
+    cost: dict[str, int] = {}
+    fee_income: dict[str, int] = {}
+    position: dict[str, int] = {}
+    true_up: dict[str, int] = {}
+    for member in risk.group:
+        # A member's cost includes what it pays its subcontractors, less what it
+        # is paid as one, so subcontract flows inside the group cancel.
+        cost[member] = state.cost_of(member) + sub_net.get(member, 0)
+        management = state.management_fee_ytd if member == plan.lead else 0
+        fee_income[member] = fee_limb.get(member, 0) + management
+        if risk.measure == "costs":
+            # Target-cost settlement (anchors s2.2): the member ends the year on
+            # its actual cost (limb 1) plus fees, then gain and pain shares.
+            true_up[member] = cost[member] - (base.get(member, 0) - fee_limb.get(member, 0))
+            position[member] = fee_income[member]
+        else:
+            position[member] = base.get(member, 0) + management - cost[member]
+    measure = sum(cost.values()) if risk.measure == "costs" else sum(state.gross_ytd)
+    target = risk.target
+    flags["target_pence"] = target
+    flags["measure_pence"] = measure
+
+    for member, amount in sorted(true_up.items()):
+        for commissioner, part in _commissioner_parts(plan, amount):
+            _emit(
+                entries,
+                period,
+                name,
+                "cost_true_up",
+                commissioner,
+                member,
+                part,
+                "cost_plus_fee",
+                f"cost {cost[member]}, base paid {base.get(member, 0)}",
+            )
+    flags["cost_true_up_pence"] = sum(true_up.values())
+
+    # Netting off between members (seed 000 L1422): surpluses cover deficits.
+    netted = 0
+    if risk.netting:
+        for payer, payee, amount in net_off({m: position[m] for m in risk.netting_members}):
+            netted += amount
+            position[payer] -= amount
+            position[payee] += amount
+            _emit(
+                entries,
+                period,
+                name,
+                "netting",
+                payer,
+                payee,
+                amount,
+                "net_off",
+                "year-end netting",
+            )
+    flags["netted_pence"] = netted
+
+    underspend = target - measure
+    gain_by_member: dict[str, int] = {}
+    pain_by_member: dict[str, int] = {}
+    first_call: dict[str, int] = {}
+    gain_total = pain_total = 0
+    gain_cap_binding = pain_cap_binding = False
+    reopened = False
+    if underspend > 0:
+        deficits = {m: -position[m] for m in risk.netting_members if position[m] < 0}
+        returned = risk.year_one_to_commissioner and state.contract_year == 0
+        first_call, remainder = underspend_calls(
+            underspend,
+            deficits,
+            offset_overspends_first=risk.offset_overspends_first,
+            returned_to_commissioner=returned,
+        )
+        if remainder and risk.gain_shares:
+            gain_total, gain_cap_binding = gain_share(
+                target, remainder, risk.provider_gain_share, risk.gain_bands, risk.gain_cap
+            )
+            gain_by_member = allocate(gain_total, risk.gain_shares)
+        flags["underspend_returned_to_commissioner"] = returned
+    elif underspend < 0:
+        if state.demand_triggered:
+            # seed 000 L1113: demand >= trigger over plan reopens the envelope;
+            # this year's overspend stays with the commissioners (pain waived).
+            reopened = True
+        elif risk.pain_shares:
+            raw = allocate(
+                pain_share(target, measure, risk.provider_pain_share, risk.corridor),
+                risk.pain_shares,
+            )
+            for member, pain in raw.items():
+                if risk.pain_cap == "fee":
+                    cap: int | None = fee_income.get(member, 0)
+                elif risk.pain_cap == "none":
+                    cap = None
+                else:
+                    cap = int(risk.pain_cap)
+                pain_by_member[member], binding = cap_pain(pain, cap)
+                pain_cap_binding = pain_cap_binding or binding
+            pain_total = sum(pain_by_member.values())
+
+    for member, amount in sorted(first_call.items()):
+        for commissioner, part in _commissioner_parts(plan, amount):
+            _emit(
+                entries,
+                period,
+                name,
+                "underspend_first_call",
+                commissioner,
+                member,
+                part,
+                "underspend_calls",
+                "underspend first offsets members' overspends",
+            )
+    for member, amount in sorted(gain_by_member.items()):
+        for commissioner, part in _commissioner_parts(plan, amount):
+            _emit(
+                entries,
+                period,
+                name,
+                "gain_share",
+                commissioner,
+                member,
+                part,
+                "gain_share",
+                f"gain {underspend} on target {target}",
+            )
+    for member, amount in sorted(pain_by_member.items()):
+        for commissioner, part in _commissioner_parts(plan, amount):
+            _emit(
+                entries,
+                period,
+                name,
+                "pain_share",
+                member,
+                commissioner,
+                part,
+                "pain_share",
+                f"overspend {-underspend} on target {target}",
+            )
+    flags["first_call_pence"] = sum(first_call.values())
+    flags["gain_pence"] = gain_total
+    flags["pain_pence"] = pain_total
+    flags["gain_by_member"] = gain_by_member
+    flags["pain_by_member"] = pain_by_member
+    flags["gain_cap_binding"] = gain_cap_binding
+    flags["pain_cap_binding"] = pain_cap_binding
+    flags["envelope_reopened"] = reopened

@@ -92,6 +92,9 @@ class LinePayment(Frozen):
     reference_population: Annotated[int, Field(ge=0)] = 0
     tolerance: Share = 0.02
     fee_share: Share = 0.0
+    # Added by the payment core: share of the provider's period cost that a
+    # cost_plus_fee line reimburses (ProviderActuals has one cost per provider).
+    cost_share: Share = 1.0
 
     @model_validator(mode="after")
     def _basis_has_its_figures(self) -> LinePayment:
@@ -159,11 +162,19 @@ class OutcomeTerms(Frozen):
     split: dict[str, Share] = Field(default_factory=dict)
     pain_equals_gain: bool = False
     neutral_attainment: Share = 0.5
+    # Added by the payment core: share of each year's outcome money that depends
+    # on attainment; the rest is paid regardless. Empty = all of it, every year;
+    # the last value carries on. Bedfordshire (seed 001 L269): year one measured
+    # only and paid in full as a mobilisation fee (0.0), year two ramping quarter
+    # by quarter to full risk (mean 0.625), then 1.0.
+    at_risk_by_year: tuple[Share, ...] = ()
 
     @model_validator(mode="after")
     def _shares_sum(self) -> OutcomeTerms:
         if not self.withhold_by_year:
             raise ValueError("withhold_by_year needs at least one contract year")
+        if self.neutral_attainment >= 1.0 and self.pain_equals_gain:
+            raise ValueError("neutral_attainment must be below 1 when pain_equals_gain is set")
         check_shares_sum_to_one(self.metrics, "outcome metric weights")
         check_shares_sum_to_one(self.split, "outcome pot split")
         return self
@@ -173,6 +184,19 @@ class CorridorBand(Frozen):
     """Above ``from_ratio`` x target, the provider side bears ``provider_share`` of the excess."""
 
     from_ratio: Annotated[float, Field(ge=1.0)]
+    provider_share: Share
+
+
+class GainBand(Frozen):
+    """Below ``below_ratio`` x target, the provider side takes ``provider_share`` of the further gain.
+
+    Added by the payment core for tiered gain shares: Bedfordshire (seed 001
+    L253) lets Circle keep the first 5% of surplus and split the rest 50/50 with
+    the CCG: ``provider_gain_share=1.0`` and ``GainBand(below_ratio=0.95,
+    provider_share=0.5)``.
+    """
+
+    below_ratio: Annotated[float, Field(gt=0.0, le=1.0)]
     provider_share: Share
 
 
@@ -203,9 +227,16 @@ class RiskShareTerms(Frozen):
     demand_trigger: Share | None = None  # seed 000 L1113: reopen at >= 10% over plan
     excluded: tuple[str, ...] = ()
     commissioner_shares: dict[str, Share] = Field(default_factory=dict)
+    gain_bands: tuple[GainBand, ...] = ()  # added by the payment core (tiered gain share)
 
     @model_validator(mode="after")
     def _shares_sum(self) -> RiskShareTerms:
+        ratios = [band.from_ratio for band in self.corridor]
+        if ratios != sorted(set(ratios)):
+            raise ValueError(f"corridor bands must have increasing from_ratio (got {ratios})")
+        ratios = [band.below_ratio for band in self.gain_bands]
+        if ratios != sorted(set(ratios), reverse=True):
+            raise ValueError(f"gain_bands must have decreasing below_ratio (got {ratios})")
         check_shares_sum_to_one(self.gain_shares, "gain_shares")
         check_shares_sum_to_one(self.pain_shares, "pain_shares")
         check_shares_sum_to_one(self.commissioner_shares, "commissioner_shares")
@@ -246,12 +277,27 @@ class ContractTerms(Frozen):
     governance: GovernanceTerms = GovernanceTerms()
     duration_years: Annotated[int, Field(ge=1, le=30)] = 5
     extension_years: Annotated[int, Field(ge=0, le=30)] = 0
+    # Added by the payment core: the annual contract value that
+    # management_fee_share and an outcome pot are shares of. None = the sum of
+    # the payment lines at plan (contract_value). Bedfordshire (seed 001 L253)
+    # pays 95% up front, so its lines sum to 95% of the contract value.
+    reference_value_pence: Pence | None = None
 
     @model_validator(mode="after")
     def _parties_are_consistent(self) -> ContractTerms:
         if not self.commissioners:
             raise ValueError("a contract needs at least one commissioner")
         members = set(self.members)
+        both = members & set(self.commissioners)
+        if both:
+            raise ValueError(
+                f"'{', '.join(sorted(both))}' is both a commissioner and a member: "
+                "use a separate name for each role (e.g. council and council_social_care)"
+            )
+        if len(set(self.members)) != len(self.members):
+            raise ValueError("members are listed more than once")
+        if self.management_fee_share > 0 and self.lead is None:
+            raise ValueError("management_fee_share is paid to the lead: set lead")
         needs_lead = self.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR)
         if needs_lead and self.lead is None:
             raise ValueError(f"vehicle '{self.vehicle.value}' needs a lead")
@@ -270,6 +316,20 @@ class ContractTerms(Frozen):
                 raise ValueError(f"subcontract for '{sub.subcontractor}' is not let by the lead")
             if sub.subcontractor not in members:
                 raise ValueError(f"subcontractor '{sub.subcontractor}' is not a member")
+            if sub.subcontractor == sub.lead:
+                raise ValueError(f"'{sub.lead}' cannot subcontract to itself")
+        cost_shares: dict[str, float] = {}
+        for payment in self.payments:
+            if payment.terms.basis is Basis.COST_PLUS_FEE:
+                cost_shares[payment.provider] = (
+                    cost_shares.get(payment.provider, 0.0) + payment.terms.cost_share
+                )
+        for provider, total in sorted(cost_shares.items()):
+            if total > 1.0 + 1e-6:
+                raise ValueError(
+                    f"cost_plus_fee lines of '{provider}' reimburse cost_share {total:g} "
+                    "of its cost: at most 1 allowed"
+                )
         if self.outcome is not None:
             if len(self.outcome.withhold_by_year) > self.duration_years + self.extension_years:
                 raise ValueError(
@@ -279,6 +339,11 @@ class ContractTerms(Frozen):
             unknown = set(self.outcome.split) - members
             if unknown:
                 raise ValueError(f"outcome split names non-members: {', '.join(sorted(unknown))}")
+            if len(self.outcome.at_risk_by_year) > self.duration_years + self.extension_years:
+                raise ValueError(
+                    f"outcome at_risk_by_year has {len(self.outcome.at_risk_by_year)} years, "
+                    f"longer than the contract ({self.duration_years} + {self.extension_years})"
+                )
         if self.risk_share is not None:
             parties = set(self.risk_share.gain_shares) | set(self.risk_share.pain_shares)
             unknown = parties - members
