@@ -794,3 +794,53 @@ def run_scenario(
 def remove_outputs(out_dir: str | Path) -> None:
     """Delete a run directory's outputs (used by tests and ``--force`` style callers)."""
     shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def run_experiment(
+    experiment: Any,
+    out_dir: str | Path,
+    *,
+    workers: int = 1,
+    cluster: Any = None,
+    resume: bool = False,
+    progress: bool = True,
+    replicate: Replicate | None = None,
+    scenario: Any = None,
+) -> RunSummary:
+    """Run every point x replication of an experiment file (or loaded ``Experiment``).
+
+    The scenario and every point are validated first (``ScenarioError`` or
+    :class:`ExperimentError`); only then is ``out_dir`` written. ``scenario``
+    replaces the experiment's own scenario (tests pass a fake one).
+    """
+    from alliancesim.experiments.experiment import (
+        expand,
+        load_experiment,
+        load_experiment_scenario,
+    )
+
+    if isinstance(experiment, str | Path):
+        experiment = load_experiment(experiment)
+    points = expand(experiment)
+    if scenario is None:
+        scenario = load_experiment_scenario(experiment)
+    else:
+        for point in {repr(sorted(p.items())): p for p in points}.values():
+            scenario.with_overrides(point)
+    section = experiment.experiment
+    tasks = plan_tasks(points, section.replications, section.seed, ledger=section.ledger)
+    return run_tasks(
+        tasks,
+        scenario,
+        out_dir,
+        workers=workers,
+        cluster=cluster,
+        models=section.models,
+        replicate=replicate,
+        progress=progress,
+        resume=resume,
+        root_seed=section.seed,
+        ledger_rule=section.ledger,
+        experiment=experiment.record(),
+        points=points,
+    )
