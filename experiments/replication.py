@@ -1,7 +1,5 @@
 """One replication: every contract model of a scenario on the same random numbers.
 
-INTERFACE (the runner, sweeps and analyses are written against it):
-
     run_replication(scenario, seed, replication=0, models=None, ledger=True) -> ReplicationResult
 
 - ``scenario``: a validated :class:`alliancesim.experiments.scenario.Scenario`.
@@ -13,23 +11,19 @@ INTERFACE (the runner, sweeps and analyses are written against it):
 
 ``ReplicationResult`` holds plain lists of dicts (one dict per row), so it
 pickles cheaply across processes and becomes a DataFrame in one call:
-
-- ``runs``: one row per contract model: scenario, contract_model, replication,
-  seed, and the run outputs (spend_pence, savings_pence, savings_share,
-  outcome_true, outcome_reported, acute_shift, provider_deficits, failures,
-  mean_trust, min_trust, transaction_cost_pence, outcome_paid_share,
-  gain_settled_pence, pain_settled_pence, negotiation_result,
-  negotiation_months, ...).
-- ``periods``: one row per contract model and period.
-- ``ledger``: one row per journal entry (empty when ``ledger=False``).
-- ``events``: the negotiation and governance trace.
-
-The lead writes the real implementation; this placeholder keeps imports working.
+``runs`` (one row per contract model), ``periods`` (one row per model and
+period), ``ledger`` (one row per journal entry; empty when ``ledger=False``)
+and ``events`` (the negotiation and governance trace).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from alliancesim.experiments.outputs import ledger_rows, run_summary
+from alliancesim.experiments.scenario import Scenario
+from alliancesim.model.simulation import HealthEconomyModel
 
 
 @dataclass
@@ -38,3 +32,41 @@ class ReplicationResult:
     periods: list[dict] = field(default_factory=list)
     ledger: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+
+
+def run_model(
+    scenario: Scenario, contract_model: str, seed: int, ledger: bool = True
+) -> HealthEconomyModel:
+    """Run one contract model for the whole contract term."""
+    return HealthEconomyModel(scenario, contract_model, seed, record_ledger=ledger).run()
+
+
+def run_replication(
+    scenario: Scenario,
+    seed: int,
+    replication: int = 0,
+    models: Sequence[str] | None = None,
+    ledger: bool = True,
+) -> ReplicationResult:
+    """Run the status quo and each contract model on one seed; savings are paired."""
+    names = list(models) if models else list(scenario.model_names)
+    status_quo = scenario.scenario.status_quo
+    if status_quo not in names:
+        names.insert(0, status_quo)
+    else:
+        names.remove(status_quo)
+        names.insert(0, status_quo)
+    result = ReplicationResult()
+    key = dict(scenario=scenario.scenario.name, replication=replication, seed=seed)
+    baseline = None
+    for name in names:
+        model = run_model(scenario, name, seed, ledger)
+        if baseline is None:
+            baseline = model
+        result.runs.append({**key, "contract_model": name, **run_summary(model, baseline)})
+        for row in model.rows:
+            result.periods.append({**key, "contract_model": name, **row})
+        if ledger:
+            result.ledger.extend({**key, "contract_model": name, **r} for r in ledger_rows(model))
+        result.events.extend({**key, "contract_model": name, **e} for e in model.events)
+    return result

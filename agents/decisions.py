@@ -1,0 +1,131 @@
+"""Decision rules: small named pure functions of explicit inputs.
+
+The agents gather the inputs (their contract terms, the economy's sensitivities,
+their trust) and call these; nothing here touches the model or a random stream,
+so each rule is pinned by hand-worked tests.
+
+Reference formulation (MODEL.md s3a): provider i chooses integration effort e to
+maximise ``(1 - a) E[profit(e)] + a B(e) - C(e) + reciprocity`` with a convex
+effort cost ``C(e) = c e^2 / 2``, whose best response is the Holmström-Milgrom
+``e* = marginal return / c`` (anchors s2.1), clipped to [0, 1]. Marginal returns
+are expressed as a share of the provider's annual income so that a £1m charity
+and a £300m trust are on one scale.
+"""
+
+from __future__ import annotations
+
+from alliancesim.model.payment.terms import Basis, LinePayment
+
+
+def marginal_income(terms: LinePayment, above_baseline: bool, variable_cost: float) -> float:
+    """Pence the payer pays for one more unit of activity on a line.
+
+    tariff: the price; marginal rate: the price up to the baseline, then
+    ``marginal_rate`` x price (MRET, anchors s2.8); blended: ``variable_share`` x
+    price; block and capitation: nothing (income is fixed); cost plus fee: the
+    variable cost reimbursed plus the fee on it (alliance limbs 1 and 2, anchors s2.2).
+    """
+    match terms.basis:
+        case Basis.TARIFF:
+            return float(terms.price_pence)
+        case Basis.MARGINAL_RATE:
+            rate = terms.marginal_rate if above_baseline else 1.0
+            return terms.price_pence * rate
+        case Basis.BLENDED:
+            return terms.price_pence * terms.variable_share
+        case Basis.BLOCK | Basis.CAPITATION:
+            return 0.0
+        case Basis.COST_PLUS_FEE:
+            return variable_cost * (1.0 + terms.fee_share)
+    return 0.0  # pragma: no cover
+
+
+def shadow_of_future(years_left: float) -> float:
+    """Discount factor of the relationship: longer contracts weigh the future more.
+
+    Names: Axelrod (1984), Levin (2003) relational contracts (anchors s2.3):
+    delta ~ continuation probability; here ``years / (years + 1)``.
+    """
+    years_left = max(0.0, years_left)
+    return years_left / (years_left + 1.0)
+
+
+def reciprocity(
+    weight: float, interdependence: float, years_left: float, expected_cooperation: float
+) -> float:
+    """Value placed on others' expected cooperation (trust-weighted), repeated-game style.
+
+    Zero when nothing ties the provider's payoff to the others (``interdependence``
+    0: separate bilateral contracts), larger with longer contracts to run.
+    """
+    return weight * interdependence * shadow_of_future(years_left) * expected_cooperation
+
+
+def integration_effort(
+    marginal_profit: float,
+    system_benefit: float,
+    incentive_weight: float,
+    reciprocity_value: float,
+    effort_cost: float,
+) -> float:
+    """Best-response effort: ``((1 - a) m + a b + reciprocity) / c`` clipped to [0, 1].
+
+    ``marginal_profit`` m and ``system_benefit`` b are per unit of effort, as shares
+    of the provider's annual income.
+    """
+    drive = (
+        (1.0 - incentive_weight) * marginal_profit
+        + incentive_weight * system_benefit
+        + reciprocity_value
+    )
+    return min(1.0, max(0.0, drive / effort_cost))
+
+
+def admission_push(unit_margin_share: float, incentive_weight: float, push_max: float) -> float:
+    """Supplier-induced activity on a line paid per unit: keep admissions up.
+
+    ``unit_margin_share`` is (marginal income - variable cost) / price; positive
+    only under activity payment. Anchors s2.1 (Ellis & McGuire; Hennig-Schmidt:
+    fee-for-service over-provides, patient benefit still weighs).
+    """
+    drive = (1.0 - incentive_weight) * unit_margin_share - incentive_weight * 0.5
+    return min(push_max, max(0.0, push_max * drive))
+
+
+def reported_outcome(
+    true_outcome: float,
+    incentive_on_metric: float,
+    audit: float,
+    trust_in_commissioner: float,
+    gaming_max: float,
+) -> float:
+    """Reported = true + gaming; gaming rises with the incentive, falls with audit and trust.
+
+    Anchors s2.9 (Bevan & Hood 2006: official vs survey gaps of about 20 pp).
+    """
+    gaming = (
+        gaming_max
+        * min(1.0, max(0.0, incentive_on_metric))
+        * (1.0 - audit)
+        * (1.0 - trust_in_commissioner)
+    )
+    return min(1.0, true_outcome + gaming)
+
+
+def should_squeeze(margin: float, target_margin: float, draw: float, probability: float) -> bool:
+    """A lead provider under its target margin squeezes a subcontractor with probability p.
+
+    Anchors s2.10 (#18 supply-chain squeeze: p_sq = 0.5 when margin < target).
+    """
+    return margin < target_margin and draw < probability
+
+
+def risk_aversion(risk_appetite: float, reserves_share: float, distressed: bool) -> float:
+    """CARA coefficient from risk appetite, thin reserves and distress.
+
+    A small provider with thin reserves values a pain share below its expected
+    value (MODEL.md s3a); distress doubles aversion (seed 000 s3.2).
+    """
+    base = (1.0 - risk_appetite) * 4.0
+    cushion = 1.0 / (0.5 + max(0.0, reserves_share) * 10.0)
+    return base * cushion * (2.0 if distressed else 1.0)

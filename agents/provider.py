@@ -1,0 +1,121 @@
+"""Provider agents: acute, community, mental health, GP federation, voluntary, independent."""
+
+from __future__ import annotations
+
+from alliancesim.agents.decisions import (
+    admission_push,
+    integration_effort,
+    marginal_income,
+    reciprocity,
+    should_squeeze,
+)
+from alliancesim.agents.incentives import EFFORT_SPEND_SHARE, marginal_profit
+from alliancesim.agents.organisation import Organisation
+
+
+class Provider(Organisation):
+    """Delivers service lines, chooses integration effort, may keep admissions up,
+    may squeeze its subcontractors when it leads, and may fail when its reserves run out."""
+
+    def __init__(self, model, spec):
+        super().__init__(model, spec)
+        self.fixed_cost_share = spec.trait("fixed_cost_share")
+        self.risk_appetite = spec.trait("risk_appetite")
+        self.incentive_weight = spec.trait("incentive_weight")
+        self.may_bear_losses = spec.trait("may_bear_losses")
+        self.control_total = spec.trait("control_total")
+        self.capacity = spec.capacity
+        self.quality = spec.quality
+        self.effort = 0.5
+        self.push = 0.0
+        self.squeezing: dict[str, bool] = {}
+        self.distressed = False
+        self.failed = False
+        self.periods_below_floor = 0
+        self.annual_income = 1
+        self.year_income = 0
+        self.year_cost = 0
+        self.income = 0  # pence received net this period
+        self.cost = 0  # pence spent this period
+
+    @property
+    def weight_on_system(self) -> float:
+        """Best for service vs best for self; distress turns a provider inward (seed 000 s3.3)."""
+        return self.incentive_weight * (0.5 if self.distressed else 1.0)
+
+    def decide_effort(self) -> None:
+        """Choose integration effort and whether to keep admissions up (MODEL.md s3a)."""
+        if self.failed:
+            self.effort, self.push = 0.0, 0.0
+            return
+        model = self.model
+        behaviour = model.scenario_spec.behaviour
+        view = model.views[self.name]
+        income = max(1, self.annual_income)
+        shifts, outcome_slope = model.effort_shifts(self)
+        profit = marginal_profit(self.name, view, shifts, model.above_baseline)
+        profit += view.withhold_value * (1.0 - view.leniency) * outcome_slope
+        profit -= EFFORT_SPEND_SHARE * income
+        system_saving = -sum(s.units * s.unit_cost for s in shifts)
+        benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
+        expected = model.expected_cooperation(self)
+        recip = reciprocity(
+            behaviour.reciprocity_weight, view.interdependence, view.years_left, expected
+        )
+        self.effort = integration_effort(
+            profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost
+        )
+        self.push = self.decide_push(view)
+        self.cooperation = self.effort
+        self.squeezing = self.decide_squeeze(view)
+
+    def decide_push(self, view) -> float:
+        """Keep admissions up on shiftable lines paid per unit (seed 001 L606-608)."""
+        best = 0.0
+        for line in self.model.lines_of(self.name):
+            if not line.shiftable or line.name not in view.paid_for:
+                continue
+            variable = (1.0 - self.fixed_cost_share) * line.unit_cost_pence
+            income = marginal_income(view.paid_for[line.name], self.model.above_baseline, variable)
+            margin_share = (income - variable) / line.unit_cost_pence
+            best = max(
+                best,
+                admission_push(
+                    margin_share,
+                    self.weight_on_system,
+                    self.model.scenario_spec.behaviour.admission_push_max,
+                ),
+            )
+        return best
+
+    def decide_squeeze(self, view) -> dict[str, bool]:
+        """A lead under its target margin squeezes subcontractors (anchors s2.10)."""
+        if not view.is_lead:
+            return {}
+        behaviour = self.model.scenario_spec.behaviour
+        margin = (self.year_income - self.year_cost) / max(1, abs(self.year_income))
+        if self.distressed:
+            margin = min(margin, behaviour.target_margin - 1.0)
+        squeezing = {}
+        for sub in self.model.subcontractors_of(self.name):
+            draw = self.model.random.random()
+            squeezing[sub] = should_squeeze(
+                margin, behaviour.target_margin, draw, behaviour.squeeze_probability
+            )
+        return squeezing
+
+    def book(self, income: int, cost: int, owed: int = 0) -> None:
+        """Add the period's money to reserves; update distress and the failure count.
+
+        ``owed`` is money a lead still owes it under a payment delay: it counts
+        toward its position (a receivable), so late payment stresses cash
+        without by itself making a solvent provider fail.
+        """
+        self.income, self.cost = income, cost
+        self.year_income += income
+        self.year_cost += cost
+        self.reserves += income - cost
+        position = self.reserves + owed
+        self.distressed = position < self.spec.distress_threshold * self.annual_income
+        floor = self.spec.trait("failure_threshold") * self.annual_income
+        self.periods_below_floor = self.periods_below_floor + 1 if position < floor else 0

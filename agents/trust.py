@@ -1,0 +1,66 @@
+"""Trust between organisations: beta reputation with forgetting.
+
+Names: Jøsang & Ismail (2002) beta reputation; forgetting from subjective logic
+(anchors s2.4). After r positive and s negative observations, trust is
+``T = (r + 1) / (r + s + 2)``. Each period the evidence decays by ``forgetting``
+and the new observation ``o`` in [0, 1] is added with weight ``w`` (how much the
+two worked together that period), so trust grows from joint work whether or not
+a contract is signed (VALIDATION V13) and falls with defection.
+
+The commissioner and its main provider keep a sticky rift: good news between them
+counts only ``rift_stickiness`` as much as bad news (seed 000 s3.1 in the domain
+notes: the commissioner-acute rift did not heal by contract alone).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Evidence(NamedTuple):
+    """Beta-reputation evidence one organisation holds about another."""
+
+    positive: float
+    negative: float
+
+    @property
+    def trust(self) -> float:
+        return (self.positive + 1.0) / (self.positive + self.negative + 2.0)
+
+    @property
+    def uncertainty(self) -> float:
+        return 2.0 / (self.positive + self.negative + 2.0)
+
+
+def evidence_for(trust: float, prior_evidence: float) -> Evidence:
+    """Evidence equivalent to an initial trust level held with ``prior_evidence`` weight."""
+    trust = min(max(trust, 0.0), 1.0)
+    total = prior_evidence + 2.0
+    positive = max(0.0, trust * total - 1.0)
+    negative = max(0.0, prior_evidence - positive)
+    return Evidence(positive, negative)
+
+
+def update_evidence(
+    evidence: Evidence,
+    observation: float,
+    weight: float,
+    forgetting: float,
+    good_news_weight: float = 1.0,
+) -> Evidence:
+    """One period of beta-reputation updating with forgetting.
+
+    ``observation`` in [0, 1]: 1 a fully kept promise or full cooperation, 0 a
+    defection. ``weight`` in [0, 1]: how much was observed. ``good_news_weight``
+    < 1 makes a rift sticky.
+    """
+    observation = min(max(observation, 0.0), 1.0)
+    return Evidence(
+        forgetting * evidence.positive + weight * good_news_weight * observation,
+        forgetting * evidence.negative + weight * (1.0 - observation),
+    )
+
+
+def staff_turnover(evidence: Evidence) -> Evidence:
+    """A change of leadership loses half the good will built up (seed 000 s3.1)."""
+    return Evidence(evidence.positive * 0.5, evidence.negative)

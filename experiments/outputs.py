@@ -1,0 +1,57 @@
+"""Run outputs: the per-run summary row and the ledger rows (MODEL.md s5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alliancesim.model.simulation import HealthEconomyModel
+
+
+def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> dict[str, Any]:
+    """One row of outputs for a run, with savings paired against the status quo run."""
+    rows, base = model.rows, status_quo.rows
+    spend = sum(r["spend_pence"] for r in rows)
+    base_spend = sum(r["spend_pence"] for r in base)
+    first_year = [r for r in rows if r["year"] == 0]
+    last_year_index = rows[-1]["year"]
+    last_year = [r for r in rows if r["year"] == last_year_index]
+    base_last = [r for r in base if r["year"] == last_year_index]
+    acute = sum(r["acute_activity"] for r in last_year)
+    base_acute = sum(r["acute_activity"] for r in base_last)
+    value = model.totals["outcome_at_risk"]
+    summary: dict[str, Any] = {
+        "spend_pence": spend,
+        "savings_pence": base_spend - spend,
+        "savings_share": (base_spend - spend) / base_spend if base_spend else 0.0,
+        "acute_shift": 1.0 - acute / base_acute if base_acute else 0.0,
+        "acute_activity_last_year": acute,
+        "community_activity_last_year": sum(r["community_activity"] for r in last_year),
+        "outcome_true": sum(r["outcome_true"] for r in rows) / len(rows),
+        "outcome_reported": sum(r["outcome_reported"] for r in rows) / len(rows),
+        "outcome_true_first_year": sum(r["outcome_true"] for r in first_year) / len(first_year),
+        "mean_trust": rows[-1]["mean_trust"],
+        "min_trust": rows[-1]["min_trust"],
+        "mean_effort": sum(r["mean_effort"] for r in rows) / len(rows),
+        "failures": rows[-1]["failures"],
+        "returned_risk_pence": sum(r["returned_risk_pence"] for r in rows),
+        "outcome_paid_pence": model.totals["outcome_paid"],
+        "outcome_at_stake_pence": value,
+        "outcome_paid_share": model.totals["outcome_paid"] / value if value else 0.0,
+        "gain_settled_pence": model.totals["gain"],
+        "pain_settled_pence": model.totals["pain"],
+        "transaction_cost_pence": model.totals["transaction"],
+        "commissioner_capability_end": rows[-1]["commissioner_capability"],
+        "periods": len(rows),
+    }
+    deficits = 0
+    for provider in model.providers:
+        surplus = sum(r[f"surplus_pence__{provider.name}"] for r in rows)
+        summary[f"surplus_pence__{provider.name}"] = surplus
+        summary[f"reserves_end_pence__{provider.name}"] = provider.reserves
+        deficits += surplus < 0
+    summary["provider_deficits"] = deficits
+    return summary
+
+
+def ledger_rows(model: HealthEconomyModel) -> list[dict[str, Any]]:
+    return [entry._asdict() for entry in model.ledger]

@@ -1,0 +1,507 @@
+"""Scenario files: one local health economy and the contract models to compare on it.
+
+A scenario is TOML read with ``tomllib`` and validated with pydantic. Unknown keys
+are rejected and every error names the file, the key, the value and what is
+allowed, so a typo never silently becomes a default. Money is integer pence
+(keys end in ``_pence``); TOML allows ``200_000_000_00`` for readability.
+
+The schema reference in ``docs/user-guide.md`` is checked against these models
+by a test, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from alliancesim.model.payment.terms import (
+    Basis,
+    ContractTerms,
+    GovernanceTerms,
+    Share,
+    Vehicle,
+    check_shares_sum_to_one,
+)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PositiveInt = Annotated[int, Field(gt=0)]
+Pence = Annotated[int, Field(ge=0, strict=True)]
+SignedPence = Annotated[int, Field(strict=True)]
+
+
+class ScenarioError(Exception):
+    """Bad input: names the file, the key, the value and what is allowed."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        lines = [f"{self.source}: invalid scenario"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OrgKind(StrEnum):
+    CCG = "ccg"
+    COUNCIL = "council"
+    ACUTE = "acute"
+    COMMUNITY = "community"
+    MENTAL_HEALTH = "mental_health"
+    GP_FEDERATION = "gp_federation"
+    VCS = "vcs"
+    INDEPENDENT = "independent"
+
+
+COMMISSIONER_KINDS = frozenset({OrgKind.CCG, OrgKind.COUNCIL})
+NHS_TRUST_KINDS = frozenset({OrgKind.ACUTE, OrgKind.COMMUNITY, OrgKind.MENTAL_HEALTH})
+
+# Defaults by provider kind (MODEL.md s2; seed 000 s3.2-3.3 in the domain notes):
+# fixed-cost share is high for acute and bed-based care; charities may be barred
+# from loss sharing by their constitution (seed 000 L1335, L1422); NHS trusts are
+# held to individual control totals (seed 000 L1359-1361). An NHS trust in deficit
+# is put in financial special measures rather than closed (seed 000 L590), so its
+# failure floor is far deeper than a charity's or a federation's.
+KIND_DEFAULTS: dict[OrgKind, dict[str, Any]] = {
+    OrgKind.ACUTE: dict(
+        fixed_cost_share=0.6,
+        failure_threshold=-0.3,
+        risk_appetite=0.35,
+        incentive_weight=0.3,
+        may_bear_losses=True,
+        control_total=True,
+    ),
+    OrgKind.COMMUNITY: dict(
+        fixed_cost_share=0.4,
+        failure_threshold=-0.3,
+        risk_appetite=0.45,
+        incentive_weight=0.45,
+        may_bear_losses=True,
+        control_total=True,
+    ),
+    OrgKind.MENTAL_HEALTH: dict(
+        fixed_cost_share=0.5,
+        failure_threshold=-0.3,
+        risk_appetite=0.45,
+        incentive_weight=0.45,
+        may_bear_losses=True,
+        control_total=True,
+    ),
+    OrgKind.GP_FEDERATION: dict(
+        fixed_cost_share=0.3,
+        failure_threshold=-0.08,
+        risk_appetite=0.25,
+        incentive_weight=0.5,
+        may_bear_losses=True,
+        control_total=False,
+    ),
+    OrgKind.VCS: dict(
+        fixed_cost_share=0.3,
+        failure_threshold=-0.08,
+        risk_appetite=0.15,
+        incentive_weight=0.65,
+        may_bear_losses=False,
+        control_total=False,
+    ),
+    OrgKind.INDEPENDENT: dict(
+        fixed_cost_share=0.3,
+        failure_threshold=-0.08,
+        risk_appetite=0.6,
+        incentive_weight=0.15,
+        may_bear_losses=True,
+        control_total=False,
+    ),
+}
+
+
+class OrganisationSpec(Strict):
+    """An organisation: a commissioner (``ccg``, ``council``) or a provider (other kinds).
+
+    Provider fields left out take the defaults of their kind (``KIND_DEFAULTS``);
+    commissioner fields are ignored for providers and vice versa.
+    """
+
+    name: str
+    kind: OrgKind
+    reserves_pence: SignedPence = 0
+    # provider
+    fixed_cost_share: Share | None = None
+    capacity: Annotated[float, Field(gt=0.0, le=5.0)] = 1.15
+    quality: Share = 0.7
+    risk_appetite: Share | None = None
+    incentive_weight: Share | None = None
+    may_bear_losses: bool | None = None
+    control_total: bool | None = None
+    distress_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    failure_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    # commissioner
+    savings_target: Share = 0.04  # seed 000 L590: "just under 4%" a year
+    capability: Share = 0.7
+    leniency: Share = 0.5
+    shares_risk: bool = False  # MODEL.md s2: NHS commissioners do not share risk by default
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self.kind in COMMISSIONER_KINDS
+
+    def trait(self, name: str) -> Any:
+        """A provider trait, falling back to the default of its kind."""
+        value = getattr(self, name)
+        if value is None:
+            return KIND_DEFAULTS[self.kind][name]
+        return value
+
+
+class Setting(StrEnum):
+    """Where care happens; integration moves demand from the first two to the others."""
+
+    ACUTE = "acute"
+    BED_BASED = "bed_based"
+    COMMUNITY = "community"
+    PRIMARY = "primary"
+    MENTAL_HEALTH = "mental_health"
+    PLACEMENT = "placement"
+
+
+SHIFTABLE_SETTINGS = frozenset({Setting.ACUTE, Setting.BED_BASED, Setting.PLACEMENT})
+RECEIVING_SETTINGS = frozenset({Setting.COMMUNITY, Setting.PRIMARY, Setting.MENTAL_HEALTH})
+
+
+class ServiceLineSpec(Strict):
+    """A service line: who delivers it, who pays for it, its unit cost and demand."""
+
+    name: str
+    setting: Setting
+    provider: str
+    commissioner: str
+    unit_cost_pence: Annotated[int, Field(gt=0, strict=True)]
+    demand_per_1000_per_year: Annotated[float, Field(gt=0.0)]
+    basis: Basis = Basis.BLOCK  # how the status quo pays it
+
+
+class EconomySpec(Strict):
+    """The cohort and its demand (MODEL.md s2 "Population and demand")."""
+
+    population: PositiveInt
+    periods: Annotated[int, Field(gt=0, le=1200)] = 120
+    periods_per_year: Literal[4, 12, 52] = 12
+    # domain 000 notes: emergency admissions rose about 37% in a decade,
+    # i.e. about 3.2% a year compound.
+    demand_trend: Annotated[float, Field(ge=-0.2, le=0.5)] = 0.032
+    seasonality: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
+    noise: Annotated[float, Field(ge=0.0, le=0.5)] = 0.03
+    shock_hazard: Share = 0.01
+    shock_size: Annotated[float, Field(ge=0.0, le=2.0)] = 0.15
+    max_shift: Share = 0.35  # most of avoidable demand full integration can move
+    integration_lag_periods: Annotated[int, Field(ge=1, le=60)] = 6
+    integration_returns: Annotated[float, Field(gt=0.0, le=20.0)] = 2.5
+    contacts_per_avoided_unit: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
+    outcome_base: Share = 0.55
+    outcome_gain_from_integration: Share = 0.25
+    service_lines: tuple[ServiceLineSpec, ...]
+
+
+class TrustPair(Strict):
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    value: Share
+
+
+class TrustSpec(Strict):
+    """Initial trust and the beta-reputation update (anchors s2.4)."""
+
+    initial: Share = 0.6
+    commissioner_provider: Share | None = None
+    pairs: tuple[TrustPair, ...] = ()
+    # anchors s6: lambda ~ 0.9 per period [L, assumption] for quarterly periods;
+    # 0.98 a month keeps about the same memory (0.98^12 ~ 0.78 a year)
+    forgetting: Share = 0.98
+    prior_evidence: Annotated[float, Field(gt=0.0, le=1000.0)] = 10.0
+    rift_stickiness: Share = 0.25  # weight of good news between commissioner and main provider
+    turnover: Share = 0.01
+    data_quality: Share = 0.6  # belief in the shared financial model
+
+
+class BehaviourSpec(Strict):
+    """Weights of the decision rules (MODEL.md s3a); priors, see docs/odd.md."""
+
+    effort_cost: Annotated[float, Field(gt=0.0)] = (
+        0.1  # scaled so drives of a few % of income matter
+    )
+    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.6
+    system_benefit_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    gaming_max: Share = 0.15  # anchors s2.9: reported vs true gaps of 20-27 pp
+    admission_push_max: Share = 0.08
+    squeeze_probability: Share = 0.5  # anchors s2.10: p_sq = 0.5
+    target_margin: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.02  # anchors s6: ~1-3% for NHS
+    capability_decay: Share = 0.01  # per period while a lead provider is a black box
+    monitoring_cost_share: Share = 0.002  # of contract value a year per metric x audit
+
+
+class RiskShareSpec(Strict):
+    """Shorthand risk share; the builder turns it into ``RiskShareTerms``."""
+
+    target_savings: Annotated[float, Field(ge=-0.5, le=0.9)] = 0.04
+    measure: Literal["payments", "costs"] = "payments"
+    provider_gain_share: Share = 0.5
+    provider_pain_share: Share = 0.5
+    shares: Literal["by_value", "equal"] | dict[str, Share] = "by_value"
+    pain_cap: Literal["fee", "none"] | Pence = "none"
+    excluded: tuple[str, ...] = ()
+    netting: bool = True
+    year_one_underspend_to_commissioner: bool = False
+    demand_trigger: Share | None = None
+
+
+class OutcomeSpec(Strict):
+    withhold_by_year: tuple[Share, ...]
+    leniency: Share | None = None  # default: the lead commissioner's leniency
+    quality_gate: Share = 0.0
+    mode: Literal["withhold", "pot"] = "withhold"
+    split: dict[str, Share] = Field(default_factory=dict)
+    pain_equals_gain: bool = False
+
+
+class ContractModelSpec(Strict):
+    """A contract model in shorthand, built into ``ContractTerms`` against the economy.
+
+    Either the shorthand (``vehicle``, ``payment``, ``outcome``, ``risk_share`` ...)
+    or ``contracts`` (full terms given directly) is used; with ``contracts`` the
+    shorthand fields other than ``negotiate`` are ignored.
+    """
+
+    vehicle: Vehicle = Vehicle.BILATERAL
+    members: tuple[str, ...] | None = None
+    lead: str | None = None
+    payment: dict[str, Basis] = Field(default_factory=dict)
+    lead_payment: Literal["capitation", "block"] = "capitation"
+    marginal_rate: Share = 0.3
+    variable_share: Share = 0.2
+    fee_share: Share = 0.03
+    management_fee_share: Share = 0.0
+    outcome: OutcomeSpec | None = None
+    risk_share: RiskShareSpec | None = None
+    governance: GovernanceTerms = GovernanceTerms()
+    subcontract_squeeze: Share = 0.02
+    subcontract_delay_periods: Annotated[int, Field(ge=0, le=12)] = 2
+    duration_years: Annotated[int, Field(ge=1, le=30)] = 10
+    extension_years: Annotated[int, Field(ge=0, le=30)] = 0
+    negotiate: bool = False
+    contracts: tuple[ContractTerms, ...] = ()
+
+
+class ScenarioMeta(Strict):
+    name: str
+    description: str = ""
+    status_quo: str = "status_quo"
+    compare: tuple[str, ...] = ()
+    source: str = ""
+
+
+class Scenario(Strict):
+    """A validated scenario: economy, organisations, trust, behaviour, contract models."""
+
+    scenario: ScenarioMeta
+    economy: EconomySpec
+    organisations: tuple[OrganisationSpec, ...]
+    trust: TrustSpec = TrustSpec()
+    behaviour: BehaviourSpec = BehaviourSpec()
+    contract_models: dict[str, ContractModelSpec]
+    negotiation: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Scenario:
+        names = [o.name for o in self.organisations]
+        if len(set(names)) != len(names):
+            raise ValueError(f"organisation names must be unique (got {names})")
+        orgs = {o.name: o for o in self.organisations}
+        providers = sorted(n for n, o in orgs.items() if not o.is_commissioner)
+        commissioners = sorted(n for n, o in orgs.items() if o.is_commissioner)
+        if not commissioners:
+            raise ValueError("a scenario needs at least one commissioner (kind ccg or council)")
+        for line in self.economy.service_lines:
+            if line.provider not in providers:
+                raise ValueError(
+                    f"service line '{line.name}' names provider '{line.provider}'; "
+                    f"allowed: {', '.join(providers)}"
+                )
+            if line.commissioner not in commissioners:
+                raise ValueError(
+                    f"service line '{line.name}' names commissioner '{line.commissioner}'; "
+                    f"allowed: {', '.join(commissioners)}"
+                )
+        if self.scenario.status_quo not in self.contract_models:
+            raise ValueError(
+                f"status_quo '{self.scenario.status_quo}' is not a contract model; "
+                f"allowed: {', '.join(self.contract_models)}"
+            )
+        for model_name in self.scenario.compare:
+            if model_name not in self.contract_models:
+                raise ValueError(
+                    f"compare lists '{model_name}'; allowed: {', '.join(self.contract_models)}"
+                )
+        for model_name, spec in self.contract_models.items():
+            for member in (spec.members or ()) + ((spec.lead,) if spec.lead else ()):
+                if member not in providers:
+                    raise ValueError(
+                        f"contract model '{model_name}' names '{member}'; "
+                        f"allowed providers: {', '.join(providers)}"
+                    )
+            if spec.outcome and spec.outcome.split:
+                check_shares_sum_to_one(spec.outcome.split, f"{model_name}.outcome.split")
+        for pair in self.trust.pairs:
+            for who in (pair.source, pair.target):
+                if who not in orgs:
+                    raise ValueError(f"trust pair names '{who}'; allowed: {', '.join(names)}")
+        return self
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """The contract models to run: ``compare`` if given, else all, status quo first."""
+        names = self.scenario.compare or tuple(self.contract_models)
+        sq = self.scenario.status_quo
+        return (sq,) + tuple(n for n in names if n != sq)
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> Scenario:
+        """A copy with dotted keys replaced, e.g. ``{"trust.initial": 0.3}``.
+
+        Lists of named tables are indexed by name: ``organisations.acute.reserves_pence``.
+        """
+        raw = self.model_dump(mode="json", by_alias=True, exclude_unset=False)
+        for key, value in overrides.items():
+            set_dotted(raw, key, value, source)
+        return validate_scenario(raw, source)
+
+
+def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
+    """Set ``value`` at a dotted path in nested dicts (lists of tables by ``name``)."""
+    parts = key.split(".")
+    node: Any = raw
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            matches = [item for item in node if isinstance(item, dict) and item.get("name") == part]
+            if not matches:
+                allowed = ", ".join(
+                    str(item.get("name")) for item in node if isinstance(item, dict)
+                )
+                raise ScenarioError(
+                    source, [f"key '{key}': no entry '{part}' at '{where}'; allowed: {allowed}"]
+                )
+            if last:
+                raise ScenarioError(source, [f"key '{key}': cannot replace a whole entry"])
+            node = matches[0]
+            continue
+        if not isinstance(node, dict):
+            raise ScenarioError(source, [f"key '{key}': '{where}' is not a table"])
+        if last:
+            if part not in node:
+                allowed = ", ".join(sorted(node))
+                raise ScenarioError(
+                    source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
+                )
+            node[part] = value
+        else:
+            if part not in node or node[part] is None:
+                if part in node:
+                    node[part] = {}
+                else:
+                    allowed = ", ".join(sorted(node))
+                    raise ScenarioError(
+                        source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
+                    )
+            node = node[part]
+
+
+def format_validation_error(error: ValidationError) -> list[str]:
+    """Each pydantic error as 'key 'a.b': message (got value)'."""
+    problems = []
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        got = item.get("input")
+        shown = repr(got)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        where = f"key '{loc}': " if loc else ""
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{where}unknown key (not allowed here)")
+        elif isinstance(got, dict | list):
+            problems.append(f"{where}{message}")
+        else:
+            problems.append(f"{where}{message} (got {shown})")
+    return problems
+
+
+def validate_scenario(raw: dict, source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as error:
+        raise ScenarioError(source, format_validation_error(error)) from None
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("alliancesim.experiments") / "presets"
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> tuple[str, str]:
+    """(source label, text) for a preset name or a file path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ScenarioError(str(path), ["file not found"])
+        return str(path), path.read_text(encoding="utf-8")
+    name = str(name_or_path)
+    if name in preset_names():
+        resource = resources.files("alliancesim.experiments") / "presets" / f"{name}.toml"
+        return f"preset '{name}'", resource.read_text(encoding="utf-8")
+    raise ScenarioError(name, [f"no such file or preset; presets: {', '.join(preset_names())}"])
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario from a path or a preset name, then apply overrides."""
+    source, text = resolve_scenario_path(name_or_path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(source, [f"malformed TOML: {error}"]) from None
+    scenario = validate_scenario(copy.deepcopy(raw), source)
+    if overrides:
+        scenario = scenario.with_overrides(overrides, source=f"{source} with --set")
+    return scenario
+
+
+def load_preset(name: str, **overrides: Any) -> Scenario:
+    """Load a bundled preset; keyword overrides use ``__`` for dots (``trust__initial=0.3``)."""
+    return load_scenario(name, {k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def parse_set_options(options: list[str], source: str = "--set") -> dict[str, Any]:
+    """Parse ``key=value`` pairs; values are read as TOML (numbers, booleans, lists, strings)."""
+    overrides: dict[str, Any] = {}
+    for option in options:
+        if "=" not in option:
+            raise ScenarioError(source, [f"'{option}' is not key=value"])
+        key, text = option.split("=", 1)
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        overrides[key.strip()] = value
+    return overrides

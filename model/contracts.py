@@ -1,0 +1,297 @@
+"""Build a contract model's terms from its shorthand spec and the economy's plan.
+
+A contract model (status quo, alliance, lead provider, outcomes-based ...) is a
+tuple of :class:`ContractTerms`. The shorthand in a scenario file names the
+vehicle, the basis per service line, the outcome component and the risk share;
+the figures (block values, tariffs, capitation rates, targets) come from the
+economy's plan for the contract year, as in the NHS's yearly contract refresh
+(seed 000 L1025: yearly "refreshes" signed as contract variations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from alliancesim.experiments.scenario import ContractModelSpec, OrganisationSpec, Scenario
+from alliancesim.model.economy import ServiceLine, growth_factor
+from alliancesim.model.payment.terms import (
+    Basis,
+    ContractTerms,
+    LinePayment,
+    OutcomeTerms,
+    RiskShareTerms,
+    ServicePayment,
+    Subcontract,
+    Vehicle,
+    annual_value,
+)
+
+
+def line_terms(
+    line: ServiceLine, basis: Basis, spec: ContractModelSpec, growth: float, population: int
+) -> LinePayment:
+    """Payment terms for one line at the plan of a contract year."""
+    planned = line.planned_per_year * growth
+    value = round(planned * line.unit_cost_pence)
+    price = line.unit_cost_pence
+    match basis:
+        case Basis.BLOCK:
+            return LinePayment(basis=basis, annual_value_pence=value, planned_activity=planned)
+        case Basis.TARIFF:
+            return LinePayment(basis=basis, price_pence=price, planned_activity=planned)
+        case Basis.MARGINAL_RATE:
+            return LinePayment(
+                basis=basis,
+                price_pence=price,
+                planned_activity=planned,
+                baseline_activity=planned,
+                marginal_rate=spec.marginal_rate,
+            )
+        case Basis.BLENDED:
+            return LinePayment(
+                basis=basis,
+                annual_value_pence=value,
+                price_pence=price,
+                planned_activity=planned,
+                variable_share=spec.variable_share,
+            )
+        case Basis.CAPITATION:
+            return LinePayment(
+                basis=basis,
+                rate_per_head_pence=max(1, round(value / population)),
+                reference_population=population,
+                planned_activity=planned,
+            )
+        case Basis.COST_PLUS_FEE:
+            return LinePayment(
+                basis=basis,
+                annual_value_pence=value,
+                planned_activity=planned,
+                fee_share=spec.fee_share,
+            )
+    raise ValueError(f"unknown basis {basis!r}")  # pragma: no cover
+
+
+class ContractBuilder:
+    """Turns the scenario's contract-model specs into terms for each contract year."""
+
+    def __init__(self, scenario: Scenario, lines: Iterable[ServiceLine]):
+        self.scenario = scenario
+        self.lines = list(lines)
+        self.orgs: dict[str, OrganisationSpec] = {o.name: o for o in scenario.organisations}
+        self.providers = [o.name for o in scenario.organisations if not o.is_commissioner]
+        self.status_quo = scenario.contract_models[scenario.scenario.status_quo]
+
+    def growth(self, contract_year: int) -> float:
+        """Demand growth planned for a contract year: the trend at mid-year."""
+        spec = self.scenario.economy
+        return growth_factor(spec, (contract_year + 0.5) * spec.periods_per_year)
+
+    def basis_for(self, spec: ContractModelSpec, line: ServiceLine) -> Basis:
+        if line.name in spec.payment:
+            return spec.payment[line.name]
+        sq_spec = next(s for s in self.scenario.economy.service_lines if s.name == line.name)
+        return self.status_quo.payment.get(line.name, sq_spec.basis)
+
+    def members(self, spec: ContractModelSpec) -> tuple[str, ...]:
+        return tuple(spec.members) if spec.members else tuple(self.providers)
+
+    def build(
+        self, model_name: str, contract_year: int = 0, failed: frozenset[str] = frozenset()
+    ) -> tuple[ContractTerms, ...]:
+        """Terms in force in a contract year; failed providers' scope is left out
+        (their patients and the financial risk return to the commissioner)."""
+        spec = self.scenario.contract_models[model_name]
+        if spec.contracts:
+            return spec.contracts
+        growth = self.growth(contract_year)
+        population = self.scenario.economy.population
+        members = tuple(m for m in self.members(spec) if m not in failed)
+        payments: list[ServicePayment] = []
+        subcontracts: list[Subcontract] = []
+        outside: list[ServicePayment] = []  # lines of non-members stay on the status quo
+        for line in self.lines:
+            if line.provider in failed:
+                continue
+            basis = self.basis_for(spec, line)
+            terms = line_terms(line, basis, spec, growth, population)
+            payment = ServicePayment(
+                payer=line.commissioner, provider=line.provider, line=line.name, terms=terms
+            )
+            if line.provider not in members:
+                sq_terms = line_terms(
+                    line, self.basis_for(self.status_quo, line), spec, growth, population
+                )
+                outside.append(payment.model_copy(update={"terms": sq_terms}))
+            elif spec.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR):
+                if line.provider != spec.lead:
+                    subcontracts.append(
+                        Subcontract(
+                            lead=spec.lead,
+                            subcontractor=line.provider,
+                            line=line.name,
+                            terms=terms,
+                            squeeze_share=spec.subcontract_squeeze,
+                            payment_delay_periods=spec.subcontract_delay_periods,
+                        )
+                    )
+                payments.append(payment)
+            else:
+                payments.append(payment)
+        if spec.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR):
+            payments = self.lead_payments(spec, payments, population)
+        contracts = self.split_by_vehicle(model_name, spec, members, payments, subcontracts)
+        if outside:
+            contracts += self.bilateral(f"{model_name}:outside", outside, spec)
+        return tuple(contracts)
+
+    def lead_payments(
+        self, spec: ContractModelSpec, payments: list[ServicePayment], population: int
+    ) -> list[ServicePayment]:
+        """The commissioners pay the lead for the whole scope (capitation or block)."""
+        by_payer: dict[str, int] = {}
+        planned: dict[str, float] = {}
+        for payment in payments:
+            by_payer[payment.payer] = by_payer.get(payment.payer, 0) + annual_value(payment.terms)
+            planned[payment.payer] = planned.get(payment.payer, 0.0) + population
+        result = []
+        for payer, value in sorted(by_payer.items()):
+            value = round(value * (1.0 - spec.management_fee_share))
+            if spec.lead_payment == "capitation":
+                terms = LinePayment(
+                    basis=Basis.CAPITATION,
+                    rate_per_head_pence=max(1, round(value / population)),
+                    reference_population=population,
+                )
+            else:
+                terms = LinePayment(basis=Basis.BLOCK, annual_value_pence=value)
+            result.append(
+                ServicePayment(payer=payer, provider=spec.lead, line="whole_scope", terms=terms)
+            )
+        return result
+
+    def outcome_terms(self, spec: ContractModelSpec) -> OutcomeTerms | None:
+        if spec.outcome is None:
+            return None
+        lead_commissioner = next(o for o in self.scenario.organisations if o.is_commissioner)
+        leniency = spec.outcome.leniency
+        if leniency is None:
+            leniency = lead_commissioner.leniency
+        return OutcomeTerms(
+            withhold_by_year=spec.outcome.withhold_by_year,
+            quality_gate=spec.outcome.quality_gate,
+            leniency=leniency,
+            mode=spec.outcome.mode,
+            split=spec.outcome.split,
+            pain_equals_gain=spec.outcome.pain_equals_gain,
+        )
+
+    def risk_share_terms(
+        self, spec: ContractModelSpec, members: tuple[str, ...], payments: list[ServicePayment]
+    ) -> RiskShareTerms | None:
+        rs = spec.risk_share
+        if rs is None:
+            return None
+        value_by_member: dict[str, int] = {m: 0 for m in members}
+        for payment in payments:
+            value_by_member[payment.provider] = value_by_member.get(payment.provider, 0) + (
+                annual_value(payment.terms)
+            )
+        # a provider that may not bear losses (a charity's constitution, seed 000
+        # L1335, L1422) is excluded from the pain share, whatever the file says
+        barred = tuple(m for m in members if not self.orgs[m].trait("may_bear_losses")) + tuple(
+            rs.excluded
+        )
+        excluded = tuple(sorted(set(barred)))
+        gain = weights(rs.shares, members, value_by_member)
+        pain = weights(rs.shares, tuple(m for m in members if m not in excluded), value_by_member)
+        target = round(sum(annual_value(p.terms) for p in payments) * (1.0 - rs.target_savings))
+        commissioners = sorted({p.payer for p in payments})
+        commissioner_value = {
+            c: sum(annual_value(p.terms) for p in payments if p.payer == c) for c in commissioners
+        }
+        total = sum(commissioner_value.values()) or 1
+        return RiskShareTerms(
+            target_annual_pence=max(0, target),
+            measure=rs.measure,
+            provider_gain_share=rs.provider_gain_share,
+            provider_pain_share=rs.provider_pain_share if pain else 0.0,
+            gain_shares=gain,
+            pain_shares=pain,
+            pain_cap=rs.pain_cap,
+            netting=rs.netting,
+            year_one_underspend_to_commissioner=rs.year_one_underspend_to_commissioner,
+            demand_trigger=rs.demand_trigger,
+            excluded=excluded,
+            commissioner_shares={c: v / total for c, v in commissioner_value.items()}
+            if len(commissioners) > 1
+            else {},
+        )
+
+    def split_by_vehicle(
+        self,
+        model_name: str,
+        spec: ContractModelSpec,
+        members: tuple[str, ...],
+        payments: list[ServicePayment],
+        subcontracts: list[Subcontract],
+    ) -> list[ContractTerms]:
+        if spec.vehicle == Vehicle.BILATERAL and spec.risk_share is None:
+            return self.bilateral(model_name, payments, spec)
+        commissioners = tuple(sorted({p.payer for p in payments}))
+        return [
+            ContractTerms(
+                name=model_name,
+                vehicle=spec.vehicle,
+                commissioners=commissioners,
+                members=members,
+                lead=spec.lead,
+                payments=tuple(payments),
+                subcontracts=tuple(subcontracts),
+                management_fee_share=spec.management_fee_share,
+                outcome=self.outcome_terms(spec),
+                risk_share=self.risk_share_terms(spec, members, payments),
+                governance=spec.governance,
+                duration_years=spec.duration_years,
+                extension_years=spec.extension_years,
+            )
+        ]
+
+    def bilateral(
+        self, model_name: str, payments: list[ServicePayment], spec: ContractModelSpec
+    ) -> list[ContractTerms]:
+        """One NHS Standard Contract per commissioner-provider pair (the baseline)."""
+        pairs: dict[tuple[str, str], list[ServicePayment]] = {}
+        for payment in payments:
+            pairs.setdefault((payment.payer, payment.provider), []).append(payment)
+        return [
+            ContractTerms(
+                name=f"{model_name}:{payer}-{provider}",
+                vehicle=Vehicle.BILATERAL,
+                commissioners=(payer,),
+                members=(provider,),
+                payments=tuple(group),
+                outcome=self.outcome_terms(spec),
+                duration_years=spec.duration_years,
+                extension_years=spec.extension_years,
+            )
+            for (payer, provider), group in sorted(pairs.items())
+        ]
+
+
+def weights(
+    rule: str | dict[str, float], members: tuple[str, ...], value: dict[str, int]
+) -> dict[str, float]:
+    """Shares between members: given, equal, or in proportion to contract value."""
+    if not members:
+        return {}
+    if isinstance(rule, dict):
+        kept = {m: rule.get(m, 0.0) for m in members}
+        total = sum(kept.values())
+        return {m: v / total for m, v in kept.items()} if total > 0 else {}
+    if rule == "equal":
+        return {m: 1.0 / len(members) for m in members}
+    total = sum(value.get(m, 0) for m in members)
+    if total <= 0:
+        return {m: 1.0 / len(members) for m in members}
+    return {m: value.get(m, 0) / total for m in members}

@@ -1,0 +1,209 @@
+"""The synthetic local health economy: demand, integration, delivery, cost and outcomes.
+
+The economy knows nothing of contracts. Each period it turns the cohort's need
+into demand per service line (trend, seasonality, shocks and noise, all drawn
+from the run's *demand* stream so every contract model sees the same numbers),
+moves avoidable acute, bed-based and placement demand into community, primary
+and mental health care in proportion to the integration the organisations have
+built up (with a lag, diminishing returns, and only where community capacity
+exists), and reports activity, cost and outcomes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from alliancesim.experiments.scenario import (
+    RECEIVING_SETTINGS,
+    SHIFTABLE_SETTINGS,
+    EconomySpec,
+    ServiceLineSpec,
+)
+
+SHOCK_LENGTH_PERIODS = 3
+OVERLOAD_OUTCOME_PENALTY = 0.15
+
+
+@dataclass(slots=True)
+class ServiceLine:
+    """A service line: the cohort's need (fixed, drives demand) and the contract plan
+    (units a year, re-planned each contract year on the previous year's activity)."""
+
+    name: str
+    setting: str
+    provider: str
+    commissioner: str
+    unit_cost_pence: int
+    planned_per_year: float
+    shiftable: bool
+    receiving: bool
+    need_per_year: float = 0.0
+
+    @classmethod
+    def from_spec(cls, spec: ServiceLineSpec, population: int) -> ServiceLine:
+        return cls(
+            name=spec.name,
+            setting=spec.setting.value,
+            provider=spec.provider,
+            commissioner=spec.commissioner,
+            unit_cost_pence=spec.unit_cost_pence,
+            planned_per_year=population * spec.demand_per_1000_per_year / 1000.0,
+            need_per_year=population * spec.demand_per_1000_per_year / 1000.0,
+            shiftable=spec.setting in SHIFTABLE_SETTINGS,
+            receiving=spec.setting in RECEIVING_SETTINGS,
+        )
+
+
+class Delivery(NamedTuple):
+    """What the economy delivered in one period."""
+
+    demand: dict[str, float]  # line -> units of need presenting (before the shift)
+    activity: dict[str, float]  # line -> units delivered
+    avoided: float  # units of shiftable demand moved out of acute/bed-based care
+    outcome_true: float  # outcome index in [0, 1]
+    overload: float  # share of extra community work that could not be absorbed
+
+
+def growth_factor(spec: EconomySpec, period: int) -> float:
+    """Trend multiplier of demand at a period (compound yearly trend)."""
+    return (1.0 + spec.demand_trend) ** (period / spec.periods_per_year)
+
+
+def shift_fraction(integration: float, spec: EconomySpec) -> float:
+    """Share of shiftable demand moved at an integration level in [0, 1].
+
+    Diminishing returns: ``max_shift * (1 - exp(-k I)) / (1 - exp(-k))``.
+    """
+    k = spec.integration_returns
+    return spec.max_shift * (1.0 - math.exp(-k * integration)) / (1.0 - math.exp(-k))
+
+
+def shift_sensitivity(integration: float, spec: EconomySpec) -> float:
+    """d shift_fraction / d integration: what one more unit of integration moves."""
+    k = spec.integration_returns
+    return spec.max_shift * k * math.exp(-k * integration) / (1.0 - math.exp(-k))
+
+
+class HealthEconomy:
+    """Demand and delivery for one cohort; randomness only from ``rng`` (the demand stream)."""
+
+    def __init__(self, spec: EconomySpec, rng: random.Random):
+        self.spec = spec
+        self.rng = rng
+        self.lines = [ServiceLine.from_spec(s, spec.population) for s in spec.service_lines]
+        self.by_name = {line.name: line for line in self.lines}
+        self.integration = 0.0
+        self.shock_left = 0
+        receiving = [line for line in self.lines if line.receiving]
+        total = sum(line.planned_per_year for line in receiving) or 1.0
+        # extra contacts from avoided care go to receiving lines in proportion to their plan
+        self.receiving_share = {line.name: line.planned_per_year / total for line in receiving}
+
+    def planned(self, line: ServiceLine, period: int) -> float:
+        """Planned units in a period: the yearly plan grown by trend, no seasonality."""
+        return line.planned_per_year * growth_factor(self.spec, period) / self.spec.periods_per_year
+
+    def replan(
+        self, activity_last_year: dict[str, float], planned_last_year: dict[str, float]
+    ) -> None:
+        """Re-plan each line on last year's outturn (bounded), as commissioners and
+        providers do at the yearly contract refresh; capacity and fixed cost follow."""
+        for line in self.lines:
+            planned = planned_last_year.get(line.name, 0.0)
+            if planned > 0.0:
+                ratio = activity_last_year.get(line.name, planned) / planned
+                line.planned_per_year *= min(1.5, max(0.5, ratio))
+
+    def draw_demand(self, period: int) -> dict[str, float]:
+        """Need presenting this period. Draws a fixed number of numbers every period
+        (one for the shock, one per line) so the stream stays aligned across models."""
+        spec = self.spec
+        shock_draw = self.rng.random()
+        if self.shock_left > 0:
+            self.shock_left -= 1
+        elif shock_draw < spec.shock_hazard:
+            self.shock_left = SHOCK_LENGTH_PERIODS
+        shock = 1.0 + spec.shock_size if self.shock_left > 0 else 1.0
+        season = 1.0 + spec.seasonality * math.cos(2.0 * math.pi * period / spec.periods_per_year)
+        growth = growth_factor(spec, period)
+        demand = {}
+        for line in self.lines:
+            noise = 1.0 + spec.noise * self.rng.gauss(0.0, 1.0)
+            seasonal = season if line.shiftable else 1.0
+            units = line.need_per_year / spec.periods_per_year * growth * seasonal * noise
+            demand[line.name] = max(0.0, units * (shock if line.shiftable else 1.0))
+        return demand
+
+    def advance_integration(self, effort: float) -> float:
+        """Integration stock moves toward this period's joint effort with a lag."""
+        self.integration += (max(0.0, min(1.0, effort)) - self.integration) / (
+            self.spec.integration_lag_periods
+        )
+        return self.integration
+
+    def deliver(
+        self,
+        period: int,
+        demand: dict[str, float],
+        cooperation: dict[str, float],
+        push: dict[str, float],
+        capacity: dict[str, float],
+        quality: float,
+    ) -> Delivery:
+        """Turn demand into activity.
+
+        ``cooperation`` (provider -> [0, 1]) is how far the provider of a shiftable
+        line lets avoidable demand go (an acute trust on a tariff keeps admissions
+        up); ``push`` adds supplier-induced activity on its shiftable lines;
+        ``capacity`` (provider -> multiple of plan) limits receiving lines.
+        """
+        spec = self.spec
+        fraction = shift_fraction(self.integration, spec)
+        wanted: dict[str, float] = {}
+        for line in self.lines:
+            if line.shiftable:
+                let_go = 0.3 + 0.7 * cooperation.get(line.provider, 1.0)
+                wanted[line.name] = demand[line.name] * fraction * let_go
+        avoided_wanted = sum(wanted.values())
+        extra_needed = avoided_wanted * spec.contacts_per_avoided_unit
+        # capacity check on receiving lines: the shift happens only where capacity exists
+        absorb = 1.0
+        if extra_needed > 0.0:
+            absorb = min(1.0, min_headroom(self, period, demand, capacity) / extra_needed)
+        activity: dict[str, float] = {}
+        avoided = 0.0
+        for line in self.lines:
+            units = demand[line.name]
+            if line.shiftable:
+                moved = wanted[line.name] * absorb
+                avoided += moved
+                units = (units - moved) * (1.0 + push.get(line.provider, 0.0))
+            activity[line.name] = units
+        extra = avoided * spec.contacts_per_avoided_unit
+        for name, share in self.receiving_share.items():
+            activity[name] += extra * share
+        overload = 1.0 - absorb if extra_needed > 0.0 else 0.0
+        outcome = (
+            spec.outcome_base * (0.6 + 0.4 * quality / 0.7)
+            + spec.outcome_gain_from_integration * self.integration
+            - OVERLOAD_OUTCOME_PENALTY * overload
+        )
+        outcome = max(0.0, min(1.0, outcome))
+        return Delivery(demand, activity, avoided, outcome, overload)
+
+
+def min_headroom(
+    economy: HealthEconomy, period: int, demand: dict[str, float], capacity: dict[str, float]
+) -> float:
+    """Extra contacts the receiving lines can take before the first one is full."""
+    limits = []
+    for name, share in economy.receiving_share.items():
+        if share <= 0.0:
+            continue
+        line = economy.by_name[name]
+        cap = economy.planned(line, period) * capacity.get(line.provider, 1.0)
+        limits.append(max(0.0, cap - demand[name]) / share)
+    return min(limits) if limits else 0.0

@@ -1,0 +1,663 @@
+"""The Mesa model: one local health economy run under one contract model.
+
+``step()`` is the schedule, one line a stage (MODEL.md s3): open the contract
+year, draw demand, decide, deliver, settle, update trust, book the money, collect.
+Decisions within a stage are simultaneous (each provider decides on what it saw
+last period), so the activation order cannot change the result.
+
+Randomness comes from two streams spawned from the run's seed: the *demand*
+stream (the economy) and the *behaviour* stream (``self.random``: leniency draws,
+squeezes, turnover). The demand stream draws the same numbers whatever the
+organisations do, so every contract model on one seed faces the same economy
+(common random numbers) and the status quo is a paired counterfactual.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+from alliancesim.agents.commissioner import Commissioner
+from alliancesim.agents.incentives import (
+    EFFORT_SPEND_SHARE,
+    LineShift,
+    commissioner_price,
+    provider_views,
+)
+from alliancesim.agents.provider import Provider
+from alliancesim.experiments.scenario import Scenario
+from alliancesim.model.contracts import ContractBuilder
+from alliancesim.model.economy import (
+    Delivery,
+    HealthEconomy,
+    ServiceLine,
+    shift_fraction,
+    shift_sensitivity,
+)
+from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.payment.settlement import (
+    PeriodInputs,
+    ProviderActuals,
+    SettlementState,
+    settle_period,
+)
+from alliancesim.model.payment.terms import ContractTerms, Vehicle, contract_value
+
+FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
+RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
+OUTCOME_TARGET_UPLIFT = 1.1  # outcome targets ask for 10% better than the base outcome
+JOINT_WORK_CONTACT = 0.05  # everyday contact between providers serving one cohort
+
+
+def stream_seeds(seed: int) -> tuple[int, int]:
+    """Two independent seeds (demand, behaviour) from one run seed."""
+    demand, behaviour = np.random.SeedSequence(seed).spawn(2)
+    return int(demand.generate_state(1)[0]), int(behaviour.generate_state(1)[0])
+
+
+class HealthEconomyModel(mesa.Model):
+    """A health economy under one contract model, settled each period by the payment core."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        contract_model: str,
+        seed: int,
+        record_ledger: bool = True,
+        agreement: Any = None,
+    ):
+        demand_seed, behaviour_seed = stream_seeds(seed)
+        super().__init__(rng=behaviour_seed)
+        self.scenario_spec = scenario
+        self.contract_model = contract_model
+        self.seed = seed
+        self.record_ledger = record_ledger
+        self.period = 0
+        self.periods = scenario.economy.periods
+        self.periods_per_year = scenario.economy.periods_per_year
+        self.economy = HealthEconomy(scenario.economy, random.Random(demand_seed))
+        self.events: list[dict] = []
+        self.ledger: list[JournalEntry] = []
+        self.rows: list[dict] = []
+        self.observations: dict[str, dict[str, tuple[float, float]]] = {}
+        self.above_baseline = False
+        self.flags: dict[str, Any] = {}
+        self.totals = dict(outcome_paid=0, outcome_at_risk=0, gain=0, pain=0, transaction=0)
+
+        self.commissioners: list[Commissioner] = []
+        self.providers: list[Provider] = []
+        for spec in scenario.organisations:
+            if spec.is_commissioner:
+                self.commissioners.append(Commissioner(self, spec))
+            else:
+                self.providers.append(Provider(self, spec))
+        self.orgs = {o.name: o for o in self.commissioners + self.providers}
+        self.network = self.build_network()
+        self._lines_by_provider: dict[str, list[ServiceLine]] = {}
+        for line in self.economy.lines:
+            self._lines_by_provider.setdefault(line.provider, []).append(line)
+
+        self.builder = ContractBuilder(scenario, self.economy.lines)
+        self.spec = scenario.contract_models[contract_model]
+        self.agreement = agreement
+        self.active_model = contract_model
+        if agreement is not None and getattr(agreement, "model_name", None):
+            self.active_model = agreement.model_name
+        self.start_contracts(year=0)
+        self.main_provider = max(self.providers, key=lambda p: p.annual_income).name
+        self.lead_commissioner = self.commissioners[0].name
+
+    # ----------------------------------------------------------------- set-up
+    def build_network(self) -> nx.DiGraph:
+        """Directed trust graph; edges carry trust (a view of each agent's evidence)."""
+        spec = self.scenario_spec.trust
+        graph = nx.DiGraph()
+        for org in self.orgs.values():
+            graph.add_node(org.name, kind=org.kind)
+        for source in self.orgs.values():
+            for target in self.orgs.values():
+                if source is target:
+                    continue
+                initial = spec.initial
+                is_pair = isinstance(source, Commissioner) != isinstance(target, Commissioner)
+                if is_pair and spec.commissioner_provider is not None:
+                    initial = spec.commissioner_provider
+                source.set_initial_trust(target.name, initial, spec.prior_evidence)
+                graph.add_edge(source.name, target.name, trust=initial, joint_work=0.0)
+        for pair in spec.pairs:
+            self.orgs[pair.source].set_initial_trust(pair.target, pair.value, spec.prior_evidence)
+            graph.edges[pair.source, pair.target]["trust"] = pair.value
+        return graph
+
+    def start_contracts(self, year: int) -> None:
+        """Build (or refresh) the contracts in force for a contract year."""
+        failed = frozenset(p.name for p in self.providers if p.failed)
+        model_name = self.active_model
+        if failed and self.builder_needs_fallback(model_name, failed):
+            model_name = self.scenario_spec.scenario.status_quo
+        contracts = self.builder.build(model_name, year, failed)
+        if failed and self.scenario_spec.contract_models[model_name].contracts:
+            contracts = tuple(c for c in (self.without(c, failed) for c in contracts) if c)
+        self.contracts: tuple[ContractTerms, ...] = contracts
+        old = getattr(self, "states", {})
+        self.states = {c.name: carry_state(old.get(c.name), c, year) for c in contracts}
+        names = [p.name for p in self.providers]
+        self.views = provider_views(contracts, names, year)
+        for provider in self.providers:
+            view = self.views[provider.name]
+            value = sum(
+                round(t.planned_activity * t.price_pence)
+                if t.price_pence and t.planned_activity
+                else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
+                for t in view.paid_for.values()
+            )
+            provider.annual_income = max(1, value)
+            provider.year_income = provider.year_cost = 0
+        self.lead_in_place = any(
+            c.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR) for c in contracts
+        )
+        self.lenient = {
+            c.name: self.random.random() < (c.outcome.leniency if c.outcome else 0.0)
+            for c in contracts
+        }
+
+    def builder_needs_fallback(self, model_name: str, failed: frozenset[str]) -> bool:
+        """A failed lead takes its contract down: the commissioner contracts directly again."""
+        spec = self.scenario_spec.contract_models[model_name]
+        return spec.lead is not None and spec.lead in failed
+
+    @staticmethod
+    def without(terms: ContractTerms, failed: frozenset[str]) -> ContractTerms | None:
+        payments = tuple(p for p in terms.payments if p.provider not in failed)
+        if not payments:
+            return None
+        members = tuple(m for m in terms.members if m not in failed)
+        update: dict[str, Any] = {
+            "payments": payments,
+            "members": members,
+            "subcontracts": tuple(s for s in terms.subcontracts if s.subcontractor not in failed),
+        }
+        if terms.outcome is not None and terms.outcome.split:
+            kept = {k: v for k, v in terms.outcome.split.items() if k not in failed}
+            total = sum(kept.values())
+            update["outcome"] = terms.outcome.model_copy(
+                update={"split": {k: v / total for k, v in kept.items()} if total else {}}
+            )
+        if terms.risk_share is not None:
+            rs = terms.risk_share
+            gain = renormalise(rs.gain_shares, failed)
+            pain = renormalise(rs.pain_shares, failed)
+            update["risk_share"] = rs.model_copy(
+                update={
+                    "gain_shares": gain,
+                    "pain_shares": pain,
+                    "excluded": tuple(e for e in rs.excluded if e not in failed),
+                }
+            )
+        return ContractTerms.model_validate(
+            {
+                **terms.model_dump(),
+                **{
+                    k: (v.model_dump() if hasattr(v, "model_dump") else v)
+                    for k, v in update.items()
+                },
+            }
+        )
+
+    # --------------------------------------------------------------- schedule
+    def step(self) -> None:
+        self.open_contract_year()
+        demand = self.economy.draw_demand(self.period)
+        for provider in self.providers:
+            provider.decide_effort()
+        delivery = self.deliver(demand)
+        entries = self.settle(delivery)
+        self.observe(delivery)
+        for org in self.orgs.values():
+            org.update_trust()
+        self.book(delivery, entries)
+        self.collect(delivery, entries)
+        self.period += 1
+        if self.period >= self.periods:
+            self.running = False
+
+    def run(self) -> HealthEconomyModel:
+        while self.running:
+            self.step()
+        return self
+
+    # ----------------------------------------------------------------- stages
+    def open_contract_year(self) -> None:
+        if self.period > 0 and self.period % self.periods_per_year == 0:
+            last_year = self.rows[-self.periods_per_year :]
+            self.economy.replan(
+                {
+                    line.name: sum(r["activity__" + line.name] for r in last_year)
+                    for line in self.economy.lines
+                },
+                {
+                    line.name: sum(r["planned__" + line.name] for r in last_year)
+                    for line in self.economy.lines
+                },
+            )
+            self.start_contracts(self.period // self.periods_per_year)
+        for commissioner in self.commissioners:
+            commissioner.monitor(self.lead_in_place)
+
+    def lines_of(self, provider: str) -> list[ServiceLine]:
+        return self._lines_by_provider.get(provider, [])
+
+    def subcontractors_of(self, lead: str) -> list[str]:
+        return sorted(
+            {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
+        )
+
+    def group_weights(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Value shares of providers in shiftable and in receiving care."""
+        shiftable: dict[str, float] = {}
+        receiving: dict[str, float] = {}
+        for line in self.economy.lines:
+            value = line.planned_per_year * line.unit_cost_pence
+            if line.shiftable:
+                shiftable[line.provider] = shiftable.get(line.provider, 0.0) + value
+            elif line.receiving:
+                receiving[line.provider] = receiving.get(line.provider, 0.0) + value
+        return normalise(shiftable), normalise(receiving)
+
+    def joint_effort(self) -> tuple[float, float, float]:
+        """(community effort, acute cooperation, joint effort E) from this period's choices."""
+        shiftable, receiving = self.weights
+        community = sum(w * self.orgs[p].effort for p, w in receiving.items())
+        acute = sum(w * self.orgs[p].effort for p, w in shiftable.items())
+        return community, acute, community * (0.4 + 0.6 * acute)
+
+    @property
+    def weights(self) -> tuple[dict[str, float], dict[str, float]]:
+        if not hasattr(self, "_weights"):
+            self._weights = self.group_weights()
+        return self._weights
+
+    def effort_shifts(self, provider: Provider) -> tuple[list[LineShift], float]:
+        """Units a year each line gains or loses per unit of this provider's effort,
+        as the provider expects them (others' effort weighted by its trust), and
+        the slope of the outcome index in its effort."""
+        spec = self.scenario_spec.economy
+        shiftable, receiving = self.weights
+        trust = provider.trust_in
+        expect_community = sum(
+            w * (self.orgs[p].cooperation * trust(p) if p != provider.name else provider.effort)
+            for p, w in receiving.items()
+        )
+        expect_acute = sum(
+            w * (self.orgs[p].cooperation * trust(p) if p != provider.name else provider.effort)
+            for p, w in shiftable.items()
+        )
+        d_joint = receiving.get(provider.name, 0.0) * (0.4 + 0.6 * expect_acute) + (
+            0.6 * shiftable.get(provider.name, 0.0) * expect_community
+        )
+        integration = self.economy.integration
+        d_fraction = shift_sensitivity(integration, spec) * d_joint
+        fraction = shift_fraction(integration, spec)
+        growth = (1.0 + spec.demand_trend) ** (self.period / self.periods_per_year)
+        shifts: list[LineShift] = []
+        avoided = 0.0
+        for line in self.economy.lines:
+            if not line.shiftable:
+                continue
+            demand = line.planned_per_year * growth
+            own = 0.7 * fraction if line.provider == provider.name else 0.0
+            let_go = 0.3 + 0.7 * self.orgs[line.provider].cooperation
+            units = demand * (d_fraction * let_go + own)
+            avoided += units
+            shifts.append(self.line_shift(line, -units))
+        extra = avoided * spec.contacts_per_avoided_unit
+        for name, share in self.economy.receiving_share.items():
+            shifts.append(self.line_shift(self.economy.by_name[name], extra * share))
+        outcome_slope = spec.outcome_gain_from_integration * d_joint
+        return shifts, outcome_slope
+
+    def line_shift(self, line: ServiceLine, units: float) -> LineShift:
+        provider = self.orgs[line.provider]
+        variable = (1.0 - provider.fixed_cost_share) * line.unit_cost_pence
+        payment = self.commissioner_terms.get(line.name)
+        return LineShift(
+            line.name,
+            units,
+            float(line.unit_cost_pence),
+            variable,
+            line.provider,
+            commissioner_price(payment, variable),
+        )
+
+    @property
+    def commissioner_terms(self):
+        cache = getattr(self, "_commissioner_terms", None)
+        if cache is None or cache[0] is not self.contracts:
+            terms = {p.line: p.terms for c in self.contracts for p in c.payments}
+            self._commissioner_terms = (self.contracts, terms)
+            return terms
+        return cache[1]
+
+    def expected_cooperation(self, provider: Provider) -> float:
+        """Trust-weighted cooperation it expects from the organisations its payoff is tied to."""
+        partners = self.views[provider.name].co_members
+        if not partners:
+            return 0.0
+        return sum(provider.trust_in(p) * self.orgs[p].cooperation for p in partners) / len(
+            partners
+        )
+
+    def deliver(self, demand: dict[str, float]) -> Delivery:
+        _, _, joint = self.joint_effort()
+        self.economy.advance_integration(joint)
+        cooperation = {p.name: p.effort for p in self.providers}
+        push = {p.name: p.push for p in self.providers}
+        capacity = {p.name: p.capacity for p in self.providers}
+        alive = [p for p in self.providers if not p.failed]
+        quality = sum(p.quality for p in alive) / len(alive) if alive else 0.5
+        squeezed = sum(1 for p in self.providers for s in p.squeezing.values() if s)
+        delivery = self.economy.deliver(self.period, demand, cooperation, push, capacity, quality)
+        if squeezed:
+            # a squeezed subcontractor cuts cost and some quality with it (anchors s2.10)
+            delivery = delivery._replace(
+                outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
+            )
+        shiftable_plan = sum(
+            self.economy.planned(line, self.period) for line in self.economy.lines if line.shiftable
+        )
+        shiftable_done = sum(
+            delivery.activity[line.name] for line in self.economy.lines if line.shiftable
+        )
+        self.above_baseline = shiftable_done > shiftable_plan
+        return delivery
+
+    def provider_costs(self, delivery: Delivery) -> dict[str, int]:
+        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence."""
+        costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
+        for line in self.economy.lines:
+            provider = self.orgs[line.provider]
+            fixed = (
+                provider.fixed_cost_share
+                * line.unit_cost_pence
+                * self.economy.planned(line, self.period)
+            )
+            variable = (
+                (1.0 - provider.fixed_cost_share)
+                * line.unit_cost_pence
+                * (delivery.activity[line.name])
+            )
+            costs[line.provider] += fixed + variable
+        for provider in self.providers:
+            costs[provider.name] += (
+                provider.effort
+                * EFFORT_SPEND_SHARE
+                * provider.annual_income
+                / self.periods_per_year
+            )
+        return {name: round(value) for name, value in costs.items()}
+
+    def settle(self, delivery: Delivery) -> list[JournalEntry]:
+        """The payment core settles every contract in force; nothing here computes money."""
+        costs = self.provider_costs(delivery)
+        self.period_costs = costs
+        actuals: dict[str, ProviderActuals] = {}
+        for provider in self.providers:
+            activity = {
+                line.name: delivery.activity[line.name] for line in self.lines_of(provider.name)
+            }
+            actuals[provider.name] = ProviderActuals(activity, costs[provider.name])
+        reported = self.reported_outcome(delivery.outcome_true)
+        self.outcome_reported = reported
+        plan = sum(
+            self.economy.planned(line, self.period) for line in self.economy.lines if line.shiftable
+        )
+        demand = sum(delivery.demand[line.name] for line in self.economy.lines if line.shiftable)
+        squeeze = {s: flag for p in self.providers for s, flag in p.squeezing.items()}
+        entries: list[JournalEntry] = []
+        self.flags = {}
+        for terms in self.contracts:
+            start_period = 0
+            inputs = PeriodInputs(
+                period=self.period,
+                contract_period=self.period - start_period,
+                periods_per_year=self.periods_per_year,
+                actuals=actuals,
+                attainment={"outcome_index": self.attainment(reported)},
+                population=self.scenario_spec.economy.population,
+                demand_vs_plan=demand / plan if plan > 0 else 1.0,
+                lenient=self.lenient.get(terms.name, False),
+                squeeze=squeeze,
+            )
+            result = settle_period(terms, inputs, self.states[terms.name])
+            self.states[terms.name] = result.state
+            entries.extend(result.entries)
+            for key, value in result.flags.items():
+                self.flags[f"{terms.name}.{key}"] = value
+                self.tally_flag(key, value)
+        return entries
+
+    def tally_flag(self, key: str, value: Any) -> None:
+        if key in ("gain_pence", "pain_pence") and isinstance(value, int | float):
+            self.totals[key.removesuffix("_pence")] += int(value)
+        elif key == "outcome_paid_pence" and isinstance(value, int | float):
+            self.totals["outcome_paid"] += int(value)
+        elif key == "outcome_at_stake_pence" and isinstance(value, int | float):
+            self.totals["outcome_at_risk"] += int(value)
+
+    def attainment(self, reported: float) -> float:
+        """Outcome attainment against a target 10% above the economy's base outcome."""
+        target = OUTCOME_TARGET_UPLIFT * self.scenario_spec.economy.outcome_base
+        return min(1.0, max(0.0, reported / target))
+
+    def reported_outcome(self, true_outcome: float) -> float:
+        from alliancesim.agents.decisions import reported_outcome
+
+        commissioner = self.commissioners[0]
+        behaviour = self.scenario_spec.behaviour
+        withhold = max(
+            (c.withhold_share(self.period // self.periods_per_year) for c in self.contracts),
+            default=0.0,
+        )
+        incentive = min(1.0, 10.0 * withhold * (1.0 - commissioner.leniency))
+        alive = [p for p in self.providers if not p.failed]
+        trust = sum(p.trust_in(commissioner.name) for p in alive) / max(1, len(alive))
+        return reported_outcome(
+            true_outcome, incentive, commissioner.audit, trust, behaviour.gaming_max
+        )
+
+    def is_rift(self, source: str, target: str) -> bool:
+        pair = {source, target}
+        return pair == {self.lead_commissioner, self.main_provider}
+
+    def observe(self, delivery: Delivery) -> None:
+        """What each organisation saw of each other this period: (observation, weight)."""
+        observations: dict[str, dict[str, tuple[float, float]]] = {n: {} for n in self.orgs}
+        push_max = max(1e-9, self.scenario_spec.behaviour.admission_push_max)
+        for a in self.providers:
+            for b in self.providers:
+                if a is b or a.failed or b.failed:
+                    continue
+                joint = min(a.effort, b.effort) + JOINT_WORK_CONTACT
+                seen = cooperation_seen(b.effort, b.push, push_max)
+                if b.squeezing.get(a.name):
+                    seen, joint = 0.0, 1.0  # a squeeze is a broken promise
+                observations[a.name][b.name] = (seen, joint)
+        for commissioner in self.commissioners:
+            for provider in self.providers:
+                if provider.failed:
+                    continue
+                seen = cooperation_seen(provider.effort, provider.push, push_max)
+                weight = 0.1 if self.lead_in_place and provider.name != self.lead_name else 0.2
+                observations[commissioner.name][provider.name] = (seen, weight)
+                observations[provider.name][commissioner.name] = (
+                    0.5 + 0.5 * commissioner.capability * (1.0 - provider.push / push_max),
+                    0.1,
+                )
+        self.observations = observations
+        for source, seen in observations.items():
+            for target, (_, weight) in seen.items():
+                edge = self.network.edges[source, target]
+                edge["joint_work"] = edge["joint_work"] * 0.9 + weight
+
+    @property
+    def lead_name(self) -> str | None:
+        return next((c.lead for c in self.contracts if c.lead), None)
+
+    def book(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
+        """Reserves move with the period's net payments and costs; failures exit."""
+        net: dict[str, int] = {name: 0 for name in self.orgs}
+        for entry in entries:
+            net[entry.payer] -= entry.amount
+            net[entry.payee] += entry.amount
+        owed = self.owed_to_providers()
+        for provider in self.providers:
+            if provider.failed:
+                continue
+            provider.book(
+                net[provider.name], self.period_costs[provider.name], owed.get(provider.name, 0)
+            )
+        returned = self.returned_risk(delivery)
+        for commissioner in self.commissioners:
+            commissioner.spend = -net[commissioner.name]
+            commissioner.returned_risk = returned.get(commissioner.name, 0)
+            commissioner.reserves += net[commissioner.name] - commissioner.returned_risk
+        for provider in self.providers:
+            if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
+                self.fail(provider)
+        for source, target, data in self.network.edges(data=True):
+            data["trust"] = self.orgs[source].trust_in(target)
+        if self.record_ledger:
+            self.ledger.extend(entries)
+        self.period_entries = entries
+
+    def owed_to_providers(self) -> dict[str, int]:
+        """Money held back, not lost: subcontract payments delayed by the lead, and the
+        outcome withhold that falls due at the year end."""
+        owed: dict[str, int] = {}
+        for state in self.states.values():
+            for _release, index, amount in state.delayed:
+                payee = state.plan.subcontracts[index].payee
+                owed[payee] = owed.get(payee, 0) + amount
+            for stream, withheld in zip(state.plan.payments, state.withheld_ytd, strict=True):
+                if withheld:
+                    owed[stream.payee] = owed.get(stream.payee, 0) + withheld
+        return owed
+
+    def returned_risk(self, delivery: Delivery) -> dict[str, int]:
+        """A failed provider's patients return to the commissioner, at a premium."""
+        returned: dict[str, int] = {}
+        for line in self.economy.lines:
+            if self.orgs[line.provider].failed:
+                cost = line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM
+                returned[line.commissioner] = returned.get(line.commissioner, 0) + round(cost)
+        return returned
+
+    def fail(self, provider: Provider) -> None:
+        provider.failed = True
+        provider.effort = provider.cooperation = 0.0
+        self.record_event(
+            provider.name,
+            "failure",
+            f"{provider.name} ran out of reserves and exited; its patients and the financial "
+            "risk return to the commissioner",
+        )
+        self.start_contracts(self.period // self.periods_per_year)
+
+    def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
+        self.events.append(
+            dict(
+                period=self.period,
+                actor=actor,
+                kind=kind,
+                text=text,
+                **{k: str(v) for k, v in details.items()},
+            )
+        )
+
+    # ---------------------------------------------------------------- outputs
+    def trust_values(self) -> list[float]:
+        return [
+            o.trust_in(t)
+            for o in self.orgs.values()
+            for t in o.evidence
+            if not getattr(self.orgs[t], "failed", False) and not getattr(o, "failed", False)
+        ]
+
+    def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
+        trust = self.trust_values()
+        spend = sum(c.spend + c.returned_risk for c in self.commissioners)
+        shiftable = sum(
+            delivery.activity[line.name] for line in self.economy.lines if line.shiftable
+        )
+        receiving = sum(
+            delivery.activity[line.name] for line in self.economy.lines if line.receiving
+        )
+        row: dict[str, Any] = {
+            "period": self.period,
+            "year": self.period // self.periods_per_year,
+            "spend_pence": spend,
+            "payments_pence": sum(c.spend for c in self.commissioners),
+            "returned_risk_pence": sum(c.returned_risk for c in self.commissioners),
+            "acute_activity": shiftable,
+            "community_activity": receiving,
+            "avoided": delivery.avoided,
+            "integration": self.economy.integration,
+            "outcome_true": delivery.outcome_true,
+            "outcome_reported": self.outcome_reported,
+            "mean_trust": sum(trust) / len(trust) if trust else 0.0,
+            "min_trust": min(trust) if trust else 0.0,
+            "mean_effort": sum(p.effort for p in self.providers) / len(self.providers),
+            "failures": sum(p.failed for p in self.providers),
+            "commissioner_capability": self.commissioners[0].capability,
+        }
+        for line in self.economy.lines:
+            row["activity__" + line.name] = delivery.activity[line.name]
+            row["planned__" + line.name] = self.economy.planned(line, self.period)
+        for provider in self.providers:
+            row[f"reserves_pence__{provider.name}"] = provider.reserves
+            row[f"income_pence__{provider.name}"] = provider.income
+            row[f"surplus_pence__{provider.name}"] = provider.income - provider.cost
+            row[f"effort__{provider.name}"] = provider.effort
+        self.rows.append(row)
+
+
+def carry_state(
+    previous: SettlementState | None, terms: ContractTerms, contract_year: int
+) -> SettlementState:
+    """Settlement state for the terms refreshed at a contract year's start.
+
+    The year's totals start at zero (the previous year was settled at its end);
+    subcontract payments still held back by a delay stay owed.
+    """
+    fresh = SettlementState.start(terms)._replace(contract_year=contract_year)
+    if previous is not None and len(previous.sub_owed_ytd) == len(fresh.sub_owed_ytd):
+        return fresh._replace(delayed=previous.delayed)
+    return fresh
+
+
+def cooperation_seen(effort: float, push: float, push_max: float) -> float:
+    """What partners make of an organisation's conduct, in [0, 1].
+
+    Effort of half or more reads as full cooperation (it does its share);
+    keeping admissions up reads as defection.
+    """
+    return min(1.0, 2.0 * effort) * (1.0 - 0.5 * push / push_max)
+
+
+def normalise(values: dict[str, float]) -> dict[str, float]:
+    total = sum(values.values())
+    return {k: v / total for k, v in values.items()} if total > 0 else {}
+
+
+def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, float]:
+    kept = {k: v for k, v in shares.items() if k not in failed}
+    total = sum(kept.values())
+    return {k: v / total for k, v in kept.items()} if total > 0 else {}
+
+
+Factory = Callable[[Scenario, str, int], HealthEconomyModel]
+_ = contract_value  # re-exported for notebooks that size contracts
