@@ -1,0 +1,3 @@
+from alliancesim.cli import main
+
+main()
