@@ -121,7 +121,7 @@ def paired_differences(
                     "half_width": ci["half_width"],
                     "n": ci["n"],
                     "sd": ci["sd"],
-                    "note": _precision_note(ci, target_relative, wide_relative, confidence),
+                    "note": _precision_note(ci, metric, target_relative, wide_relative, confidence),
                 }
             )
             rows.append(row)
@@ -129,18 +129,20 @@ def paired_differences(
 
 
 def _precision_note(
-    ci: dict, target_relative: float, wide_relative: float, confidence: float
+    ci: dict, metric: str, target_relative: float, wide_relative: float, confidence: float
 ) -> str:
     mean, half, n, sd = ci["mean"], ci["half_width"], ci["n"], ci["sd"]
     if n < 2 or not math.isfinite(half):
         return "too few paired runs for an interval"
-    if mean == 0 or half <= wide_relative * abs(mean):
-        return "" if mean != 0 or half == 0 else "no difference in any run"
+    if half == 0 or (mean != 0 and half <= wide_relative * abs(mean)):
+        return ""
+    if mean == 0:
+        return f"mean difference is exactly 0 (±{_display(metric, half)})"
     target = target_relative * abs(mean)
     needed = replications_needed(sd, target, confidence)
     return (
-        f"interval wide (±{_fmt(half)} on {_fmt(mean)}): run more replications: "
-        f"about {needed} needed for ±{_fmt(target)}"
+        f"interval wide (±{_display(metric, half)} on {_display(metric, mean)}): "
+        f"run more replications: about {needed} needed for ±{_display(metric, target)}"
     )
 
 
