@@ -14,7 +14,6 @@ from typing import Annotated
 
 import numpy as np
 import typer
-
 from alliancesim.experiments.analysis import (
     format_differences,
     format_summary,
@@ -38,17 +37,25 @@ HEADLINE_METRICS = (
 
 
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario TOML file or preset name (e.g. default)")],
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario TOML file or preset name (e.g. default)")
+    ],
     reps: Annotated[int, typer.Option(help="Replications (paired seeds)", min=1)] = 100,
-    seed: Annotated[int | None, typer.Option(help="Root seed; printed when drawn at random")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Root seed; printed when drawn at random")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine", min=1)] = 1,
     out: Annotated[Path, typer.Option(help="Output directory")] = Path("results/run"),
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a scenario key: --set trust.initial=0.3"),
     ] = None,
-    cluster: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://host:port")] = None,
-    ledger: Annotated[str, typer.Option(help="Ledger rows to keep: full, sample or none")] = "sample",
+    cluster: Annotated[
+        str | None, typer.Option(help="Dask scheduler address tcp://host:port")
+    ] = None,
+    ledger: Annotated[
+        str, typer.Option(help="Ledger rows to keep: full, sample or none")
+    ] = "sample",
     report: Annotated[bool, typer.Option(help="Write the figures and report.md")] = True,
 ) -> None:
     """Run a scenario under its contract models and compare them on common random numbers."""
@@ -58,13 +65,21 @@ def run(
         overrides = parse_set_options(set_ or [], source="--set")
         loaded = load_scenario(scenario, overrides)
         if ledger not in ("full", "sample", "none"):
-            raise ScenarioError("--ledger", [f"'{ledger}' is not allowed; allowed: full, sample, none"])
+            raise ScenarioError(
+                "--ledger", [f"'{ledger}' is not allowed; allowed: full, sample, none"]
+            )
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
             typer.echo(f"seed: {seed} (pass --seed {seed} to repeat this run)")
         results = run_scenario(
-            loaded, reps=reps, seed=seed, workers=workers, out_dir=out, cluster=cluster,
-            ledger=ledger, progress=True,
+            loaded,
+            reps=reps,
+            seed=seed,
+            workers=workers,
+            out_dir=out,
+            cluster=cluster,
+            ledger=ledger,
+            progress=True,
         )
     runs = with_savings(results.runs, loaded.scenario.status_quo)
     metrics = [m for m in HEADLINE_METRICS if m in runs.columns]
@@ -80,8 +95,11 @@ def run(
         typer.echo(f"\nfigures and report: {path}")
     typer.echo(f"outputs: {out}")
     if results.n_failed:
-        typer.echo(f"{results.n_failed} run(s) failed; seeds and parameters are in "
-                   f"{out / 'manifest.json'}", err=True)
+        typer.echo(
+            f"{results.n_failed} run(s) failed; seeds and parameters are in "
+            f"{out / 'manifest.json'}",
+            err=True,
+        )
         raise typer.Exit(EXIT_FAILED)
 
 
