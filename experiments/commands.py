@@ -147,11 +147,15 @@ def compare(
         tables = []
         for name in metrics:
             table = paired_differences(runs, name, baseline)
+            if "point_id" in table.columns:  # show what each point varied
+                swept = [c for c in results.points.columns if c != "point_id"]
+                table = table.merge(results.points, on="point_id", how="left")
+                table = table[[*swept, *(c for c in table.columns if c not in swept)]]
             tables.append(table)
             typer.echo(f"\n{name}: model - {baseline} (paired on seed), 95% CI")
             typer.echo(format_differences(table))
         report_dir.mkdir(exist_ok=True)
-        for name, table in zip(metrics, tables, strict=True):
+        for name in metrics:
             pooled = paired_differences(runs, name, baseline, by=[])
             plot_forest(pooled, report_dir / f"compare_{name}.png")
         pd.concat(tables, ignore_index=True).to_csv(report_dir / "compare.csv", index=False)
