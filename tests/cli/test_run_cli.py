@@ -1,0 +1,154 @@
+"""``alliancesim run``: the README's main job, its outputs, and bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from alliancesim.cli import build_app
+
+TABLES = ("runs", "periods", "ledger", "events")
+MODELS = {"status_quo", "alliance", "lead_provider", "outcomes_based"}
+SHORT = ["--set", "economy.periods=24"]
+
+
+@pytest.fixture(scope="module")
+def app():
+    return build_app()
+
+
+def invoke(app, *args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def read(out: Path, table: str) -> pd.DataFrame:
+    return pd.read_parquet(out / f"{table}.parquet")
+
+
+def test_run_writes_every_table_and_the_manifest(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 3, "--out", out, "--no-report")
+    assert result.exit_code == 0, result.output
+    for table in TABLES:
+        assert (out / f"{table}.parquet").is_file(), table
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["root_seed"] == 3
+    assert manifest["status"] == "complete"
+    runs = read(out, "runs")
+    assert set(runs["contract_model"]) == MODELS
+    assert len(runs) == 2 * len(MODELS)
+    assert runs.groupby("contract_model")["seed"].nunique().eq(2).all()
+    # paired: both replications use the same seed in every contract model
+    seeds = runs.groupby("replication")["seed"].nunique()
+    assert seeds.eq(1).all()
+    periods = read(out, "periods")
+    assert len(periods) == 2 * len(MODELS) * 120
+    assert not (out / "report").exists()
+    # the printed comparison names every contract model
+    for name in MODELS:
+        assert name in result.output
+
+
+def test_run_ledger_in_the_output_conserves_money(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(
+        app, "run", "default", "--reps", 1, "--seed", 4, "--out", out, "--no-report",
+        "--ledger", "full", *SHORT,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ledger = read(out, "ledger")
+    assert len(ledger) > 0
+    assert (ledger["amount"] > 0).all()
+    assert pd.api.types.is_integer_dtype(ledger["amount"])
+    for _, entries in ledger.groupby("contract_model"):
+        paid = entries.groupby("payer")["amount"].sum()
+        received = entries.groupby("payee")["amount"].sum()
+        net = received.sub(paid, fill_value=0)
+        assert net.sum() == 0
+
+
+def test_same_seed_gives_the_same_runs_with_one_or_two_workers(app, tmp_path):
+    frames = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        result = invoke(
+            app, "run", "default", "--reps", 2, "--seed", 9, "--workers", workers,
+            "--out", out, "--no-report", *SHORT,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs = read(out, "runs").drop(columns=["point_id"], errors="ignore")
+        frames.append(runs.sort_values(["replication", "contract_model"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_readme_main_command_runs_and_writes_the_report(app, tmp_path):
+    out = tmp_path / "run"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").is_file()
+    report = out / "report"
+    assert (report / "report.md").is_file()
+    figures = list(report.glob("*.png"))
+    assert figures and all(f.stat().st_size > 0 for f in figures)
+    assert "Paired difference in spend" in result.output
+
+
+# ----------------------------------------------------------------- bad input
+def assert_bad_input(result, out: Path, *fragments: str):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output, fragment
+    assert not out.exists()
+
+
+def test_missing_file_exits_2_and_writes_nothing(app, tmp_path):
+    out = tmp_path / "out"
+    missing = tmp_path / "nowhere.toml"
+    result = invoke(app, "run", missing, "--reps", 1, "--seed", 1, "--out", out)
+    assert_bad_input(result, out, "nowhere.toml", "file not found")
+
+
+def test_unknown_set_key_exits_2_and_lists_the_allowed_keys(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(
+        app, "run", "default", "--reps", 1, "--seed", 1, "--out", out,
+        "--set", "trust.intial=0.3",
+    )  # fmt: skip
+    assert_bad_input(result, out, "trust.intial", "allowed:", "initial")
+
+
+def test_malformed_toml_exits_2_and_writes_nothing(app, tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text('[scenario\nname = "x"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke(app, "run", bad, "--reps", 1, "--seed", 1, "--out", out)
+    assert_bad_input(result, out, "broken.toml", "malformed TOML")
+
+
+def test_impossible_value_exits_2_naming_key_and_value(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(
+        app, "run", "default", "--reps", 1, "--seed", 1, "--out", out,
+        "--set", "economy.noise=7",
+    )  # fmt: skip
+    assert_bad_input(result, out, "economy.noise", "7")
+
+
+def test_python_dash_m_alliancesim_help_works(tmp_path):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-m", "alliancesim", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "run" in result.stdout
