@@ -139,6 +139,11 @@ def period_label(model: DashboardModel) -> str:
     return f"Period {model.period} of {model.periods}"
 
 
+def mean_trust(model) -> float:
+    values = model.trust_values()
+    return sum(values) / len(values) if values else 0.0
+
+
 def summary_view(model: DashboardModel):
     """Where the run is and what it has cost so far, in words."""
     year = min(model.period, model.periods - 1) // model.periods_per_year
@@ -162,7 +167,7 @@ def summary_view(model: DashboardModel):
                 "Outcome index (true / reported)",
                 f"{last['outcome_true']:.3f} / {last['outcome_reported']:.3f}" if last else "-",
             ),
-            ("Mean trust", f"{last['mean_trust']:.2f}" if last else "-"),
+            ("Mean trust", f"{mean_trust(model):.2f}"),
             ("Providers failed", str(last["failures"]) if last else "0"),
         ]
         solara.HTML(tag="div", unsafe_innerHTML=_table(["", ""], rows, show_header=False))
