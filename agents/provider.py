@@ -66,7 +66,6 @@ class Provider(Organisation):
             profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost
         )
         self.push = self.decide_push(view)
-        self.cooperation = self.effort
         self.squeezing = self.decide_squeeze(view)
 
     def decide_push(self, view) -> float:

@@ -262,6 +262,12 @@ class RiskShareSpec(Strict):
     year_one_underspend_to_commissioner: bool = False
     demand_trigger: Share | None = None
 
+    @model_validator(mode="after")
+    def _given_shares_sum_to_one(self) -> RiskShareSpec:
+        if isinstance(self.shares, dict):
+            check_shares_sum_to_one(self.shares, "risk_share.shares")
+        return self
+
 
 class OutcomeSpec(Strict):
     withhold_by_year: tuple[Share, ...]
@@ -299,6 +305,86 @@ class ContractModelSpec(Strict):
     negotiate: bool = False
     contracts: tuple[ContractTerms, ...] = ()
 
+    @model_validator(mode="after")
+    def _schedule_fits_the_contract(self) -> ContractModelSpec:
+        years = self.duration_years + self.extension_years
+        if self.outcome is not None and len(self.outcome.withhold_by_year) > years:
+            raise ValueError(
+                f"outcome.withhold_by_year has {len(self.outcome.withhold_by_year)} years, "
+                f"longer than the contract ({self.duration_years} + {self.extension_years} years)"
+            )
+        return self
+
+
+class NegotiationSpec(Strict):
+    """Pre-contract negotiation and governance (MODEL.md s2-3; agents/negotiation.py).
+
+    Used by contract models with ``negotiate = true``. Figures are seeds where a
+    seed gives one (cited), otherwise priors or judgements to vary in
+    sensitivity analysis (docs/calibration.md s7, docs/negotiation.md).
+    """
+
+    # beliefs about the money, shares of the scope's annual value
+    savings_belief: Share = 0.05  # judgement: seed 000 L621 (10-15% over the term), seed 002 L120
+    saving_uncertainty: Share = 0.03  # judgement: sd of what integration saves in a year
+    baseline_error: Share = 0.04  # x (1 - data_quality); anchors s2.2: outturn +45-55% vs case
+    promise_doubt: Share = 0.5  # anchors s2.7: promises shrunk by trust
+    overlay_saving_share: Share = 0.5  # saving an overlay makes without money at risk (judgement)
+    # constraints and attitudes
+    control_total_aversion: Annotated[float, Field(ge=1.0, le=10.0)] = 1.5  # seed 000 L1233-1235
+    reserve_cover: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0  # seed 000 L119: "too small"
+    loss_fear: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0  # seed 000 L740: money "lost"
+    running_cost_share: Share = 0.003  # alliance leadership time a year, share of income
+    outcome_attainment_sd: Share = 0.3
+    outcome_tolerance: Share = 0.002  # a small withhold is taken as core income (anchors s5 P3)
+    min_outcome_share: Share = 0.005
+    min_members: Annotated[int, Field(ge=1)] = 2
+    min_risk_members: Annotated[int, Field(ge=1)] = 2  # one alone is a bilateral risk share
+    min_scope_share: Share = 0.5  # the design needs most of the scope
+    # bargaining (Zeuthen concessions with power from size: anchors s2.7, seed 000 L121)
+    power_exponent: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0
+    concession_rate: Share = 0.3
+    tolerance: Share = 0.002
+    max_rounds: Annotated[int, Field(ge=1, le=200)] = 30
+    max_reopenings: Annotated[int, Field(ge=0, le=20)] = 3
+    # time: 18 months small and trusting, 24-30 large (seed 000 L1192, L1198)
+    preparation_months: Annotated[float, Field(ge=0.0, le=60.0)] = 4.0
+    months_per_party: Annotated[float, Field(ge=0.0, le=12.0)] = 0.5
+    round_months: Annotated[float, Field(ge=0.1, le=12.0)] = 1.0
+    approval_months: dict[str, Annotated[float, Field(ge=0.0, le=24.0)]] = Field(
+        default_factory=lambda: {
+            "ccg": 2.0,
+            "council": 3.0,
+            "acute": 4.0,
+            "community": 3.0,
+            "mental_health": 3.0,
+            "gp_federation": 2.0,
+            "vcs": 2.0,
+            "independent": 2.0,
+        }
+    )
+    max_months: Annotated[float, Field(gt=0.0, le=120.0)] = 40.0  # seed 001 L134, L158: ~40
+    # outside shocks: Weibull hazard (docs/calibration.md s7, judgement)
+    shock_shape: Annotated[float, Field(gt=0.0, le=10.0)] = 2.5
+    shock_scale_months: Annotated[float, Field(gt=0.0, le=600.0)] = 29.0
+    shock_rework_months: Annotated[float, Field(ge=0.0, le=24.0)] = 3.0
+    policy_shock_share: Share = 0.4
+    leadership_shock_share: Share = 0.4  # seed 000 L734: leadership turnover
+    # cost a month: staff time and advisers' fees
+    commissioner_cost_share: Share = 0.006  # a year; seed 001 L330, L652: ~£1m on £160m
+    provider_cost_share: Share = 0.002  # a year; judgement from seed 000 L1194
+    fixed_monthly_cost_pence: Pence = 150_000  # legal advice, not shared (seed 000 L1178)
+    # governance during the contract
+    governance: bool = True
+    status_quo_name: str = "status_quo"
+
+    def with_status_quo(self, name: str) -> NegotiationSpec:
+        return (
+            self
+            if name == self.status_quo_name
+            else self.model_copy(update={"status_quo_name": name})
+        )
+
 
 class ScenarioMeta(Strict):
     name: str
@@ -317,7 +403,7 @@ class Scenario(Strict):
     trust: TrustSpec = TrustSpec()
     behaviour: BehaviourSpec = BehaviourSpec()
     contract_models: dict[str, ContractModelSpec]
-    negotiation: dict[str, Any] = Field(default_factory=dict)
+    negotiation: NegotiationSpec = NegotiationSpec()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:

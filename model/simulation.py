@@ -213,7 +213,9 @@ class HealthEconomyModel(mesa.Model):
         self.open_contract_year()
         demand = self.economy.draw_demand(self.period)
         for provider in self.providers:
-            provider.decide_effort()
+            provider.decide_effort()  # each reads what the others did last period
+        for provider in self.providers:
+            provider.cooperation = provider.effort  # revealed together: simultaneous moves
         delivery = self.deliver(demand)
         entries = self.settle(delivery)
         self.observe(delivery)
@@ -559,6 +561,7 @@ class HealthEconomyModel(mesa.Model):
     def fail(self, provider: Provider) -> None:
         provider.failed = True
         provider.effort = provider.cooperation = 0.0
+        provider.income = provider.cost = 0
         self.record_event(
             provider.name,
             "failure",

@@ -260,12 +260,6 @@ def test_network_holds_a_directed_edge_for_every_ordered_pair(short_scenario):
     assert model.orgs["icb"].trust_in("community_trust") == pytest.approx(0.5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: decisions are not simultaneous: Provider.decide_effort sets "
-    "self.cooperation during the stage and later providers read it (effort_shifts, "
-    "expected_cooperation), so reversing the activation order changes the run",
-)
 @pytest.mark.parametrize("name", ["status_quo", "lead_provider"])
 def test_activation_order_does_not_change_the_result(short_scenario, name):
     forward = HealthEconomyModel(short_scenario, name, seed=3).run()

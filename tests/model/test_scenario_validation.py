@@ -108,11 +108,6 @@ def test_outcome_split_that_does_not_sum_to_one_is_rejected(tmp_path):
     assert "must sum to 1" in message and "0.8" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: risk_share.shares given per member is renormalised silently by "
-    "model/contracts.weights instead of being rejected when it does not sum to one",
-)
 def test_risk_share_shares_that_do_not_sum_to_one_are_rejected(tmp_path):
     path = edited(
         tmp_path,
