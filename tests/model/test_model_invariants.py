@@ -215,21 +215,27 @@ def test_a_failed_lead_takes_its_contract_down_to_the_status_quo(default_scenari
     assert late and all("community_trust" not in (e.payer, e.payee) for e in late)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: collect() keeps reporting a failed provider's last income and cost every "
-    "period after it exits, so surplus_pence__* rows (and run_summary's surplus) do not add "
-    "up to the change in its reserves",
-)
 def test_failed_provider_reports_no_income_or_surplus_after_it_exits(charity_fails):
-    model = charity_fails
-    provider = model.orgs["support_charity"]
-    for row in model.rows:
+    for row in charity_fails.rows:
         if row["period"] > 2:
             assert row["income_pence__support_charity"] == 0
             assert row["surplus_pence__support_charity"] == 0
-    total = sum(r["surplus_pence__support_charity"] for r in model.rows)
+
+
+def test_surplus_rows_add_up_to_the_change_in_reserves_of_a_failed_provider(charity_fails):
+    provider = charity_fails.orgs["support_charity"]
+    total = sum(r["surplus_pence__support_charity"] for r in charity_fails.rows)
     assert provider.spec.reserves_pence + total == provider.reserves
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_surplus_rows_add_up_to_the_change_in_reserves(short_scenario, name):
+    model = HealthEconomyModel(short_scenario, name, seed=6).run()
+    for provider in model.providers:
+        if provider.failed:
+            continue
+        total = sum(r[f"surplus_pence__{provider.name}"] for r in model.rows)
+        assert provider.spec.reserves_pence + total == provider.reserves, provider.name
 
 
 # --------------------------------------------------------- trust and activation
