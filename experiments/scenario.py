@@ -311,7 +311,8 @@ class ContractModelSpec(Strict):
         if self.outcome is not None and len(self.outcome.withhold_by_year) > years:
             raise ValueError(
                 f"outcome.withhold_by_year has {len(self.outcome.withhold_by_year)} years, "
-                f"longer than the contract ({self.duration_years} + {self.extension_years} years)"
+                f"longer than the contract (duration_years {self.duration_years} + "
+                f"extension_years {self.extension_years}); allowed: at most {years} years"
             )
         return self
 
@@ -376,6 +377,7 @@ class NegotiationSpec(Strict):
     fixed_monthly_cost_pence: Pence = 150_000  # legal advice, not shared (seed 000 L1178)
     # governance during the contract
     governance: bool = True
+    exclusion_trust: Share = 0.25  # partners' mean trust below which a member may be excluded
     status_quo_name: str = "status_quo"
 
     def with_status_quo(self, name: str) -> NegotiationSpec:
@@ -524,12 +526,45 @@ def format_validation_error(error: ValidationError) -> list[str]:
             shown = shown[:77] + "..."
         where = f"key '{loc}': " if loc else ""
         if item["type"] == "extra_forbidden":
-            problems.append(f"{where}unknown key (not allowed here)")
+            allowed = allowed_keys_at(item["loc"][:-1])
+            listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            problems.append(f"{where}unknown key{listing}")
         elif isinstance(got, dict | list):
             problems.append(f"{where}{message}")
         else:
             problems.append(f"{where}{message} (got {shown})")
     return problems
+
+
+def allowed_keys_at(loc: tuple) -> list[str]:
+    """The keys a table at ``loc`` in a scenario file may hold (for error messages)."""
+    current: Any = Scenario
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            # a key of a free-form table (e.g. a contract model's name): keep the value type
+            continue
+        current = inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def inner_model(annotation: Any) -> Any:
+    """The pydantic model inside ``X | None``, ``tuple[X, ...]`` or ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in reversed(getattr(annotation, "__args__", ())):
+        found = inner_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def validate_scenario(raw: dict, source: str) -> Scenario:

@@ -104,12 +104,105 @@ class HealthEconomyModel(mesa.Model):
         self.builder = ContractBuilder(scenario, self.economy.lines)
         self.spec = scenario.contract_models[contract_model]
         self.agreement = agreement
+        self.governance = None
+        if agreement is None and self.spec.negotiate and not self.spec.contracts:
+            # negotiated rather than imposed (issue 4): before the contract starts,
+            # on this run's behaviour stream, with the agents' trust and reserves
+            self.agreement = self.negotiate_contract()
         self.active_model = contract_model
-        if agreement is not None and getattr(agreement, "model_name", None):
-            self.active_model = agreement.model_name
+        if self.agreement is not None and getattr(self.agreement, "model_name", None):
+            self.active_model = self.agreement.model_name
+        self.active_spec = self.builder.spec_with_terms(
+            self.active_model, getattr(self.agreement, "terms", None)
+        )
         self.start_contracts(year=0)
         self.main_provider = max(self.providers, key=lambda p: p.annual_income).name
         self.lead_commissioner = self.commissioners[0].name
+        if (
+            self.agreement is not None
+            and scenario.negotiation.governance
+            and (self.active_model != scenario.scenario.status_quo)
+        ):
+            from alliancesim.agents.governance import Governance
+
+            self.governance = Governance(self, scenario.negotiation)
+
+    def negotiate_contract(self) -> Any:
+        """Run the pre-contract negotiation; book its cost and record its trace."""
+        from alliancesim.agents.negotiation import (
+            economics_from_scenario,
+            negotiate,
+            parties_from_scenario,
+            proposal_from_spec,
+            scope_values,
+        )
+        from alliancesim.agents.trust import staff_turnover
+
+        scenario = self.scenario_spec
+        parties = parties_from_scenario(
+            scenario,
+            scope_values(scenario),
+            trust=lambda a, b: self.orgs[a].trust_in(b),
+            reserves={name: org.reserves for name, org in self.orgs.items()},
+        )
+        agreement = negotiate(
+            proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
+            parties,
+            economics_from_scenario(scenario),
+            scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
+            self.random,
+        )
+        for event in agreement.events:
+            details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
+            self.record_event(event["actor"], event["kind"], event["text"], **details)
+        for name, cost in agreement.cost_by_party.items():
+            # staff time and advisers' fees are real money out of reserves
+            self.orgs[name].reserves -= cost
+            self.totals["transaction"] += cost
+        for name in agreement.leadership_changes:
+            org = self.orgs[name]
+            org.evidence = {k: staff_turnover(v) for k, v in org.evidence.items()}
+        return agreement
+
+    def remove_member(self, name: str) -> None:
+        """A member leaves or is excluded: from next contract year its lines return to
+        bilateral status-quo contracts."""
+        spec = self.active_spec
+        if spec is None or spec.members is not None and name not in spec.members:
+            return
+        members = tuple(m for m in self.builder.members(spec) if m != name)
+        update: dict[str, Any] = {"members": members}
+        if spec.risk_share is not None:
+            rs = spec.risk_share
+            shares = rs.shares if isinstance(rs.shares, dict) else None
+            if shares is not None:
+                shares = {k: v for k, v in shares.items() if k != name}
+                total = sum(shares.values())
+                shares = {k: v / total for k, v in shares.items()} if total else None
+            update["risk_share"] = (
+                rs.model_copy(
+                    update={
+                        "shares": shares,
+                        "excluded": tuple(e for e in rs.excluded if e != name),
+                    }
+                )
+                if shares
+                else None
+            )
+        self.active_spec = spec.model_copy(update=update)
+
+    def renegotiate_target(self) -> float:
+        """Rebargain the savings target (at a trigger or renewal) with today's trust."""
+        from alliancesim.agents.negotiation import rebargain_target
+
+        spec = self.active_spec
+        if spec is None or spec.risk_share is None:
+            return 0.0
+        target = rebargain_target(self, spec)
+        self.active_spec = spec.model_copy(
+            update={"risk_share": spec.risk_share.model_copy(update={"target_savings": target})}
+        )
+        return target
 
     # ----------------------------------------------------------------- set-up
     def build_network(self) -> nx.DiGraph:
@@ -139,7 +232,8 @@ class HealthEconomyModel(mesa.Model):
         model_name = self.active_model
         if failed and self.builder_needs_fallback(model_name, failed):
             model_name = self.scenario_spec.scenario.status_quo
-        contracts = self.builder.build(model_name, year, failed)
+        spec = self.active_spec if model_name == self.active_model else None
+        contracts = self.builder.build(model_name, year, failed, spec=spec)
         if failed and self.scenario_spec.contract_models[model_name].contracts:
             contracts = tuple(c for c in (self.without(c, failed) for c in contracts) if c)
         self.contracts: tuple[ContractTerms, ...] = contracts
@@ -222,6 +316,8 @@ class HealthEconomyModel(mesa.Model):
         for org in self.orgs.values():
             org.update_trust()
         self.book(delivery, entries)
+        if self.governance is not None:
+            self.governance.review()  # decisions the alliance takes, triggers, disputes
         self.collect(delivery, entries)
         self.period += 1
         if self.period >= self.periods:
@@ -517,7 +613,8 @@ class HealthEconomyModel(mesa.Model):
             net[entry.payee] += entry.amount
         owed = self.owed_to_providers()
         for provider in self.providers:
-            if provider.failed:
+            if provider.failed:  # exited: no more money flows through it
+                provider.income = provider.cost = 0
                 continue
             provider.book(
                 net[provider.name], self.period_costs[provider.name], owed.get(provider.name, 0)
@@ -561,7 +658,6 @@ class HealthEconomyModel(mesa.Model):
     def fail(self, provider: Provider) -> None:
         provider.failed = True
         provider.effort = provider.cooperation = 0.0
-        provider.income = provider.cost = 0
         self.record_event(
             provider.name,
             "failure",

@@ -122,7 +122,9 @@ def test_outcome_schedule_longer_than_the_contract_is_rejected(tmp_path):
     message = error_for(path)
     assert str(path) in message and "outcomes_based" in message
     assert "withhold_by_year" in message and "12 years" in message
-    assert "(10 + 0 years)" in message  # what is allowed: the contract's length
+    assert (
+        "duration_years 10 + extension_years 0" in message and "at most 10 years" in message
+    )  # what is allowed: the contract's length
 
 
 def test_share_above_one_is_rejected(tmp_path):
