@@ -1,0 +1,132 @@
+"""Shared tools of the pattern checks: paired seeds, intervals, scenario variants, runs.
+
+Every comparison is paired on common random numbers: one seed per replication,
+derived with ``numpy.random.SeedSequence`` from the pattern's seed, and the same
+seed for every condition compared, so the demand stream is identical and the
+difference is the design's, not the noise's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from alliancesim.experiments.scenario import Scenario, load_scenario, validate_scenario
+from alliancesim.model.simulation import HealthEconomyModel
+from scipy import stats
+
+QUICK_PAIRS = 12
+FULL_PAIRS = 100
+
+
+def paired_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent run seeds derived from one pattern seed."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def pairs(quick: bool) -> int:
+    return QUICK_PAIRS if quick else FULL_PAIRS
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its 95% interval (t interval over paired replications)."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+
+    def above(self, value: float = 0.0) -> bool:
+        return self.low > value
+
+    def below(self, value: float = 0.0) -> bool:
+        return self.high < value
+
+    def __str__(self) -> str:
+        return f"{self.estimate:.4g} [{self.low:.4g}, {self.high:.4g}] (n={self.n})"
+
+
+def mean_interval(values: Sequence[float]) -> Interval:
+    """Mean and 95% t interval; a degenerate sample gives a zero-width interval."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    mean = float(x.mean()) if n else float("nan")
+    if n < 2 or float(x.std(ddof=1)) == 0.0:
+        return Interval(mean, mean, mean, n)
+    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def wilson_interval(successes: int, n: int) -> Interval:
+    """A share with its 95% Wilson score interval."""
+    if n == 0:
+        return Interval(float("nan"), 0.0, 1.0, 0)
+    z = 1.959963984540054
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n)
+
+
+def variant(scenario: Scenario, overrides: dict[str, Any], source: str) -> Scenario:
+    """The scenario with dotted-key overrides (initial conditions or terms, never results)."""
+    return scenario.with_overrides(overrides, source=source) if overrides else scenario
+
+
+def with_models(scenario: Scenario, models: dict[str, dict], source: str) -> Scenario:
+    """The scenario with contract models added or replaced (shorthand dicts)."""
+    raw = scenario.model_dump(mode="json", by_alias=True, exclude_unset=False)
+    for name, spec in models.items():
+        raw["contract_models"][name] = spec
+    return validate_scenario(raw, source)
+
+
+def model_spec(scenario: Scenario, name: str, **changes: Any) -> dict:
+    """A contract model's spec as a dict, with some fields changed."""
+    spec = scenario.contract_models[name].model_dump(mode="json", by_alias=True)
+    spec.update(changes)
+    return spec
+
+
+def preset(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
+    return load_scenario(name, overrides or None)
+
+
+def run(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyModel:
+    """One run of one contract model (no ledger: the patterns read outputs only)."""
+    return HealthEconomyModel(scenario, contract_model, seed, record_ledger=False).run()
+
+
+def total(model: HealthEconomyModel, column: str, last_year: bool = False) -> float:
+    rows = model.rows
+    if last_year:
+        year = rows[-1]["year"]
+        rows = [r for r in rows if r["year"] == year]
+    return float(sum(r[column] for r in rows))
+
+
+def shiftable_activity(model: HealthEconomyModel, last_year: bool = True) -> float:
+    return total(model, "acute_activity", last_year)
+
+
+def paired(
+    seeds: Sequence[int], statistic: Callable[[int], float | None]
+) -> tuple[Interval, list[float]]:
+    """Apply a per-seed paired statistic and summarise it (``None`` values are skipped)."""
+    values = [v for v in (statistic(s) for s in seeds) if v is not None]
+    return mean_interval(values), values
+
+
+def negotiation_fields(model: HealthEconomyModel) -> dict[str, Any]:
+    """Negotiation outputs, if the negotiation layer has attached any to the model."""
+    found = {}
+    for name in ("negotiation_result", "negotiation_months", "negotiation_members"):
+        value = getattr(model, name, None)
+        if value is not None:
+            found[name] = value
+    return found

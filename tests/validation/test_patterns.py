@@ -1,0 +1,50 @@
+"""Each validation pattern in quick mode: it must pass, or be marked xfail with the
+mechanism the model lacks (docs/validation.md), so CI stays green while the
+failure stays visible."""
+
+from __future__ import annotations
+
+import pytest
+from alliancesim.experiments.validation import load_patterns
+from alliancesim.experiments.validation.runner import DEFAULT_SEED
+from alliancesim.experiments.validation.suite import REGISTRY
+
+load_patterns()
+
+KNOWN_FAILURES = {
+    "V9": "the loser is reproduced (acute income falls) but no member works without a risk "
+    "share, so the loser's resistance is not distinguishable from everyone's inaction",
+    "V10": "effort is clipped at 1 on default drives, so s/N dilution never shows in effort",
+    "V15": "no decommissioning of bed-based fixed capacity; block re-planning moves spend "
+    "only a few per cent, far from the 20-25% saving",
+    "V16": "an overlay without pooled money creates no interdependence, so nothing changes "
+    "without a payment mechanism; the negotiation half needs the negotiation layer",
+    "V17": "partner loss needs the negotiation layer (no negotiation outputs yet)",
+}
+
+
+def marks(code: str) -> list:
+    found = [pytest.mark.validation]
+    if code in KNOWN_FAILURES:
+        found.append(pytest.mark.xfail(strict=False, reason=KNOWN_FAILURES[code]))
+    return found
+
+
+CODES = [c for c in ("V7", "V8", "V9", "V10", "V11", "V12", "V13", "V15", "V16", "V17")]
+
+
+@pytest.mark.parametrize("code", [pytest.param(c, marks=marks(c)) for c in CODES])
+def test_pattern_passes_in_quick_mode(code: str) -> None:
+    title, check = REGISTRY[code]
+    result = check(True, DEFAULT_SEED)
+    assert result.pattern == code
+    assert result.low <= result.estimate <= result.high
+    assert result.passed, (
+        f"{code} {title}: {result.estimate:.4g} [{result.low:.4g}, "
+        f"{result.high:.4g}]; {result.note}"
+    )
+
+
+@pytest.mark.validation
+def test_every_pattern_of_this_layer_is_registered() -> None:
+    assert set(CODES) <= set(REGISTRY)
