@@ -16,6 +16,7 @@ mental health care; the provider's profit changes by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alliancesim.agents.decisions import marginal_income
 from alliancesim.model.payment.terms import Basis, ContractTerms, LinePayment, annual_value
@@ -91,8 +92,7 @@ def provider_views(
     return views
 
 
-@dataclass(frozen=True)
-class LineShift:
+class LineShift(NamedTuple):
     """Units a year a line gains (+) or loses (-) per unit of one provider's effort."""
 
     line: str

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
 
 
+NOTHING_SEEN = (0.5, 0.0)  # no observation this period: (neutral, weight 0)
+
+
 class Organisation(mesa.Agent):
     """A commissioner or provider: name, kind, reserves in pence, trust in each other one."""
 
@@ -37,12 +40,13 @@ class Organisation(mesa.Agent):
         """Update beta evidence about every other organisation from this period's observations."""
         spec = self.model.scenario_spec.trust
         observations = self.model.observations.get(self.name, {})
-        for other, evidence in self.evidence.items():
-            observation, weight = observations.get(other, (0.5, 0.0))
-            good_news = spec.rift_stickiness if self.model.is_rift(self.name, other) else 1.0
-            self.evidence[other] = update_evidence(
-                evidence, observation, weight, spec.forgetting, good_news
-            )
+        rift = self.model.rift_partner(self.name)
+        forgetting, sticky = spec.forgetting, spec.rift_stickiness
+        evidence = self.evidence
+        for other, held in evidence.items():
+            observation, weight = observations.get(other, NOTHING_SEEN)
+            good_news = sticky if other == rift else 1.0
+            evidence[other] = update_evidence(held, observation, weight, forgetting, good_news)
         if self.model.random.random() < spec.turnover:
             # new leadership: the good will it held about others halves
             self.evidence = {k: staff_turnover(v) for k, v in self.evidence.items()}

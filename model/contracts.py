@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alliancesim.experiments.scenario import ContractModelSpec, OrganisationSpec, Scenario
+from alliancesim.experiments.scenario import (
+    ContractModelSpec,
+    OrganisationSpec,
+    RiskShareSpec,
+    Scenario,
+)
 from alliancesim.model.economy import ServiceLine, growth_factor
 from alliancesim.model.payment.terms import (
     Basis,
@@ -96,12 +101,50 @@ class ContractBuilder:
     def members(self, spec: ContractModelSpec) -> tuple[str, ...]:
         return tuple(spec.members) if spec.members else tuple(self.providers)
 
+    def spec_with_terms(self, model_name: str, terms: dict | None = None) -> ContractModelSpec:
+        """The contract model's spec with negotiated terms applied (agents/negotiation.py):
+        ``members``, ``risk_share`` (a dict of RiskShareSpec fields, or None for none),
+        ``outcome_scale`` (the agreed outcome-linked share over the proposed; 0 drops
+        it) and ``lead_payment``."""
+        spec = self.scenario.contract_models[model_name]
+        if not terms:
+            return spec
+        update: dict = {}
+        if "members" in terms:
+            update["members"] = tuple(terms["members"])
+        if "risk_share" in terms:
+            rs = terms["risk_share"]
+            update["risk_share"] = (
+                None
+                if rs is None
+                else (spec.risk_share or RiskShareSpec()).model_copy(update=dict(rs))
+            )
+        if "outcome_scale" in terms and spec.outcome is not None:
+            scale = terms["outcome_scale"]
+            update["outcome"] = (
+                None
+                if scale <= 0
+                else spec.outcome.model_copy(
+                    update={
+                        "withhold_by_year": tuple(w * scale for w in spec.outcome.withhold_by_year)
+                    }
+                )
+            )
+        if "lead_payment" in terms:
+            update["lead_payment"] = terms["lead_payment"]
+        return spec.model_copy(update=update)
+
     def build(
-        self, model_name: str, contract_year: int = 0, failed: frozenset[str] = frozenset()
+        self,
+        model_name: str,
+        contract_year: int = 0,
+        failed: frozenset[str] = frozenset(),
+        spec: ContractModelSpec | None = None,
     ) -> tuple[ContractTerms, ...]:
         """Terms in force in a contract year; failed providers' scope is left out
-        (their patients and the financial risk return to the commissioner)."""
-        spec = self.scenario.contract_models[model_name]
+        (their patients and the financial risk return to the commissioner).
+        ``spec`` replaces the scenario's spec (e.g. the terms a negotiation agreed)."""
+        spec = spec or self.scenario.contract_models[model_name]
         if spec.contracts:
             return spec.contracts
         growth = self.growth(contract_year)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import networkx as nx
@@ -59,6 +59,16 @@ def stream_seeds(seed: int) -> tuple[int, int]:
     return int(demand.generate_state(1)[0]), int(behaviour.generate_state(1)[0])
 
 
+class ShiftBase(NamedTuple):
+    """Per-period parts of the effort calculation shared by every provider."""
+
+    period: int
+    sensitivity: float  # d shift fraction / d integration at the current integration
+    own_share: float  # share of its own avoidable demand a provider lets go by cooperating
+    shiftable: tuple[tuple[LineShift, float, float], ...]  # (template, demand, let-go)
+    receiving: tuple[tuple[LineShift, float], ...]  # (template, share of extra contacts)
+
+
 class HealthEconomyModel(mesa.Model):
     """A health economy under one contract model, settled each period by the payment core."""
 
@@ -96,7 +106,8 @@ class HealthEconomyModel(mesa.Model):
             else:
                 self.providers.append(Provider(self, spec))
         self.orgs = {o.name: o for o in self.commissioners + self.providers}
-        self.network = self.build_network()
+        self.joint_work: dict[tuple[str, str], float] = {}
+        self._network = self.build_network()
         self._lines_by_provider: dict[str, list[ServiceLine]] = {}
         for line in self.economy.lines:
             self._lines_by_provider.setdefault(line.provider, []).append(line)
@@ -205,8 +216,19 @@ class HealthEconomyModel(mesa.Model):
         return target
 
     # ----------------------------------------------------------------- set-up
+    @property
+    def network(self) -> nx.DiGraph:
+        """Directed graph of organisations; each edge carries the source's current trust
+        in the target and their joint-work history. The agents' evidence is the truth;
+        the graph is brought up to date when it is read (not every period)."""
+        graph = self._network
+        for source, target, data in graph.edges(data=True):
+            data["trust"] = self.orgs[source].trust_in(target)
+            data["joint_work"] = self.joint_work.get((source, target), 0.0)
+        return graph
+
     def build_network(self) -> nx.DiGraph:
-        """Directed trust graph; edges carry trust (a view of each agent's evidence)."""
+        """Directed trust graph of every pair of organisations, with initial trust."""
         spec = self.scenario_spec.trust
         graph = nx.DiGraph()
         for org in self.orgs.values():
@@ -386,58 +408,81 @@ class HealthEconomyModel(mesa.Model):
         spec = self.scenario_spec.economy
         shiftable, receiving = self.weights
         trust = provider.trust_in
+        name = provider.name
         expect_community = sum(
-            w * (self.orgs[p].cooperation * trust(p) if p != provider.name else provider.effort)
+            w * (self.orgs[p].cooperation * trust(p) if p != name else provider.effort)
             for p, w in receiving.items()
         )
         expect_acute = sum(
-            w * (self.orgs[p].cooperation * trust(p) if p != provider.name else provider.effort)
+            w * (self.orgs[p].cooperation * trust(p) if p != name else provider.effort)
             for p, w in shiftable.items()
         )
-        d_joint = receiving.get(provider.name, 0.0) * (0.4 + 0.6 * expect_acute) + (
-            0.6 * shiftable.get(provider.name, 0.0) * expect_community
+        d_joint = receiving.get(name, 0.0) * (0.4 + 0.6 * expect_acute) + (
+            0.6 * shiftable.get(name, 0.0) * expect_community
         )
-        integration = self.economy.integration
-        d_fraction = shift_sensitivity(integration, spec) * d_joint
-        fraction = shift_fraction(integration, spec)
-        growth = (1.0 + spec.demand_trend) ** (self.period / self.periods_per_year)
+        base = self.period_shift_base()
+        d_fraction = base.sensitivity * d_joint
         shifts: list[LineShift] = []
         avoided = 0.0
-        for line in self.economy.lines:
-            if not line.shiftable:
-                continue
-            demand = line.planned_per_year * growth
-            own = 0.7 * fraction if line.provider == provider.name else 0.0
-            let_go = 0.3 + 0.7 * self.orgs[line.provider].cooperation
+        for template, demand, let_go in base.shiftable:
+            own = base.own_share if template.provider == name else 0.0
             units = demand * (d_fraction * let_go + own)
             avoided += units
-            shifts.append(self.line_shift(line, -units))
+            shifts.append(template._replace(units=-units))
         extra = avoided * spec.contacts_per_avoided_unit
-        for name, share in self.economy.receiving_share.items():
-            shifts.append(self.line_shift(self.economy.by_name[name], extra * share))
-        outcome_slope = spec.outcome_gain_from_integration * d_joint
-        return shifts, outcome_slope
+        for template, share in base.receiving:
+            shifts.append(template._replace(units=extra * share))
+        return shifts, spec.outcome_gain_from_integration * d_joint
 
-    def line_shift(self, line: ServiceLine, units: float) -> LineShift:
-        provider = self.orgs[line.provider]
-        variable = (1.0 - provider.fixed_cost_share) * line.unit_cost_pence
-        payment = self.commissioner_terms.get(line.name)
-        return LineShift(
-            line.name,
-            units,
-            float(line.unit_cost_pence),
-            variable,
-            line.provider,
-            commissioner_price(payment, variable),
+    def period_shift_base(self) -> ShiftBase:
+        """What every provider's effort calculation shares in a period (computed once)."""
+        cached = getattr(self, "_shift_base", None)
+        if cached is not None and cached.period == self.period:
+            return cached
+        spec = self.scenario_spec.economy
+        integration = self.economy.integration
+        growth = (1.0 + spec.demand_trend) ** (self.period / self.periods_per_year)
+        templates = self.line_templates
+        shiftable = tuple(
+            (
+                templates[line.name],
+                line.planned_per_year * growth,
+                0.3 + 0.7 * self.orgs[line.provider].cooperation,
+            )
+            for line in self.economy.lines
+            if line.shiftable
         )
+        receiving = tuple(
+            (templates[name], share) for name, share in self.economy.receiving_share.items()
+        )
+        self._shift_base = ShiftBase(
+            self.period,
+            shift_sensitivity(integration, spec),
+            0.7 * shift_fraction(integration, spec),
+            shiftable,
+            receiving,
+        )
+        return self._shift_base
 
     @property
-    def commissioner_terms(self):
-        cache = getattr(self, "_commissioner_terms", None)
+    def line_templates(self) -> dict[str, LineShift]:
+        """A LineShift per line with units 0, rebuilt when the contracts change."""
+        cache = getattr(self, "_line_templates", None)
         if cache is None or cache[0] is not self.contracts:
             terms = {p.line: p.terms for c in self.contracts for p in c.payments}
-            self._commissioner_terms = (self.contracts, terms)
-            return terms
+            templates = {}
+            for line in self.economy.lines:
+                owner = self.orgs[line.provider]
+                variable = (1.0 - owner.fixed_cost_share) * line.unit_cost_pence
+                templates[line.name] = LineShift(
+                    line.name,
+                    0.0,
+                    float(line.unit_cost_pence),
+                    variable,
+                    line.provider,
+                    commissioner_price(terms.get(line.name), variable),
+                )
+            cache = self._line_templates = (self.contracts, templates)
         return cache[1]
 
     def expected_cooperation(self, provider: Provider) -> float:
@@ -568,8 +613,15 @@ class HealthEconomyModel(mesa.Model):
         )
 
     def is_rift(self, source: str, target: str) -> bool:
-        pair = {source, target}
-        return pair == {self.lead_commissioner, self.main_provider}
+        """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
+        return {source, target} == {self.lead_commissioner, self.main_provider}
+
+    def rift_partner(self, name: str) -> str | None:
+        if name == self.lead_commissioner:
+            return self.main_provider
+        if name == self.main_provider:
+            return self.lead_commissioner
+        return None
 
     def observe(self, delivery: Delivery) -> None:
         """What each organisation saw of each other this period: (observation, weight)."""
@@ -596,10 +648,11 @@ class HealthEconomyModel(mesa.Model):
                     0.1,
                 )
         self.observations = observations
+        joint_work = self.joint_work
         for source, seen in observations.items():
             for target, (_, weight) in seen.items():
-                edge = self.network.edges[source, target]
-                edge["joint_work"] = edge["joint_work"] * 0.9 + weight
+                key = (source, target)
+                joint_work[key] = joint_work.get(key, 0.0) * 0.9 + weight
 
     @property
     def lead_name(self) -> str | None:
@@ -627,8 +680,6 @@ class HealthEconomyModel(mesa.Model):
         for provider in self.providers:
             if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
                 self.fail(provider)
-        for source, target, data in self.network.edges(data=True):
-            data["trust"] = self.orgs[source].trust_in(target)
         if self.record_ledger:
             self.ledger.extend(entries)
         self.period_entries = entries
@@ -679,11 +730,13 @@ class HealthEconomyModel(mesa.Model):
 
     # ---------------------------------------------------------------- outputs
     def trust_values(self) -> list[float]:
+        """Trust of every organisation still in the economy in every other one."""
+        alive = {name for name, o in self.orgs.items() if not getattr(o, "failed", False)}
         return [
-            o.trust_in(t)
-            for o in self.orgs.values()
-            for t in o.evidence
-            if not getattr(self.orgs[t], "failed", False) and not getattr(o, "failed", False)
+            evidence.trust
+            for name in alive
+            for other, evidence in self.orgs[name].evidence.items()
+            if other in alive
         ]
 
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:

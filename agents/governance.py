@@ -1,0 +1,375 @@
+"""Governance during the contract: votes, latency, informal cover, disputes, exits, renegotiation.
+
+MODEL.md s2 (governance) and s3 step 6. An alliance decides by its decision
+rule (seed 000 L970: unanimity, with a majority vote "where the Board must come
+to a decision"; L1496: strict unanimity, equal say in Case B) at the pace of
+its members' internal governance. The decisions it takes here:
+
+- covering a member's overspend informally (Case B: the council gave money
+  back to the mental health trust, seed 000 L1422), voted by the relational
+  rule of anchors s2.3: a member helps iff its share of the cost is no more
+  than the trust-weighted value of the relationship to come;
+- disputes over a settled pain share, escalated internal -> facilitator ->
+  terminate or agree to disagree (an alliance) or mediation -> expert
+  determination (a standard contract);
+- exits at the year end of members for whom the deal is no longer worth it,
+  and exclusion of a member the others no longer trust (a commissioner
+  reserved matter, so the lead commissioner must agree);
+- renegotiation of the savings target when the payment core's demand trigger
+  fires (seed 000 L1113) and at renewal.
+
+Rules here are small pure functions; :class:`Governance` applies them to the model.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from alliancesim.agents.decisions import shadow_of_future
+from alliancesim.model.payment.terms import DecisionRule
+
+if TYPE_CHECKING:
+    from alliancesim.model.simulation import HealthEconomyModel
+
+FALLBACK_MONTHS = 1.0  # a blocked unanimity vote goes to a majority at the next board
+# Value a year of a working relationship, as a share of income, at full trust and full
+# weight on the system (judgement; the relational condition of anchors s2.3 needs a scale)
+RELATIONSHIP_VALUE = 0.01
+
+
+@dataclass(frozen=True)
+class Decision:
+    passed: bool
+    months: float  # how long the decision took
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    how: str  # "unanimous", "majority", "lead", "blocked" ...
+
+
+def decide(
+    rule: DecisionRule | str,
+    votes: dict[str, bool],
+    latency: dict[str, float],
+    lead: str | None = None,
+) -> Decision:
+    """Apply a decision rule to the members' votes; latency is each member's approval time.
+
+    unanimity: all must agree, at the pace of the slowest; majority: more than
+    half, decided once the fastest majority has approved; majority fallback:
+    unanimity first, a majority vote one board later if blocked; lead decides:
+    the lead's vote, at its pace.
+    """
+    rule = DecisionRule(rule)
+    yes = tuple(sorted(m for m, v in votes.items() if v))
+    no = tuple(sorted(m for m, v in votes.items() if not v))
+    slowest = max(latency.values(), default=0.0)
+    majority = len(yes) * 2 > len(votes)
+    quorum = sorted(latency.values())[len(votes) // 2] if votes else 0.0
+    match rule:
+        case DecisionRule.UNANIMITY:
+            return Decision(not no, slowest, yes, no, "unanimous" if not no else "blocked")
+        case DecisionRule.MAJORITY:
+            return Decision(majority, quorum, yes, no, "majority" if majority else "rejected")
+        case DecisionRule.MAJORITY_FALLBACK:
+            if not no:
+                return Decision(True, slowest, yes, no, "unanimous")
+            return Decision(
+                majority,
+                slowest + FALLBACK_MONTHS,
+                yes,
+                no,
+                "majority after unanimity failed" if majority else "rejected",
+            )
+        case DecisionRule.LEAD_DECIDES:
+            if lead is None or lead not in votes:
+                return decide(DecisionRule.MAJORITY, votes, latency)
+            return Decision(votes[lead], latency.get(lead, 0.0), yes, no, "lead")
+    raise ValueError(rule)  # pragma: no cover
+
+
+def helps_cover(
+    cost_share_of_income: float,
+    trust_in_member: float,
+    years_left: float,
+    weight_on_system: float,
+) -> bool:
+    """Relational contract condition (anchors s2.3): an informal favour b is given iff
+    b <= delta / (1 - delta) x the value of the relationship, here the trust-weighted
+    weight on the system (delta from the years left, decisions.shadow_of_future)."""
+    delta = min(0.95, shadow_of_future(years_left))
+    return (
+        cost_share_of_income
+        <= delta / (1.0 - delta) * trust_in_member * weight_on_system * RELATIONSHIP_VALUE
+    )
+
+
+def transfer_vote(
+    beneficiary: str,
+    amount: float,
+    sizes: dict[str, float],
+    trust: dict[str, dict[str, float]],
+    weight_on_system: dict[str, float],
+    years_left: float,
+) -> dict[str, bool]:
+    """Votes on moving ``amount`` to ``beneficiary``, paid by the others in proportion
+    to their size; the beneficiary votes yes."""
+    payers = {m: s for m, s in sizes.items() if m != beneficiary}
+    total = sum(payers.values()) or 1.0
+    votes = {beneficiary: True}
+    for member, size in payers.items():
+        share = amount * size / total / max(1.0, size)
+        votes[member] = helps_cover(
+            share, trust[member].get(beneficiary, 0.5), years_left, weight_on_system[member]
+        )
+    return votes
+
+
+def escalate(trust: float, draws: list[float], vehicle: str) -> tuple[str, int]:
+    """Dispute escalation: each level resolves it with probability ``trust``.
+
+    An alliance: internal, facilitator, then terminate or agree to disagree; a
+    standard contract: mediation, then expert determination (which always decides).
+    """
+    levels = ("internal", "facilitator") if vehicle == "alliance" else ("mediation",)
+    for depth, (level, draw) in enumerate(zip(levels, draws, strict=False)):
+        if draw < trust:
+            return f"resolved by {level}", depth + 1
+    if vehicle == "alliance":
+        last = draws[len(levels)] if len(draws) > len(levels) else 0.5
+        return ("agree to disagree" if last < 0.5 + 0.5 * trust else "terminate"), len(levels) + 1
+    return "expert determination", len(levels) + 1
+
+
+class Governance:
+    """Applies the rules at each contract year end and when a trigger fires."""
+
+    def __init__(self, model: HealthEconomyModel, params: Any):
+        self.model = model
+        self.params = params
+        self.decisions = 0
+        self.decision_months = 0.0
+        self.covers = 0
+        self.disputes = 0
+        self.exits: list[str] = []
+        self.exclusions: list[str] = []
+        self.renegotiations = 0
+
+    @property
+    def rule(self) -> DecisionRule:
+        return (
+            self.model.active_spec.governance.decision_rule
+            if self.model.active_spec
+            else (DecisionRule.UNANIMITY)
+        )
+
+    def members(self) -> list[str]:
+        alliance = [c for c in self.model.contracts if len(c.members) > 1]
+        names = sorted({m for c in alliance for m in c.members})
+        return [n for n in names if not self.model.orgs[n].failed]
+
+    def latency(self, members: list[str]) -> dict[str, float]:
+        months = self.params.approval_months
+        return {m: months.get(self.model.orgs[m].kind, 3.0) for m in members}
+
+    def review(self) -> None:
+        """Called after settlement: triggers every period, the rest at year ends."""
+        model = self.model
+        for key, value in model.flags.items():
+            if key.endswith(".demand_trigger") and value:
+                self.renegotiate(f"demand exceeded plan by the trigger in {key.split('.')[0]}")
+                break
+        if (model.period + 1) % model.periods_per_year == 0:
+            members = self.members()
+            if len(members) > 1:
+                self.cover_overspends(members)
+                self.disputes_over_pain(members)
+                self.exits_and_exclusions(members)
+
+    def record(self, actor: str, kind: str, text: str, **details: Any) -> None:
+        self.model.record_event(actor, f"governance.{kind}", text, **details)
+
+    def cover_overspends(self, members: list[str]) -> None:
+        model = self.model
+        years_left = self.years_left()
+        for name in members:
+            provider = model.orgs[name]
+            deficit = provider.year_cost - provider.year_income
+            if deficit <= 0:
+                continue
+            # only members with a surplus this year can cover a partner's overspend
+            able = [
+                m
+                for m in members
+                if m == name or model.orgs[m].year_income - model.orgs[m].year_cost > 0
+            ]
+            if len(able) < 2:
+                continue
+            sizes = {m: float(max(1, model.orgs[m].annual_income)) for m in able}
+            trust = {m: {n: model.orgs[m].trust_in(n) for n in able} for m in able}
+            weights = {m: model.orgs[m].weight_on_system for m in able}
+            votes = transfer_vote(name, deficit, sizes, trust, weights, years_left)
+            votes.update({m: False for m in members if m not in able})  # no surplus to give
+            decision = decide(self.rule, votes, self.latency(members), self.lead())
+            self.count(decision)
+            if decision.passed:
+                payers = {m: s for m, s in sizes.items() if m != name and votes.get(m)}
+                total = sum(payers.values())
+                paid = 0
+                for m, s in sorted(payers.items()):
+                    part = round(deficit * s / total)
+                    model.orgs[m].reserves -= part
+                    paid += part
+                provider.reserves += paid
+                self.covers += 1
+                self.record(
+                    name,
+                    "cover",
+                    f"{name} overspent by £{deficit / 100:,.0f} this year; the alliance "
+                    f"agreed ({decision.how}, {decision.months:.0f} months) that the "
+                    "others cover it informally from their surpluses.",
+                    amount_pence=paid,
+                )
+            else:
+                self.record(
+                    name,
+                    "cover_refused",
+                    f"{name} asked its partners to cover a £{deficit / 100:,.0f} "
+                    f"overspend; {', '.join(decision.no)} would not, so it carries "
+                    "the loss.",
+                )
+
+    def disputes_over_pain(self, members: list[str]) -> None:
+        model = self.model
+        pain = sum(
+            v
+            for k, v in model.flags.items()
+            if k.endswith(".pain_pence") and isinstance(v, int | float)
+        )
+        if pain <= 0.001 * sum(model.orgs[m].annual_income for m in members):
+            return
+        commissioner = model.lead_commissioner
+        trust = sum(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
+        draws = [model.random.random() for _ in range(3)]
+        vehicle = str(model.active_spec.vehicle) if model.active_spec else "bilateral"
+        outcome, levels = escalate(trust, draws, vehicle)
+        cost = round(0.01 * pain * levels)  # advisers and staff time, 1% of the contested sum
+        model.orgs[commissioner].reserves -= cost
+        model.totals["transaction"] += cost
+        self.disputes += 1
+        self.record(
+            commissioner,
+            "dispute",
+            f"Members dispute a pain share of £{pain / 100:,.0f}; escalated through "
+            f"{levels} level(s): {outcome}.",
+            outcome=outcome,
+        )
+
+    def exits_and_exclusions(self, members: list[str]) -> None:
+        model = self.model
+        for name in members:
+            others = [m for m in members if m != name]
+            trusted = sum(model.orgs[m].trust_in(name) for m in others) / max(1, len(others))
+            if trusted < self.params.exclusion_trust:
+                votes = {m: model.orgs[m].trust_in(name) < 0.5 for m in others}
+                decision = decide(self.rule, votes, self.latency(others), self.lead())
+                self.count(decision)
+                # membership is a commissioner reserved matter
+                agrees = model.orgs[model.lead_commissioner].trust_in(name) < 0.5
+                if decision.passed and agrees:
+                    self.exclusions.append(name)
+                    self.record(
+                        name,
+                        "exclusion",
+                        f"The alliance excludes {name}: its partners trust it only "
+                        f"{trusted:.2f}; {model.lead_commissioner} agrees (a reserved "
+                        "matter).",
+                    )
+                    model.remove_member(name)
+
+    def renegotiate(self, why: str) -> None:
+        model = self.model
+        if model.agreement is None or not model.agreement.risk_members:
+            return
+        self.renegotiations += 1
+        new_target = model.renegotiate_target()
+        self.record(
+            model.lead_commissioner,
+            "renegotiation",
+            f"The envelope reopens: {why}. The parties rebargain the savings target "
+            f"to {new_target:.1%} from next contract year.",
+        )
+
+    def lead(self) -> str | None:
+        return self.model.active_spec.lead if self.model.active_spec else None
+
+    def years_left(self) -> float:
+        spec = self.model.active_spec
+        years = (spec.duration_years + spec.extension_years) if spec else 1
+        return max(0.0, years - self.model.period / self.model.periods_per_year)
+
+    def count(self, decision: Decision) -> None:
+        self.decisions += 1
+        self.decision_months += decision.months
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "governance_decisions": self.decisions,
+            "governance_mean_decision_months": (
+                self.decision_months / self.decisions if self.decisions else math.nan
+            ),
+            "informal_covers": self.covers,
+            "disputes": self.disputes,
+            "exclusions": len(self.exclusions),
+            "renegotiations": self.renegotiations,
+        }
+
+
+def largest_member_share(
+    rule: DecisionRule | str,
+    sizes: dict[str, float],
+    latency: dict[str, float],
+    rng: random.Random,
+    decisions: int,
+    ask_share: float = 0.01,
+    spread: float = 0.03,
+) -> tuple[float, float, int]:
+    """A stream of budget-moving proposals under one decision rule (for V14).
+
+    Each proposal moves ``ask_share`` of the proposer's size to it, paid by the
+    others in proportion to theirs; the proposer is drawn in proportion to size
+    (a dominant member asks most). Each member votes yes iff its cost, as a
+    share of its size, is below a threshold it draws (its view of the case).
+    Returns (mean months a decision took, share of passed proposals that favour
+    the largest member, passed count).
+    """
+    names = sorted(sizes)
+    largest = max(names, key=lambda n: sizes[n])
+    total = sum(sizes.values())
+    months = 0.0
+    favour = passed = 0
+    for _ in range(decisions):
+        pick = rng.random() * total
+        proposer = names[-1]
+        for n in names:
+            pick -= sizes[n]
+            if pick <= 0:
+                proposer = n
+                break
+        amount = ask_share * sizes[proposer]
+        others = total - sizes[proposer]
+        votes = {proposer: True}
+        for n in names:
+            if n == proposer:
+                continue
+            cost = amount * sizes[n] / others / sizes[n]
+            votes[n] = cost < rng.random() * spread
+        pace = {n: m * (0.75 + 0.5 * rng.random()) for n, m in latency.items()}
+        decision = decide(rule, votes, pace)
+        months += decision.months
+        if decision.passed:
+            passed += 1
+            favour += proposer == largest
+    return months / max(1, decisions), favour / passed if passed else 0.0, passed
