@@ -50,7 +50,37 @@ def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> di
         summary[f"reserves_end_pence__{provider.name}"] = provider.reserves
         deficits += surplus < 0
     summary["provider_deficits"] = deficits
+    summary.update(negotiation_columns(model))
     return summary
+
+
+def negotiation_columns(model: HealthEconomyModel) -> dict[str, Any]:
+    """Negotiation result, duration, cost and who joined (issue 4); "imposed" when the
+    contract model was not negotiated. Governance counts when the alliance governs itself."""
+    agreement = getattr(model, "agreement", None)
+    if agreement is not None and hasattr(agreement, "summary"):
+        columns = agreement.summary()
+        for name in model.orgs:
+            columns[f"negotiation_cost_pence__{name}"] = agreement.cost_by_party.get(name, 0)
+    else:
+        columns = {
+            "negotiation_result": "imposed",
+            "negotiation_months": 0.0,
+            "negotiation_cost_pence": 0,
+            "negotiation_rounds": 0,
+            "negotiation_shocks": 0,
+            "members_joined": 0,
+            "risk_members_joined": 0,
+            "members_joined_names": "",
+            "risk_members_names": "",
+            "agreed_target_savings": None,
+            "agreed_provider_pain_share": None,
+            "agreed_outcome_share": None,
+        }
+    governance = getattr(model, "governance", None)
+    if governance is not None:
+        columns.update(governance.summary())
+    return columns
 
 
 def ledger_rows(model: HealthEconomyModel) -> list[dict[str, Any]]:
