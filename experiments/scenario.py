@@ -245,7 +245,10 @@ class BehaviourSpec(Strict):
     squeeze_probability: Share = 0.5  # anchors s2.10: p_sq = 0.5
     target_margin: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.02  # anchors s6: ~1-3% for NHS
     capability_decay: Share = 0.01  # per period while a lead provider is a black box
-    monitoring_cost_share: Share = 0.002  # of contract value a year per metric x audit
+    monitoring_cost_share: Share = 0.002  # of contract value a year per metric x audit (prior)
+    # managing one contract for a year (prior; anchors s2.6: transaction costs of the
+    # purchaser-provider split up to 14% of NHS costs, an upper bound)
+    contract_management_pence: Annotated[int, Field(ge=0, strict=True)] = 2_000_000
 
 
 class RiskShareSpec(Strict):

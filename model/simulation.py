@@ -261,6 +261,7 @@ class HealthEconomyModel(mesa.Model):
         self.contracts: tuple[ContractTerms, ...] = contracts
         old = getattr(self, "states", {})
         self.states = {c.name: carry_state(old.get(c.name), c, year) for c in contracts}
+        self.contract_values = {c.name: contract_value(c) for c in contracts}
         names = [p.name for p in self.providers]
         self.views = provider_views(contracts, names, year)
         for provider in self.providers:
@@ -673,16 +674,49 @@ class HealthEconomyModel(mesa.Model):
                 net[provider.name], self.period_costs[provider.name], owed.get(provider.name, 0)
             )
         returned = self.returned_risk(delivery)
+        monitoring = self.monitoring_costs()
         for commissioner in self.commissioners:
             commissioner.spend = -net[commissioner.name]
             commissioner.returned_risk = returned.get(commissioner.name, 0)
-            commissioner.reserves += net[commissioner.name] - commissioner.returned_risk
+            commissioner.monitoring_cost = monitoring.get(commissioner.name, 0)
+            commissioner.reserves += (
+                net[commissioner.name] - commissioner.returned_risk - commissioner.monitoring_cost
+            )
+            self.totals["transaction"] += commissioner.monitoring_cost
         for provider in self.providers:
             if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
                 self.fail(provider)
         if self.record_ledger:
             self.ledger.extend(entries)
         self.period_entries = entries
+
+    def monitoring_costs(self) -> dict[str, int]:
+        """What running the contracts costs the commissioners this period (anchors s2.6).
+
+        Each contract costs a fixed amount to manage (so one alliance or lead contract
+        in place of several bilateral ones saves, as Bedford's 20 contracts became
+        one, seed 001 L117), plus monitoring of each outcome metric in proportion to
+        the value at stake and the audit intensity.
+        """
+        behaviour = self.scenario_spec.behaviour
+        costs: dict[str, float] = {}
+        for terms in self.contracts:
+            metrics = len(terms.outcome.metrics) if terms.outcome else 0
+            shares = self._monitoring_split(terms)
+            for name, share in shares.items():
+                audit = self.orgs[name].audit
+                yearly = behaviour.contract_management_pence + (
+                    behaviour.monitoring_cost_share
+                    * self.contract_values[terms.name]
+                    * metrics
+                    * audit
+                )
+                costs[name] = costs.get(name, 0.0) + share * yearly / self.periods_per_year
+        return {name: round(value) for name, value in costs.items()}
+
+    @staticmethod
+    def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
+        return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
 
     def owed_to_providers(self) -> dict[str, int]:
         """Money held back, not lost: subcontract payments delayed by the lead, and the
@@ -741,7 +775,7 @@ class HealthEconomyModel(mesa.Model):
 
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
         trust = self.trust_values()
-        spend = sum(c.spend + c.returned_risk for c in self.commissioners)
+        spend = sum(c.spend + c.returned_risk + c.monitoring_cost for c in self.commissioners)
         shiftable = sum(
             delivery.activity[line.name] for line in self.economy.lines if line.shiftable
         )
@@ -754,6 +788,7 @@ class HealthEconomyModel(mesa.Model):
             "spend_pence": spend,
             "payments_pence": sum(c.spend for c in self.commissioners),
             "returned_risk_pence": sum(c.returned_risk for c in self.commissioners),
+            "monitoring_pence": sum(c.monitoring_cost for c in self.commissioners),
             "acute_activity": shiftable,
             "community_activity": receiving,
             "avoided": delivery.avoided,
@@ -812,4 +847,3 @@ def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, f
 
 
 Factory = Callable[[Scenario, str, int], HealthEconomyModel]
-_ = contract_value  # re-exported for notebooks that size contracts

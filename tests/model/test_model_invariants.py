@@ -137,7 +137,10 @@ def test_period_payments_in_the_rows_are_the_ledger_totals(full_runs, name):
             by_period[entry.period] -= entry.amount
     for row in model.rows:
         assert row["payments_pence"] == by_period[row["period"]]
-        assert row["spend_pence"] == row["payments_pence"] + row["returned_risk_pence"]
+        assert row["spend_pence"] == (
+            row["payments_pence"] + row["returned_risk_pence"] + row["monitoring_pence"]
+        )
+        assert row["monitoring_pence"] > 0  # every contract costs something to run
 
 
 @pytest.mark.parametrize("name", ["alliance", "lead_provider"])
