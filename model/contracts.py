@@ -213,7 +213,11 @@ class ContractBuilder:
             )
         return result
 
-    def outcome_terms(self, spec: ContractModelSpec) -> OutcomeTerms | None:
+    def outcome_terms(
+        self, spec: ContractModelSpec, members: tuple[str, ...] | None = None
+    ) -> OutcomeTerms | None:
+        """Outcome terms; a pot split among members still in the contract (a failed or
+        departed member's share is spread over the others in proportion)."""
         if spec.outcome is None:
             return None
         lead_commissioner = next(o for o in self.scenario.organisations if o.is_commissioner)
@@ -225,7 +229,9 @@ class ContractBuilder:
             quality_gate=spec.outcome.quality_gate,
             leniency=leniency,
             mode=spec.outcome.mode,
-            split=spec.outcome.split,
+            split=weights(spec.outcome.split, members, {})
+            if spec.outcome.split and members
+            else spec.outcome.split,
             pain_equals_gain=spec.outcome.pain_equals_gain,
         )
 
@@ -279,6 +285,8 @@ class ContractBuilder:
         payments: list[ServicePayment],
         subcontracts: list[Subcontract],
     ) -> list[ContractTerms]:
+        if not payments:
+            return []  # nothing left to pay for (every member's scope has returned)
         if spec.vehicle == Vehicle.BILATERAL and spec.risk_share is None:
             return self.bilateral(model_name, payments, spec)
         commissioners = tuple(sorted({p.payer for p in payments}))
@@ -292,7 +300,7 @@ class ContractBuilder:
                 payments=tuple(payments),
                 subcontracts=tuple(subcontracts),
                 management_fee_share=spec.management_fee_share,
-                outcome=self.outcome_terms(spec),
+                outcome=self.outcome_terms(spec, members),
                 risk_share=self.risk_share_terms(spec, members, payments),
                 governance=spec.governance,
                 duration_years=spec.duration_years,
@@ -329,7 +337,7 @@ def weights(
     if not members:
         return {}
     if isinstance(rule, dict):
-        kept = {m: rule.get(m, 0.0) for m in members}
+        kept = {m: rule[m] for m in members if rule.get(m, 0.0) > 0.0}
         total = sum(kept.values())
         return {m: v / total for m, v in kept.items()} if total > 0 else {}
     if rule == "equal":
