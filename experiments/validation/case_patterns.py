@@ -22,6 +22,7 @@ from alliancesim.experiments.validation.common import (
     run,
     shiftable_activity,
     total,
+    wilson_interval,
 )
 from alliancesim.experiments.validation.suite import PatternResult, pattern
 
@@ -32,27 +33,21 @@ def negotiation_row(scenario, model: str, seed: int) -> dict[str, Any]:
     """The negotiation outputs of a contract model's run row, if the layer provides any."""
     rows = run_replication(scenario, seed, models=[model], ledger=False).runs
     row = next(r for r in rows if r["contract_model"] == model)
-    return {k: v for k, v in row.items() if k.startswith("negotiation")}
+    keys = ("members_joined", "risk_members_joined", "members_joined_names", "agreed_outcome_share")
+    return {k: v for k, v in row.items() if k.startswith("negotiation") or k in keys}
 
 
-def mechanism_agreed(fields: dict[str, Any]) -> bool | None:
-    """Did the negotiation agree the financial mechanism? ``None`` when unknown."""
+def negotiation_result(fields: dict[str, Any]) -> str | None:
+    """``agreed``, ``scaled_down`` or ``abandoned``; ``None`` when the layer reports none."""
     result = fields.get("negotiation_result")
-    if result is None:
-        return None
-    text = str(result).lower()
-    return "agreed" in text and not any(w in text for w in ("down", "overlay", "abandon", "no "))
+    return str(result) if result in ("agreed", "scaled_down", "abandoned") else None
 
 
 def partners_lost(fields: dict[str, Any], proposed: int) -> int | None:
-    """How many proposed members the negotiation lost; ``None`` when unknown."""
-    members = fields.get("negotiation_members")
-    if members is None:
+    """How many proposed members did not join; ``None`` when unknown."""
+    if negotiation_result(fields) is None or fields.get("members_joined") is None:
         return None
-    if isinstance(members, str):
-        members = [m for m in members.replace(";", ",").split(",") if m.strip()]
-    count = members if isinstance(members, int | float) else len(members)
-    return int(proposed - count)
+    return int(proposed - int(fields["members_joined"]))
 
 
 def _result(code, title, run_text, statistic, primary: Interval, passed, note) -> PatternResult:
@@ -91,13 +86,16 @@ def small_alliance_saves(quick: bool, seed: int) -> PatternResult:
         planned_sq = sum(end_sq[f"planned__{n}"] for n in bed_lines)
         beds.append(1.0 - planned / planned_sq)
     saving_i, bed_i = mean_interval(savings), mean_interval(beds)
-    passed = saving_i.low >= 0.15 and saving_i.high <= 0.30 and bed_i.above(0)
+    results = [negotiation_result(negotiation_row(scenario, "alliance", s)) for s in seeds]
+    known = [r for r in results if r is not None]
+    agreed = wilson_interval(sum(r == "agreed" for r in known), len(known))
+    passed = saving_i.low >= 0.15 and saving_i.high <= 0.30 and bed_i.above(0) and agreed.above(0.5)
     note = (
         f"reduction in planned bed-based and placement capacity at the end vs status quo: "
         f"{bed_i}. Seed 000 L1588-1594: savings about 25% of the original budget, a rehab "
         "ward closed. Pass: the 95% interval of the year-3 saving inside [0.15, 0.30] and "
-        "capacity reduced. The agreement of the financial model (negotiation) is not tested "
-        "here: the preset's terms are taken as agreed."
+        "capacity reduced, and the financial model agreed in most negotiations (share agreed: "
+        f"{agreed}). The runs use the preset's terms as agreed."
     )
     return _result(
         "V15",
@@ -127,12 +125,16 @@ def distressed_alliance_overlay(quick: bool, seed: int) -> PatternResult:
         sq, overlay = run(scenario, "status_quo", s), run(scenario, "alliance_overlay", s)
         shifts.append(1.0 - shiftable_activity(overlay) / shiftable_activity(sq))
     shift_i = mean_interval(shifts)
-    agreed = [mechanism_agreed(negotiation_row(scenario, "alliance_proposed", s)) for s in seeds]
-    known = [a for a in agreed if a is not None]
+    results = [negotiation_result(negotiation_row(scenario, "alliance_proposed", s)) for s in seeds]
+    known = [r for r in results if r is not None]
     if known:
-        not_agreed = sum(1 for a in known if not a) / len(known)
-        negotiation_ok = not_agreed > 0.5
-        negotiation_note = f"mechanism not agreed in {not_agreed:.0%} of {len(known)} runs"
+        counts = {r: known.count(r) for r in ("agreed", "scaled_down", "abandoned")}
+        overlay = wilson_interval(counts["scaled_down"], len(known))
+        negotiation_ok = overlay.above(0.5)
+        negotiation_note = (
+            f"negotiation of the proposed terms: {counts}; share ending in an overlay without "
+            f"the mechanism (scaled_down): {overlay}"
+        )
     else:
         negotiation_ok = False
         negotiation_note = (
@@ -143,7 +145,8 @@ def distressed_alliance_overlay(quick: bool, seed: int) -> PatternResult:
     note = (
         f"(b) {negotiation_note}. Seed 000 L627, L1565-1569: overlay signed, no payment "
         "mechanism in year one; length of stay fell 20% and MDT practices had 14% fewer "
-        "admissions. Pass: (a) interval above zero and (b) mechanism not agreed in most runs."
+        "admissions. Pass: (a) interval above zero and (b) the Wilson lower bound of the share "
+        "scaled down to an overlay above 0.5."
     )
     return _result(
         "V16",
@@ -175,31 +178,38 @@ def joint_venture_loses_partners(quick: bool, seed: int) -> PatternResult:
         paid = model.totals["outcome_paid"]
         forfeited.append((at_stake - paid) / max(1.0, total(model, "payments_pence")))
     forfeit_i = mean_interval(forfeited)
-    lost = [
-        partners_lost(negotiation_row(scenario, "lead_provider_mou", s), proposed) for s in seeds
-    ]
-    known = [n for n in lost if n is not None]
+    rows = [negotiation_row(scenario, "lead_provider_mou", s) for s in seeds]
+    lost = [partners_lost(r, proposed) for r in rows]
+    known = [(n, r) for n, r in zip(lost, rows, strict=True) if n is not None]
     if known:
-        share_lost = sum(1 for n in known if n > 0) / len(known)
-        negotiation_ok = share_lost > 0.5
-        negotiation_note = f"partners lost in {share_lost:.0%} of {len(known)} negotiations"
-    else:
-        negotiation_ok = False
+        lost_i = wilson_interval(sum(1 for n, _ in known if n > 0), len(known))
+        tiny = sum(1 for _, r in known if (r.get("agreed_outcome_share") or 0.0) <= 0.01)
+        results = [negotiation_result(r) for _, r in known]
+        counts = {k: results.count(k) for k in ("agreed", "scaled_down", "abandoned")}
+        negotiation_ok = lost_i.above(0.5) and tiny == len(known)
         negotiation_note = (
-            "no negotiation outputs on the run rows: partner loss cannot be reproduced yet"
+            f"negotiation results {counts}; agreed outcome share <= 1% in {tiny} of {len(known)}"
         )
+    else:
+        lost_i = wilson_interval(0, 0)
+        negotiation_ok = False
+        negotiation_note = "no negotiation outputs on the run rows: partner loss not reproduced"
     passed = forfeit_i.below(0.005) and negotiation_ok
     note = (
-        f"(b) {negotiation_note}. Seed 000 L740, L1440: the LA and both acute FTs withdrew; "
-        "about £19k (0.1% of £20m) was linked to outcomes and paid regardless. Pass: (a) upper "
-        "bound below 0.5% of value and (b) partners lost in most negotiations."
+        f"(a) outcome money forfeited as a share of payments under the JV as signed: {forfeit_i}; "
+        f"(b) {negotiation_note}. Seed 000 L740, L776, L1440: the LA and both acute FTs "
+        "withdrew, the wider contract was never reached; about £19k (0.1% of £20m) was linked "
+        "to outcomes and paid regardless. Pass: (a) upper bound below 0.5% of value, (b) the "
+        "Wilson lower bound of the share of negotiations losing a proposed member above 0.5 "
+        "and every agreed outcome share at most 1%."
     )
     return _result(
         "V17",
         V17_TITLE,
-        f"community_joint_venture preset, JV lead provider, {len(seeds)} seeds",
-        "(a) outcome money forfeited as a share of contract payments",
-        forfeit_i,
+        f"community_joint_venture preset: MoU lead provider negotiated, JV as signed run, "
+        f"{len(seeds)} seeds",
+        "share of negotiations in which proposed partners do not join",
+        lost_i,
         passed,
         note,
     )

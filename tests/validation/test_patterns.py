@@ -12,14 +12,14 @@ from alliancesim.experiments.validation.suite import REGISTRY
 load_patterns()
 
 KNOWN_FAILURES = {
-    "V9": "the loser is reproduced (acute income falls) but no member works without a risk "
-    "share, so the loser's resistance is not distinguishable from everyone's inaction",
-    "V10": "effort is clipped at 1 on default drives, so s/N dilution never shows in effort",
-    "V15": "no decommissioning of bed-based fixed capacity; block re-planning moves spend "
-    "only a few per cent, far from the 20-25% saving",
+    "V10": "effort is clipped at 1 on default drives (reciprocity and system benefit exceed the "
+    "effort cost), so s/N dilution never shows in effort",
+    "V15": "beds and placements fall, but year-3 commissioner spend is above the status quo's: "
+    "no decommissioning of bed-based fixed cost, avoided care becomes block-paid community "
+    "contacts, and contract running costs and pot and gain payments add to spend",
     "V16": "an overlay without pooled money creates no interdependence, so nothing changes "
-    "without a payment mechanism; the negotiation half needs the negotiation layer",
-    "V17": "partner loss needs the negotiation layer (no negotiation outputs yet)",
+    "without a payment mechanism; and the negotiation abandons the deal instead of scaling "
+    "it down to an overlay",
 }
 
 
