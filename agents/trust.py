@@ -64,3 +64,22 @@ def update_evidence(
 def staff_turnover(evidence: Evidence) -> Evidence:
     """A change of leadership loses half the good will built up (seed 000 s3.1)."""
     return Evidence(evidence.positive * 0.5, evidence.negative)
+
+
+def conduct_seen(own_effort: float, partner_effort: float, partner_push: float) -> float:
+    """How a provider reads a partner's conduct this period, in [0, 1].
+
+    Reciprocal fairness (anchors s2.3-2.4: trust from kept promises, Schniter et
+    al.): ``0.5 + partner's effort - half of one's own``. Working together reads
+    well (both at 0.8: 0.9); being left to do the work alone reads as defection
+    (0.8 against 0.1: 0.2); two organisations doing little read as neutral (both
+    at 0.1: 0.55). ``partner_push`` in [0, 1] (share of the maximum admission
+    push) is keeping admissions up against the shift: defection, halving it.
+    """
+    seen = 0.5 + partner_effort - 0.5 * own_effort
+    return min(1.0, max(0.0, seen)) * (1.0 - 0.5 * partner_push)
+
+
+def provider_seen_by_commissioner(effort: float, push: float) -> float:
+    """A commissioner's reading of a provider: ``0.4 + 0.6 effort``, halved by full push."""
+    return (0.4 + 0.6 * min(1.0, max(0.0, effort))) * (1.0 - 0.5 * push)

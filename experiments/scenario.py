@@ -235,10 +235,13 @@ class TrustSpec(Strict):
 class BehaviourSpec(Strict):
     """Weights of the decision rules (MODEL.md s3a); priors, see docs/odd.md."""
 
-    effort_cost: Annotated[float, Field(gt=0.0)] = (
-        0.1  # scaled so drives of a few % of income matter
-    )
-    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.6
+    # Priors (no seed figure). Drives are shares of a provider's income a year, a few
+    # per cent; c = 0.15 and a reciprocity weight of 0.25 keep best-response efforts
+    # inside (0, 1) on the default preset, where 0.1 / 0.6 clipped every alliance
+    # member at 1 (hiding s/N dilution) and 0.2 / 0.15 collapsed all effort to ~0.05.
+    # See docs/odd.md "Calibration of the behavioural priors"; vary them in sensitivity runs.
+    effort_cost: Annotated[float, Field(gt=0.0)] = 0.15
+    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.25
     system_benefit_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     gaming_max: Share = 0.15  # anchors s2.9: reported vs true gaps of 20-27 pp
     admission_push_max: Share = 0.08

@@ -29,6 +29,7 @@ from alliancesim.agents.incentives import (
     provider_views,
 )
 from alliancesim.agents.provider import Provider
+from alliancesim.agents.trust import conduct_seen, provider_seen_by_commissioner
 from alliancesim.experiments.scenario import Scenario
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import (
@@ -633,7 +634,7 @@ class HealthEconomyModel(mesa.Model):
                 if a is b or a.failed or b.failed:
                     continue
                 joint = min(a.effort, b.effort) + JOINT_WORK_CONTACT
-                seen = cooperation_seen(b.effort, b.push, push_max)
+                seen = conduct_seen(a.effort, b.effort, b.push / push_max)
                 if b.squeezing.get(a.name):
                     seen, joint = 0.0, 1.0  # a squeeze is a broken promise
                 observations[a.name][b.name] = (seen, joint)
@@ -641,7 +642,7 @@ class HealthEconomyModel(mesa.Model):
             for provider in self.providers:
                 if provider.failed:
                     continue
-                seen = cooperation_seen(provider.effort, provider.push, push_max)
+                seen = provider_seen_by_commissioner(provider.effort, provider.push / push_max)
                 weight = 0.1 if self.lead_in_place and provider.name != self.lead_name else 0.2
                 observations[commissioner.name][provider.name] = (seen, weight)
                 observations[provider.name][commissioner.name] = (
@@ -824,15 +825,6 @@ def carry_state(
     if previous is not None and len(previous.sub_owed_ytd) == len(fresh.sub_owed_ytd):
         return fresh._replace(delayed=previous.delayed)
     return fresh
-
-
-def cooperation_seen(effort: float, push: float, push_max: float) -> float:
-    """What partners make of an organisation's conduct, in [0, 1].
-
-    Effort of half or more reads as full cooperation (it does its share);
-    keeping admissions up reads as defection.
-    """
-    return min(1.0, 2.0 * effort) * (1.0 - 0.5 * push / push_max)
 
 
 def normalise(values: dict[str, float]) -> dict[str, float]:

@@ -7,7 +7,14 @@ conduct is listed period by period, with the trust it should leave behind.
 from fractions import Fraction
 
 import pytest
-from alliancesim.agents.trust import Evidence, evidence_for, staff_turnover, update_evidence
+from alliancesim.agents.trust import (
+    Evidence,
+    conduct_seen,
+    evidence_for,
+    provider_seen_by_commissioner,
+    staff_turnover,
+    update_evidence,
+)
 from alliancesim.experiments.scenario import load_scenario
 from alliancesim.model.simulation import HealthEconomyModel
 from hypothesis import given
@@ -189,3 +196,34 @@ def test_unobserved_partner_trust_only_decays_toward_the_prior_mean(quiet_model)
     model.observations = {}
     icb.update_trust()
     assert icb.evidence["council"] == pytest.approx(Evidence(4, 0))
+
+
+# ----------------------------------------------- what partners read from conduct
+def test_working_together_reads_as_cooperation():
+    # 0.5 + 0.8 - 0.5 * 0.8 = 0.9
+    assert conduct_seen(0.8, 0.8, 0.0) == pytest.approx(0.9)
+
+
+def test_being_left_to_do_the_work_alone_reads_as_defection():
+    # 0.5 + 0.1 - 0.5 * 0.8 = 0.2
+    assert conduct_seen(0.8, 0.1, 0.0) == pytest.approx(0.2)
+
+
+def test_two_organisations_doing_little_read_as_neutral():
+    # 0.5 + 0.1 - 0.05 = 0.55: no promise was broken, nothing much learnt
+    assert conduct_seen(0.1, 0.1, 0.0) == pytest.approx(0.55)
+
+
+def test_keeping_admissions_up_halves_what_partners_see():
+    assert conduct_seen(0.5, 0.5, 1.0) == pytest.approx(0.5 * conduct_seen(0.5, 0.5, 0.0))
+
+
+def test_conduct_seen_stays_between_zero_and_one():
+    assert conduct_seen(0.0, 1.0, 0.0) == 1.0
+    assert conduct_seen(1.0, 0.0, 0.0) == 0.0
+
+
+def test_commissioner_reads_effort_and_push():
+    assert provider_seen_by_commissioner(0.0, 0.0) == pytest.approx(0.4)
+    assert provider_seen_by_commissioner(1.0, 0.0) == pytest.approx(1.0)
+    assert provider_seen_by_commissioner(1.0, 1.0) == pytest.approx(0.5)
