@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from alliancesim.agents.decisions import marginal_income
-from alliancesim.model.payment.terms import Basis, ContractTerms, LinePayment, annual_value
+from alliancesim.model.payment.terms import (
+    Basis,
+    ContractTerms,
+    LinePayment,
+    Vehicle,
+    annual_value,
+)
 
 # Money a provider spends on integration work at full effort, as a share of its
 # income a year (staff time in multidisciplinary teams, data sharing). Prior.
@@ -84,6 +90,14 @@ def provider_views(
             for name in terms.members:
                 if name in views:
                     views[name].interdependence = 1.0
+                    views[name].co_members = tuple(m for m in terms.members if m != name)
+        elif terms.vehicle == Vehicle.ALLIANCE and len(terms.members) > 1:
+            # an overlay with no money at stake still binds members into one leadership
+            # team and joint decisions (seed 000 s1.1): a repeated-game tie, weaker than
+            # pooled money, like a lead and its subcontractor
+            for name in terms.members:
+                if name in views:
+                    views[name].interdependence = max(views[name].interdependence, 0.5)
                     views[name].co_members = tuple(m for m in terms.members if m != name)
         elif terms.subcontracts:
             for name in terms.members:

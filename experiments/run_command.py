@@ -14,6 +14,8 @@ from typing import Annotated
 
 import numpy as np
 import typer
+from alliancesim.agents.negotiation import format_summary as format_negotiations
+from alliancesim.agents.negotiation import summarise as summarise_negotiations
 from alliancesim.experiments.analysis import (
     format_differences,
     format_summary,
@@ -85,6 +87,17 @@ def run(
     metrics = [m for m in HEADLINE_METRICS if m in runs.columns]
     typer.echo(f"\n{loaded.scenario.name}: {reps} paired replications, root seed {seed}\n")
     typer.echo(format_summary(summary_table(runs, metrics, loaded.scenario.status_quo)))
+    negotiated = summarise_negotiations(runs.to_dict("records"))
+    if negotiated:
+        typer.echo("\nNegotiation (contract models with negotiate = true):")
+        typer.echo(format_negotiations(negotiated))
+        cost = runs.groupby("contract_model")["transaction_cost_pence"].median() / 100
+        typer.echo(
+            "median transaction cost (negotiation + monitoring), £: "
+            + ", ".join(
+                f"{name} {value:,.0f}" for name, value in cost.items() if name in negotiated
+            )
+        )
     differences = paired_differences(runs, "spend_pence", loaded.scenario.status_quo)
     typer.echo("\nPaired difference in spend against the status quo (same seeds):")
     typer.echo(format_differences(differences))
