@@ -12,8 +12,8 @@ from alliancesim.experiments.validation.suite import REGISTRY
 load_patterns()
 
 KNOWN_FAILURES = {
-    "V10": "effort is clipped at 1 on default drives (reciprocity and system benefit exceed the "
-    "effort cost), so s/N dilution never shows in effort",
+    "V10": "dilution runs the wrong way: the system-benefit drive is scaled by the member's "
+    "own income, so smaller members work harder and outweigh the s/N fall in gain share",
     "V15": "beds and placements fall, but year-3 commissioner spend is above the status quo's: "
     "no decommissioning of bed-based fixed cost, avoided care becomes block-paid community "
     "contacts, and contract running costs and pot and gain payments add to spend",
