@@ -17,9 +17,8 @@ KNOWN_FAILURES = {
     "V15": "beds and placements fall, but year-3 commissioner spend is above the status quo's: "
     "no decommissioning of bed-based fixed cost, avoided care becomes block-paid community "
     "contacts, and contract running costs and pot and gain payments add to spend",
-    "V16": "an overlay without pooled money creates no interdependence, so nothing changes "
-    "without a payment mechanism; and the negotiation abandons the deal instead of scaling "
-    "it down to an overlay",
+    "V16": "the overlay changes service only slightly (0.1%), and the negotiation abandons the "
+    "deal instead of scaling it down to an overlay without the payment mechanism",
 }
 
 
