@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-from alliancesim.agents.trust import Evidence, evidence_for, staff_turnover, update_evidence
+from alliancesim.agents.trust import EvidenceView, evidence_for
 
 if TYPE_CHECKING:
     from alliancesim.experiments.scenario import OrganisationSpec
     from alliancesim.model.simulation import HealthEconomyModel
-
-
-NOTHING_SEEN = (0.5, 0.0)  # no observation this period: (neutral, weight 0)
 
 
 class Organisation(mesa.Agent):
@@ -26,30 +23,30 @@ class Organisation(mesa.Agent):
         self.name = spec.name
         self.kind = spec.kind.value
         self.reserves = spec.reserves_pence
-        self.evidence: dict[str, Evidence] = {}
         self.cooperation = 0.5  # what the others last saw of it, in [0, 1]
 
+    @property
+    def evidence(self) -> EvidenceView:
+        """Its beta evidence about each other organisation (a view of the model's network)."""
+        return EvidenceView(self.model.trust, self.name)
+
     def trust_in(self, other: str) -> float:
-        evidence = self.evidence.get(other)
-        return evidence.trust if evidence is not None else 0.5
+        return self.model.trust.trust(self.name, other)
 
     def set_initial_trust(self, other: str, trust: float, prior_evidence: float) -> None:
-        self.evidence[other] = evidence_for(trust, prior_evidence)
+        self.model.trust.set(self.name, other, evidence_for(trust, prior_evidence))
 
     def update_trust(self) -> None:
-        """Update beta evidence about every other organisation from this period's observations."""
-        spec = self.model.scenario_spec.trust
-        observations = self.model.observations.get(self.name, {})
-        rift = self.model.rift_partner(self.name)
-        forgetting, sticky = spec.forgetting, spec.rift_stickiness
-        evidence = self.evidence
-        for other, held in evidence.items():
-            observation, weight = observations.get(other, NOTHING_SEEN)
-            good_news = sticky if other == rift else 1.0
-            evidence[other] = update_evidence(held, observation, weight, forgetting, good_news)
-        if self.model.random.random() < spec.turnover:
-            # new leadership: the good will it held about others halves
-            self.evidence = {k: staff_turnover(v) for k, v in self.evidence.items()}
+        """Update its own beliefs from this period's observations (one row of the network;
+        the model updates every row at once with ``TrustNetwork.update``), then see
+        whether its leadership changes."""
+        self.model.trust.update_row(self.name, self.model.scenario_spec.trust.forgetting)
+        self.change_leadership()
+
+    def change_leadership(self) -> None:
+        """With the turnover hazard, new leadership halves the good will it held (seed 000 s3.1)."""
+        if self.model.random.random() < self.model.scenario_spec.trust.turnover:
+            self.model.trust.turnover(self.name)
             self.model.record_event(
                 self.name,
                 "turnover",

@@ -14,7 +14,10 @@ notes: the commissioner-acute rift did not heal by contract alone).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
+
+import numpy as np
 
 
 class Evidence(NamedTuple):
@@ -41,6 +44,19 @@ def evidence_for(trust: float, prior_evidence: float) -> Evidence:
     return Evidence(positive, negative)
 
 
+def beta_step(positive, negative, observation, weight, forgetting, good_news=1.0):
+    """One period of beta-reputation updating with forgetting, on numbers or arrays.
+
+    ``observation`` in [0, 1]: 1 a fully kept promise or full cooperation, 0 a
+    defection. ``weight`` in [0, 1]: how much was observed. ``good_news`` < 1
+    makes a rift sticky. Returns the new (positive, negative) evidence.
+    """
+    return (
+        forgetting * positive + weight * good_news * observation,
+        forgetting * negative + weight * (1.0 - observation),
+    )
+
+
 def update_evidence(
     evidence: Evidence,
     observation: float,
@@ -48,16 +64,17 @@ def update_evidence(
     forgetting: float,
     good_news_weight: float = 1.0,
 ) -> Evidence:
-    """One period of beta-reputation updating with forgetting.
-
-    ``observation`` in [0, 1]: 1 a fully kept promise or full cooperation, 0 a
-    defection. ``weight`` in [0, 1]: how much was observed. ``good_news_weight``
-    < 1 makes a rift sticky.
-    """
+    """:func:`beta_step` for one pair, with the observation clipped to [0, 1]."""
     observation = min(max(observation, 0.0), 1.0)
     return Evidence(
-        forgetting * evidence.positive + weight * good_news_weight * observation,
-        forgetting * evidence.negative + weight * (1.0 - observation),
+        *beta_step(
+            evidence.positive,
+            evidence.negative,
+            observation,
+            weight,
+            forgetting,
+            good_news_weight,
+        )
     )
 
 
@@ -66,8 +83,8 @@ def staff_turnover(evidence: Evidence) -> Evidence:
     return Evidence(evidence.positive * 0.5, evidence.negative)
 
 
-def conduct_seen(own_effort: float, partner_effort: float, partner_push: float) -> float:
-    """How a provider reads a partner's conduct this period, in [0, 1].
+def conduct_seen(own_effort, partner_effort, partner_push):
+    """How a provider reads a partner's conduct this period, in [0, 1] (numbers or arrays).
 
     Reciprocal fairness (anchors s2.3-2.4: trust from kept promises, Schniter et
     al.): ``0.5 + partner's effort - half of one's own``. Working together reads
@@ -76,10 +93,114 @@ def conduct_seen(own_effort: float, partner_effort: float, partner_push: float) 
     at 0.1: 0.55). ``partner_push`` in [0, 1] (share of the maximum admission
     push) is keeping admissions up against the shift: defection, halving it.
     """
-    seen = 0.5 + partner_effort - 0.5 * own_effort
-    return min(1.0, max(0.0, seen)) * (1.0 - 0.5 * partner_push)
+    seen = np.clip(0.5 + partner_effort - 0.5 * own_effort, 0.0, 1.0)
+    return seen * (1.0 - 0.5 * partner_push)
 
 
-def provider_seen_by_commissioner(effort: float, push: float) -> float:
+def provider_seen_by_commissioner(effort, push):
     """A commissioner's reading of a provider: ``0.4 + 0.6 effort``, halved by full push."""
-    return (0.4 + 0.6 * min(1.0, max(0.0, effort))) * (1.0 - 0.5 * push)
+    return (0.4 + 0.6 * np.clip(effort, 0.0, 1.0)) * (1.0 - 0.5 * push)
+
+
+def commissioner_seen_by_provider(capability, push):
+    """A provider's reading of its commissioner: fair dealing rises with its capability;
+    a provider keeping admissions up expects (and sees) less of it."""
+    return 0.5 + 0.5 * capability * (1.0 - push)
+
+
+class TrustNetwork:
+    """Beta evidence every organisation holds about every other, as two N x N arrays.
+
+    Row i is what organisation i believes about each other one. Observations for
+    the period are written into ``observation`` and ``weight`` by the model;
+    each organisation then updates its own row with :func:`beta_step`.
+    """
+
+    def __init__(self, names: list[str]):
+        n = len(names)
+        self.names = list(names)
+        self.index = {name: i for i, name in enumerate(names)}
+        self.positive = np.zeros((n, n))
+        self.negative = np.zeros((n, n))
+        self.observation = np.full((n, n), 0.5)
+        self.weight = np.zeros((n, n))
+        self.good_news = np.ones((n, n))
+        self._rows: list[list[float]] | None = None
+
+    def get(self, source: str, target: str) -> Evidence:
+        i, j = self.index[source], self.index[target]
+        return Evidence(float(self.positive[i, j]), float(self.negative[i, j]))
+
+    def set(self, source: str, target: str, evidence: Evidence) -> None:
+        i, j = self.index[source], self.index[target]
+        self.positive[i, j], self.negative[i, j] = evidence.positive, evidence.negative
+        self._rows = None
+
+    def matrix(self) -> np.ndarray:
+        """Trust of each row organisation in each column one: (r + 1) / (r + s + 2)."""
+        return (self.positive + 1.0) / (self.positive + self.negative + 2.0)
+
+    def trust(self, source: str, target: str) -> float:
+        return self.row(source)[self.index[target]]
+
+    def row(self, source: str) -> list[float]:
+        """Its trust in every organisation, in ``names`` order (cached until evidence changes)."""
+        if self._rows is None:
+            self._rows = self.matrix().tolist()
+        return self._rows[self.index[source]]
+
+    def update_row(self, source: str, forgetting: float) -> None:
+        i = self.index[source]
+        self.positive[i], self.negative[i] = beta_step(
+            self.positive[i],
+            self.negative[i],
+            self.observation[i],
+            self.weight[i],
+            forgetting,
+            self.good_news[i],
+        )
+        self._rows = None
+
+    def update(self, forgetting: float) -> None:
+        """Every organisation updates its beliefs from this period's observations at once."""
+        self.positive, self.negative = beta_step(
+            self.positive, self.negative, self.observation, self.weight, forgetting, self.good_news
+        )
+        self._rows = None
+
+    def turnover(self, source: str) -> None:
+        """:func:`staff_turnover` for every belief the organisation holds."""
+        self.positive[self.index[source]] *= 0.5
+        self._rows = None
+
+    def clear_observations(self) -> None:
+        """Nothing seen this period (yet): every weight zero."""
+        self.observation.fill(0.5)
+        self.weight.fill(0.0)
+
+    def observe(self, source: str, target: str, observation: float, weight: float) -> None:
+        """Record one observation for this period (the model writes whole matrices)."""
+        i, j = self.index[source], self.index[target]
+        self.observation[i, j] = min(max(observation, 0.0), 1.0)
+        self.weight[i, j] = weight
+
+
+class EvidenceView(Mapping):
+    """One organisation's beliefs about the others, read from and written to the network."""
+
+    def __init__(self, network: TrustNetwork, owner: str):
+        self.network, self.owner = network, owner
+
+    def __getitem__(self, other: str) -> Evidence:
+        if other == self.owner or other not in self.network.index:
+            raise KeyError(other)
+        return self.network.get(self.owner, other)
+
+    def __setitem__(self, other: str, evidence: Evidence) -> None:
+        self.network.set(self.owner, other, evidence)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self.network.names if name != self.owner)
+
+    def __len__(self) -> int:
+        return len(self.network.names) - 1

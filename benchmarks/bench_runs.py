@@ -77,8 +77,7 @@ def scaled_scenario(scenario, n_orgs: int):
 
     Each clone copies a provider, its service lines (population split so total
     demand per line stays comparable) and nothing else; contract models keep
-    their named members. TODO(lead): replace with a Scenario helper if the
-    model grows one (e.g. a generator of N-organisation economies).
+    their named members. Sizes below the default use the ``small_economy`` preset.
     """
     raw = scenario.model_dump(mode="json", by_alias=True)
     providers = [o for o in raw["organisations"] if o["kind"] not in ("ccg", "council")]
@@ -105,12 +104,12 @@ def bench_orgs(n: int) -> None:
     for size in (5, 10, 20, 50):
         try:
             if size < len(scenario.organisations):
-                print(
-                    f"{size:3d} orgs: skipped (smaller than the default preset; "
-                    "TODO(lead): a 5-organisation preset)"
-                )
-                continue
-            scaled = scaled_scenario(scenario, size)
+                scaled = load_scenario("small_economy")  # the bundled 5-organisation economy
+                if len(scaled.organisations) != size:
+                    print(f"{size:3d} orgs: no preset of that size")
+                    continue
+            else:
+                scaled = scaled_scenario(scenario, size)
         except Exception as exc:  # noqa: BLE001 - report and go on
             print(f"{size:3d} orgs: could not build ({type(exc).__name__}: {exc})")
             continue

@@ -29,7 +29,12 @@ from alliancesim.agents.incentives import (
     provider_views,
 )
 from alliancesim.agents.provider import Provider
-from alliancesim.agents.trust import conduct_seen, provider_seen_by_commissioner
+from alliancesim.agents.trust import (
+    TrustNetwork,
+    commissioner_seen_by_provider,
+    conduct_seen,
+    provider_seen_by_commissioner,
+)
 from alliancesim.experiments.scenario import Scenario
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import (
@@ -68,6 +73,9 @@ class ShiftBase(NamedTuple):
     own_share: float  # share of its own avoidable demand a provider lets go by cooperating
     shiftable: tuple[tuple[LineShift, float, float], ...]  # (template, demand, let-go)
     receiving: tuple[tuple[LineShift, float], ...]  # (template, share of extra contacts)
+    # (name, trust index, value weight, cooperation last period) of each group's providers
+    receiving_partners: tuple[tuple[str, int, float, float], ...]
+    shiftable_partners: tuple[tuple[str, int, float, float], ...]
 
 
 class HealthEconomyModel(mesa.Model):
@@ -94,9 +102,8 @@ class HealthEconomyModel(mesa.Model):
         self.events: list[dict] = []
         self.ledger: list[JournalEntry] = []
         self.rows: list[dict] = []
-        self.observations: dict[str, dict[str, tuple[float, float]]] = {}
         self.above_baseline = False
-        self.flags: dict[str, Any] = {}
+        self.contract_flags: list[tuple[str, dict[str, Any]]] = []
         self.totals = dict(outcome_paid=0, outcome_at_risk=0, gain=0, pain=0, transaction=0)
 
         self.commissioners: list[Commissioner] = []
@@ -107,7 +114,8 @@ class HealthEconomyModel(mesa.Model):
             else:
                 self.providers.append(Provider(self, spec))
         self.orgs = {o.name: o for o in self.commissioners + self.providers}
-        self.joint_work: dict[tuple[str, str], float] = {}
+        self.trust = TrustNetwork(list(self.orgs))
+        self.joint_work = np.zeros((len(self.orgs), len(self.orgs)))
         self._network = self.build_network()
         self._lines_by_provider: dict[str, list[ServiceLine]] = {}
         for line in self.economy.lines:
@@ -130,6 +138,7 @@ class HealthEconomyModel(mesa.Model):
         self.start_contracts(year=0)
         self.main_provider = max(self.providers, key=lambda p: p.annual_income).name
         self.lead_commissioner = self.commissioners[0].name
+        self.set_rift(scenario.trust.rift_stickiness)
         if (
             self.agreement is not None
             and scenario.negotiation.governance
@@ -148,7 +157,6 @@ class HealthEconomyModel(mesa.Model):
             proposal_from_spec,
             scope_values,
         )
-        from alliancesim.agents.trust import staff_turnover
 
         scenario = self.scenario_spec
         parties = parties_from_scenario(
@@ -173,7 +181,7 @@ class HealthEconomyModel(mesa.Model):
             self.totals["transaction"] += cost
         for name in agreement.leadership_changes:
             org = self.orgs[name]
-            org.evidence = {k: staff_turnover(v) for k, v in org.evidence.items()}
+            self.trust.turnover(org.name)
         return agreement
 
     def remove_member(self, name: str) -> None:
@@ -223,9 +231,12 @@ class HealthEconomyModel(mesa.Model):
         in the target and their joint-work history. The agents' evidence is the truth;
         the graph is brought up to date when it is read (not every period)."""
         graph = self._network
+        index = self.trust.index
+        trust = self.trust.matrix()
         for source, target, data in graph.edges(data=True):
-            data["trust"] = self.orgs[source].trust_in(target)
-            data["joint_work"] = self.joint_work.get((source, target), 0.0)
+            i, j = index[source], index[target]
+            data["trust"] = float(trust[i, j])
+            data["joint_work"] = float(self.joint_work[i, j])
         return graph
 
     def build_network(self) -> nx.DiGraph:
@@ -337,8 +348,9 @@ class HealthEconomyModel(mesa.Model):
         delivery = self.deliver(demand)
         entries = self.settle(delivery)
         self.observe(delivery)
+        self.trust.update(self.scenario_spec.trust.forgetting)  # every belief at once
         for org in self.orgs.values():
-            org.update_trust()
+            org.change_leadership()
         self.book(delivery, entries)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
@@ -409,20 +421,20 @@ class HealthEconomyModel(mesa.Model):
         the slope of the outcome index in its effort."""
         spec = self.scenario_spec.economy
         shiftable, receiving = self.weights
-        trust = provider.trust_in
         name = provider.name
-        expect_community = sum(
-            w * (self.orgs[p].cooperation * trust(p) if p != name else provider.effort)
-            for p, w in receiving.items()
-        )
-        expect_acute = sum(
-            w * (self.orgs[p].cooperation * trust(p) if p != name else provider.effort)
-            for p, w in shiftable.items()
-        )
+        base = self.period_shift_base()
+        trust = self.trust.row(name)
+        own = provider.effort
+        # what it expects of partners: their cooperation last period, weighted by its trust
+        expect_community = 0.0
+        for partner, index, w, cooperation in base.receiving_partners:
+            expect_community += w * (cooperation * trust[index] if partner != name else own)
+        expect_acute = 0.0
+        for partner, index, w, cooperation in base.shiftable_partners:
+            expect_acute += w * (cooperation * trust[index] if partner != name else own)
         d_joint = receiving.get(name, 0.0) * (0.4 + 0.6 * expect_acute) + (
             0.6 * shiftable.get(name, 0.0) * expect_community
         )
-        base = self.period_shift_base()
         d_fraction = base.sensitivity * d_joint
         shifts: list[LineShift] = []
         avoided = 0.0
@@ -430,10 +442,10 @@ class HealthEconomyModel(mesa.Model):
             own = base.own_share if template.provider == name else 0.0
             units = demand * (d_fraction * let_go + own)
             avoided += units
-            shifts.append(template._replace(units=-units))
+            shifts.append(with_units(template, -units))
         extra = avoided * spec.contacts_per_avoided_unit
         for template, share in base.receiving:
-            shifts.append(template._replace(units=extra * share))
+            shifts.append(with_units(template, extra * share))
         return shifts, spec.outcome_gain_from_integration * d_joint
 
     def period_shift_base(self) -> ShiftBase:
@@ -457,12 +469,16 @@ class HealthEconomyModel(mesa.Model):
         receiving = tuple(
             (templates[name], share) for name, share in self.economy.receiving_share.items()
         )
+        index = self.trust.index
+        shiftable_weights, receiving_weights = self.weights
         self._shift_base = ShiftBase(
             self.period,
             shift_sensitivity(integration, spec),
             0.7 * shift_fraction(integration, spec),
             shiftable,
             receiving,
+            tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in receiving_weights.items()),
+            tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in shiftable_weights.items()),
         )
         return self._shift_base
 
@@ -562,28 +578,38 @@ class HealthEconomyModel(mesa.Model):
         )
         demand = sum(delivery.demand[line.name] for line in self.economy.lines if line.shiftable)
         squeeze = {s: flag for p in self.providers for s, flag in p.squeezing.items()}
+        inputs = PeriodInputs(
+            period=self.period,
+            contract_period=self.period,  # every contract starts with the run
+            periods_per_year=self.periods_per_year,
+            actuals=actuals,
+            attainment={"outcome_index": self.attainment(reported)},
+            population=self.scenario_spec.economy.population,
+            demand_vs_plan=demand / plan if plan > 0 else 1.0,
+            lenient=False,
+            squeeze=squeeze,
+        )
         entries: list[JournalEntry] = []
-        self.flags = {}
+        self.contract_flags = []
         for terms in self.contracts:
-            start_period = 0
-            inputs = PeriodInputs(
-                period=self.period,
-                contract_period=self.period - start_period,
-                periods_per_year=self.periods_per_year,
-                actuals=actuals,
-                attainment={"outcome_index": self.attainment(reported)},
-                population=self.scenario_spec.economy.population,
-                demand_vs_plan=demand / plan if plan > 0 else 1.0,
-                lenient=self.lenient.get(terms.name, False),
-                squeeze=squeeze,
+            lenient = self.lenient.get(terms.name, False)
+            result = settle_period(
+                terms, inputs._replace(lenient=True) if lenient else inputs, self.states[terms.name]
             )
-            result = settle_period(terms, inputs, self.states[terms.name])
             self.states[terms.name] = result.state
             entries.extend(result.entries)
-            for key, value in result.flags.items():
-                self.flags[f"{terms.name}.{key}"] = value
-                self.tally_flag(key, value)
+            self.contract_flags.append((terms.name, result.flags))
+            if result.flags.get("year_end"):
+                for key, value in result.flags.items():
+                    self.tally_flag(key, value)
         return entries
+
+    @property
+    def flags(self) -> dict[str, Any]:
+        """This period's settlement flags, keyed ``"<contract>.<flag>"``."""
+        return {
+            f"{name}.{key}": value for name, flags in self.contract_flags for key, value in flags.items()
+        }
 
     def tally_flag(self, key: str, value: Any) -> None:
         if key in ("gain_pence", "pain_pence") and isinstance(value, int | float):
@@ -618,43 +644,72 @@ class HealthEconomyModel(mesa.Model):
         """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
         return {source, target} == {self.lead_commissioner, self.main_provider}
 
-    def rift_partner(self, name: str) -> str | None:
-        if name == self.lead_commissioner:
-            return self.main_provider
-        if name == self.main_provider:
-            return self.lead_commissioner
-        return None
+    def set_rift(self, stickiness: float) -> None:
+        """Good news between the commissioner and its main provider counts for less."""
+        i = self.trust.index[self.lead_commissioner]
+        j = self.trust.index[self.main_provider]
+        self.trust.good_news[i, j] = self.trust.good_news[j, i] = stickiness
 
     def observe(self, delivery: Delivery) -> None:
-        """What each organisation saw of each other this period: (observation, weight)."""
-        observations: dict[str, dict[str, tuple[float, float]]] = {n: {} for n in self.orgs}
+        """What each organisation saw of each other this period, as observation and weight
+        matrices (row: the observer) written into the trust network."""
+        orgs = self.orgs_in_trust_order
         push_max = max(1e-9, self.scenario_spec.behaviour.admission_push_max)
-        for a in self.providers:
-            for b in self.providers:
-                if a is b or a.failed or b.failed:
-                    continue
-                joint = min(a.effort, b.effort) + JOINT_WORK_CONTACT
-                seen = conduct_seen(a.effort, b.effort, b.push / push_max)
-                if b.squeezing.get(a.name):
-                    seen, joint = 0.0, 1.0  # a squeeze is a broken promise
-                observations[a.name][b.name] = (seen, joint)
-        for commissioner in self.commissioners:
-            for provider in self.providers:
-                if provider.failed:
-                    continue
-                seen = provider_seen_by_commissioner(provider.effort, provider.push / push_max)
-                weight = 0.1 if self.lead_in_place and provider.name != self.lead_name else 0.2
-                observations[commissioner.name][provider.name] = (seen, weight)
-                observations[provider.name][commissioner.name] = (
-                    0.5 + 0.5 * commissioner.capability * (1.0 - provider.push / push_max),
-                    0.1,
-                )
-        self.observations = observations
-        joint_work = self.joint_work
-        for source, seen in observations.items():
-            for target, (_, weight) in seen.items():
-                key = (source, target)
-                joint_work[key] = joint_work.get(key, 0.0) * 0.9 + weight
+        effort = np.array([getattr(o, "effort", 0.0) for o in orgs])
+        push = np.array([getattr(o, "push", 0.0) for o in orgs]) / push_max
+        capability = np.array([getattr(o, "capability", 0.0) for o in orgs])[None, :]
+        between, watched, judging, base_weight = self.observation_pattern()
+        # providers read each other by reciprocal fairness, weighted by joint work;
+        # commissioners watch providers; providers judge their commissioner's dealings
+        observation = np.where(
+            between,
+            conduct_seen(effort[:, None], effort[None, :], push[None, :]),
+            np.where(
+                watched,
+                provider_seen_by_commissioner(effort, push)[None, :],
+                np.where(judging, commissioner_seen_by_provider(capability, push[:, None]), 0.5),
+            ),
+        )
+        weight = np.where(
+            between, np.minimum(effort[:, None], effort[None, :]) + JOINT_WORK_CONTACT, base_weight
+        )
+        index = self.trust.index
+        for squeezer in self.providers:
+            for sub, squeezed in squeezer.squeezing.items():
+                if squeezed and not squeezer.failed and not self.orgs[sub].failed:
+                    # a squeeze is a broken promise
+                    observation[index[sub], index[squeezer.name]] = 0.0
+                    weight[index[sub], index[squeezer.name]] = 1.0
+        self.trust.observation = observation
+        self.trust.weight = weight
+        self.joint_work = 0.9 * self.joint_work + weight
+
+    @property
+    def orgs_in_trust_order(self) -> list:
+        return [self.orgs[name] for name in self.trust.names]
+
+    def observation_pattern(self) -> tuple[np.ndarray, ...]:
+        """Who observes whom, and the fixed weights: rebuilt when a provider fails or the
+        contracts change (a lead in place keeps the commissioner at a distance)."""
+        failed = tuple(p.failed for p in self.providers)
+        key = (failed, self.contracts)
+        cached = getattr(self, "_pattern", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        orgs = self.orgs_in_trust_order
+        is_provider = np.array([isinstance(o, Provider) and not o.failed for o in orgs])
+        is_commissioner = np.array([isinstance(o, Commissioner) for o in orgs])
+        between = is_provider[:, None] & is_provider[None, :]
+        np.fill_diagonal(between, False)
+        watched = is_commissioner[:, None] & is_provider[None, :]
+        judging = is_provider[:, None] & is_commissioner[None, :]
+        lead = self.lead_name
+        distant = np.array([self.lead_in_place and o.name != lead for o in orgs])
+        base_weight = np.where(watched, np.where(distant, 0.1, 0.2)[None, :], 0.0)
+        base_weight = np.where(judging, 0.1, base_weight)
+        pattern = (between, watched, judging, base_weight)
+        self._pattern = (key, pattern)
+        return pattern
 
     @property
     def lead_name(self) -> str | None:
@@ -766,13 +821,10 @@ class HealthEconomyModel(mesa.Model):
     # ---------------------------------------------------------------- outputs
     def trust_values(self) -> list[float]:
         """Trust of every organisation still in the economy in every other one."""
-        alive = {name for name, o in self.orgs.items() if not getattr(o, "failed", False)}
-        return [
-            evidence.trust
-            for name in alive
-            for other, evidence in self.orgs[name].evidence.items()
-            if other in alive
-        ]
+        alive = np.array([not getattr(self.orgs[n], "failed", False) for n in self.trust.names])
+        pairs = alive[:, None] & alive[None, :]
+        np.fill_diagonal(pairs, False)
+        return self.trust.matrix()[pairs].tolist()
 
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
         trust = self.trust_values()
@@ -825,6 +877,12 @@ def carry_state(
     if previous is not None and len(previous.sub_owed_ytd) == len(fresh.sub_owed_ytd):
         return fresh._replace(delayed=previous.delayed)
     return fresh
+
+
+def with_units(template: LineShift, units: float) -> LineShift:
+    """``template`` with ``units`` set (direct construction: ``_replace`` is 3x slower)."""
+    line, _, unit_cost, variable_cost, provider, price = template
+    return LineShift(line, units, unit_cost, variable_cost, provider, price)
 
 
 def normalise(values: dict[str, float]) -> dict[str, float]:

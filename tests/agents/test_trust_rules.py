@@ -170,7 +170,8 @@ def test_organisation_versus_scripted_partners_period_by_period(quiet_model):
         expected.append(evidence.trust)
     seen = []
     for observed in script:
-        model.observations = {community.name: {gp.name: observed}}
+        model.trust.clear_observations()
+        model.trust.observe(community.name, gp.name, *observed)
         community.update_trust()
         seen.append(community.trust_in(gp.name))
     assert seen == pytest.approx(expected)
@@ -183,7 +184,9 @@ def test_commissioner_and_main_provider_update_across_the_sticky_rift(quiet_mode
     assert not model.is_rift("icb", "community_trust")
     icb = model.orgs["icb"]
     icb.evidence["acute_trust"] = icb.evidence["community_trust"] = Evidence(0, 0)
-    model.observations = {"icb": {"acute_trust": (1.0, 1.0), "community_trust": (1.0, 1.0)}}
+    model.trust.clear_observations()
+    model.trust.observe("icb", "acute_trust", 1.0, 1.0)
+    model.trust.observe("icb", "community_trust", 1.0, 1.0)
     icb.update_trust()
     assert icb.trust_in("acute_trust") == pytest.approx(5 / 9)  # good news at a quarter
     assert icb.trust_in("community_trust") == pytest.approx(2 / 3)
@@ -193,7 +196,7 @@ def test_unobserved_partner_trust_only_decays_toward_the_prior_mean(quiet_model)
     model = quiet_model
     icb = model.orgs["icb"]
     icb.evidence["council"] = Evidence(8, 0)
-    model.observations = {}
+    model.trust.clear_observations()
     icb.update_trust()
     assert icb.evidence["council"] == pytest.approx(Evidence(4, 0))
 
