@@ -608,7 +608,9 @@ class HealthEconomyModel(mesa.Model):
     def flags(self) -> dict[str, Any]:
         """This period's settlement flags, keyed ``"<contract>.<flag>"``."""
         return {
-            f"{name}.{key}": value for name, flags in self.contract_flags for key, value in flags.items()
+            f"{name}.{key}": value
+            for name, flags in self.contract_flags
+            for key, value in flags.items()
         }
 
     def tally_flag(self, key: str, value: Any) -> None:
@@ -868,15 +870,10 @@ class HealthEconomyModel(mesa.Model):
 def carry_state(
     previous: SettlementState | None, terms: ContractTerms, contract_year: int
 ) -> SettlementState:
-    """Settlement state for the terms refreshed at a contract year's start.
-
-    The year's totals start at zero (the previous year was settled at its end);
-    subcontract payments still held back by a delay stay owed.
-    """
-    fresh = SettlementState.start(terms)._replace(contract_year=contract_year)
-    if previous is not None and len(previous.sub_owed_ytd) == len(fresh.sub_owed_ytd):
-        return fresh._replace(delayed=previous.delayed)
-    return fresh
+    """Settlement state for terms built at a refresh or after a member failed."""
+    if previous is None:
+        return SettlementState.start(terms)._replace(contract_year=contract_year)
+    return previous.refreshed(terms, contract_year)
 
 
 def with_units(template: LineShift, units: float) -> LineShift:

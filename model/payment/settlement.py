@@ -181,6 +181,11 @@ def _stream_key(s: _Stream) -> tuple:
     return tuple(s)
 
 
+def _pair(s: _Stream) -> tuple[str, str, str]:
+    """Who pays whom for what: a stream's identity across refreshed terms."""
+    return (s.payer, s.payee, s.line)
+
+
 def _make_plan(terms: ContractTerms) -> _Plan:
     payments = tuple(
         sorted(
@@ -341,6 +346,54 @@ class SettlementState(NamedTuple):
     def start(cls, terms: ContractTerms) -> SettlementState:
         """The state before a contract's first period (all totals zero)."""
         return _fresh_year(_make_plan(terms), 0, ())
+
+    def refreshed(self, terms: ContractTerms, contract_year: int) -> SettlementState:
+        """The state for changed terms (a yearly refresh, or a member leaving mid-year).
+
+        Within the same contract year the year-to-date totals carry over, matched by
+        stream (payer, payee, line), member and metric, so a rebuild mid-year does not
+        forget what was paid before it; a new contract year starts its totals at
+        zero. Subcontract payments still held back by a delay stay owed either way.
+        A stream the new terms no longer have drops its totals (its provider left).
+        """
+        plan = _make_plan(terms)
+        fresh = _fresh_year(plan, contract_year, ())
+        old_subs = {_pair(s): i for i, s in enumerate(self.plan.subcontracts)}
+        new_subs = {_pair(s): i for i, s in enumerate(plan.subcontracts)}
+        remap = {old_subs[k]: new_subs[k] for k in old_subs if k in new_subs}
+        delayed = tuple((due, remap[i], owed) for due, i, owed in self.delayed if i in remap)
+        if contract_year != self.contract_year:
+            return fresh._replace(delayed=delayed)
+
+        def carry(old_items, new_items, key, values, zero):
+            old_index = {key(item): i for i, item in enumerate(old_items)}
+            return tuple(
+                values[old_index[key(item)]] if key(item) in old_index else zero
+                for item in new_items
+            )
+
+        pay_old, pay_new = self.plan.payments, plan.payments
+        sub_old, sub_new = self.plan.subcontracts, plan.subcontracts
+        metrics_old = self.plan.outcome.metrics if self.plan.outcome else ()
+        metrics_new = plan.outcome.metrics if plan.outcome else ()
+        by_name = lambda m: m  # noqa: E731 - members are matched by name
+        by_metric = lambda m: m[0]  # noqa: E731 - (metric, weight): matched by metric
+        return fresh._replace(
+            gross_ytd=carry(pay_old, pay_new, _pair, self.gross_ytd, 0),
+            fee_ytd=carry(pay_old, pay_new, _pair, self.fee_ytd, 0),
+            withheld_ytd=carry(pay_old, pay_new, _pair, self.withheld_ytd, 0),
+            activity_ytd=carry(pay_old, pay_new, _pair, self.activity_ytd, 0.0),
+            sub_gross_ytd=carry(sub_old, sub_new, _pair, self.sub_gross_ytd, 0),
+            sub_owed_ytd=carry(sub_old, sub_new, _pair, self.sub_owed_ytd, 0),
+            sub_squeezed_ytd=carry(sub_old, sub_new, _pair, self.sub_squeezed_ytd, 0),
+            sub_activity_ytd=carry(sub_old, sub_new, _pair, self.sub_activity_ytd, 0.0),
+            management_fee_ytd=self.management_fee_ytd,
+            cost_ytd=carry(self.plan.members, plan.members, by_name, self.cost_ytd, 0),
+            attainment_sum=carry(metrics_old, metrics_new, by_metric, self.attainment_sum, 0.0),
+            attainment_count=carry(metrics_old, metrics_new, by_metric, self.attainment_count, 0),
+            demand_triggered=self.demand_triggered,
+            delayed=delayed,
+        )
 
     @property
     def withheld_pence(self) -> int:
