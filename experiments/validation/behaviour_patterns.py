@@ -9,12 +9,12 @@ conditions differ only in initial conditions or contract terms.
 from __future__ import annotations
 
 from alliancesim.experiments.validation.common import (
-    Interval,
     mean_interval,
     model_spec,
     paired,
     paired_seeds,
     pairs,
+    pattern_result,
     preset,
     run,
     shiftable_activity,
@@ -26,22 +26,6 @@ from alliancesim.experiments.validation.common import (
 from alliancesim.experiments.validation.suite import PatternResult, pattern
 
 ACUTE = "acute_trust"  # the main provider of the default preset
-
-
-def _result(
-    code: str, title: str, run_text: str, statistic: str, primary: Interval, passed: bool, note: str
-) -> PatternResult:
-    return PatternResult(
-        code,
-        title,
-        run_text,
-        statistic,
-        primary.estimate,
-        primary.low,
-        primary.high,
-        bool(passed),
-        note,
-    )
 
 
 # --------------------------------------------------------------------------- V7
@@ -75,7 +59,7 @@ def outcome_money_small_and_soft(quick: bool, seed: int) -> PatternResult:
         "The 1-3% negotiated share needs the negotiation layer (V1-V6); here the pot is the "
         "preset's term. Pass: upper 95% bound of the forfeited share below 0.10."
     )
-    return _result(
+    return pattern_result(
         "V7",
         V7_TITLE,
         f"default preset, alliance pot and 10/15% withhold, {len(seeds)} seeds",
@@ -123,7 +107,7 @@ def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult:
         f"alliance vs tariff acute shift: {all_i}; acute admission push tariff minus "
         f"capitation: {push_i}. Pass: all three intervals above zero."
     )
-    return _result(
+    return pattern_result(
         "V8",
         V8_TITLE,
         f"default preset, tariff (status quo) vs capitation vs alliance, {len(seeds)} paired seeds",
@@ -177,7 +161,7 @@ def reconfiguration_creates_loser(quick: bool, seed: int) -> PatternResult:
         "change below zero (a loser) and the loser's effort below its partners' without a "
         "risk share."
     )
-    return _result(
+    return pattern_result(
         "V9",
         V9_TITLE,
         f"default preset, alliance (with and without risk share) vs status quo, "
@@ -282,7 +266,7 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
         f"(c) acute shift with a dominant acute member (unit costs x3) minus default: "
         f"{dominance}. Pass: all three intervals below zero."
     )
-    return _result(
+    return pattern_result(
         "V10",
         V10_TITLE,
         f"synthetic alliance of 2 vs 6 community members; default "
@@ -326,7 +310,7 @@ def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
         f"commissioner capability at the end, lead provider minus status quo: {cap_i}. "
         "Pass: both intervals below zero."
     )
-    return _result(
+    return pattern_result(
         "V11",
         V11_TITLE,
         f"default preset, lead provider vs alliance vs status quo, {len(seeds)} paired seeds",
@@ -374,7 +358,7 @@ def failure_returns_risk(quick: bool, seed: int) -> PatternResult:
         f"({lead_returned} of them returned risk). Pass: failures occur (lead included) "
         "and the Wilson lower bound of the share returning risk exceeds 0.8."
     )
-    return _result(
+    return pattern_result(
         "V12",
         V12_TITLE,
         f"default preset lead provider, as given and with the lead "
@@ -421,7 +405,7 @@ def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
         f"(c) commissioner->main provider trust minus inter-provider trust in the alliance "
         f"at the end: {rift_i}. Pass: (a) above zero, (b) below (a), (c) below zero."
     )
-    return _result(
+    return pattern_result(
         "V13",
         V13_TITLE,
         f"default preset, status quo with and without joint work, "

@@ -14,10 +14,10 @@ from typing import Any
 from alliancesim.experiments.replication import run_replication
 from alliancesim.experiments.scenario import Setting
 from alliancesim.experiments.validation.common import (
-    Interval,
     mean_interval,
     paired_seeds,
     pairs,
+    pattern_result,
     preset,
     run,
     shiftable_activity,
@@ -37,7 +37,7 @@ def negotiation_row(scenario, model: str, seed: int) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k.startswith("negotiation") or k in keys}
 
 
-def negotiation_result(fields: dict[str, Any]) -> str | None:
+def negotiationpattern_result(fields: dict[str, Any]) -> str | None:
     """``agreed``, ``scaled_down`` or ``abandoned``; ``None`` when the layer reports none."""
     result = fields.get("negotiation_result")
     return str(result) if result in ("agreed", "scaled_down", "abandoned") else None
@@ -45,23 +45,9 @@ def negotiation_result(fields: dict[str, Any]) -> str | None:
 
 def partners_lost(fields: dict[str, Any], proposed: int) -> int | None:
     """How many proposed members did not join; ``None`` when unknown."""
-    if negotiation_result(fields) is None or fields.get("members_joined") is None:
+    if negotiationpattern_result(fields) is None or fields.get("members_joined") is None:
         return None
     return int(proposed - int(fields["members_joined"]))
-
-
-def _result(code, title, run_text, statistic, primary: Interval, passed, note) -> PatternResult:
-    return PatternResult(
-        code,
-        title,
-        run_text,
-        statistic,
-        primary.estimate,
-        primary.low,
-        primary.high,
-        bool(passed),
-        note,
-    )
 
 
 # -------------------------------------------------------------------------- V15
@@ -86,7 +72,7 @@ def small_alliance_saves(quick: bool, seed: int) -> PatternResult:
         planned_sq = sum(end_sq[f"planned__{n}"] for n in bed_lines)
         beds.append(1.0 - planned / planned_sq)
     saving_i, bed_i = mean_interval(savings), mean_interval(beds)
-    results = [negotiation_result(negotiation_row(scenario, "alliance", s)) for s in seeds]
+    results = [negotiationpattern_result(negotiation_row(scenario, "alliance", s)) for s in seeds]
     known = [r for r in results if r is not None]
     agreed = wilson_interval(sum(r == "agreed" for r in known), len(known))
     passed = saving_i.low >= 0.15 and saving_i.high <= 0.30 and bed_i.above(0) and agreed.above(0.5)
@@ -97,7 +83,7 @@ def small_alliance_saves(quick: bool, seed: int) -> PatternResult:
         "capacity reduced, and the financial model agreed in most negotiations (share agreed: "
         f"{agreed}). The runs use the preset's terms as agreed."
     )
-    return _result(
+    return pattern_result(
         "V15",
         V15_TITLE,
         f"mental_health_alliance preset, alliance vs status quo, 36 months, {len(seeds)} "
@@ -125,7 +111,9 @@ def distressed_alliance_overlay(quick: bool, seed: int) -> PatternResult:
         sq, overlay = run(scenario, "status_quo", s), run(scenario, "alliance_overlay", s)
         shifts.append(1.0 - shiftable_activity(overlay) / shiftable_activity(sq))
     shift_i = mean_interval(shifts)
-    results = [negotiation_result(negotiation_row(scenario, "alliance_proposed", s)) for s in seeds]
+    results = [
+        negotiationpattern_result(negotiation_row(scenario, "alliance_proposed", s)) for s in seeds
+    ]
     known = [r for r in results if r is not None]
     if known:
         counts = {r: known.count(r) for r in ("agreed", "scaled_down", "abandoned")}
@@ -148,7 +136,7 @@ def distressed_alliance_overlay(quick: bool, seed: int) -> PatternResult:
         "admissions. Pass: (a) interval above zero and (b) the Wilson lower bound of the share "
         "scaled down to an overlay above 0.5."
     )
-    return _result(
+    return pattern_result(
         "V16",
         V16_TITLE,
         f"over65s_alliance preset, overlay (as signed) vs status quo, {len(seeds)} paired seeds",
@@ -184,7 +172,7 @@ def joint_venture_loses_partners(quick: bool, seed: int) -> PatternResult:
     if known:
         lost_i = wilson_interval(sum(1 for n, _ in known if n > 0), len(known))
         tiny = sum(1 for _, r in known if (r.get("agreed_outcome_share") or 0.0) <= 0.01)
-        results = [negotiation_result(r) for _, r in known]
+        results = [negotiationpattern_result(r) for _, r in known]
         counts = {k: results.count(k) for k in ("agreed", "scaled_down", "abandoned")}
         negotiation_ok = lost_i.above(0.5) and tiny == len(known)
         negotiation_note = (
@@ -203,7 +191,7 @@ def joint_venture_loses_partners(quick: bool, seed: int) -> PatternResult:
         "Wilson lower bound of the share of negotiations losing a proposed member above 0.5 "
         "and every agreed outcome share at most 1%."
     )
-    return _result(
+    return pattern_result(
         "V17",
         V17_TITLE,
         f"community_joint_venture preset: MoU lead provider negotiated, JV as signed run, "

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from alliancesim.experiments.scenario import Scenario, load_scenario, validate_scenario
+from alliancesim.experiments.validation.suite import PatternResult
 from alliancesim.model.simulation import HealthEconomyModel
 from scipy import stats
 
@@ -130,3 +131,20 @@ def negotiation_fields(model: HealthEconomyModel) -> dict[str, Any]:
         if value is not None:
             found[name] = value
     return found
+
+
+def pattern_result(
+    code: str, title: str, run_text: str, statistic: str, primary: Interval, passed: bool, note: str
+) -> PatternResult:
+    """A validation table row from the pattern's primary statistic and its interval."""
+    return PatternResult(
+        code,
+        title,
+        run_text,
+        statistic,
+        primary.estimate,
+        primary.low,
+        primary.high,
+        bool(passed),
+        note,
+    )
