@@ -44,6 +44,19 @@ def figure_sources(page) -> list[str]:
     return [images.nth(i).get_attribute("src") for i in range(images.count())]
 
 
+def figure_picture(page, index: int) -> bytes:
+    """A screenshot of the index-th figure. Solara swaps a figure's image when it
+    redraws, so an element can detach mid-screenshot: locate it again and retry."""
+    from playwright.sync_api import Error
+
+    for _attempt in range(10):
+        try:
+            return page.locator("img[src^='blob:']").nth(index).screenshot(timeout=5_000)
+        except Error:
+            page.wait_for_timeout(300)
+    return page.locator("img[src^='blob:']").nth(index).screenshot(timeout=5_000)
+
+
 def test_dashboard_controls_step_figures_and_sessions(app_url, new_page):
     from playwright.sync_api import expect
 
@@ -52,7 +65,7 @@ def test_dashboard_controls_step_figures_and_sessions(app_url, new_page):
     expect(page.locator("img[src^='blob:']").first).to_be_visible()
     trust_before = mean_trust(page)
     figures_before = figure_sources(page)
-    spend_before = page.locator("img[src^='blob:']").nth(1).screenshot()
+    spend_before = figure_picture(page, 1)
 
     # Change a control: lower initial trust from 0.60 to 0.30; it applies on Reset.
     slider = page.locator(".v-input", has_text="Initial trust").get_by_role("slider")
@@ -85,7 +98,7 @@ def test_dashboard_controls_step_figures_and_sessions(app_url, new_page):
     figures_after = figure_sources(page)
     assert len(figures_after) >= 4, figures_after
     assert figures_after != figures_before, "no figure was redrawn"
-    spend_after = page.locator("img[src^='blob:']").nth(1).screenshot()
+    spend_after = figure_picture(page, 1)
     assert spend_after != spend_before, "the spending figure looks the same after stepping"
 
     # The compare tab: two contract models on one seed.
