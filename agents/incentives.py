@@ -117,24 +117,49 @@ class LineShift(NamedTuple):
     commissioner_price: float  # what the commissioners pay for one more unit (0 on block)
 
 
+def line_margin(
+    provider: str,
+    view: ProviderContractView,
+    line_provider: str,
+    line: str,
+    variable_cost: float,
+    above_baseline: bool,
+) -> float:
+    """Pence the provider's profit moves per unit of activity on a line.
+
+    On its own line: marginal income - variable cost (a lead on capitation
+    delivers its own lines with no marginal income). On a line it pays a
+    subcontractor for: minus the subcontract's marginal price. Otherwise 0.
+    """
+    if line_provider == provider:
+        terms = view.paid_for.get(line)
+        income = marginal_income(terms, above_baseline, variable_cost) if terms else 0.0
+        return income - variable_cost
+    if line in view.pays_for:
+        return -marginal_income(view.pays_for[line], above_baseline, variable_cost)
+    return 0.0
+
+
 def marginal_profit(
     provider: str, view: ProviderContractView, shifts: list[LineShift], above_baseline: bool
 ) -> float:
-    """Pence a year provider's profit changes per unit of its effort (before effort spend)."""
+    """Pence a year provider's profit changes per unit of its effort (before effort spend):
+    its margin on each line that moves, plus its gain (or pain) share of the
+    commissioners' saving."""
     total = 0.0
     saving = 0.0
     for shift in shifts:
-        if shift.provider == provider:
-            # a lead on capitation delivers its own lines with no marginal income
-            terms = view.paid_for.get(shift.line)
-            income = marginal_income(terms, above_baseline, shift.variable_cost) if terms else 0.0
-            total += shift.units * (income - shift.variable_cost)
-        elif shift.line in view.pays_for:
-            price = marginal_income(view.pays_for[shift.line], above_baseline, shift.variable_cost)
-            total -= shift.units * price
+        margin = line_margin(
+            provider, view, shift.provider, shift.line, shift.variable_cost, above_baseline
+        )
+        total += shift.units * margin
         saving -= shift.units * shift.commissioner_price
-    share = view.gain_share if saving >= 0 else view.pain_share
-    return total + share * saving
+    return total + share_of_saving(view, saving) * saving
+
+
+def share_of_saving(view: ProviderContractView, saving: float) -> float:
+    """Its gain share of a saving to the commissioners, or its pain share of an overspend."""
+    return view.gain_share if saving >= 0 else view.pain_share
 
 
 def commissioner_price(terms: LinePayment | None, variable_cost: float) -> float:

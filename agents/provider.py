@@ -9,7 +9,7 @@ from alliancesim.agents.decisions import (
     reciprocity,
     should_squeeze,
 )
-from alliancesim.agents.incentives import EFFORT_SPEND_SHARE, marginal_profit
+from alliancesim.agents.incentives import EFFORT_SPEND_SHARE
 from alliancesim.agents.organisation import Organisation
 
 
@@ -52,11 +52,9 @@ class Provider(Organisation):
         behaviour = model.scenario_spec.behaviour
         view = model.views[self.name]
         income = max(1, self.annual_income)
-        shifts, outcome_slope = model.effort_shifts(self)
-        profit = marginal_profit(self.name, view, shifts, model.above_baseline)
+        profit, system_saving, outcome_slope = model.marginal_returns(self)
         profit += view.withhold_value * (1.0 - view.leniency) * outcome_slope
         profit -= EFFORT_SPEND_SHARE * income
-        system_saving = -sum(s.units * s.unit_cost for s in shifts)
         benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
         expected = model.expected_cooperation(self)
         recip = reciprocity(

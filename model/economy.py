@@ -97,6 +97,8 @@ class HealthEconomy:
         self.by_name = {line.name: line for line in self.lines}
         self.integration = 0.0
         self.shock_left = 0
+        self._growth_period = -1  # the period _growth was computed for
+        self._growth = 0.0
         receiving = [line for line in self.lines if line.receiving]
         total = sum(line.planned_per_year for line in receiving) or 1.0
         # extra contacts from avoided care go to receiving lines in proportion to their plan
@@ -104,7 +106,10 @@ class HealthEconomy:
 
     def planned(self, line: ServiceLine, period: int) -> float:
         """Planned units in a period: the yearly plan grown by trend, no seasonality."""
-        return line.planned_per_year * growth_factor(self.spec, period) / self.spec.periods_per_year
+        if self._growth_period != period:
+            self._growth_period = period
+            self._growth = growth_factor(self.spec, period) / self.spec.periods_per_year
+        return line.planned_per_year * self._growth
 
     def replan(
         self, activity_last_year: dict[str, float], planned_last_year: dict[str, float]

@@ -26,7 +26,9 @@ from alliancesim.agents.incentives import (
     EFFORT_SPEND_SHARE,
     LineShift,
     commissioner_price,
+    line_margin,
     provider_views,
+    share_of_saving,
 )
 from alliancesim.agents.provider import Provider
 from alliancesim.agents.trust import (
@@ -76,6 +78,7 @@ class ShiftBase(NamedTuple):
     # (name, trust index, value weight, cooperation last period) of each group's providers
     receiving_partners: tuple[tuple[str, int, float, float], ...]
     shiftable_partners: tuple[tuple[str, int, float, float], ...]
+    templates: tuple[LineShift, ...]  # shiftable lines, then receiving lines
 
 
 class HealthEconomyModel(mesa.Model):
@@ -415,10 +418,11 @@ class HealthEconomyModel(mesa.Model):
             self._weights = self.group_weights()
         return self._weights
 
-    def effort_shifts(self, provider: Provider) -> tuple[list[LineShift], float]:
-        """Units a year each line gains or loses per unit of this provider's effort,
-        as the provider expects them (others' effort weighted by its trust), and
-        the slope of the outcome index in its effort."""
+    def effort_units(self, provider: Provider) -> tuple[list[float], float]:
+        """Units a year each line gains (+) or loses (-) per unit of this provider's effort,
+        as the provider expects them (others' effort weighted by its trust), in the
+        order of ``period_shift_base`` (shiftable lines, then receiving lines); and the
+        slope of the outcome index in its effort."""
         spec = self.scenario_spec.economy
         shiftable, receiving = self.weights
         name = provider.name
@@ -436,17 +440,62 @@ class HealthEconomyModel(mesa.Model):
             0.6 * shiftable.get(name, 0.0) * expect_community
         )
         d_fraction = base.sensitivity * d_joint
-        shifts: list[LineShift] = []
+        units: list[float] = []
         avoided = 0.0
         for template, demand, let_go in base.shiftable:
-            own = base.own_share if template.provider == name else 0.0
-            units = demand * (d_fraction * let_go + own)
-            avoided += units
-            shifts.append(with_units(template, -units))
+            moved = demand * (
+                d_fraction * let_go + (base.own_share if template.provider == name else 0.0)
+            )
+            avoided += moved
+            units.append(-moved)
         extra = avoided * spec.contacts_per_avoided_unit
-        for template, share in base.receiving:
-            shifts.append(with_units(template, extra * share))
-        return shifts, spec.outcome_gain_from_integration * d_joint
+        for _template, share in base.receiving:
+            units.append(extra * share)
+        return units, spec.outcome_gain_from_integration * d_joint
+
+    def effort_shifts(self, provider: Provider) -> tuple[list[LineShift], float]:
+        """:meth:`effort_units` as one :class:`LineShift` per line (the readable form the
+        incentive rules and the teaching notebooks use)."""
+        units, slope = self.effort_units(provider)
+        templates = self.period_shift_base().templates
+        return [with_units(t, u) for t, u in zip(templates, units, strict=True)], slope
+
+    def marginal_returns(self, provider: Provider) -> tuple[float, float, float]:
+        """Per unit of the provider's effort, pence a year: its marginal profit under its
+        contract terms (``incentives.marginal_profit``, from per-line margins prepared
+        once per contract set), the system cost it saves, and the outcome slope."""
+        units, slope = self.effort_units(provider)
+        total = saving = system = 0.0
+        for moved, (margin, price, unit_cost) in zip(
+            units, self.line_margins(provider.name), strict=True
+        ):
+            total += moved * margin
+            saving -= moved * price
+            system -= moved * unit_cost
+        view = self.views[provider.name]
+        return total + share_of_saving(view, saving) * saving, system, slope
+
+    def line_margins(self, name: str) -> tuple[tuple[float, float, float], ...]:
+        """(its margin, commissioners' price, unit cost) per line, in effort_units order."""
+        key = (id(self.contracts), self.above_baseline)
+        cache = getattr(self, "_line_margins", None)
+        if cache is None or cache[0] != key:
+            cache = self._line_margins = (key, {})
+        margins = cache[1].get(name)
+        if margins is None:
+            view = self.views[name]
+            margins = tuple(
+                (
+                    line_margin(
+                        name, view, t.provider, t.line, t.variable_cost, self.above_baseline
+                    ),
+                    t.commissioner_price,
+                    t.unit_cost,
+                )
+                for t in self.period_shift_base().templates
+            )
+            cache[1][name] = margins
+        return margins
 
     def period_shift_base(self) -> ShiftBase:
         """What every provider's effort calculation shares in a period (computed once)."""
@@ -479,6 +528,7 @@ class HealthEconomyModel(mesa.Model):
             receiving,
             tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in receiving_weights.items()),
             tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in shiftable_weights.items()),
+            tuple(t for t, _, _ in shiftable) + tuple(t for t, _ in receiving),
         )
         return self._shift_base
 

@@ -325,3 +325,29 @@ def test_outputs_stay_finite_under_extreme_parameters(short_scenario, case):
         assert 0.0 <= row["outcome_reported"] <= 1.0
         assert 0.0 <= row["min_trust"] <= row["mean_trust"] <= 1.0
     assert all(type(e["amount"]) is int and e["amount"] > 0 for e in result.ledger)
+
+
+# ------------------------------------------- the fast path of the decision rule
+@pytest.mark.parametrize("name", MODELS)
+def test_marginal_returns_equal_the_reference_incentive_rule(default_scenario, name):
+    """The model prices effort from per-line margins prepared once per contract set;
+    it must give what ``incentives.marginal_profit`` gives on the same line shifts,
+    for every provider, in every period (including after yearly refreshes)."""
+    from alliancesim.agents.incentives import marginal_profit
+
+    model = HealthEconomyModel(default_scenario.with_overrides({"economy.periods": 30}), name, 4)
+    checked = 0
+    while model.running:
+        for provider in model.providers:
+            if provider.failed:
+                continue
+            profit, system, slope = model.marginal_returns(provider)
+            shifts, reference_slope = model.effort_shifts(provider)
+            view = model.views[provider.name]
+            expected = marginal_profit(provider.name, view, shifts, model.above_baseline)
+            assert profit == pytest.approx(expected, rel=1e-9, abs=1e-6)
+            assert system == pytest.approx(-sum(s.units * s.unit_cost for s in shifts), rel=1e-9)
+            assert slope == reference_slope
+            checked += 1
+        model.step()
+    assert checked >= 30 * 5
