@@ -120,6 +120,21 @@ class HealthEconomyModel(mesa.Model):
         self.trust = TrustNetwork(list(self.orgs))
         self.joint_work = np.zeros((len(self.orgs), len(self.orgs)))
         self._network = self.build_network()
+        # per-period output columns, named once
+        self.line_columns = [
+            (line, ("activity__" + line.name, "planned__" + line.name))
+            for line in self.economy.lines
+        ]
+        self.provider_columns = [
+            (
+                p,
+                tuple(
+                    f"{column}__{p.name}"
+                    for column in ("reserves_pence", "income_pence", "surplus_pence", "effort")
+                ),
+            )
+            for p in self.providers
+        ]
         self._lines_by_provider: dict[str, list[ServiceLine]] = {}
         for line in self.economy.lines:
             self._lines_by_provider.setdefault(line.provider, []).append(line)
@@ -878,8 +893,18 @@ class HealthEconomyModel(mesa.Model):
         np.fill_diagonal(pairs, False)
         return self.trust.matrix()[pairs].tolist()
 
+    def trust_summary(self) -> tuple[float, float]:
+        """Mean and minimum trust between organisations still in the economy."""
+        alive = np.array([not getattr(self.orgs[n], "failed", False) for n in self.trust.names])
+        pairs = alive[:, None] & alive[None, :]
+        np.fill_diagonal(pairs, False)
+        values = self.trust.matrix()[pairs]
+        if values.size == 0:
+            return 0.0, 0.0
+        return float(values.mean()), float(values.min())
+
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        trust = self.trust_values()
+        mean_trust, min_trust = self.trust_summary()
         spend = sum(c.spend + c.returned_risk + c.monitoring_cost for c in self.commissioners)
         shiftable = sum(
             delivery.activity[line.name] for line in self.economy.lines if line.shiftable
@@ -900,20 +925,20 @@ class HealthEconomyModel(mesa.Model):
             "integration": self.economy.integration,
             "outcome_true": delivery.outcome_true,
             "outcome_reported": self.outcome_reported,
-            "mean_trust": sum(trust) / len(trust) if trust else 0.0,
-            "min_trust": min(trust) if trust else 0.0,
+            "mean_trust": mean_trust,
+            "min_trust": min_trust,
             "mean_effort": sum(p.effort for p in self.providers) / len(self.providers),
             "failures": sum(p.failed for p in self.providers),
             "commissioner_capability": self.commissioners[0].capability,
         }
-        for line in self.economy.lines:
-            row["activity__" + line.name] = delivery.activity[line.name]
-            row["planned__" + line.name] = self.economy.planned(line, self.period)
-        for provider in self.providers:
-            row[f"reserves_pence__{provider.name}"] = provider.reserves
-            row[f"income_pence__{provider.name}"] = provider.income
-            row[f"surplus_pence__{provider.name}"] = provider.income - provider.cost
-            row[f"effort__{provider.name}"] = provider.effort
+        for line, (activity_key, planned_key) in self.line_columns:
+            row[activity_key] = delivery.activity[line.name]
+            row[planned_key] = self.economy.planned(line, self.period)
+        for provider, (reserves, income, surplus, effort) in self.provider_columns:
+            row[reserves] = provider.reserves
+            row[income] = provider.income
+            row[surplus] = provider.income - provider.cost
+            row[effort] = provider.effort
         self.rows.append(row)
 
 

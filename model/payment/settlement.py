@@ -685,10 +685,9 @@ def settle_period(
 
     # costs and attainment --------------------------------------------------------
     cost = list(state.cost_ytd)
-    index = plan.member_index
-    for member, member_actuals in actuals.items():
-        j = index.get(member)
-        if j is not None:
+    for j, member in enumerate(plan.members):
+        member_actuals = actuals.get(member)
+        if member_actuals is not None:
             cost[j] += member_actuals.cost_pence
     attainment_sum, attainment_count = state.attainment_sum, state.attainment_count
     if outcome is not None and inputs.attainment:
