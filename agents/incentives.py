@@ -50,14 +50,24 @@ class ProviderContractView:
 
 
 def provider_views(
-    contracts: tuple[ContractTerms, ...], providers: list[str], contract_year: int
+    contracts: tuple[ContractTerms, ...],
+    providers: list[str],
+    contract_year: int,
+    renewal_belief: float = 0.0,
 ) -> dict[str, ProviderContractView]:
-    """Read every contract once and give each provider its view."""
+    """Read every contract once and give each provider its view.
+
+    ``years_left`` is the relationship's expected remaining life: the contract's
+    remaining years plus one renewal of the same length with probability
+    ``renewal_belief`` (anchors s2.3: map the continuation probability to the
+    contract's length and the likelihood of renewal).
+    """
     views = {name: ProviderContractView() for name in providers}
     for terms in contracts:
         withhold = terms.withhold_share(contract_year)
         leniency = terms.outcome.leniency if terms.outcome else 0.0
-        years_left = terms.duration_years + terms.extension_years - contract_year
+        term = terms.duration_years + terms.extension_years
+        years_left = term - contract_year + renewal_belief * term
         pooled = terms.risk_share is not None or (
             terms.outcome is not None and terms.outcome.mode == "pot"
         )

@@ -236,18 +236,21 @@ class BehaviourSpec(Strict):
     """Weights of the decision rules (MODEL.md s3a); priors, see docs/odd.md."""
 
     # Priors (no seed figure). Drives are shares of a provider's income a year, a few
-    # per cent; c = 0.15 and a reciprocity weight of 0.25 keep best-response efforts
+    # per cent; c = 0.15 and a reciprocity weight of 0.2 keep best-response efforts
     # inside (0, 1) on the default preset, where 0.1 / 0.6 clipped every alliance
     # member at 1 (hiding s/N dilution) and 0.2 / 0.15 collapsed all effort to ~0.05.
     # See docs/odd.md "Calibration of the behavioural priors"; vary them in sensitivity runs.
     effort_cost: Annotated[float, Field(gt=0.0)] = 0.15
-    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.25
+    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.2
     system_benefit_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     gaming_max: Share = 0.15  # anchors s2.9: reported vs true gaps of 20-27 pp
     admission_push_max: Share = 0.08
     squeeze_probability: Share = 0.5  # anchors s2.10: p_sq = 0.5
     target_margin: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.02  # anchors s6: ~1-3% for NHS
     capability_decay: Share = 0.01  # per period while a lead provider is a black box
+    # anchors s2.3 (Board 2011, citing Kelman 1990): government buyers re-award 58% of
+    # contracts to the incumbent; the chance a provider expects its contract renewed
+    renewal_belief: Share = 0.58
     monitoring_cost_share: Share = 0.002  # of contract value a year per metric x audit (prior)
     # managing one contract for a year (prior; anchors s2.6: transaction costs of the
     # purchaser-provider split up to 14% of NHS costs, an upper bound)

@@ -293,7 +293,9 @@ class HealthEconomyModel(mesa.Model):
         self.states = {c.name: carry_state(old.get(c.name), c, year) for c in contracts}
         self.contract_values = {c.name: contract_value(c) for c in contracts}
         names = [p.name for p in self.providers]
-        self.views = provider_views(contracts, names, year)
+        self.views = provider_views(
+            contracts, names, year, self.scenario_spec.behaviour.renewal_belief
+        )
         for provider in self.providers:
             view = self.views[provider.name]
             value = sum(

@@ -152,3 +152,18 @@ def test_lead_provider_pays_its_subcontractors_and_is_tied_to_them(default_views
     assert lead.paid_for["whole_scope"].basis == Basis.CAPITATION
     assert views["acute_trust"].interdependence == 0.5
     assert not views["acute_trust"].is_lead
+
+
+def test_expected_renewal_lengthens_the_relationship_by_one_term():
+    """A 10-year alliance in contract year 7: 3 years left; with a 58% belief in one
+    renewal of the same length the relationship is expected to run 3 + 0.58 x 10 = 8.8
+    more years, so the shadow of the future does not collapse near the contract's end."""
+    scenario = load_scenario("default")
+    economy = HealthEconomy(scenario.economy, rng=None)
+    builder = ContractBuilder(scenario, economy.lines)
+    providers = [o.name for o in scenario.organisations if not o.is_commissioner]
+    contracts = builder.build("alliance", 7)
+    plain = provider_views(contracts, providers, 7)
+    renewed = provider_views(contracts, providers, 7, renewal_belief=0.58)
+    assert plain["community_trust"].years_left == pytest.approx(3.0)
+    assert renewed["community_trust"].years_left == pytest.approx(8.8)
