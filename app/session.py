@@ -30,6 +30,21 @@ from alliancesim.model.simulation import HealthEconomyModel
 DEFAULT_PRESET = "default"
 DEFAULT_MODEL = "alliance"
 DEFAULT_RIVAL = "lead_provider"
+
+
+def preset_defaults(preset: str = DEFAULT_PRESET, model: str = DEFAULT_MODEL) -> dict[str, float]:
+    """The controls' starting values, read from the preset so that the dashboard's
+    first run is the same as ``alliancesim run`` on that preset."""
+    scenario = load_preset(preset)
+    spec = scenario.contract_models.get(model)
+    risk_share = spec.risk_share if spec is not None else None
+    return {
+        "initial_trust": scenario.trust.initial,
+        "savings_target": risk_share.target_savings if risk_share is not None else 0.04,
+    }
+
+
+DEFAULTS = preset_defaults()
 DECISION_RULES = ["preset", "unanimity", "majority", "majority_fallback", "lead_decides"]
 PAIN_CAPS = {
     "preset": None,
@@ -65,9 +80,9 @@ def build_scenario(
     *,
     preset: str = DEFAULT_PRESET,
     contract_model: str = DEFAULT_MODEL,
-    initial_trust: float = 0.6,
+    initial_trust: float = DEFAULTS["initial_trust"],
     risk_appetite_shift: float = 0.0,
-    savings_target: float = 0.04,
+    savings_target: float = DEFAULTS["savings_target"],
     set_terms: bool = False,
     outcome_share: float = 0.01,
     gain_share: float = 0.5,
@@ -92,19 +107,26 @@ def build_scenario(
     if model_name != contract_model:
         notes.append(f"preset '{preset}' has no '{contract_model}'; showing '{model_name}'")
 
-    overrides: dict[str, Any] = {"trust.initial": initial_trust}
-    if base.trust.commissioner_provider is not None:
-        overrides["trust.commissioner_provider"] = initial_trust
+    # A control left at the preset's own value leaves the preset as it is, so the
+    # dashboard's first run is the run `alliancesim run` makes on that preset.
+    own = preset_defaults(preset, model_name)
+    overrides: dict[str, Any] = {}
+    if abs(initial_trust - own["initial_trust"]) > 1e-9:
+        overrides["trust.initial"] = initial_trust
+        if base.trust.commissioner_provider is not None:
+            overrides["trust.commissioner_provider"] = initial_trust
+    move_target = abs(savings_target - own["savings_target"]) > 1e-9
     for org in base.organisations:
         if org.is_commissioner:
-            overrides[f"organisations.{org.name}.savings_target"] = savings_target
+            if move_target:
+                overrides[f"organisations.{org.name}.savings_target"] = savings_target
         elif risk_appetite_shift:
-            own = org.trait("risk_appetite")
-            shifted = min(1.0, max(0.0, own + risk_appetite_shift))
+            appetite = org.trait("risk_appetite")
+            shifted = min(1.0, max(0.0, appetite + risk_appetite_shift))
             overrides[f"organisations.{org.name}.risk_appetite"] = round(shifted, 4)
     spec = base.contract_models[model_name]
     prefix = f"contract_models.{model_name}"
-    if spec.risk_share is not None:
+    if spec.risk_share is not None and move_target:
         overrides[f"{prefix}.risk_share.target_savings"] = savings_target
 
     status_quo = base.scenario.status_quo
@@ -157,9 +179,9 @@ class DashboardModel(HealthEconomyModel):
         preset: str = DEFAULT_PRESET,
         contract_model: str = DEFAULT_MODEL,
         compare_with: str = DEFAULT_RIVAL,
-        initial_trust: float = 0.6,
+        initial_trust: float = DEFAULTS["initial_trust"],
         risk_appetite_shift: float = 0.0,
-        savings_target: float = 0.04,
+        savings_target: float = DEFAULTS["savings_target"],
         set_terms: bool = False,
         outcome_share: float = 0.01,
         gain_share: float = 0.5,

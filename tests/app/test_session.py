@@ -46,3 +46,17 @@ def test_terms_apply_only_to_the_chosen_model_and_only_when_asked():
 def test_pounds():
     assert pounds(123456789) == "£1,234,568"
     assert pounds(-5000) == "-£50"
+
+
+def test_controls_left_at_the_presets_values_leave_the_preset_as_it_is():
+    """The dashboard's first run must be the run ``alliancesim run`` makes on the preset:
+    the starting values come from the preset and change nothing until moved."""
+    from alliancesim.app.session import build_scenario
+    from alliancesim.experiments.scenario import load_preset
+
+    scenario, model_name, notes = build_scenario()
+    assert scenario == load_preset("default")
+    assert (model_name, notes) == ("alliance", [])
+    moved, _, _ = build_scenario(initial_trust=0.3, savings_target=0.05)
+    assert moved.trust.initial == 0.3 and moved.trust.commissioner_provider == 0.3
+    assert moved.contract_models["alliance"].risk_share.target_savings == 0.05
