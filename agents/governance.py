@@ -217,12 +217,20 @@ class Governance:
             if decision.passed:
                 payers = {m: s for m, s in sizes.items() if m != name and votes.get(m)}
                 total = sum(payers.values())
+                contract = next(c.name for c in model.contracts if name in c.members)
                 paid = 0
                 for m, s in sorted(payers.items()):
                     part = round(deficit * s / total)
-                    model.orgs[m].reserves -= part
-                    paid += part
-                provider.reserves += paid
+                    model.transfer(
+                        m,
+                        name,
+                        part,
+                        contract,
+                        "informal_cover",
+                        "governance_cover",
+                        f"covering {name}'s overspend",
+                    )
+                    paid += max(0, part)
                 self.covers += 1
                 self.record(
                     name,
@@ -256,8 +264,7 @@ class Governance:
         vehicle = str(model.active_spec.vehicle) if model.active_spec else "bilateral"
         outcome, levels = escalate(trust, draws, vehicle)
         cost = round(0.01 * pain * levels)  # advisers and staff time, 1% of the contested sum
-        model.orgs[commissioner].reserves -= cost
-        model.totals["transaction"] += cost
+        model.charge_transaction_cost(commissioner, cost)
         self.disputes += 1
         self.record(
             commissioner,

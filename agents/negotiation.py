@@ -1192,8 +1192,7 @@ def rebargain_target(model: Any, spec: Any) -> float:
     talks.target = old
     talks.bargain()
     for name, cost in talks.cost.items():
-        model.orgs[name].reserves -= cost
-        model.totals["transaction"] += cost
+        model.charge_transaction_cost(name, cost)
     for event in talks.events:
         model.record_event(event["actor"], event["kind"], event["text"], month=event["month"])
     return talks.target if talks.risk_members else old

@@ -24,6 +24,7 @@ class Organisation(mesa.Agent):
         self.kind = spec.kind.value
         self.reserves = spec.reserves_pence
         self.cooperation = 0.5  # what the others last saw of it, in [0, 1]
+        self.transaction_cost = 0  # pence of staff time and advisers' fees this period
 
     @property
     def evidence(self) -> EvidenceView:

@@ -194,9 +194,7 @@ class HealthEconomyModel(mesa.Model):
             details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
             self.record_event(event["actor"], event["kind"], event["text"], **details)
         for name, cost in agreement.cost_by_party.items():
-            # staff time and advisers' fees are real money out of reserves
-            self.orgs[name].reserves -= cost
-            self.totals["transaction"] += cost
+            self.charge_transaction_cost(name, cost)  # reported with period 0
         for name in agreement.leadership_changes:
             org = self.orgs[name]
             self.trust.turnover(org.name)
@@ -843,6 +841,41 @@ class HealthEconomyModel(mesa.Model):
     def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
         return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
 
+    def charge_transaction_cost(self, name: str, cost: int) -> None:
+        """Staff time and advisers' fees (negotiating, rebargaining, disputes): money out
+        of the organisation to no one in the model. Taken from reserves now and reported
+        in this period's provider costs or commissioner spend."""
+        org = self.orgs[name]
+        org.reserves -= cost
+        org.transaction_cost += cost
+        self.totals["transaction"] += cost
+
+    def transfer(
+        self,
+        payer: str,
+        payee: str,
+        amount: int,
+        contract: str,
+        line_item: str,
+        rule: str,
+        note: str = "",
+    ) -> None:
+        """A payment decided outside settlement (e.g. an alliance covering a member's
+        overspend): recorded in the ledger like any other, with reserves and the
+        period's income moved with it."""
+        if amount <= 0:
+            return
+        entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
+        self.period_entries = [*self.period_entries, entry]
+        if self.record_ledger:
+            self.ledger.append(entry)
+        for name, sign in ((payer, -1), (payee, 1)):
+            org = self.orgs[name]
+            org.reserves += sign * amount
+            if isinstance(org, Provider):
+                org.income += sign * amount
+                org.year_income += sign * amount
+
     def owed_to_providers(self) -> dict[str, int]:
         """Money held back, not lost: subcontract payments delayed by the lead, and the
         outcome withhold that falls due at the year end."""
@@ -907,7 +940,10 @@ class HealthEconomyModel(mesa.Model):
 
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
         mean_trust, min_trust = self.trust_summary()
-        spend = sum(c.spend + c.returned_risk + c.monitoring_cost for c in self.commissioners)
+        spend = sum(
+            c.spend + c.returned_risk + c.monitoring_cost + c.transaction_cost
+            for c in self.commissioners
+        )
         shiftable = sum(
             delivery.activity[line.name] for line in self.economy.lines if line.shiftable
         )
@@ -921,6 +957,7 @@ class HealthEconomyModel(mesa.Model):
             "payments_pence": sum(c.spend for c in self.commissioners),
             "returned_risk_pence": sum(c.returned_risk for c in self.commissioners),
             "monitoring_pence": sum(c.monitoring_cost for c in self.commissioners),
+            "transaction_pence": sum(o.transaction_cost for o in self.orgs.values()),
             "acute_activity": shiftable,
             "community_activity": receiving,
             "avoided": delivery.avoided,
@@ -939,9 +976,11 @@ class HealthEconomyModel(mesa.Model):
         for provider, (reserves, income, surplus, effort) in self.provider_columns:
             row[reserves] = provider.reserves
             row[income] = provider.income
-            row[surplus] = provider.income - provider.cost
+            row[surplus] = provider.income - provider.cost - provider.transaction_cost
             row[effort] = provider.effort
         self.rows.append(row)
+        for org in self.orgs.values():
+            org.transaction_cost = 0
 
 
 def carry_state(

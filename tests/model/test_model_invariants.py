@@ -8,7 +8,7 @@ import pytest
 from alliancesim.agents.commissioner import Commissioner
 from alliancesim.experiments.replication import run_replication
 from alliancesim.model.economy import HealthEconomy
-from alliancesim.model.payment.ledger import check_entries
+from alliancesim.model.payment.ledger import check_entries, net_position
 from alliancesim.model.simulation import RETURNED_RISK_PREMIUM, HealthEconomyModel
 
 MODELS = ("status_quo", "alliance", "lead_provider", "outcomes_based")
@@ -138,7 +138,10 @@ def test_period_payments_in_the_rows_are_the_ledger_totals(full_runs, name):
     for row in model.rows:
         assert row["payments_pence"] == by_period[row["period"]]
         assert row["spend_pence"] == (
-            row["payments_pence"] + row["returned_risk_pence"] + row["monitoring_pence"]
+            row["payments_pence"]
+            + row["returned_risk_pence"]
+            + row["monitoring_pence"]
+            + row["transaction_pence"]
         )
         assert row["monitoring_pence"] > 0  # every contract costs something to run
 
@@ -351,3 +354,53 @@ def test_marginal_returns_equal_the_reference_incentive_rule(default_scenario, n
             checked += 1
         model.step()
     assert checked >= 30 * 5
+
+
+# ------------------------------------- negotiated contracts: governance and costs
+@pytest.fixture(scope="module")
+def negotiated_runs(default_scenario):
+    """The default alliance negotiated at high trust (so it is agreed, with governance)
+    and the mental health alliance case: members overspend and ask partners to cover,
+    disputes cost advisers' time, the envelope is rebargained on the demand trigger."""
+    from alliancesim.experiments.scenario import load_scenario
+
+    trusting = default_scenario.with_overrides(
+        {
+            "contract_models.alliance.negotiate": True,
+            "trust.initial": 0.85,
+            "economy.periods": 48,
+        }
+    )
+    case_b = load_scenario("mental_health_alliance")
+    return [HealthEconomyModel(trusting, "alliance", seed).run() for seed in range(3)] + [
+        HealthEconomyModel(case_b, "alliance", seed).run() for seed in range(3)
+    ]
+
+
+def test_money_moved_by_governance_is_in_the_ledger(negotiated_runs):
+    covers = [e for m in negotiated_runs for e in m.ledger if e.line_item == "informal_cover"]
+    assert covers, "no run had an overspend covered: the test lost its subject"
+    for model in negotiated_runs:
+        assert not check_entries(model.ledger)
+        assert sum(net_position(model.ledger).values()) == 0
+
+
+def test_negotiated_runs_reserves_are_initial_plus_surplus_rows(negotiated_runs):
+    """Negotiation, rebargaining and dispute costs and informal covers all show in the
+    period rows, so a provider's surplus rows add up to the change in its reserves."""
+    for model in negotiated_runs:
+        for provider in model.providers:
+            if provider.failed:
+                continue
+            total = sum(r[f"surplus_pence__{provider.name}"] for r in model.rows)
+            assert provider.spec.reserves_pence + total == provider.reserves
+
+
+def test_transaction_costs_in_the_rows_add_up_to_the_run_total(negotiated_runs):
+    for model in negotiated_runs:
+        rows = model.rows
+        assert rows[0]["transaction_pence"] > 0  # the negotiation, reported with period 0
+        assert (
+            sum(r["transaction_pence"] + r["monitoring_pence"] for r in rows)
+            == model.totals["transaction"]
+        )
