@@ -14,7 +14,7 @@ load_patterns()
 KNOWN_FAILURES = {
     "V10": "dilution runs the wrong way: the system-benefit drive is scaled by the member's "
     "own income, so smaller members work harder and outweigh the s/N fall in gain share",
-    "V15": "beds and placements fall 19% but year-3 spend falls only ~3%, not 20-25%: no "
+    "V15": "beds and placements fall 19% but year-3 spend falls only ~1%, not 20-25%: no "
     "decommissioning of bed-based fixed cost, avoided care becomes block-paid community "
     "contacts, contract running costs, and the envelope is bargained down to ~1-2%",
     "V16": "the overlay changes service only slightly (0.1%), and the negotiation abandons the "
