@@ -1162,6 +1162,17 @@ def format_summary(table: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def parties_from_model(model: Any) -> dict[str, Any]:
+    """The parties as they stand in a running model: today's trust and reserves."""
+    scenario = model.scenario_spec
+    return parties_from_scenario(
+        scenario,
+        scope_values(scenario),
+        trust=lambda a, b: model.orgs[a].trust_in(b),
+        reserves={name: org.reserves for name, org in model.orgs.items()},
+    )
+
+
 def rebargain_target(model: Any, spec: Any) -> float:
     """Rebargain the savings target mid-contract (a trigger fired, or renewal).
 
@@ -1171,12 +1182,7 @@ def rebargain_target(model: Any, spec: Any) -> float:
     agreement is left).
     """
     scenario = model.scenario_spec
-    parties = parties_from_scenario(
-        scenario,
-        scope_values(scenario),
-        trust=lambda a, b: model.orgs[a].trust_in(b),
-        reserves={name: org.reserves for name, org in model.orgs.items()},
-    )
+    parties = parties_from_model(model)
     providers = [p.name for p in model.providers if not p.failed]
     proposal = proposal_from_spec(model.active_model, spec, providers)
     params = scenario.negotiation.with_status_quo(scenario.scenario.status_quo)

@@ -171,18 +171,12 @@ class HealthEconomyModel(mesa.Model):
         from alliancesim.agents.negotiation import (
             economics_from_scenario,
             negotiate,
-            parties_from_scenario,
+            parties_from_model,
             proposal_from_spec,
-            scope_values,
         )
 
         scenario = self.scenario_spec
-        parties = parties_from_scenario(
-            scenario,
-            scope_values(scenario),
-            trust=lambda a, b: self.orgs[a].trust_in(b),
-            reserves={name: org.reserves for name, org in self.orgs.items()},
-        )
+        parties = parties_from_model(self)
         agreement = negotiate(
             proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
             parties,
