@@ -29,6 +29,7 @@ class Provider(Organisation):
         self.effort = 0.5
         self.push = 0.0
         self.squeezing: dict[str, bool] = {}
+        self._push_for: tuple = (None, False, False, 0.0)  # inputs and result, last push
         self.distressed = False
         self.failed = False
         self.periods_below_floor = 0
@@ -67,7 +68,19 @@ class Provider(Organisation):
         self.squeezing = self.decide_squeeze(view)
 
     def decide_push(self, view) -> float:
-        """Keep admissions up on shiftable lines paid per unit (seed 001 L606-608)."""
+        """Keep admissions up on shiftable lines paid per unit (seed 001 L606-608).
+
+        Its inputs change only with the contracts, the baseline and distress, so the
+        answer is kept until one of them does."""
+        above, distressed = self.model.above_baseline, self.distressed
+        last_view, last_above, last_distressed, last = self._push_for
+        if last_view is view and last_above == above and last_distressed == distressed:
+            return last
+        best = self.best_push(view)
+        self._push_for = (view, above, distressed, best)
+        return best
+
+    def best_push(self, view) -> float:
         best = 0.0
         for line in self.model.lines_of(self.name):
             if not line.shiftable or line.name not in view.paid_for:

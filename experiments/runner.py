@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from alliancesim.experiments.experiment import ExperimentError
 from alliancesim.experiments.seeding import check_root_seed, task_seed
@@ -60,7 +61,9 @@ TABLES = ("runs", "periods", "ledger", "events")
 SORT_KEYS = ("point_id", "replication", "contract_model", "period")
 LEDGER_RULES = ("full", "sample", "none")
 LEDGER_SAMPLE_TASKS = 50
-MAX_CHUNK_SIZE = 50
+# A chunk is a few seconds of work: small enough that the last chunks do not leave
+# a worker idle for long at the end of a run, large enough that parts stay few.
+MAX_CHUNK_SIZE = 20
 PARAM_PREFIX = "param."
 
 Replicate = Callable[..., Any]
@@ -138,20 +141,28 @@ def plan_tasks(
 # --------------------------------------------------------------------------- worker side
 
 
-def _rows_to_frame(rows: list[dict], task: Task, with_params: bool) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    frame["point_id"] = task.point_id
-    frame["replication"] = task.replication
-    frame["seed"] = task.seed
+def _rows_to_table(rows: list[dict], task: Task, with_params: bool) -> pa.Table:
+    """Rows (dicts) to an Arrow table, column by column: a key missing from a row is a
+    null. Going straight to Arrow, not through a DataFrame, halves the cost of
+    turning a replication's 480 period rows into a part."""
+    keys = dict.fromkeys(rows[0])
+    for row in rows:
+        if row.keys() != keys.keys():
+            keys.update(dict.fromkeys(row))
+    columns = {key: [row.get(key) for row in rows] for key in keys}
+    n = len(rows)
+    columns["point_id"] = [task.point_id] * n
+    columns["replication"] = [task.replication] * n
+    columns["seed"] = [task.seed] * n
     if with_params:
         for key, value in task.overrides.items():
-            frame[PARAM_PREFIX + key] = [value] * len(frame)
-    return frame
+            columns[PARAM_PREFIX + key] = [value] * n
+    return pa.table(columns)
 
 
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    keys = [k for k in SORT_KEYS if k in frame.columns]
-    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+def _sorted(table: pa.Table) -> pa.Table:
+    keys = [(k, "ascending") for k in SORT_KEYS if k in table.column_names]
+    return table.take(pc.sort_indices(table, sort_keys=keys))  # a stable sort
 
 
 def run_chunk(
@@ -166,7 +177,7 @@ def run_chunk(
     Returns ``{"tables": {name: pyarrow.Table | None}, "statuses": [...]}``; Arrow
     tables pickle compactly between processes.
     """
-    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    parts: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
     statuses = []
     for task in tasks:
         started = time.perf_counter()
@@ -183,7 +194,7 @@ def run_chunk(
             for name in TABLES:
                 rows = getattr(result, name, None) or []
                 if rows:
-                    frames[name].append(_rows_to_frame(rows, task, with_params=name == "runs"))
+                    parts[name].append(_rows_to_table(rows, task, with_params=name == "runs"))
         except Exception as exc:  # a failed run is recorded, the rest go on
             status = {
                 "task_id": task.task_id,
@@ -197,9 +208,8 @@ def run_chunk(
             on_task_done()
     tables = {}
     for name in TABLES:
-        if frames[name]:
-            frame = _sorted(pd.concat(frames[name], ignore_index=True))
-            tables[name] = pa.Table.from_pandas(frame, preserve_index=False)
+        if parts[name]:
+            tables[name] = _sorted(pa.concat_tables(parts[name], promote_options="permissive"))
         else:
             tables[name] = None
     return {"tables": tables, "statuses": statuses}

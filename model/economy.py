@@ -97,8 +97,8 @@ class HealthEconomy:
         self.by_name = {line.name: line for line in self.lines}
         self.integration = 0.0
         self.shock_left = 0
-        self._growth_period = -1  # the period _growth was computed for
-        self._growth = 0.0
+        self._plan_period = -1  # the period _plan was computed for
+        self._plan: dict[str, float] = {}
         receiving = [line for line in self.lines if line.receiving]
         total = sum(line.planned_per_year for line in receiving) or 1.0
         # extra contacts from avoided care go to receiving lines in proportion to their plan
@@ -106,10 +106,15 @@ class HealthEconomy:
 
     def planned(self, line: ServiceLine, period: int) -> float:
         """Planned units in a period: the yearly plan grown by trend, no seasonality."""
-        if self._growth_period != period:
-            self._growth_period = period
-            self._growth = growth_factor(self.spec, period) / self.spec.periods_per_year
-        return line.planned_per_year * self._growth
+        return self.plan_for(period)[line.name]
+
+    def plan_for(self, period: int) -> dict[str, float]:
+        """:meth:`planned` for every line, computed once a period (and after a re-plan)."""
+        if self._plan_period != period:
+            growth = growth_factor(self.spec, period) / self.spec.periods_per_year
+            self._plan = {line.name: line.planned_per_year * growth for line in self.lines}
+            self._plan_period = period
+        return self._plan
 
     def replan(
         self, activity_last_year: dict[str, float], planned_last_year: dict[str, float]
@@ -121,6 +126,7 @@ class HealthEconomy:
             if planned > 0.0:
                 ratio = activity_last_year.get(line.name, planned) / planned
                 line.planned_per_year *= min(1.5, max(0.5, ratio))
+        self._plan_period = -1
 
     def draw_demand(self, period: int) -> dict[str, float]:
         """Need presenting this period. Draws a fixed number of numbers every period
@@ -205,10 +211,11 @@ def min_headroom(
 ) -> float:
     """Extra contacts the receiving lines can take before the first one is full."""
     limits = []
+    plan = economy.plan_for(period)
     for name, share in economy.receiving_share.items():
         if share <= 0.0:
             continue
         line = economy.by_name[name]
-        cap = economy.planned(line, period) * capacity.get(line.provider, 1.0)
+        cap = plan[name] * capacity.get(line.provider, 1.0)
         limits.append(max(0.0, cap - demand[name]) / share)
     return min(limits) if limits else 0.0

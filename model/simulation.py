@@ -119,6 +119,24 @@ class HealthEconomyModel(mesa.Model):
         self.orgs = {o.name: o for o in self.commissioners + self.providers}
         self.trust = TrustNetwork(list(self.orgs))
         self.joint_work = np.zeros((len(self.orgs), len(self.orgs)))
+        # the network lists the commissioners, then the providers
+        assert self.trust.names == [o.name for o in self.commissioners + self.providers]
+        self._in_trust_order = (tuple(self.commissioners), tuple(self.providers))
+        self._pattern: tuple | None = None
+        self._withhold: tuple = (None, -1, 0.0)  # (contracts, year, largest withhold share)
+        self._shiftable_names = [line.name for line in self.economy.lines if line.shiftable]
+        self._receiving_names = [line.name for line in self.economy.lines if line.receiving]
+        # (line, provider, fixed cost per planned unit, variable cost per unit delivered)
+        self._line_costs = [
+            (
+                line.name,
+                line.provider,
+                self.orgs[line.provider].fixed_cost_share * line.unit_cost_pence,
+                (1.0 - self.orgs[line.provider].fixed_cost_share) * line.unit_cost_pence,
+            )
+            for line in self.economy.lines
+        ]
+        self.n_failed = 0
         self._network = self.build_network()
         # per-period output columns, named once
         self.line_columns = [
@@ -138,6 +156,9 @@ class HealthEconomyModel(mesa.Model):
         self._lines_by_provider: dict[str, list[ServiceLine]] = {}
         for line in self.economy.lines:
             self._lines_by_provider.setdefault(line.provider, []).append(line)
+        self._line_names_by_provider = {
+            p.name: [line.name for line in self.lines_of(p.name)] for p in self.providers
+        }
 
         self.builder = ContractBuilder(scenario, self.economy.lines)
         self.spec = scenario.contract_models[contract_model]
@@ -567,9 +588,8 @@ class HealthEconomyModel(mesa.Model):
         partners = self.views[provider.name].co_members
         if not partners:
             return 0.0
-        return sum(provider.trust_in(p) * self.orgs[p].cooperation for p in partners) / len(
-            partners
-        )
+        trust, index, orgs = self.trust.row(provider.name), self.trust.index, self.orgs
+        return sum(trust[index[p]] * orgs[p].cooperation for p in partners) / len(partners)
 
     def deliver(self, demand: dict[str, float]) -> Delivery:
         _, _, joint = self.joint_effort()
@@ -586,31 +606,20 @@ class HealthEconomyModel(mesa.Model):
             delivery = delivery._replace(
                 outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
             )
-        shiftable_plan = sum(
-            self.economy.planned(line, self.period) for line in self.economy.lines if line.shiftable
-        )
-        shiftable_done = sum(
-            delivery.activity[line.name] for line in self.economy.lines if line.shiftable
-        )
-        self.above_baseline = shiftable_done > shiftable_plan
+        plan = self.economy.plan_for(self.period)
+        activity = delivery.activity
+        self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
+        shiftable_done = sum([activity[name] for name in self._shiftable_names])
+        self.above_baseline = shiftable_done > self.shiftable_plan
         return delivery
 
     def provider_costs(self, delivery: Delivery) -> dict[str, int]:
         """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence."""
         costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
-        for line in self.economy.lines:
-            provider = self.orgs[line.provider]
-            fixed = (
-                provider.fixed_cost_share
-                * line.unit_cost_pence
-                * self.economy.planned(line, self.period)
-            )
-            variable = (
-                (1.0 - provider.fixed_cost_share)
-                * line.unit_cost_pence
-                * (delivery.activity[line.name])
-            )
-            costs[line.provider] += fixed + variable
+        plan = self.economy.plan_for(self.period)
+        activity = delivery.activity
+        for name, provider, fixed_unit, variable_unit in self._line_costs:
+            costs[provider] += fixed_unit * plan[name] + variable_unit * activity[name]
         for provider in self.providers:
             costs[provider.name] += (
                 provider.effort
@@ -624,18 +633,15 @@ class HealthEconomyModel(mesa.Model):
         """The payment core settles every contract in force; nothing here computes money."""
         costs = self.provider_costs(delivery)
         self.period_costs = costs
-        actuals: dict[str, ProviderActuals] = {}
-        for provider in self.providers:
-            activity = {
-                line.name: delivery.activity[line.name] for line in self.lines_of(provider.name)
-            }
-            actuals[provider.name] = ProviderActuals(activity, costs[provider.name])
+        activity = delivery.activity
+        actuals = {
+            name: ProviderActuals({line: activity[line] for line in lines}, costs[name])
+            for name, lines in self._line_names_by_provider.items()
+        }
         reported = self.reported_outcome(delivery.outcome_true)
         self.outcome_reported = reported
-        plan = sum(
-            self.economy.planned(line, self.period) for line in self.economy.lines if line.shiftable
-        )
-        demand = sum(delivery.demand[line.name] for line in self.economy.lines if line.shiftable)
+        plan = self.shiftable_plan
+        demand = sum([delivery.demand[name] for name in self._shiftable_names])
         squeeze = {s: flag for p in self.providers for s, flag in p.squeezing.items()}
         inputs = PeriodInputs(
             period=self.period,
@@ -690,13 +696,15 @@ class HealthEconomyModel(mesa.Model):
 
         commissioner = self.commissioners[0]
         behaviour = self.scenario_spec.behaviour
-        withhold = max(
-            (c.withhold_share(self.period // self.periods_per_year) for c in self.contracts),
-            default=0.0,
-        )
-        incentive = min(1.0, 10.0 * withhold * (1.0 - commissioner.leniency))
+        year = self.period // self.periods_per_year
+        cached = self._withhold
+        if cached[0] is not self.contracts or cached[1] != year:
+            share = max((c.withhold_share(year) for c in self.contracts), default=0.0)
+            cached = self._withhold = (self.contracts, year, share)
+        incentive = min(1.0, 10.0 * cached[2] * (1.0 - commissioner.leniency))
         alive = [p for p in self.providers if not p.failed]
-        trust = sum(p.trust_in(commissioner.name) for p in alive) / max(1, len(alive))
+        column, network = self.trust.index[commissioner.name], self.trust
+        trust = sum(network.row(p.name)[column] for p in alive) / max(1, len(alive))
         return reported_outcome(
             true_outcome, incentive, commissioner.audit, trust, behaviour.gaming_max
         )
@@ -714,11 +722,12 @@ class HealthEconomyModel(mesa.Model):
     def observe(self, delivery: Delivery) -> None:
         """What each organisation saw of each other this period, as observation and weight
         matrices (row: the observer) written into the trust network."""
-        orgs = self.orgs_in_trust_order
+        commissioners, providers = self._in_trust_order
+        blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
         push_max = max(1e-9, self.scenario_spec.behaviour.admission_push_max)
-        effort = np.array([getattr(o, "effort", 0.0) for o in orgs])
-        push = np.array([getattr(o, "push", 0.0) for o in orgs]) / push_max
-        capability = np.array([getattr(o, "capability", 0.0) for o in orgs])[None, :]
+        effort = np.array(blank_c + [p.effort for p in providers])
+        push = np.array(blank_c + [p.push for p in providers]) / push_max
+        capability = np.array([c.capability for c in commissioners] + blank_p)[None, :]
         between, watched, judging, base_weight = self.observation_pattern()
         # providers read each other by reciprocal fairness, weighted by joint work;
         # commissioners watch providers; providers judge their commissioner's dealings
@@ -736,6 +745,8 @@ class HealthEconomyModel(mesa.Model):
         )
         index = self.trust.index
         for squeezer in self.providers:
+            if not squeezer.squeezing:
+                continue
             for sub, squeezed in squeezer.squeezing.items():
                 if squeezed and not squeezer.failed and not self.orgs[sub].failed:
                     # a squeeze is a broken promise
@@ -743,7 +754,8 @@ class HealthEconomyModel(mesa.Model):
                     weight[index[sub], index[squeezer.name]] = 1.0
         self.trust.observation = observation
         self.trust.weight = weight
-        self.joint_work = 0.9 * self.joint_work + weight
+        self.joint_work *= 0.9
+        self.joint_work += weight
 
     @property
     def orgs_in_trust_order(self) -> list:
@@ -752,11 +764,9 @@ class HealthEconomyModel(mesa.Model):
     def observation_pattern(self) -> tuple[np.ndarray, ...]:
         """Who observes whom, and the fixed weights: rebuilt when a provider fails or the
         contracts change (a lead in place keeps the commissioner at a distance)."""
-        failed = tuple(p.failed for p in self.providers)
-        key = (failed, self.contracts)
-        cached = getattr(self, "_pattern", None)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        cached = self._pattern
+        if cached is not None and cached[0] is self.contracts and cached[1] == self.n_failed:
+            return cached[2]
         orgs = self.orgs_in_trust_order
         is_provider = np.array([isinstance(o, Provider) and not o.failed for o in orgs])
         is_commissioner = np.array([isinstance(o, Commissioner) for o in orgs])
@@ -769,7 +779,7 @@ class HealthEconomyModel(mesa.Model):
         base_weight = np.where(watched, np.where(distant, 0.1, 0.2)[None, :], 0.0)
         base_weight = np.where(judging, 0.1, base_weight)
         pattern = (between, watched, judging, base_weight)
-        self._pattern = (key, pattern)
+        self._pattern = (self.contracts, self.n_failed, pattern)
         return pattern
 
     @property
@@ -894,6 +904,7 @@ class HealthEconomyModel(mesa.Model):
 
     def fail(self, provider: Provider) -> None:
         provider.failed = True
+        self.n_failed += 1
         provider.effort = provider.cooperation = 0.0
         self.record_event(
             provider.name,
@@ -915,43 +926,55 @@ class HealthEconomyModel(mesa.Model):
         )
 
     # ---------------------------------------------------------------- outputs
-    def trust_values(self) -> list[float]:
-        """Trust of every organisation still in the economy in every other one."""
+    def alive_pairs(self) -> np.ndarray:
+        """Mask of (source, target) pairs of distinct organisations still in the economy."""
+        cached = getattr(self, "_alive_pairs", None)
+        if cached is not None and cached[0] == self.n_failed:
+            return cached[1]
         alive = np.array([not getattr(self.orgs[n], "failed", False) for n in self.trust.names])
         pairs = alive[:, None] & alive[None, :]
         np.fill_diagonal(pairs, False)
-        return self.trust.matrix()[pairs].tolist()
+        self._alive_pairs = (self.n_failed, pairs)
+        return pairs
+
+    def trust_values(self) -> list[float]:
+        """Trust of every organisation still in the economy in every other one."""
+        return self.trust.matrix()[self.alive_pairs()].tolist()
 
     def trust_summary(self) -> tuple[float, float]:
         """Mean and minimum trust between organisations still in the economy."""
-        alive = np.array([not getattr(self.orgs[n], "failed", False) for n in self.trust.names])
-        pairs = alive[:, None] & alive[None, :]
-        np.fill_diagonal(pairs, False)
-        values = self.trust.matrix()[pairs]
+        values = self.trust.matrix()[self.alive_pairs()]
         if values.size == 0:
             return 0.0, 0.0
         return float(values.mean()), float(values.min())
 
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
         mean_trust, min_trust = self.trust_summary()
+        payments = returned = monitoring = transaction = 0
+        for c in self.commissioners:
+            payments += c.spend
+            returned += c.returned_risk
+            monitoring += c.monitoring_cost
+        for o in self.orgs.values():
+            transaction += o.transaction_cost
         spend = sum(
             c.spend + c.returned_risk + c.monitoring_cost + c.transaction_cost
             for c in self.commissioners
         )
-        shiftable = sum(
-            delivery.activity[line.name] for line in self.economy.lines if line.shiftable
-        )
-        receiving = sum(
-            delivery.activity[line.name] for line in self.economy.lines if line.receiving
-        )
+        # sum() on floats (compensated in Python 3.12), not a running total
+        activity = delivery.activity
+        shiftable = sum([activity[name] for name in self._shiftable_names])
+        receiving = sum([activity[name] for name in self._receiving_names])
+        effort = sum([p.effort for p in self.providers])
+        failures = sum([p.failed for p in self.providers])
         row: dict[str, Any] = {
             "period": self.period,
             "year": self.period // self.periods_per_year,
             "spend_pence": spend,
-            "payments_pence": sum(c.spend for c in self.commissioners),
-            "returned_risk_pence": sum(c.returned_risk for c in self.commissioners),
-            "monitoring_pence": sum(c.monitoring_cost for c in self.commissioners),
-            "transaction_pence": sum(o.transaction_cost for o in self.orgs.values()),
+            "payments_pence": payments,
+            "returned_risk_pence": returned,
+            "monitoring_pence": monitoring,
+            "transaction_pence": transaction,
             "acute_activity": shiftable,
             "community_activity": receiving,
             "avoided": delivery.avoided,
@@ -960,13 +983,14 @@ class HealthEconomyModel(mesa.Model):
             "outcome_reported": self.outcome_reported,
             "mean_trust": mean_trust,
             "min_trust": min_trust,
-            "mean_effort": sum(p.effort for p in self.providers) / len(self.providers),
-            "failures": sum(p.failed for p in self.providers),
+            "mean_effort": effort / len(self.providers),
+            "failures": failures,
             "commissioner_capability": self.commissioners[0].capability,
         }
+        plan = self.economy.plan_for(self.period)
         for line, (activity_key, planned_key) in self.line_columns:
-            row[activity_key] = delivery.activity[line.name]
-            row[planned_key] = self.economy.planned(line, self.period)
+            row[activity_key] = activity[line.name]
+            row[planned_key] = plan[line.name]
         for provider, (reserves, income, surplus, effort) in self.provider_columns:
             row[reserves] = provider.reserves
             row[income] = provider.income
