@@ -24,6 +24,9 @@ class Provider(Organisation):
         self.incentive_weight = spec.trait("incentive_weight")
         self.may_bear_losses = spec.trait("may_bear_losses")
         self.control_total = spec.trait("control_total")
+        # reserves, as a share of annual income, below which it is distressed / failing
+        self.distress_threshold = spec.distress_threshold
+        self.failure_threshold = spec.trait("failure_threshold")
         self.capacity = spec.capacity
         self.quality = spec.quality
         self.effort = 0.5
@@ -126,6 +129,6 @@ class Provider(Organisation):
         self.year_cost += cost
         self.reserves += income - cost
         position = self.reserves + owed
-        self.distressed = position < self.spec.distress_threshold * self.annual_income
-        floor = self.spec.trait("failure_threshold") * self.annual_income
+        self.distressed = position < self.distress_threshold * self.annual_income
+        floor = self.failure_threshold * self.annual_income
         self.periods_below_floor = self.periods_below_floor + 1 if position < floor else 0

@@ -123,7 +123,10 @@ class HealthEconomyModel(mesa.Model):
         assert self.trust.names == [o.name for o in self.commissioners + self.providers]
         self._in_trust_order = (tuple(self.commissioners), tuple(self.providers))
         self._pattern: tuple | None = None
+        self._weights: tuple[dict[str, float], dict[str, float]] | None = None
+        self._shift_base: ShiftBase | None = None
         self._withhold: tuple = (None, -1, 0.0)  # (contracts, year, largest withhold share)
+        self._monitoring: tuple = (None, (), {})  # (contracts, audits, monitoring costs)
         self._shiftable_names = [line.name for line in self.economy.lines if line.shiftable]
         self._receiving_names = [line.name for line in self.economy.lines if line.receiving]
         # (line, provider, fixed cost per planned unit, variable cost per unit delivered)
@@ -444,7 +447,7 @@ class HealthEconomyModel(mesa.Model):
 
     @property
     def weights(self) -> tuple[dict[str, float], dict[str, float]]:
-        if not hasattr(self, "_weights"):
+        if self._weights is None:
             self._weights = self.group_weights()
         return self._weights
 
@@ -456,7 +459,9 @@ class HealthEconomyModel(mesa.Model):
         spec = self.scenario_spec.economy
         shiftable, receiving = self.weights
         name = provider.name
-        base = self.period_shift_base()
+        base = self._shift_base
+        if base is None or base.period != self.period:
+            base = self.period_shift_base()
         trust = self.trust.row(name)
         own = provider.effort
         # what it expects of partners: their cooperation last period, weighted by its trust
@@ -507,11 +512,12 @@ class HealthEconomyModel(mesa.Model):
 
     def line_margins(self, name: str) -> tuple[tuple[float, float, float], ...]:
         """(its margin, commissioners' price, unit cost) per line, in effort_units order."""
-        key = (id(self.contracts), self.above_baseline)
+        # kept for both sides of the baseline, which activity crosses back and forth
         cache = getattr(self, "_line_margins", None)
-        if cache is None or cache[0] != key:
-            cache = self._line_margins = (key, {})
-        margins = cache[1].get(name)
+        if cache is None or cache[0] is not self.contracts:
+            cache = self._line_margins = (self.contracts, {})
+        key = (name, self.above_baseline)
+        margins = cache[1].get(key)
         if margins is None:
             view = self.views[name]
             margins = tuple(
@@ -524,12 +530,12 @@ class HealthEconomyModel(mesa.Model):
                 )
                 for t in self.period_shift_base().templates
             )
-            cache[1][name] = margins
+            cache[1][key] = margins
         return margins
 
     def period_shift_base(self) -> ShiftBase:
         """What every provider's effort calculation shares in a period (computed once)."""
-        cached = getattr(self, "_shift_base", None)
+        cached = self._shift_base
         if cached is not None and cached.period == self.period:
             return cached
         spec = self.scenario_spec.economy
@@ -825,6 +831,10 @@ class HealthEconomyModel(mesa.Model):
         one, seed 001 L117), plus monitoring of each outcome metric in proportion to
         the value at stake and the audit intensity.
         """
+        audits = tuple(c.audit for c in self.commissioners)
+        cached = self._monitoring
+        if cached[0] is self.contracts and cached[1] == audits:
+            return cached[2]
         behaviour = self.scenario_spec.behaviour
         costs: dict[str, float] = {}
         for terms in self.contracts:
@@ -839,7 +849,9 @@ class HealthEconomyModel(mesa.Model):
                     * audit
                 )
                 costs[name] = costs.get(name, 0.0) + share * yearly / self.periods_per_year
-        return {name: round(value) for name, value in costs.items()}
+        result = {name: round(value) for name, value in costs.items()}
+        self._monitoring = (self.contracts, audits, result)  # kept while neither changes
+        return result
 
     @staticmethod
     def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
@@ -896,6 +908,8 @@ class HealthEconomyModel(mesa.Model):
     def returned_risk(self, delivery: Delivery) -> dict[str, int]:
         """A failed provider's patients return to the commissioner, at a premium."""
         returned: dict[str, int] = {}
+        if not self.n_failed:
+            return returned
         for line in self.economy.lines:
             if self.orgs[line.provider].failed:
                 cost = line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM

@@ -621,10 +621,12 @@ def settle_period(
             )
 
     # 3. subcontracts ----------------------------------------------------------
-    sub_gross = list(state.sub_gross_ytd)
-    sub_owed = list(state.sub_owed_ytd)
-    sub_squeezed = list(state.sub_squeezed_ytd)
-    sub_activity = list(state.sub_activity_ytd)
+    # (most contracts have none: their year-to-date tuples are kept as they are)
+    sub_gross, sub_owed = state.sub_gross_ytd, state.sub_owed_ytd
+    sub_squeezed, sub_activity = state.sub_squeezed_ytd, state.sub_activity_ytd
+    if plan.subcontracts:
+        sub_gross, sub_owed = list(sub_gross), list(sub_owed)
+        sub_squeezed, sub_activity = list(sub_squeezed), list(sub_activity)
     delayed = state.delayed
     squeezed_now = delayed_now = 0
     squeeze = inputs.squeeze
