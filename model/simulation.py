@@ -375,6 +375,12 @@ class HealthEconomyModel(mesa.Model):
 
     # --------------------------------------------------------------- schedule
     def step(self) -> None:
+        """One period. Mesa wraps this method so that ``steps`` and ``time`` advance;
+        the dashboard and the notebooks move the model on with it."""
+        self.advance_period()
+
+    def advance_period(self) -> None:
+        """The stages of one period, in order (MODEL.md s3)."""
         self.open_contract_year()
         demand = self.economy.draw_demand(self.period)
         for provider in self.providers:
@@ -396,8 +402,16 @@ class HealthEconomyModel(mesa.Model):
             self.running = False
 
     def run(self) -> HealthEconomyModel:
+        """Every period to the end of the contract term.
+
+        A batch run advances the periods directly, as ``step`` would, without a trip
+        through Mesa's event list for each (this model schedules no other events);
+        that trip was about 4% of a run. ``steps`` and ``time`` advance as they do
+        under ``step``."""
         while self.running:
-            self.step()
+            self.advance_period()
+            self.steps += 1
+            self.time += 1
         return self
 
     # ----------------------------------------------------------------- stages
@@ -960,7 +974,8 @@ class HealthEconomyModel(mesa.Model):
         values = self.trust.matrix()[self.alive_pairs()]
         if values.size == 0:
             return 0.0, 0.0
-        return float(values.mean()), float(values.min())
+        # sum / size is what ndarray.mean computes, without its per-call overhead
+        return float(values.sum() / values.size), float(values.min())
 
     def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
         mean_trust, min_trust = self.trust_summary()
