@@ -939,13 +939,10 @@ class Negotiation:
                 f"Month {self.month:.0f}: {who} changes its leadership; the new leaders "
                 "know their partners less well and review the deal.",
             )
-            if who in self.members and not party.is_commissioner:
-                self.join_overlay([who])
-                if (
-                    who in self.risk_members
-                    and self.member_value(who, self.target, self.risk_members) < 0
-                ):
-                    self.decline_risk(who, self.risk_reason(who, self.target))
+            if party.is_commissioner:
+                self.review_mechanism(who)
+            elif who in self.members:
+                self.review_membership(who)
         else:
             kind, who = "finances", self.lead_commissioner
             self.shocks.append((self.month, kind, who))
@@ -960,6 +957,35 @@ class Negotiation:
                 f"withdraws the outcome-linked payments ({old:.1%}) and presses for "
                 "savings (seed 000 L1381).",
             )
+
+    def review_membership(self, who: str) -> None:
+        """New leaders at a member review the deal, the money first (seed 000 L1202: the
+        models were "substantially remodelled", the payment models never resolved).
+
+        They keep out of the payment mechanism if the design as proposed is no longer
+        worth it, or its gain/pain share no longer pays; they leave only if even the
+        overlay alone is worth less than nothing to them. The talks end only if the
+        deal is no longer viable without them (:meth:`check_viable`): in a deal with
+        many members most exits reshape it, in a small one any exit ends it.
+        """
+        self.join_overlay([who])
+        if who in self.risk_members and self.member_value(who, self.target, self.risk_members) < 0:
+            self.decline_risk(who, self.risk_reason(who, self.target))
+
+    def review_mechanism(self, who: str) -> None:
+        """New commissioner leaders back outcome payments less (seed 000 L1383: a change
+        of CCG leadership "weakened commissioner support for the development of outcome
+        payments"): the outcome-linked share is dropped, the talks go on."""
+        if self.outcome_share <= 0:
+            return
+        old = self.outcome_share
+        self.outcome_share = 0.0
+        self.say(
+            who,
+            "drop_outcome",
+            f"{who}'s new leaders back outcome payments less; the outcome-linked share "
+            f"({old:.1%}) is dropped and the talks go on (seed 000 L1383).",
+        )
 
     def result(self) -> Agreement:
         p = self.params
