@@ -599,9 +599,9 @@ class Negotiation:
             elif bare < 0:
                 self.withdraw(
                     name,
-                    f"{name} will not join: it trusts its partners only {trust:.2f} and doubts "
-                    f"the financial model, so it fears its money would be lost in the system "
-                    f"more than it values the joint work",
+                    f"{name} {'will not join' if who is None else 'leaves'}: it trusts its "
+                    f"partners only {trust:.2f} and doubts the financial model, so it fears "
+                    "its money would be lost in the system more than it values the joint work",
                 )
         self.check_viable()
 
