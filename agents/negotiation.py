@@ -55,6 +55,15 @@ RESULTS = (AGREED, SCALED_DOWN, ABANDONED)
 
 Z_95 = 1.645  # one-sided 1-in-20 loss
 
+# The alliance agreement "overlays but does not replace existing service contracts"
+# (seed 000 L147, L223, L1692), and in year one "the pre-existing payment structures"
+# stayed in place (L1087): a member that signs the agreement alone keeps its contract
+# money. What it can still lose is activity the alliance's redesign moves away from it
+# (L1233, L1309), not its money pooled with partners it doubts (L740, L1295-1297).
+# Judgement prior: the bare overlay raises a quarter of the fear of a design that pools
+# money or passes it through a lead. Vary it in sensitivity analysis (docs/negotiation.md).
+BARE_OVERLAY_STAKE = 0.25
+
 
 # ------------------------------------------------------------------ inputs
 @dataclass
@@ -112,6 +121,22 @@ class Proposal:
     outcome_share: float  # largest yearly outcome-linked share
     duration_years: int
     lead_capitation: bool = False  # a lead or prime paid by capitation carries the risk
+
+    @property
+    def moves_money(self) -> bool:
+        """Money is pooled (a gain/pain share) or passes through a lead or prime."""
+        return (
+            self.has_risk_share
+            or self.lead_capitation
+            or self.vehicle in ("lead_provider", "prime_contractor")
+        )
+
+    @property
+    def overlay_alone_possible(self) -> bool:
+        """An alliance member can sign the agreement and stay out of the money (seed 000
+        L147: the agreement overlays the service contracts; L1335: charities outside the
+        netting). Under a lead or prime the money passes through the lead: no such option."""
+        return self.vehicle == "alliance"
 
 
 @dataclass(frozen=True)
@@ -200,16 +225,21 @@ def overlay_value(
     savings_belief: float,
     loss_fear: float,
     running_cost: float,
+    stake: float = 1.0,
 ) -> float:
-    """Value a year (share of income) of joining the alliance overlay with no money at risk.
+    """Value a year (share of income) of joining the alliance, before any money at risk is priced.
 
     Best for service: the system saving it expects partners to help deliver.
     Best for self: the fear that its money or activity is "lost" in a system it
-    does not trust and whose numbers it doubts (seed 000 L740, L1295-1297).
+    does not trust and whose numbers it doubts (seed 000 L740, L1295-1297),
+    times ``stake``, how much of its money the design puts in joint hands: 1
+    when money is pooled or passes through a lead, :data:`BARE_OVERLAY_STAKE`
+    for the alliance agreement alone, which leaves its service contract as it
+    is (seed 000 L147, L1087).
     """
     service = weight_on_system * trust_in_partners
     fear = (1.0 - weight_on_system) * (1.0 - trust_in_partners) * (1.0 - data_quality) * loss_fear
-    return savings_belief * (service - fear) - running_cost
+    return savings_belief * (service - stake * fear) - running_cost
 
 
 def one_in_twenty_loss(
@@ -384,6 +414,7 @@ class Negotiation:
         self.lead_block = False  # the lead declined capitation risk: paid by block instead
         self.pending_rework = 0.0
         self.reopened = False
+        self.overlay_only: set[str] = set()  # signed the agreement, kept out of the money
 
     # -------------------------------------------------------------- helpers
     def say(self, actor: str, kind: str, text: str, **details: Any) -> None:
@@ -540,32 +571,67 @@ class Negotiation:
         return self.result()
 
     def join_overlay(self, who: Iterable[str] | None = None) -> None:
-        """Each invited provider decides whether to join at all."""
-        p = self.params
+        """Each invited provider decides whether to join at all, and on what footing.
+
+        It values the design as proposed (fear scaled by the money the design puts in
+        joint hands) and, in an alliance whose design moves money, the agreement alone
+        (:data:`BARE_OVERLAY_STAKE`). The first worth having: it joins in full; only the
+        second: it signs the overlay and declines the payment mechanism (seed 000 L627:
+        the agreement signed, no multilateral gain/loss share); neither: it withdraws.
+        """
         for name in list(who or self.members):
             if name not in self.members:
                 continue
-            party = self.parties[name]
-            partners = [m for m in self.members if m != name]
-            trust = party.mean_trust(partners)
-            value = overlay_value(
-                party.incentive_weight * (0.5 if party.distressed else 1.0),
-                trust,
-                self.economics.data_quality,
-                self.economics.savings_belief,
-                p.loss_fear,
-                p.running_cost_share,
+            trust = self.parties[name].mean_trust(m for m in self.members if m != name)
+            full = self.overlay_worth(name, self.design_stake())
+            if full >= 0 and name not in self.overlay_only:
+                if who is None:
+                    self.say(name, "join", f"{name} agrees to work in the {self.proposal.vehicle}.")
+                continue
+            bare = (
+                self.overlay_worth(name, BARE_OVERLAY_STAKE)
+                if self.proposal.overlay_alone_possible
+                else full
             )
-            if value < 0:
+            if bare >= 0 and self.proposal.moves_money:
+                if name not in self.overlay_only:
+                    self.join_overlay_only(name, trust)
+            elif bare < 0:
                 self.withdraw(
                     name,
-                    f"{name} will not join: it trusts its partners only {trust:.2f} and doubts "
-                    f"the financial model, so it fears its money would be lost in the system "
-                    f"more than it values the joint work",
+                    f"{name} {'will not join' if who is None else 'leaves'}: it trusts its "
+                    f"partners only {trust:.2f} and doubts the financial model, so it fears "
+                    "its money would be lost in the system more than it values the joint work",
                 )
-            elif who is None:
-                self.say(name, "join", f"{name} agrees to work in the {self.proposal.vehicle}.")
         self.check_viable()
+
+    def design_stake(self) -> float:
+        """How much of a member's money the design as proposed puts in joint hands."""
+        return 1.0 if self.proposal.moves_money else BARE_OVERLAY_STAKE
+
+    def overlay_worth(self, name: str, stake: float) -> float:
+        """:func:`overlay_value` for one party, with the trust it holds today."""
+        party = self.parties[name]
+        return overlay_value(
+            party.incentive_weight * (0.5 if party.distressed else 1.0),
+            party.mean_trust(m for m in self.members if m != name),
+            self.economics.data_quality,
+            self.economics.savings_belief,
+            self.params.loss_fear,
+            self.params.running_cost_share,
+            stake,
+        )
+
+    def join_overlay_only(self, name: str, trust: float) -> None:
+        """It signs the alliance agreement and shared governance but keeps its money out."""
+        self.overlay_only.add(name)
+        self.say(name, "join", f"{name} agrees to work in the alliance.")
+        self.decline_risk(
+            name,
+            f"{name} signs the alliance agreement but keeps its money out of the payment "
+            f"mechanism: it trusts its partners only {trust:.2f} and doubts the financial "
+            "model, but values the joint work under its own contract (seed 000 L147, L627)",
+        )
 
     def withdraw(self, name: str, reason: str) -> None:
         if name in self.members:
@@ -575,8 +641,19 @@ class Negotiation:
         self.declined[name] = reason
         self.say(name, "withdraw", reason)
 
+    def main_provider(self) -> str:
+        """The invited provider the commissioners pay most in scope (ties: by name)."""
+        return max(self.proposal.members, key=lambda m: (self.parties[m].value_pence, m))
+
     def check_viable(self) -> None:
-        """Too few members, or too little of the scope left: the design is abandoned."""
+        """Too few members, too little of the scope, or the main provider gone: abandoned.
+
+        Talks are "dominated by binary relationships between the NHS commissioner and
+        NHS provider who was the main recipient of their funding" (seed 000 L121, L1704),
+        the provider whose activity the redesign is to move (L113): an alliance without
+        it has nothing to reconfigure. Losing a smaller member reshapes the deal; the
+        more members a deal has, the more of them it can lose and go on.
+        """
         p = self.params
         total = self.scope(self.proposal.members)
         if self.proposal.vehicle in ("lead_provider", "prime_contractor"):
@@ -586,6 +663,8 @@ class Negotiation:
             p.min_scope_share * total
         ):
             self.ended = "too_few_members"
+        elif self.main_provider() not in self.members:
+            self.ended = "main_provider_withdrew"
 
     def screen_risk_share(self) -> None:
         """Constraints first: who cannot share losses at all (seed 000 L119, L1335)."""
@@ -593,6 +672,8 @@ class Negotiation:
         self.risk_members = []
         for name in self.members:
             party = self.parties[name]
+            if name in self.overlay_only:
+                continue  # declined when it joined
             if not party.may_bear_losses:
                 self.decline_risk(
                     name,
@@ -858,13 +939,10 @@ class Negotiation:
                 f"Month {self.month:.0f}: {who} changes its leadership; the new leaders "
                 "know their partners less well and review the deal.",
             )
-            if who in self.members and not party.is_commissioner:
-                self.join_overlay([who])
-                if (
-                    who in self.risk_members
-                    and self.member_value(who, self.target, self.risk_members) < 0
-                ):
-                    self.decline_risk(who, self.risk_reason(who, self.target))
+            if party.is_commissioner:
+                self.review_mechanism(who)
+            elif who in self.members:
+                self.review_membership(who)
         else:
             kind, who = "finances", self.lead_commissioner
             self.shocks.append((self.month, kind, who))
@@ -880,13 +958,42 @@ class Negotiation:
                 "savings (seed 000 L1381).",
             )
 
+    def review_membership(self, who: str) -> None:
+        """New leaders at a member review the deal, the money first (seed 000 L1202: the
+        models were "substantially remodelled", the payment models never resolved).
+
+        They keep out of the payment mechanism if the design as proposed is no longer
+        worth it, or its gain/pain share no longer pays; they leave only if even the
+        overlay alone is worth less than nothing to them. The talks end only if the
+        deal is no longer viable without them (:meth:`check_viable`): in a deal with
+        many members most exits reshape it, in a small one any exit ends it.
+        """
+        self.join_overlay([who])
+        if who in self.risk_members and self.member_value(who, self.target, self.risk_members) < 0:
+            self.decline_risk(who, self.risk_reason(who, self.target))
+
+    def review_mechanism(self, who: str) -> None:
+        """New commissioner leaders back outcome payments less (seed 000 L1383: a change
+        of CCG leadership "weakened commissioner support for the development of outcome
+        payments"): the outcome-linked share is dropped, the talks go on."""
+        if self.outcome_share <= 0:
+            return
+        old = self.outcome_share
+        self.outcome_share = 0.0
+        self.say(
+            who,
+            "drop_outcome",
+            f"{who}'s new leaders back outcome payments less; the outcome-linked share "
+            f"({old:.1%}) is dropped and the talks go on (seed 000 L1383).",
+        )
+
     def result(self) -> Agreement:
         p = self.params
         prop = self.proposal
         reason = self.ended
         members = tuple(m for m in prop.members if m in self.members)
         risk = tuple(m for m in prop.members if m in self.risk_members)
-        if reason in ("too_few_members", "lead_withdrew") or not members:
+        if reason in ("too_few_members", "lead_withdrew", "main_provider_withdrew") or not members:
             result = ABANDONED
         elif reason == "deadline":
             # time runs out: the parties sign what they can, the overlay without money
@@ -914,6 +1021,8 @@ class Negotiation:
             "deadline": f" after {p.max_months:.0f} months without agreeing the financial model",
             "too_few_members": ": too few partners are left for the design to work",
             "lead_withdrew": ": the lead provider withdrew",
+            "main_provider_withdrew": ": the main provider, whose activity the redesign was "
+            "to move, withdrew",
         }.get(reason or "", "")
         cost = self.cost_pence_text()
         self.say(

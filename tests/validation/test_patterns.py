@@ -17,8 +17,6 @@ KNOWN_FAILURES = {
     "V15": "beds and placements fall 19% but year-3 spend falls only ~1%, not 20-25%: no "
     "decommissioning of bed-based fixed cost, avoided care becomes block-paid community "
     "contacts, contract running costs, and the envelope is bargained down to ~1-2%",
-    "V16": "the overlay changes service only slightly (0.1%), and the negotiation abandons the "
-    "deal instead of scaling it down to an overlay without the payment mechanism",
 }
 
 
