@@ -309,11 +309,21 @@ def _version() -> str:
 # --------------------------------------------------------------------------- backends
 
 
-def _chunks(tasks: Sequence[Task], chunk_size: int) -> list[tuple[int, list[Task]]]:
-    return [
-        (k, list(tasks[start : start + chunk_size]))
-        for k, start in enumerate(range(0, len(tasks), chunk_size))
-    ]
+def _chunks(
+    tasks: Sequence[Task], chunk_size: int, taper: bool = True
+) -> list[tuple[int, list[Task]]]:
+    """Contiguous chunks of ``chunk_size`` tasks. With ``taper`` the last ones shrink
+    (a quarter of what is left each, once two full chunks or fewer remain), so that
+    at the end of a run no worker is left alone with a full chunk while the others
+    wait. The cut depends only on the number of tasks and ``chunk_size``, so a
+    resumed sweep cuts its plan the same way."""
+    chunks, start = [], 0
+    while start < len(tasks):
+        remaining = len(tasks) - start
+        size = chunk_size if not taper or remaining > 2 * chunk_size else -(-remaining // 4)
+        chunks.append((len(chunks), list(tasks[start : start + size])))
+        start += size
+    return chunks
 
 
 def default_chunk_size(n_tasks: int, workers: int) -> int:
@@ -484,10 +494,13 @@ def run_tasks(
                 "(this one differs; use a new --out)",
             )
         chunk_size = int(stored["chunk_size"])
+        taper = stored.get("chunking") == "tapered"  # sweeps stored before tapering: even
     elif resume and out_dir.exists() and any(out_dir.iterdir()):
         raise ExperimentError(
             str(out_dir), "--resume", str(out_dir), "a directory holding an earlier sweep's parts/"
         )
+    else:
+        taper = True
     n_workers = workers if cluster is None else 0
     if chunk_size is None:
         chunk_size = default_chunk_size(len(tasks), max(workers, 2 if cluster is not None else 1))
@@ -508,12 +521,13 @@ def run_tasks(
             {
                 "fingerprint": fingerprint,
                 "chunk_size": chunk_size,
+                "chunking": "tapered" if taper else "even",
                 "n_tasks": len(tasks),
                 "created": started_at,
             },
         )
 
-    chunks = _chunks(tasks, chunk_size)
+    chunks = _chunks(tasks, chunk_size, taper)
     statuses: dict[int, dict[str, Any]] = {}
     done_chunks: set[int] = set()
     for marker in sorted((parts / "index").glob("part-*.json")):
@@ -610,6 +624,7 @@ def run_tasks(
         "workers": n_workers if cluster is None else None,
         "cluster": str(cluster_arg) if cluster is not None else None,
         "chunk_size": chunk_size,
+        "chunking": "tapered" if taper else "even",
         "ledger_rule": ledger_rule,
         "ledger_tasks": [t.task_id for t in tasks if t.ledger],
         "timings": {

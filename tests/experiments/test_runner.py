@@ -185,3 +185,41 @@ def test_manifest_records_seeds_version_and_timings(tmp_path):
     assert manifest["root_seed"] == 2024
     assert len(manifest["tasks"]) == 12 and all(t["seed"] for t in manifest["tasks"])
     assert manifest["version"] and "git" in manifest and manifest["timings"]["run_s_total"] >= 0
+
+
+@pytest.mark.parametrize(("n", "size"), [(1, 5), (7, 3), (48, 5), (1000, 20)])
+def test_chunks_cover_every_task_once_in_order_and_shrink_at_the_end(n, size):
+    from alliancesim.experiments.runner import _chunks
+
+    tasks = plan_tasks([{}], n, 7, ledger="none")
+    chunks = _chunks(tasks, size)
+    assert [cid for cid, _ in chunks] == list(range(len(chunks)))
+    assert [t.task_id for _, ts in chunks for t in ts] == list(range(n))
+    sizes = [len(ts) for _, ts in chunks]
+    assert max(sizes) <= size and min(sizes) >= 1
+    assert sizes == sorted(sizes, reverse=True)  # never a bigger chunk after a smaller one
+    if n > 2 * size:
+        assert sizes[-1] < size  # the last chunk is a small one
+    assert [len(ts) for _, ts in _chunks(tasks, size, taper=False)][:-1] == [size] * (
+        -(-n // size) - 1
+    )
+
+
+def test_a_sweep_stored_with_even_chunks_resumes_with_even_chunks(tmp_path):
+    """A plan written before chunks tapered (no "chunking" key) is cut the old way on
+    resume, so its committed chunks still line up with the tasks they hold."""
+    whole = tmp_path / "whole"
+    _run(whole, chunk_size=5)
+    plan = whole / "parts" / "plan.json"
+    stored = json.loads(plan.read_text())
+    assert stored["chunking"] == "tapered"
+    killed = tmp_path / "killed"
+    with pytest.raises(KeyboardInterrupt):
+        _run(killed, chunk_size=5, replicate=Interrupting(k=5))  # chunk 0 (5 tasks) committed
+    old = json.loads((killed / "parts" / "plan.json").read_text())
+    del old["chunking"]
+    (killed / "parts" / "plan.json").write_text(json.dumps(old))
+    summary = _run(killed, resume=True)
+    assert summary.n_ok == 12 and summary.n_skipped == 5
+    assert summary.manifest["chunking"] == "even"
+    _assert_same(_frames(whole), _frames(killed))
