@@ -177,9 +177,12 @@ def reconfiguration_creates_loser(quick: bool, seed: int) -> PatternResult:
 V10_TITLE = "Alliance dilution"
 
 
-def dilution_scenario(n: int):
+def dilution_scenario(n: int, acute_member: bool = False):
     """One acute trust and ``n`` equal community providers sharing one community budget,
-    in an alliance with equal gain shares: only the number of members changes."""
+    in an alliance of the community providers with equal gain shares: only the number
+    of members changes. With ``acute_member`` the acute trust is a member too, and then
+    the mix of partners changes with ``n`` as well (the acute trust is half of a
+    member's partners with two members and a sixth with six)."""
     base = preset("default")
     raw = base.model_dump(mode="json", by_alias=True, exclude_unset=False)
     acute = [line for line in raw["economy"]["service_lines"] if line["provider"] == ACUTE]
@@ -209,6 +212,8 @@ def dilution_scenario(n: int):
     ]
     alliance = raw["contract_models"]["alliance"]
     alliance["risk_share"]["shares"] = "equal"
+    community_members = [f"community_{k + 1}" for k in range(n)]
+    alliance["members"] = [ACUTE, *community_members] if acute_member else community_members
     raw["contract_models"] = {
         "status_quo": raw["contract_models"]["status_quo"],
         "alliance": alliance,
@@ -258,10 +263,20 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
             member_effort(run(large, "alliance", s)) - member_effort(run(small, "alliance", s))
         ),
     )
+    # the same contrast with the acute trust in the alliance: partner mix changes too
+    mixed_small, mixed_large = dilution_scenario(2, True), dilution_scenario(6, True)
+    mixed, _ = paired(
+        seeds,
+        lambda s: (
+            member_effort(run(mixed_large, "alliance", s))
+            - member_effort(run(mixed_small, "alliance", s))
+        ),
+    )
     no_trust, _ = paired(seeds, lambda s: shift(distrust, s) - shift(base, s))
     dominance, _ = paired(seeds, lambda s: shift(dominant, s) - shift(base, s))
     passed = dilution.below(0) and no_trust.below(0) and dominance.below(0)
     note = (
+        f"(a') with the acute trust also a member (partner mix changes with size): {mixed}; "
         f"(b) acute shift without trust or reciprocity minus default: {no_trust}; "
         f"(c) acute shift with a dominant acute member (unit costs x3) minus default: "
         f"{dominance}. Pass: all three intervals below zero."
@@ -269,7 +284,7 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
     return pattern_result(
         "V10",
         V10_TITLE,
-        f"synthetic alliance of 2 vs 6 community members; default "
+        f"synthetic alliance of 2 vs 6 community members (acute trust outside); default "
         f"preset with no trust/reciprocity and with a dominant member; {len(seeds)} "
         "paired seeds",
         "(a) mean community member effort, 6 minus 2 members",

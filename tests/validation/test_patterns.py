@@ -12,9 +12,9 @@ from alliancesim.experiments.validation.suite import REGISTRY
 load_patterns()
 
 KNOWN_FAILURES = {
-    "V10": "dilution runs the wrong way: the s/N fall in the financial drive is outweighed "
-    "by reciprocity, whose plain mean over co-members gives the reluctant acute trust half "
-    "the weight with 2 members and a sixth with 6 (group size confounded with composition)",
+    "V10": "(a) dilution and (b) trust hold; (c) fails: 'dominant' is made by tripling the "
+    "acute unit costs, which also makes the shift worth more, and no mechanism lets a "
+    "dominant member's voice lower the others' cooperation in an imposed alliance",
     "V15": "beds and placements fall 19% but year-3 spend falls only ~1%, not 20-25%: no "
     "decommissioning of bed-based fixed cost, avoided care becomes block-paid community "
     "contacts, contract running costs, and the envelope is bargained down to ~1-2%",
