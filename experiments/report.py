@@ -236,9 +236,13 @@ def plot_spend_by_year(
         right.set_ylabel("£m saved by the end of the year")
         right.set_xlabel("contract year")
         right.legend(fontsize=7)
+    years = sorted(int(y) + 1 for y in spend["year"].unique())
     for ax in axes.flat:
         ax.grid(alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        if len(years) <= 20:
+            ax.set_xticks(years)
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
     fig.suptitle("Mean with 95% interval over replications", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
