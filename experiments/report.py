@@ -1,7 +1,9 @@
 """Figures and a Markdown report from a run directory's Parquet outputs.
 
-``build_report(DIR)`` writes ``DIR/report/``: time series with bands per
-contract model (spend, outcome, trust), a forest plot of paired differences
+``build_report(DIR)`` writes ``DIR/report/``: annual commissioner spend and
+cumulative savings against the status quo by contract year (means with 95%
+intervals, in £m), time series with bands per contract model (spend, outcome,
+trust), a forest plot of paired differences
 against the status quo, a tornado chart when ``sensitivity.parquet`` exists,
 the relationship network of the scenario and the money flows of the sampled
 ledger, all collected in ``report.md``. Matplotlib runs headless (Agg); graph
@@ -21,12 +23,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from alliancesim.experiments.analysis import (  # noqa: E402
     MODEL,
+    PAIR_KEYS,
     format_summary,
     paired_differences,
     summary_table,
+    t_interval,
     with_savings,
 )
 from alliancesim.experiments.experiment import ExperimentError  # noqa: E402
@@ -100,6 +105,242 @@ def plot_time_series(periods_path: Path, out: Path, baseline: str = "status_quo"
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+PENCE_PER_MILLION_POUNDS = 1e8
+
+
+def annual_spend(periods_path: Path, periods_per_year: int = 12) -> pd.DataFrame:
+    """Commissioner spend per run and contract year, in pence: the sum of its months.
+
+    Reads only the run keys, ``year`` (or ``period``, cut into years of
+    ``periods_per_year``) and ``spend_pence`` from ``periods.parquet``, which
+    can be hundreds of MB, and sums in Arrow before anything becomes pandas.
+    Columns: the run keys present (point_id, replication, seed), contract_model,
+    year (0 = first contract year), spend_pence, months. Empty when the table
+    lacks spend or any way to tell the year.
+    """
+    columns = set(pq.read_schema(periods_path).names)
+    keys = [k for k in PAIR_KEYS if k in columns]
+    year_column = "year" if "year" in columns else "period" if "period" in columns else None
+    if "spend_pence" not in columns or MODEL not in columns or year_column is None:
+        return pd.DataFrame(columns=[*keys, MODEL, "year", "spend_pence", "months"])
+    table = pq.read_table(periods_path, columns=[*keys, MODEL, year_column, "spend_pence"])
+    if year_column == "period":
+        year = pa.compute.divide(table["period"], pa.scalar(periods_per_year, pa.int64()))
+        table = table.drop_columns(["period"]).append_column("year", year)
+    grouped = table.group_by([*keys, MODEL, "year"]).aggregate(
+        [("spend_pence", "sum"), ("spend_pence", "count")]
+    )
+    annual = grouped.to_pandas().rename(
+        columns={"spend_pence_sum": "spend_pence", "spend_pence_count": "months"}
+    )
+    annual[MODEL] = annual[MODEL].astype(str)
+    return annual.sort_values([*keys, MODEL, "year"], kind="stable").reset_index(drop=True)
+
+
+def annual_spend_summary(annual: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per model and year: mean annual spend over runs with its t-interval, in pence.
+
+    Columns: contract_model, year, mean, ci_low, ci_high, n, months.
+    """
+    rows = []
+    for (model, year), frame in annual.groupby([MODEL, "year"], sort=True):
+        ci = t_interval(frame["spend_pence"].astype(float), confidence)
+        rows.append(
+            {
+                MODEL: model,
+                "year": int(year),
+                **{k: ci[k] for k in ("mean", "ci_low", "ci_high", "n")},
+                "months": int(frame["months"].max()),
+            }
+        )
+    return pd.DataFrame(rows, columns=[MODEL, "year", "mean", "ci_low", "ci_high", "n", "months"])
+
+
+def cumulative_savings(
+    annual: pd.DataFrame, baseline: str = "status_quo", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Savings against ``baseline`` to the end of each year, paired on run, in pence.
+
+    Savings = baseline cumulative spend - model cumulative spend on the same
+    seed; the interval is ``analysis.paired_differences`` on cumulative spend
+    (model - baseline), negated. Columns: contract_model, year, mean, ci_low,
+    ci_high, n. Empty when the baseline or every other model is missing.
+    """
+    columns = [MODEL, "year", "mean", "ci_low", "ci_high", "n"]
+    models = set(annual[MODEL])
+    if baseline not in models or len(models) < 2:
+        return pd.DataFrame(columns=columns)
+    runs = [k for k in (*PAIR_KEYS, MODEL) if k in annual.columns]
+    cumulative = annual.sort_values([*runs, "year"], kind="stable").copy()
+    cumulative["cumulative_spend_pence"] = cumulative.groupby(runs)["spend_pence"].cumsum()
+    diffs = paired_differences(
+        cumulative, "cumulative_spend_pence", baseline, by=["year"], confidence=confidence
+    )
+    return pd.DataFrame(
+        {
+            MODEL: diffs[MODEL],
+            "year": diffs["year"].astype(int),
+            "mean": -diffs["mean_diff"],
+            "ci_low": -diffs["ci_high"],
+            "ci_high": -diffs["ci_low"],
+            "n": diffs["n"],
+        },
+        columns=columns,
+    )
+
+
+def plot_spend_by_year(
+    spend: pd.DataFrame, savings: pd.DataFrame, out: Path, baseline: str = "status_quo"
+) -> Path | None:
+    """Annual spend per model (left) and cumulative savings against ``baseline`` (right).
+
+    Means with their 95% intervals as bands, in £m, x = contract year from 1.
+    The savings panel is left out when there is nothing to compare.
+    """
+    if spend.empty:
+        return None
+    models = _models_in_order(spend, baseline)
+    colours = _colours(models)
+    panels = 2 if not savings.empty else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
+    left = axes[0][0]
+    for model in models:
+        s = spend[spend[MODEL] == model].sort_values("year")
+        _line_with_band(left, s, colours[model], model)
+    left.set_title("Annual commissioner spend", fontsize=10)
+    left.set_ylabel("£m per contract year")
+    left.set_xlabel("contract year")
+    left.legend(fontsize=7)
+    if panels == 2:
+        right = axes[0][1]
+        right.axhline(0, color="black", lw=1, label=f"{baseline} (no saving)")
+        for model in models:
+            s = savings[savings[MODEL] == model].sort_values("year")
+            if not s.empty:
+                _line_with_band(right, s, colours[model], model)
+                last = s.iloc[-1]
+                right.annotate(
+                    f"{_millions(last['mean'])}\n[{_millions(last['ci_low'])}, "
+                    f"{_millions(last['ci_high'])}]",
+                    (last["year"] + 1, last["mean"] / PENCE_PER_MILLION_POUNDS),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    fontsize=6,
+                    va="center",
+                    color=colours[model],
+                )
+        right.set_xlim(0.5, spend["year"].max() + 1 + 0.25 * (spend["year"].max() + 1))
+        right.set_title(f"Cumulative savings against {baseline}", fontsize=10)
+        right.set_ylabel("£m saved by the end of the year")
+        right.set_xlabel("contract year")
+        right.legend(fontsize=7)
+    years = sorted(int(y) + 1 for y in spend["year"].unique())
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        if len(years) <= 20:
+            ax.set_xticks(years)
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle("Mean with 95% interval over replications", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _line_with_band(ax: Any, frame: pd.DataFrame, colour: Any, label: str) -> None:
+    year = frame["year"] + 1
+    scale = 1 / PENCE_PER_MILLION_POUNDS
+    ax.plot(year, frame["mean"] * scale, color=colour, marker="o", ms=3, lw=1.4, label=label)
+    ax.fill_between(
+        year, frame["ci_low"] * scale, frame["ci_high"] * scale, color=colour, alpha=0.25, lw=0
+    )
+
+
+def _millions(pence: float) -> str:
+    if not math.isfinite(pence):
+        return "n/a"
+    millions = round(pence / PENCE_PER_MILLION_POUNDS, 1)
+    return f"{'-' if millions < 0 else ''}£{abs(millions):,.1f}m"
+
+
+def _n_text(n: pd.Series) -> str:
+    low, high = int(n.min()), int(n.max())
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def year_table(summary: pd.DataFrame, models: list[str]) -> str:
+    """A Markdown table: one row per contract year, cells 'mean [low, high]' in £m."""
+    header = ["year", *models]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for year, frame in summary.groupby("year", sort=True):
+        cells = {
+            r[
+                MODEL
+            ]: f"{_millions(r['mean'])} [{_millions(r['ci_low'])}, {_millions(r['ci_high'])}]"
+            for _, r in frame.iterrows()
+        }
+        lines.append(
+            "| " + " | ".join([str(int(year) + 1), *(cells.get(m, "") for m in models)]) + " |"
+        )
+    return "\n".join(lines)
+
+
+def spend_by_year_section(
+    periods_path: Path, out: Path, baseline: str = "status_quo", periods_per_year: int = 12
+) -> list[str]:
+    """The report's Markdown lines for annual spend and cumulative savings, and their figure."""
+    if not periods_path.is_file():
+        return []
+    annual = annual_spend(periods_path, periods_per_year)
+    if annual.empty:
+        return []
+    spend = annual_spend_summary(annual)
+    savings = cumulative_savings(annual, baseline)
+    figure = plot_spend_by_year(spend, savings, out, baseline)
+    if figure is None:
+        return []
+    models = _models_in_order(spend, baseline)
+    title = "Spend and savings by contract year"
+    lines = [f"## {title}", "", f"![{title}]({figure.name})", ""]
+    short = spend[spend["months"] < spend["months"].max()]
+    partial = "".join(
+        f" Year {int(r['year']) + 1} has only {int(r['months'])} months."
+        for _, r in short.drop_duplicates("year").iterrows()
+    )
+    lines.append(
+        "Annual spend: mean commissioner spend per contract year (£m); the band is the 95% "
+        f"t-interval of the mean over {_n_text(spend['n'])} replications per model.{partial}"
+    )
+    if savings.empty:
+        others = [m for m in models if m != baseline]
+        why = (
+            f"only {baseline} was run"
+            if not others
+            else f"the baseline {baseline} was not run (models: {', '.join(others)})"
+        )
+        lines += ["", f"Cumulative savings: nothing to compare, {why}.", ""]
+    else:
+        lines += [
+            "",
+            f"Cumulative savings: {baseline} spend minus model spend to the end of each year "
+            f"(£m, paired on seed); the band is the 95% interval of the mean over "
+            f"{_n_text(savings['n'])} paired replications.",
+            "",
+        ]
+    lines += ["Annual spend (mean [95% interval]):", "", year_table(spend, models), ""]
+    if not savings.empty:
+        compared = [m for m in models if m != baseline]
+        lines += [
+            f"Cumulative savings against {baseline} by the end of the year "
+            "(mean [95% interval], paired):",
+            "",
+            year_table(savings, compared),
+            "",
+        ]
+    return lines
 
 
 def plot_forest(differences: pd.DataFrame, out: Path) -> Path | None:
@@ -310,6 +551,13 @@ def build_report(
             lines.append(f"Pooled over {runs['point_id'].nunique()} parameter points.\n")
         table = summary_table(runs, baseline_model=baseline, by=[])
         lines += ["## Summary (mean [95% CI])", "", "```", format_summary(table), "```", ""]
+        economy = (manifest.get("scenario") or {}).get("economy") or {}
+        lines += spend_by_year_section(
+            out_dir / "periods.parquet",
+            report_dir / "spend_by_year.png",
+            baseline,
+            int(economy.get("periods_per_year") or 12),
+        )
         figures: list[tuple[str, Path | None]] = []
         ts = plot_time_series(out_dir / "periods.parquet", report_dir / "timeseries.png", baseline)
         figures.append(("Time series per contract model", ts))
