@@ -12,10 +12,12 @@ import random
 
 from alliancesim.agents.negotiation import (
     ABANDONED,
+    Agreement,
     Economics,
     Negotiation,
     Party,
     Proposal,
+    negotiate_scenario,
 )
 from alliancesim.experiments.scenario import load_preset
 
@@ -138,6 +140,28 @@ def test_the_main_providers_exit_ends_an_alliance_even_with_most_of_the_scope_le
     assert negotiation.scope(negotiation.members) >= PARAMS.min_scope_share * 100_000_000_00
     assert negotiation.ended == "main_provider_withdrew"
     assert negotiation.result().result == ABANDONED
+
+
+def over65s_talks(overlay_stake: float, seeds: range) -> list[Agreement]:
+    scenario = load_preset("over65s_alliance", negotiation__overlay_stake=overlay_stake)
+    return [negotiate_scenario(scenario, "alliance_proposed", seed) for seed in seeds]
+
+
+def test_a_heavier_overlay_stake_makes_the_main_provider_refuse_even_the_overlay():
+    # Case A signed the bare agreement (seed 000 L627). Were the agreement alone feared
+    # as much as pooled money (stake 1), the integrated trust would refuse even that,
+    # and without the main provider the talks end (seed 000 L121, L1704).
+    seeds = range(6)
+    outcomes = {}
+    for stake in (0.25, 1.0):
+        agreements = over65s_talks(stake, seeds)
+        outcomes[stake] = (
+            sum("integrated_trust" not in a.overlay_members for a in agreements),
+            sum(a.result == ABANDONED for a in agreements),
+        )
+    (refused_light, abandoned_light), (refused_heavy, abandoned_heavy) = outcomes.values()
+    assert refused_heavy > refused_light
+    assert abandoned_heavy > abandoned_light
 
 
 # ------------------------------------------------------------ shocks reshape
