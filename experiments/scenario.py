@@ -351,7 +351,7 @@ class NegotiationSpec(Strict):
     # L1309), not its money pooled with partners it doubts (L740, L1295-1297). Judgement
     # prior: the share of the fear of a design that pools money or passes it through a
     # lead (1) that the bare overlay raises; 0 = none. Vary it in sensitivity analysis.
-    overlay_stake: Share = 0.25  # judgement prior: loss_fear of the bare overlay, 1 = pooled money
+    overlay_stake: Share = 0.25  # judgement prior: bare overlay's share of loss_fear; seed 000 L147
     running_cost_share: Share = 0.003  # alliance leadership time a year, share of income
     outcome_attainment_sd: Share = 0.3
     outcome_tolerance: Share = 0.002  # a small withhold is taken as core income (anchors s5 P3)
