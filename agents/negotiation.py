@@ -55,15 +55,6 @@ RESULTS = (AGREED, SCALED_DOWN, ABANDONED)
 
 Z_95 = 1.645  # one-sided 1-in-20 loss
 
-# The alliance agreement "overlays but does not replace existing service contracts"
-# (seed 000 L147, L223, L1692), and in year one "the pre-existing payment structures"
-# stayed in place (L1087): a member that signs the agreement alone keeps its contract
-# money. What it can still lose is activity the alliance's redesign moves away from it
-# (L1233, L1309), not its money pooled with partners it doubts (L740, L1295-1297).
-# Judgement prior: the bare overlay raises a quarter of the fear of a design that pools
-# money or passes it through a lead. Vary it in sensitivity analysis (docs/negotiation.md).
-BARE_OVERLAY_STAKE = 0.25
-
 
 # ------------------------------------------------------------------ inputs
 @dataclass
@@ -233,9 +224,9 @@ def overlay_value(
     Best for self: the fear that its money or activity is "lost" in a system it
     does not trust and whose numbers it doubts (seed 000 L740, L1295-1297),
     times ``stake``, how much of its money the design puts in joint hands: 1
-    when money is pooled or passes through a lead, :data:`BARE_OVERLAY_STAKE`
-    for the alliance agreement alone, which leaves its service contract as it
-    is (seed 000 L147, L1087).
+    when money is pooled or passes through a lead, ``negotiation.overlay_stake``
+    (a judgement prior, 0.25 by default) for the alliance agreement alone, which
+    leaves its service contract as it is (seed 000 L147, L1087).
     """
     service = weight_on_system * trust_in_partners
     fear = (1.0 - weight_on_system) * (1.0 - trust_in_partners) * (1.0 - data_quality) * loss_fear
@@ -575,7 +566,7 @@ class Negotiation:
 
         It values the design as proposed (fear scaled by the money the design puts in
         joint hands) and, in an alliance whose design moves money, the agreement alone
-        (:data:`BARE_OVERLAY_STAKE`). The first worth having: it joins in full; only the
+        (``negotiation.overlay_stake``). The first worth having: it joins in full; only the
         second: it signs the overlay and declines the payment mechanism (seed 000 L627:
         the agreement signed, no multilateral gain/loss share); neither: it withdraws.
         """
@@ -589,7 +580,7 @@ class Negotiation:
                     self.say(name, "join", f"{name} agrees to work in the {self.proposal.vehicle}.")
                 continue
             bare = (
-                self.overlay_worth(name, BARE_OVERLAY_STAKE)
+                self.overlay_worth(name, self.params.overlay_stake)
                 if self.proposal.overlay_alone_possible
                 else full
             )
@@ -607,7 +598,7 @@ class Negotiation:
 
     def design_stake(self) -> float:
         """How much of a member's money the design as proposed puts in joint hands."""
-        return 1.0 if self.proposal.moves_money else BARE_OVERLAY_STAKE
+        return 1.0 if self.proposal.moves_money else self.params.overlay_stake
 
     def overlay_worth(self, name: str, stake: float) -> float:
         """:func:`overlay_value` for one party, with the trust it holds today."""

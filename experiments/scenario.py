@@ -344,6 +344,14 @@ class NegotiationSpec(Strict):
     control_total_aversion: Annotated[float, Field(ge=1.0, le=10.0)] = 1.5  # seed 000 L1233-1235
     reserve_cover: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0  # seed 000 L119: "too small"
     loss_fear: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0  # seed 000 L740: money "lost"
+    # The alliance agreement "overlays but does not replace existing service contracts"
+    # (seed 000 L147, L223, L1692), and in year one "the pre-existing payment structures"
+    # stayed in place (L1087): a member that signs the agreement alone keeps its contract
+    # money. What it can still lose is activity the redesign moves away from it (L1233,
+    # L1309), not its money pooled with partners it doubts (L740, L1295-1297). Judgement
+    # prior: the share of the fear of a design that pools money or passes it through a
+    # lead (1) that the bare overlay raises; 0 = none. Vary it in sensitivity analysis.
+    overlay_stake: Share = 0.25  # judgement prior: bare overlay's share of loss_fear; seed 000 L147
     running_cost_share: Share = 0.003  # alliance leadership time a year, share of income
     outcome_attainment_sd: Share = 0.3
     outcome_tolerance: Share = 0.002  # a small withhold is taken as core income (anchors s5 P3)

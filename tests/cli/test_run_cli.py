@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -138,6 +139,19 @@ def test_impossible_value_exits_2_naming_key_and_value(app, tmp_path):
         "--set", "economy.noise=7",
     )  # fmt: skip
     assert_bad_input(result, out, "economy.noise", "7")
+
+
+def test_overlay_stake_above_one_exits_2_naming_file_key_value_and_bound(app, tmp_path):
+    default = (resources.files("alliancesim.experiments") / "presets" / "default.toml").read_text(
+        encoding="utf-8"
+    )
+    bad = tmp_path / "stake.toml"
+    bad.write_text(f"{default}\n[negotiation]\noverlay_stake = 1.5\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke(app, "run", bad, "--reps", 1, "--seed", 1, "--out", out)
+    assert_bad_input(
+        result, out, "stake.toml", "negotiation.overlay_stake", "1.5", "less than or equal to 1"
+    )
 
 
 def test_python_dash_m_alliancesim_help_works(tmp_path):

@@ -12,16 +12,18 @@ import random
 
 from alliancesim.agents.negotiation import (
     ABANDONED,
-    BARE_OVERLAY_STAKE,
+    Agreement,
     Economics,
     Negotiation,
     Party,
     Proposal,
+    negotiate_scenario,
 )
 from alliancesim.experiments.scenario import load_preset
 
 ECONOMICS = Economics(savings_belief=0.05, spend_sd=0.03, baseline_sd=0.02, data_quality=0.4)
 PARAMS = load_preset("default").negotiation
+BARE_OVERLAY = PARAMS.overlay_stake  # the stake of the agreement signed alone
 
 
 class ScriptedRandom(random.Random):
@@ -95,7 +97,7 @@ def leadership_shock_at(negotiation: Negotiation, who: str) -> None:
 def test_a_party_declining_the_payment_mechanism_still_signs_the_overlay_it_values():
     # the main provider weighs its own books (0.3) and half-trusts its partners
     negotiation = talks({"trust": (100, 0.3, 0.5), "mh": (30, 0.6, 0.8), "gp": (10, 0.6, 0.8)})
-    full, bare = (negotiation.overlay_worth("trust", s) for s in (1.0, BARE_OVERLAY_STAKE))
+    full, bare = (negotiation.overlay_worth("trust", s) for s in (1.0, BARE_OVERLAY))
     assert full < 0 <= bare  # the premise: the money scares it, the agreement alone does not
     negotiation.join_overlay()
     assert negotiation.ended is None
@@ -123,7 +125,7 @@ def test_without_an_overlay_to_sign_alone_the_same_party_withdraws():
 def test_when_no_one_values_even_the_overlay_the_talks_are_abandoned():
     members = {"trust": (100, 0.3, 0.1), "mh": (30, 0.3, 0.1), "gp": (10, 0.3, 0.1)}
     negotiation = talks(members)
-    assert all(negotiation.overlay_worth(m, BARE_OVERLAY_STAKE) < 0 for m in members)
+    assert all(negotiation.overlay_worth(m, BARE_OVERLAY) < 0 for m in members)
     agreement = talks(members).run()
     assert agreement.result == ABANDONED
     assert agreement.overlay_members == () and set(agreement.declined) == set(members)
@@ -133,11 +135,33 @@ def test_the_main_providers_exit_ends_an_alliance_even_with_most_of_the_scope_le
     # the main provider holds 40% of the scope: the rest is enough by value, not by purpose
     members = {"acute": (40, 0.1, 0.1), "com": (30, 0.6, 0.9), "mh": (30, 0.6, 0.9)}
     negotiation = talks(members)
-    assert negotiation.overlay_worth("acute", BARE_OVERLAY_STAKE) < 0
+    assert negotiation.overlay_worth("acute", BARE_OVERLAY) < 0
     negotiation.join_overlay()
     assert negotiation.scope(negotiation.members) >= PARAMS.min_scope_share * 100_000_000_00
     assert negotiation.ended == "main_provider_withdrew"
     assert negotiation.result().result == ABANDONED
+
+
+def over65s_talks(overlay_stake: float, seeds: range) -> list[Agreement]:
+    scenario = load_preset("over65s_alliance", negotiation__overlay_stake=overlay_stake)
+    return [negotiate_scenario(scenario, "alliance_proposed", seed) for seed in seeds]
+
+
+def test_a_heavier_overlay_stake_makes_the_main_provider_refuse_even_the_overlay():
+    # Case A signed the bare agreement (seed 000 L627). Were the agreement alone feared
+    # as much as pooled money (stake 1), the integrated trust would refuse even that,
+    # and without the main provider the talks end (seed 000 L121, L1704).
+    seeds = range(6)
+    outcomes = {}
+    for stake in (0.25, 1.0):
+        agreements = over65s_talks(stake, seeds)
+        outcomes[stake] = (
+            sum("integrated_trust" not in a.overlay_members for a in agreements),
+            sum(a.result == ABANDONED for a in agreements),
+        )
+    (refused_light, abandoned_light), (refused_heavy, abandoned_heavy) = outcomes.values()
+    assert refused_heavy > refused_light
+    assert abandoned_heavy > abandoned_light
 
 
 # ------------------------------------------------------------ shocks reshape
@@ -160,7 +184,7 @@ def test_a_leadership_shock_in_a_large_deal_drops_the_mechanism_not_the_talks():
     assert (
         negotiation.overlay_worth("trust", 1.0)
         < 0
-        <= negotiation.overlay_worth("trust", BARE_OVERLAY_STAKE)
+        <= negotiation.overlay_worth("trust", BARE_OVERLAY)
     )
     assert negotiation.ended is None
     assert "trust" in negotiation.members and "trust" not in negotiation.risk_members
@@ -177,7 +201,7 @@ def test_the_same_exit_ends_a_small_deal_but_only_reshapes_a_large_one():
         negotiation.join_overlay()
         assert "gp" in negotiation.overlay_only
         leadership_shock_at(negotiation, "gp")
-        assert negotiation.overlay_worth("gp", BARE_OVERLAY_STAKE) < 0
+        assert negotiation.overlay_worth("gp", BARE_OVERLAY) < 0
         assert "gp" not in negotiation.members
     assert small.ended == "too_few_members" and small.result().result == ABANDONED
     assert large.ended is None and large.members == ["trust", "mh", "la"]
