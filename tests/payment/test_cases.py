@@ -25,7 +25,7 @@ from payment_helpers import by_item, inputs, run
 
 # --------------------------------------------------------------------------- (a)
 
-MSK_VALUE = 2_650_000_000  # seed 001 L251: GBP 26.5m in the first year
+MSK_VALUE = 2_650_000_000  # seed 001 L117, L249: GBP 26.5m in the first year
 MSK_TRANCHE = 2_517_500_000  # seed 001 L253: 95% up front, full financial risk
 
 
