@@ -44,9 +44,14 @@ def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> di
         "periods": len(rows),
     }
     deficits = 0
+    # on an accruals basis: subcontract payments a lead has delayed past the last period
+    # are still its debt and its subcontractors' income (the period rows are cash)
+    debts = model.debts_at_end()
     for provider in model.providers:
-        surplus = sum(r[f"surplus_pence__{provider.name}"] for r in rows)
+        owed = debts.get(provider.name, 0)
+        surplus = sum(r[f"surplus_pence__{provider.name}"] for r in rows) + owed
         summary[f"surplus_pence__{provider.name}"] = surplus
+        summary[f"owed_at_end_pence__{provider.name}"] = owed
         summary[f"reserves_end_pence__{provider.name}"] = provider.reserves
         deficits += surplus < 0
     summary["provider_deficits"] = deficits

@@ -906,14 +906,31 @@ class HealthEconomyModel(mesa.Model):
                 org.income += sign * amount
                 org.year_income += sign * amount
 
+    def delayed_payments(self) -> list[tuple[str, str, int]]:
+        """(lead, subcontractor, pence) of every subcontract payment the lead has delayed
+        and not yet paid: a debt of the lead, not a gain."""
+        return [
+            (state.plan.subcontracts[index].payer, state.plan.subcontracts[index].payee, amount)
+            for state in self.states.values()
+            for _release, index, amount in state.delayed
+        ]
+
+    def debts_at_end(self) -> dict[str, int]:
+        """Net pence each organisation is owed (+) or owes (-) in delayed subcontract
+        payments now: what a surplus on an accruals basis adds to the cash surplus."""
+        net: dict[str, int] = {}
+        for payer, payee, amount in self.delayed_payments():
+            net[payer] = net.get(payer, 0) - amount
+            net[payee] = net.get(payee, 0) + amount
+        return net
+
     def owed_to_providers(self) -> dict[str, int]:
         """Money held back, not lost: subcontract payments delayed by the lead, and the
         outcome withhold that falls due at the year end."""
         owed: dict[str, int] = {}
+        for _payer, payee, amount in self.delayed_payments():
+            owed[payee] = owed.get(payee, 0) + amount
         for state in self.states.values():
-            for _release, index, amount in state.delayed:
-                payee = state.plan.subcontracts[index].payee
-                owed[payee] = owed.get(payee, 0) + amount
             for stream, withheld in zip(state.plan.payments, state.withheld_ytd, strict=True):
                 if withheld:
                     owed[stream.payee] = owed.get(stream.payee, 0) + withheld

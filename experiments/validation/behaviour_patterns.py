@@ -313,8 +313,10 @@ def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
         subs = [p.name for p in lp.providers if p.name != lead]
 
         def margin(model, subs=subs) -> float:
-            income = sum(total(model, f"income_pence__{n}") for n in subs)
-            surplus = sum(total(model, f"surplus_pence__{n}") for n in subs)
+            # accruals: payments the lead still delays at the end are owed, not squeezed
+            owed = model.debts_at_end()
+            income = sum(total(model, f"income_pence__{n}") + owed.get(n, 0) for n in subs)
+            surplus = sum(total(model, f"surplus_pence__{n}") + owed.get(n, 0) for n in subs)
             return surplus / max(1.0, abs(income))
 
         margin_gap.append(margin(lp) - margin(alliance))
