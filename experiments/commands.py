@@ -98,6 +98,9 @@ def sweep(
         points = expand(loaded)
         reps = loaded.experiment.replications
         models = loaded.experiment.models
+        # every point is checked against the scenario, on a dry run too (a misspelt
+        # key or a bound outside a parameter's range fails here, before any run)
+        scenario = load_experiment_scenario(loaded)
         if dry_run:
             typer.echo(
                 f"{loaded.name}: {len(points)} points x {reps} replications = "
@@ -105,7 +108,6 @@ def sweep(
                 f"{', '.join(models) if models else 'listed in the scenario'})"
             )
             return
-        scenario = load_experiment_scenario(loaded)
         summary = run_experiment(
             loaded,
             out or _default_out(loaded.name),

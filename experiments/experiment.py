@@ -414,6 +414,18 @@ def load_experiment_scenario(experiment: Experiment) -> Any:
                 ", ".join(known),
                 "unknown contract model",
             )
+    sampling = experiment.sampling
+    if sampling is not None:
+        # both ends of every sampled range must be valid values, whether or not the
+        # sample happens to reach them
+        fixed = dict(experiment.parameters)
+        for key, ends in sampling.bounds.items():
+            for end in ends:
+                value = round(end) if key in sampling.integers else end
+                scenario.with_overrides(
+                    {**fixed, key: value},
+                    source=f"{experiment.source} sampling.bounds '{key}' = {list(ends)}",
+                )
     seen: set[str] = set()
     for point_id, point in enumerate(expand(experiment)):
         signature = repr(sorted(point.items()))

@@ -54,6 +54,32 @@ def test_dry_run_prints_the_count_and_writes_nothing(app, tmp_path, monkeypatch)
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("bounds", "named", "allowed"),
+    [
+        ({"behaviour.effort_costt": [0.1, 0.2]}, "effort_costt", "effort_cost"),
+        ({"negotiation.overlay_stake": [0.0, 1.5]}, "overlay_stake", "less than or equal to 1"),
+    ],
+)
+def test_dry_run_checks_sampled_keys_and_both_ends_of_their_bounds(
+    app, tmp_path, monkeypatch, bounds, named, allowed
+):
+    """A misspelt sampled key, or a bound outside a parameter's range, fails the dry run
+    (Sobol points need not reach the bound, so the ends are checked themselves)."""
+    monkeypatch.chdir(tmp_path)
+    lines = ", ".join(f'"{k}" = [{lo}, {hi}]' for k, (lo, hi) in bounds.items())
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[experiment]\nname = "bad"\nreplications = 1\nseed = 1\n'
+        f'[sampling]\nmethod = "sobol"\nn = 4\nbounds = {{ {lines} }}\n'
+    )
+    result = _invoke(app, ["sweep", path, "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "bad.toml" in result.output and named in result.output and allowed in result.output
+    assert "Traceback" not in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]
+
+
 def _sweep(tmp_path, replicate=fake_replication):
     experiment = parse_experiment(
         {
