@@ -98,6 +98,9 @@ def sweep(
         points = expand(loaded)
         reps = loaded.experiment.replications
         models = loaded.experiment.models
+        # validate every point before --dry-run says anything, so a dry run that
+        # passes is a sweep that will start (a misspelt key used to pass it)
+        scenario = load_experiment_scenario(loaded)
         if dry_run:
             typer.echo(
                 f"{loaded.name}: {len(points)} points x {reps} replications = "
@@ -105,7 +108,6 @@ def sweep(
                 f"{', '.join(models) if models else 'listed in the scenario'})"
             )
             return
-        scenario = load_experiment_scenario(loaded)
         summary = run_experiment(
             loaded,
             out or _default_out(loaded.name),
@@ -163,7 +165,10 @@ def compare(
 
 
 def sensitivity(
-    target: Annotated[Path, typer.Argument(help="Experiment TOML with [sampling], or a sweep DIR")],
+    target: Annotated[
+        # escaped: Rich would read "[sampling]" as markup and print nothing
+        Path, typer.Argument(help=r"Experiment TOML with \[sampling], or a sweep DIR")
+    ],
     metric: Annotated[str, typer.Option("--metric", "-m")] = "savings_pence",
     model: Annotated[str | None, typer.Option("--model", help="Contract model to analyse")] = None,
     baseline: BaselineOpt = "status_quo",
