@@ -98,8 +98,9 @@ def sweep(
         points = expand(loaded)
         reps = loaded.experiment.replications
         models = loaded.experiment.models
-        # every point is checked against the scenario, on a dry run too (a misspelt
-        # key or a bound outside a parameter's range fails here, before any run)
+        # every point is checked against the scenario before --dry-run says anything,
+        # so a dry run that passes is a sweep that will start (a misspelt key or a
+        # bound outside a parameter's range used to pass it)
         scenario = load_experiment_scenario(loaded)
         if dry_run:
             typer.echo(
@@ -165,7 +166,10 @@ def compare(
 
 
 def sensitivity(
-    target: Annotated[Path, typer.Argument(help="Experiment TOML with [sampling], or a sweep DIR")],
+    target: Annotated[
+        # escaped: Rich would read "[sampling]" as markup and print nothing
+        Path, typer.Argument(help=r"Experiment TOML with \[sampling], or a sweep DIR")
+    ],
     metric: Annotated[str, typer.Option("--metric", "-m")] = "savings_pence",
     model: Annotated[str | None, typer.Option("--model", help="Contract model to analyse")] = None,
     baseline: BaselineOpt = "status_quo",
