@@ -156,6 +156,7 @@ class Governance:
         self.exits: list[str] = []
         self.exclusions: list[str] = []
         self.renegotiations = 0
+        self.reopened_year = -1  # the contract year the envelope was last reopened in
 
     @property
     def rule(self) -> DecisionRule:
@@ -177,8 +178,12 @@ class Governance:
     def review(self) -> None:
         """Called after settlement: triggers every period, the rest at year ends."""
         model = self.model
+        year = model.period // model.periods_per_year
         for key, value in model.flags.items():
-            if key.endswith(".demand_trigger") and value:
+            if key.endswith(".demand_trigger") and value and self.reopened_year != year:
+                # the envelope is reconsidered once a contract year: the new target
+                # applies from the next one (seed 000 L1113)
+                self.reopened_year = year
                 self.renegotiate(f"demand exceeded plan by the trigger in {key.split('.')[0]}")
                 break
         if (model.period + 1) % model.periods_per_year == 0:

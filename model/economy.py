@@ -94,6 +94,8 @@ class HealthEconomy:
         self.spec = spec
         self.rng = rng
         self.lines = [ServiceLine.from_spec(s, spec.population) for s in spec.service_lines]
+        self.shiftable = [line for line in self.lines if line.shiftable]
+        self.expected_shiftable_need = 0.0
         self.by_name = {line.name: line for line in self.lines}
         self.integration = 0.0
         self.shock_left = 0
@@ -140,6 +142,14 @@ class HealthEconomy:
         shock = 1.0 + spec.shock_size if self.shock_left > 0 else 1.0
         season = 1.0 + spec.seasonality * math.cos(2.0 * math.pi * period / spec.periods_per_year)
         growth = growth_factor(spec, period)
+        # what the plan expected of shiftable need this period: trend and season, no
+        # noise or shock (the demand trigger compares need that presents with this)
+        self.expected_shiftable_need = sum(
+            [
+                line.need_per_year / spec.periods_per_year * growth * season
+                for line in self.shiftable
+            ]
+        )
         demand = {}
         for line in self.lines:
             noise = 1.0 + spec.noise * self.rng.gauss(0.0, 1.0)

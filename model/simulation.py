@@ -629,8 +629,8 @@ class HealthEconomyModel(mesa.Model):
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
         self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
-        shiftable_done = sum([activity[name] for name in self._shiftable_names])
-        self.above_baseline = shiftable_done > self.shiftable_plan
+        self.shiftable_done = sum([activity[name] for name in self._shiftable_names])
+        self.above_baseline = self.shiftable_done > self.shiftable_plan
         return delivery
 
     def provider_costs(self, delivery: Delivery) -> dict[str, int]:
@@ -660,7 +660,11 @@ class HealthEconomyModel(mesa.Model):
         }
         reported = self.reported_outcome(delivery.outcome_true)
         self.outcome_reported = reported
-        plan = self.shiftable_plan
+        # the demand trigger compares the need that presents with the need the plan
+        # expected (trend and season). Not with the activity plan: that is re-based on
+        # outturn, so it already expects the care integration avoids, and need before
+        # that shift would trip the trigger every month once the alliance works
+        plan = self.economy.expected_shiftable_need
         demand = sum([delivery.demand[name] for name in self._shiftable_names])
         squeeze = {s: flag for p in self.providers for s, flag in p.squeezing.items()}
         inputs = PeriodInputs(
