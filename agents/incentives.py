@@ -68,9 +68,7 @@ def provider_views(
         leniency = terms.outcome.leniency if terms.outcome else 0.0
         term = terms.duration_years + terms.extension_years
         years_left = term - contract_year + renewal_belief * term
-        pooled = terms.risk_share is not None or (
-            terms.outcome is not None and terms.outcome.mode == "pot"
-        )
+        pooled = pool_members(terms)
         for payment in terms.payments:
             view = views.get(payment.provider)
             if view is None:
@@ -96,24 +94,42 @@ def provider_views(
                 if name in views:
                     views[name].gain_share = rs.provider_gain_share * rs.gain_shares.get(name, 0.0)
                     views[name].pain_share = rs.provider_pain_share * rs.pain_shares.get(name, 0.0)
-        if pooled and len(terms.members) > 1:
-            for name in terms.members:
-                if name in views:
-                    views[name].interdependence = 1.0
-                    views[name].co_members = tuple(m for m in terms.members if m != name)
-        elif terms.vehicle == Vehicle.ALLIANCE and len(terms.members) > 1:
-            # an overlay with no money at stake still binds members into one leadership
-            # team and joint decisions (seed 000 s1.1): a repeated-game tie, weaker than
-            # pooled money, like a lead and its subcontractor
-            for name in terms.members:
-                if name in views:
-                    views[name].interdependence = max(views[name].interdependence, 0.5)
-                    views[name].co_members = tuple(m for m in terms.members if m != name)
-        elif terms.subcontracts:
-            for name in terms.members:
-                if name in views:
-                    views[name].co_members = tuple(m for m in terms.members if m != name)
+        if len(terms.members) < 2:
+            continue
+        for name in terms.members:
+            view = views.get(name)
+            if view is None:
+                continue
+            others = tuple(m for m in terms.members if m != name)
+            if name in pooled:
+                # its money rides on what every member spends or achieves
+                view.interdependence = 1.0
+                view.co_members = others
+            elif terms.vehicle == Vehicle.ALLIANCE:
+                # an overlay with no money at stake still binds members into one
+                # leadership team and joint decisions (seed 000 s1.1): a repeated-game
+                # tie, weaker than pooled money, like a lead and its subcontractor
+                view.interdependence = max(view.interdependence, 0.5)
+                view.co_members = others
+            elif terms.subcontracts:
+                view.co_members = others
     return views
+
+
+def pool_members(terms: ContractTerms) -> frozenset[str]:
+    """Members whose own money rides on the whole contract's result: those holding a
+    share of the gain or the pain, and those sharing an outcome pot. A subcontractor
+    of a prime that alone holds the risk share is not one of them."""
+    pooled: set[str] = set()
+    rs = terms.risk_share
+    if rs is not None:
+        pooled |= {m for m in terms.members if rs.gain_shares.get(m, 0.0) > 0.0}
+        pooled |= {m for m in terms.members if rs.pain_shares.get(m, 0.0) > 0.0}
+    outcome = terms.outcome
+    if outcome is not None and outcome.mode == "pot":
+        split = outcome.split
+        pooled |= {m for m in terms.members if not split or split.get(m, 0.0) > 0.0}
+    return frozenset(pooled)
 
 
 class LineShift(NamedTuple):

@@ -4,6 +4,8 @@ For one unit of effort the economy moves units from acute to community care;
 ``marginal_profit`` is what that does to one provider's profit under its terms.
 """
 
+import random
+
 import pytest
 from alliancesim.agents.incentives import (
     LineShift,
@@ -152,6 +154,23 @@ def test_lead_provider_pays_its_subcontractors_and_is_tied_to_them(default_views
     assert lead.paid_for["whole_scope"].basis == Basis.CAPITATION
     assert views["acute_trust"].interdependence == 0.5
     assert not views["acute_trust"].is_lead
+
+
+def test_a_risk_share_the_prime_alone_holds_ties_only_the_prime_to_the_pool():
+    """MSK prime (seed 001 L253): Circle alone takes the surplus or deficit on the 95%;
+    its subcontractors are paid for their work and share no pool, so their tie is the
+    lead-subcontractor one (0.5), not pooled money (1.0)."""
+    scenario = load_scenario("msk_prime_contractor")
+    economy = HealthEconomy(scenario.economy, random.Random(1))
+    providers = [o.name for o in scenario.organisations if not o.is_commissioner]
+    contracts = ContractBuilder(scenario, economy.lines).build("prime_contractor", 0)
+    views = provider_views(contracts, providers, 0)
+    prime = scenario.contract_models["prime_contractor"].lead
+    assert views[prime].interdependence == 1.0 and views[prime].gain_share > 0
+    subs = [name for name in providers if name != prime]
+    assert subs and all(views[n].interdependence == 0.5 for n in subs)
+    assert all(views[n].gain_share == 0.0 == views[n].pain_share for n in subs)
+    assert all(prime in views[n].co_members for n in subs)
 
 
 def test_expected_renewal_lengthens_the_relationship_by_one_term():
