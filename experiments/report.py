@@ -574,9 +574,17 @@ def build_report(
                 lines += ["Precision notes:", "", *notes, ""]
         if (out_dir / "sensitivity.parquet").is_file():
             sens = pd.read_parquet(out_dir / "sensitivity.parquet")
-            figures.append(
-                ("Sensitivity (tornado)", plot_tornado(sens, report_dir / "tornado.png"))
+            groups = (
+                list(sens.groupby(["metric", MODEL], sort=True))
+                if {"metric", MODEL} <= set(sens.columns)
+                else [(None, sens)]
             )
+            for key, group in groups:
+                name = "tornado.png" if len(groups) == 1 else f"tornado_{key[0]}_{key[1]}.png"
+                what = "" if key is None else f": {key[0]} of {key[1]}"
+                figures.append(
+                    (f"Sensitivity (tornado){what}", plot_tornado(group, report_dir / name))
+                )
         scenario = manifest.get("scenario")
         if isinstance(scenario, dict):
             figures.append(

@@ -152,8 +152,10 @@ def sensitivity_of_sweep(
 ) -> pd.DataFrame:
     """Sobol or Morris indices of a finished sampled sweep; also writes them to ``out_dir``.
 
-    The result is saved as ``sensitivity.parquet`` (with method, metric, model
-    columns), which ``alliancesim report`` draws as a tornado chart.
+    The result is saved in ``sensitivity.parquet`` (with method, metric, model
+    columns), replacing any earlier result for the same metric and model and
+    keeping the others, so analysing several metrics builds one table;
+    ``alliancesim report`` draws a tornado chart for each metric and model.
     """
     out_dir = Path(out_dir)
     manifest_path = out_dir / "manifest.json"
@@ -201,7 +203,12 @@ def sensitivity_of_sweep(
     import pyarrow as pa
     from alliancesim.experiments.runner import _atomic_write_table
 
-    _atomic_write_table(
-        out_dir / "sensitivity.parquet", pa.Table.from_pandas(table, preserve_index=False)
-    )
+    path = out_dir / "sensitivity.parquet"
+    kept = table
+    if path.is_file():
+        earlier = pd.read_parquet(path)
+        if {"metric", MODEL} <= set(earlier.columns):
+            other = earlier[(earlier["metric"] != metric) | (earlier[MODEL] != model)]
+            kept = pd.concat([other, table], ignore_index=True)
+    _atomic_write_table(path, pa.Table.from_pandas(kept, preserve_index=False))
     return table

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import typer
 from alliancesim.experiments import commands
@@ -152,6 +153,20 @@ def test_sensitivity_of_a_sobol_sweep_writes_indices(app, tmp_path):
     assert (tmp_path / "s" / "sensitivity.parquet").exists()
     assert _invoke(app, ["report", tmp_path / "s"]).exit_code == 0
     assert (tmp_path / "s" / "report" / "tornado.png").exists()
+    # a second metric joins the table; re-analysing the first replaces its rows
+    for metric in ("outcome_true", "spend_pence"):
+        result = _invoke(
+            app, ["sensitivity", tmp_path / "s", "--metric", metric, "--model", "alliance"]
+        )
+        assert result.exit_code == 0, result.output
+    table = pd.read_parquet(tmp_path / "s" / "sensitivity.parquet")
+    assert sorted(set(table["metric"])) == ["outcome_true", "spend_pence"]
+    assert len(table) == 2 * 2  # two parameters for each metric, no duplicates
+    assert _invoke(app, ["report", tmp_path / "s"]).exit_code == 0
+    report = (tmp_path / "s" / "report" / "report.md").read_text()
+    for metric in ("outcome_true", "spend_pence"):
+        assert (tmp_path / "s" / "report" / f"tornado_{metric}_alliance.png").exists()
+        assert f"tornado_{metric}_alliance.png" in report
 
 
 def test_failed_runs_give_exit_status_1(tmp_path):
