@@ -21,12 +21,20 @@ from typing import Annotated, Any, Literal
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,
+    GainBand,
     GovernanceTerms,
     Share,
     Vehicle,
     check_shares_sum_to_one,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PositiveInt = Annotated[int, Field(gt=0)]
 Pence = Annotated[int, Field(ge=0, strict=True)]
@@ -270,6 +278,29 @@ class RiskShareSpec(Strict):
     netting: bool = True
     year_one_underspend_to_commissioner: bool = False
     demand_trigger: Share | None = None
+    # RiskShareTerms.gain_bands. Bedfordshire (seed 001 L253): the prime keeps the first 5% of
+    # surplus and splits the rest 50/50: provider_gain_share = 1.0 and one band below 0.95.
+    gain_bands: tuple[GainBand, ...] = Field(
+        default=(),
+        description=(
+            "tiered gain share: a list of {below_ratio, provider_share}; for the part of a "
+            "gain that takes the measure below below_ratio x target, the provider side takes "
+            "provider_share instead of provider_gain_share; below_ratio decreasing; "
+            "empty = one flat share"
+        ),
+    )
+
+    @field_validator("gain_bands")
+    @classmethod
+    def _bands_decrease(cls, bands: tuple[GainBand, ...]) -> tuple[GainBand, ...]:
+        ratios = [band.below_ratio for band in bands]
+        if ratios != sorted(set(ratios), reverse=True):
+            shown = ", ".join(f"{r:g}" for r in ratios)
+            raise ValueError(
+                f"below_ratio must decrease from one band to the next (got {shown}); "
+                "allowed: strictly decreasing values in (0, 1]"
+            )
+        return bands
 
     @model_validator(mode="after")
     def _given_shares_sum_to_one(self) -> RiskShareSpec:
@@ -285,6 +316,16 @@ class OutcomeSpec(Strict):
     mode: Literal["withhold", "pot"] = "withhold"
     split: dict[str, Share] = Field(default_factory=dict)
     pain_equals_gain: bool = False
+    # OutcomeTerms.at_risk_by_year. Bedfordshire (seed 001 L269): year one measured only and
+    # paid in full, year two ramping quarter by quarter to full risk: [0.0, 0.625, 1.0].
+    at_risk_by_year: tuple[Share, ...] = Field(
+        default=(),
+        description=(
+            "per contract year, the share of the outcome money that depends on attainment "
+            "(the rest is paid regardless); the last value carries on; empty = all of it, "
+            "every year"
+        ),
+    )
 
 
 class ContractModelSpec(Strict):
@@ -320,6 +361,12 @@ class ContractModelSpec(Strict):
         if self.outcome is not None and len(self.outcome.withhold_by_year) > years:
             raise ValueError(
                 f"outcome.withhold_by_year has {len(self.outcome.withhold_by_year)} years, "
+                f"longer than the contract (duration_years {self.duration_years} + "
+                f"extension_years {self.extension_years}); allowed: at most {years} years"
+            )
+        if self.outcome is not None and len(self.outcome.at_risk_by_year) > years:
+            raise ValueError(
+                f"outcome.at_risk_by_year has {len(self.outcome.at_risk_by_year)} years, "
                 f"longer than the contract (duration_years {self.duration_years} + "
                 f"extension_years {self.extension_years}); allowed: at most {years} years"
             )

@@ -233,6 +233,7 @@ class ContractBuilder:
             if spec.outcome.split and members
             else spec.outcome.split,
             pain_equals_gain=spec.outcome.pain_equals_gain,
+            at_risk_by_year=spec.outcome.at_risk_by_year,
         )
 
     def risk_share_terms(
@@ -271,6 +272,7 @@ class ContractBuilder:
             netting=rs.netting,
             year_one_underspend_to_commissioner=rs.year_one_underspend_to_commissioner,
             demand_trigger=rs.demand_trigger,
+            gain_bands=rs.gain_bands,
             excluded=excluded,
             commissioner_shares={c: v / total for c, v in commissioner_value.items()}
             if len(commissioners) > 1
