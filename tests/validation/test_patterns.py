@@ -15,7 +15,7 @@ KNOWN_FAILURES = {
     "V10": "(a) dilution and (b) trust hold; (c) fails: 'dominant' is made by tripling the "
     "acute unit costs, which also makes the shift worth more, and no mechanism lets a "
     "dominant member's voice lower the others' cooperation in an imposed alliance",
-    "V15": "beds and placements fall 18% but year-3 spend falls ~6%, not 20-25%: no "
+    "V15": "beds and placements fall 18% but year-3 spend falls ~5%, not 20-25%: no "
     "decommissioning of bed-based fixed cost, contract running costs, and the 23% envelope "
     "is bargained down to ~1.4% (providers believe integration saves the generic 5% a year)",
 }
