@@ -391,7 +391,7 @@ def plot_tornado(sensitivity: pd.DataFrame, out: Path) -> Path | None:
         ax.barh(ys, table[col], height=height, xerr=table[conf], label=label, alpha=0.8, capsize=3)
     ax.set_yticks([y + height * (len(bars) - 1) / 2 for y in range(len(table))], table["parameter"])
     what = f"{table['metric'].iloc[0]} of {table[MODEL].iloc[0]}" if "metric" in table else ""
-    ax.set_title(f"{method} sensitivity {what}", fontsize=10)
+    ax.set_title(f"{method} sensitivity\n{what}", fontsize=10)  # two lines: long names fit
     ax.legend(fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

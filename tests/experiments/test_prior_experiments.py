@@ -29,22 +29,27 @@ def _invoke(app, args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
+ALLIANCE = ["status_quo", "alliance"]
+OTHERS = ["status_quo", "lead_provider", "outcomes_based"]
+
+
 @pytest.mark.parametrize(
-    "name,method,n_params,points,reps",
+    "name,method,n_params,points,reps,models",
     [
         # Morris: trajectories x (parameters + 1)
-        ("morris_priors.toml", "morris", 12, 50 * 13, 4),
+        ("morris_priors.toml", "morris", 12, 50 * 13, 4, ALLIANCE),
+        ("morris_priors_other_models.toml", "morris", 13, 40 * 14, 3, OTHERS),
         # Sobol without second order: base sample x (parameters + 2)
-        ("sobol_priors.toml", "sobol", 5, 512 * 7, 2),
+        ("sobol_priors.toml", "sobol", 5, 512 * 7, 2, ALLIANCE),
     ],
 )
 def test_prior_experiment_files_validate_and_plan_the_expected_points(
-    name, method, n_params, points, reps
+    name, method, n_params, points, reps, models
 ):
     experiment = load_experiment(EXAMPLES / name)
     assert experiment.sampling.method == method
     assert len(experiment.sampling.bounds) == n_params
-    assert experiment.experiment.models == ["status_quo", "alliance"]
+    assert experiment.experiment.models == models
     planned = expand(experiment)
     assert len(planned) == points == experiment.count_points()
     assert experiment.count_runs() == points * reps
