@@ -293,6 +293,21 @@ def _make_plan(terms: ContractTerms) -> _Plan:
 # =========================================================================== state
 
 
+class ClosedTotals(NamedTuple):
+    """This contract year's totals of what a rebuild during the year dropped (a member
+    failed or left): payment streams by payee, subcontract flows by party (paid +,
+    received -), and the costs of dropped members of the risk-share group. They stay
+    in the year's measure, as the months before the rebuild stay in its target."""
+
+    base: dict[str, int]
+    fee: dict[str, int]
+    sub_net: dict[str, int]
+    cost: dict[str, int]
+
+
+NOTHING_CLOSED = ClosedTotals({}, {}, {}, {})
+
+
 class SettlementState(NamedTuple):
     """Where a contract's settlement stands: year-to-date totals, immutable.
 
@@ -323,6 +338,11 @@ class SettlementState(NamedTuple):
         demand_triggered: demand reached the trigger in some period this year.
         delayed: queue of subcontract payments owed but not yet paid, as
             ``(release_period, subcontract_index, pence)``.
+        target_ytd: the risk-share target accrued over the periods settled this
+            year, a monthly instalment of the annual target in force each period
+            (the whole annual target at the year end unless the terms changed
+            during the year).
+        closed: totals of streams and members dropped by a rebuild this year.
     """
 
     plan: _Plan
@@ -341,6 +361,8 @@ class SettlementState(NamedTuple):
     attainment_count: tuple[int, ...]
     demand_triggered: bool
     delayed: tuple[tuple[int, int, int], ...]
+    target_ytd: int = 0
+    closed: ClosedTotals = NOTHING_CLOSED
 
     @classmethod
     def start(cls, terms: ContractTerms) -> SettlementState:
@@ -354,7 +376,12 @@ class SettlementState(NamedTuple):
         stream (payer, payee, line), member and metric, so a rebuild mid-year does not
         forget what was paid before it; a new contract year starts its totals at
         zero. Subcontract payments still held back by a delay stay owed either way.
-        A stream the new terms no longer have drops its totals (its provider left).
+        A stream or member the new terms no longer have (its provider left) moves its
+        totals to :class:`ClosedTotals`: the year-end measure still counts what was
+        paid and spent under the old terms, against the target accrued while they
+        were in force (``target_ytd``), so a scope that shrinks mid-year is measured
+        like for like. A delayed subcontract payment to a dropped subcontractor is
+        never paid, and is not counted as paid.
         """
         plan = _make_plan(terms)
         fresh = _fresh_year(plan, contract_year, ())
@@ -379,6 +406,8 @@ class SettlementState(NamedTuple):
         by_name = lambda m: m  # noqa: E731 - members are matched by name
         by_metric = lambda m: m[0]  # noqa: E731 - (metric, weight): matched by metric
         return fresh._replace(
+            target_ytd=self.target_ytd,
+            closed=self._closed_by(plan, remap),
             gross_ytd=carry(pay_old, pay_new, _pair, self.gross_ytd, 0),
             fee_ytd=carry(pay_old, pay_new, _pair, self.fee_ytd, 0),
             withheld_ytd=carry(pay_old, pay_new, _pair, self.withheld_ytd, 0),
@@ -394,6 +423,29 @@ class SettlementState(NamedTuple):
             demand_triggered=self.demand_triggered,
             delayed=delayed,
         )
+
+    def _closed_by(self, plan: _Plan, remap: dict[int, int]) -> ClosedTotals:
+        """:attr:`closed` plus what moving to ``plan`` drops this year."""
+        base, fee, sub_net, cost = (dict(totals) for totals in self.closed)
+        kept = {_pair(s) for s in plan.payments}
+        for s, gross, fees in zip(self.plan.payments, self.gross_ytd, self.fee_ytd, strict=True):
+            if _pair(s) not in kept:
+                base[s.payee] = base.get(s.payee, 0) + gross
+                fee[s.payee] = fee.get(s.payee, 0) + fees
+        unpaid: dict[int, int] = {}  # delayed payments to dropped subcontracts
+        for _due, i, owed in self.delayed:
+            if i not in remap:
+                unpaid[i] = unpaid.get(i, 0) + owed
+        for i, (s, owed) in enumerate(zip(self.plan.subcontracts, self.sub_owed_ytd, strict=True)):
+            if i not in remap:
+                paid = owed - unpaid.get(i, 0)
+                sub_net[s.payer] = sub_net.get(s.payer, 0) + paid
+                sub_net[s.payee] = sub_net.get(s.payee, 0) - paid
+        group = set(self.plan.risk.group) if self.plan.risk else set()
+        for member, spent in zip(self.plan.members, self.cost_ytd, strict=True):
+            if member not in plan.member_index and member in group:
+                cost[member] = cost.get(member, 0) + spent
+        return ClosedTotals(base, fee, sub_net, cost)
 
     @property
     def withheld_pence(self) -> int:
@@ -732,6 +784,8 @@ def settle_period(
         attainment_count,
         triggered,
         delayed,
+        state.target_ytd + (block_instalment(risk.target, piy, ppy) if risk is not None else 0),
+        state.closed,
     )
 
     # 5. contract-year end -----------------------------------------------------------
@@ -846,12 +900,13 @@ def _settle_risk_share(
 ) -> None:
     """Year end: target vs measure, netting, calls on an underspend, gain and pain shares."""
     name = plan.name
-    base: dict[str, int] = {}
-    fee_limb: dict[str, int] = {}
+    closed = state.closed  # what a rebuild this year dropped still counts
+    base: dict[str, int] = dict(closed.base)
+    fee_limb: dict[str, int] = dict(closed.fee)
     for s, g, f in zip(plan.payments, state.gross_ytd, state.fee_ytd, strict=True):
         base[s.payee] = base.get(s.payee, 0) + g
         fee_limb[s.payee] = fee_limb.get(s.payee, 0) + f
-    sub_net: dict[str, int] = {}  # subcontract money paid out (+) or received (-)
+    sub_net: dict[str, int] = dict(closed.sub_net)  # subcontract money paid (+), received (-)
     for s, owed in zip(plan.subcontracts, state.sub_owed_ytd, strict=True):
         sub_net[s.payer] = sub_net.get(s.payer, 0) + owed
         sub_net[s.payee] = sub_net.get(s.payee, 0) - owed
@@ -872,8 +927,14 @@ def _settle_risk_share(
             position[member] = fee_income[member]
         else:
             position[member] = base.get(member, 0) + management - cost[member]
-    measure = sum(cost.values()) if risk.measure == "costs" else sum(state.gross_ytd)
-    target = risk.target
+    if risk.measure == "costs":
+        dropped = sum(spent + sub_net.get(m, 0) for m, spent in closed.cost.items())
+        measure = sum(cost.values()) + dropped
+    else:
+        measure = sum(state.gross_ytd) + sum(closed.base.values())
+    # the annual target while the terms were unchanged all year; accrued month by
+    # month under the terms in force when they changed during it
+    target = state.target_ytd
     flags["target_pence"] = target
     flags["measure_pence"] = measure
 
