@@ -549,6 +549,32 @@ def _line_due(
     return instalment, 0, due_to_date - gross_before - instalment, "blended_payment"
 
 
+def _stream_due(
+    s: _Stream,
+    inputs: PeriodInputs,
+    period_in_year: int,
+    reconcile: bool,
+    activity_before: float,
+    gross_before: int,
+) -> tuple[float, tuple[int, int, int, str]]:
+    """This period's activity on a stream (commissioner payment or subcontract), from
+    its payee's actuals, and :func:`_line_due` for it."""
+    payee = inputs.actuals.get(s.payee, _NO_ACTUALS)
+    activity = payee.activity.get(s.line, 0.0)
+    due = _line_due(
+        s,
+        period_in_year,
+        inputs.periods_per_year,
+        activity,
+        activity_before,
+        gross_before,
+        payee.cost_pence,
+        inputs.population,
+        reconcile,
+    )
+    return activity, due
+
+
 def _emit(
     entries: list[JournalEntry],
     period: int,
@@ -630,18 +656,8 @@ def settle_period(
     activity_ytd = list(state.activity_ytd)
     withheld_now = 0
     for i, s in enumerate(plan.payments):
-        provider_actuals = actuals.get(s.payee, _NO_ACTUALS)
-        activity = provider_actuals.activity.get(s.line, 0.0)
-        due, fee, true_up, rule = _line_due(
-            s,
-            piy,
-            ppy,
-            activity,
-            activity_ytd[i],
-            gross[i],
-            provider_actuals.cost_pence,
-            inputs.population,
-            reconcile,
+        activity, (due, fee, true_up, rule) = _stream_due(
+            s, inputs, piy, reconcile, activity_ytd[i], gross[i]
         )
         activity_ytd[i] += activity
         fees[i] += fee
@@ -683,18 +699,8 @@ def settle_period(
     squeezed_now = delayed_now = 0
     squeeze = inputs.squeeze
     for i, s in enumerate(plan.subcontracts):
-        sub_actuals = actuals.get(s.payee, _NO_ACTUALS)
-        activity = sub_actuals.activity.get(s.line, 0.0)
-        due, _fee, true_up, _rule = _line_due(
-            s,
-            piy,
-            ppy,
-            activity,
-            sub_activity[i],
-            sub_gross[i],
-            sub_actuals.cost_pence,
-            inputs.population,
-            reconcile,
+        activity, (due, _fee, true_up, _rule) = _stream_due(
+            s, inputs, piy, reconcile, sub_activity[i], sub_gross[i]
         )
         sub_activity[i] += activity
         due += true_up
