@@ -1,26 +1,15 @@
-from pathlib import Path
-
 import pandas as pd
 import pytest
-import typer
-from alliancesim.experiments import commands
 from alliancesim.experiments.experiment import parse_experiment
 from alliancesim.experiments.runner import run_experiment
+from cli_helpers import EXAMPLES, commands_app
+from cli_helpers import invoke as _invoke
 from experiment_fakes import FakeScenario, failing_replication, fake_replication
-from typer.testing import CliRunner
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "experiments" / "experiment_files"
 
 
 @pytest.fixture
 def app():
-    app = typer.Typer()
-    commands.register(app)
-    return app
-
-
-def _invoke(app, args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+    return commands_app()
 
 
 def test_bad_experiment_file_exits_2_with_a_clear_message(app, tmp_path):

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 from alliancesim.experiments.experiment import (
     ExperimentError,
@@ -9,9 +7,8 @@ from alliancesim.experiments.experiment import (
     sample_matrix,
 )
 from alliancesim.experiments.runner import load_results, run_experiment
+from cli_helpers import EXAMPLES
 from experiment_fakes import FakeScenario, fake_replication
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "experiments" / "experiment_files"
 
 
 def _exp(**sections):

@@ -3,30 +3,19 @@
 Planning only: no run here, so the tests stay fast.
 """
 
-from pathlib import Path
-
 import pytest
-import typer
-from alliancesim.experiments import commands
 from alliancesim.experiments.experiment import (
     expand,
     load_experiment,
     load_experiment_scenario,
 )
-from typer.testing import CliRunner
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "experiments" / "experiment_files"
+from cli_helpers import EXAMPLES, commands_app
+from cli_helpers import invoke as _invoke
 
 
 @pytest.fixture
 def app():
-    app = typer.Typer()
-    commands.register(app)
-    return app
-
-
-def _invoke(app, args):
-    return CliRunner().invoke(app, [str(a) for a in args])
+    return commands_app()
 
 
 ALLIANCE = ["status_quo", "alliance"]
