@@ -42,15 +42,7 @@ def sobol_indices(
         seed=seed,
         print_to_console=False,
     )
-    return pd.DataFrame(
-        {
-            "parameter": problem["names"],
-            "S1": result["S1"],
-            "S1_conf": result["S1_conf"],
-            "ST": result["ST"],
-            "ST_conf": result["ST_conf"],
-        }
-    )
+    return _indices(problem, result, ("S1", "S1_conf", "ST", "ST_conf"))
 
 
 def morris_indices(
@@ -73,15 +65,12 @@ def morris_indices(
         seed=seed,
         print_to_console=False,
     )
-    return pd.DataFrame(
-        {
-            "parameter": problem["names"],
-            "mu": result["mu"],
-            "mu_star": result["mu_star"],
-            "mu_star_conf": result["mu_star_conf"],
-            "sigma": result["sigma"],
-        }
-    )
+    return _indices(problem, result, ("mu", "mu_star", "mu_star_conf", "sigma"))
+
+
+def _indices(problem: dict[str, Any], result: Any, columns: tuple[str, ...]) -> pd.DataFrame:
+    """One row per parameter, in problem order, with SALib's ``columns``."""
+    return pd.DataFrame({"parameter": problem["names"], **{c: result[c] for c in columns}})
 
 
 def sobol_of_function(
