@@ -240,8 +240,30 @@ class TrustSpec(Strict):
     data_quality: Share = 0.6  # belief in the shared financial model
 
 
+class ChannelsSpec(Strict):
+    """Behavioural channels a scenario can switch off, one at a time (MODEL.md s3b).
+
+    Each is on by default. Switching one off removes that term from every
+    organisation's decisions, so a result can be attributed to its channels by
+    knock-out runs on the same seeds (``run``'s channel decomposition) and the
+    validation suite can show what produces each pattern.
+    """
+
+    payment_incentive: bool = True  # the margin the payment terms put on effort
+    reciprocity: bool = True  # the trust-weighted value of partners' expected cooperation
+    system_benefit: bool = True  # the weight on the system/patient good
+    admission_push: bool = True  # keeping admissions up where paid per unit
+    gaming: bool = True  # reporting outcomes better than they are
+    risk_aversion: bool = True  # variance of profit valued as a cost
+
+
+CHANNELS = tuple(ChannelsSpec.model_fields)
+
+
 class BehaviourSpec(Strict):
     """Weights of the decision rules (MODEL.md s3a); priors, see docs/odd.md."""
+
+    channels: ChannelsSpec = ChannelsSpec()
 
     # Priors (no seed figure). Drives are shares of a provider's income a year, a few
     # per cent; c = 0.15 and a reciprocity weight of 0.2 keep best-response efforts
