@@ -268,7 +268,7 @@ class Governance:
         draws = [model.random.random() for _ in range(3)]
         vehicle = str(model.active_spec.vehicle) if model.active_spec else "bilateral"
         outcome, levels = escalate(trust, draws, vehicle)
-        # advisers and staff time, 1% of the contested sum a level (judgement), rounded
+        # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%), rounded
         # once to whole pence (half to even) and posted to the advisers account
         cost = round(0.01 * pain * levels)
         model.charge_transaction_cost(
