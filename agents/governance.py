@@ -268,8 +268,16 @@ class Governance:
         draws = [model.random.random() for _ in range(3)]
         vehicle = str(model.active_spec.vehicle) if model.active_spec else "bilateral"
         outcome, levels = escalate(trust, draws, vehicle)
-        cost = round(0.01 * pain * levels)  # advisers and staff time, 1% of the contested sum
-        model.charge_transaction_cost(commissioner, cost)
+        # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%), rounded
+        # once to whole pence (half to even) and posted to the advisers account
+        cost = round(0.01 * pain * levels)
+        model.charge_transaction_cost(
+            commissioner,
+            cost,
+            "dispute",
+            f"advisers and staff time, {levels} level(s) of escalation over a "
+            f"£{pain / 100:,.0f} pain share",
+        )
         self.disputes += 1
         self.record(
             commissioner,

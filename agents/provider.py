@@ -117,18 +117,23 @@ class Provider(Organisation):
             )
         return squeezing
 
-    def book(self, income: int, cost: int, owed: int = 0) -> None:
-        """Add the period's money to reserves; update distress and the failure count.
+    def book(self, income: int, cost: int, owed: int = 0, owes: int = 0) -> None:
+        """Record the period's money and update distress and the failure count.
 
-        ``owed`` is money a lead still owes it under a payment delay: it counts
-        toward its position (a receivable), so late payment stresses cash
-        without by itself making a solvent provider fail.
+        The money itself is already in its reserves: the model posted this period's
+        settlement entries and its delivery cost entries (``HealthEconomyModel.book``).
+        ``income`` is its net settlement money, ``cost`` its delivery cost.
+
+        Its position is its reserves plus what it is owed minus what it owes:
+        ``owed`` is money a lead still owes it under a payment delay (a receivable),
+        so late payment stresses cash without by itself making a solvent provider
+        fail; ``owes`` is what it, as a lead, has delayed paying its subcontractors
+        (a payable), so holding their money back does not make it look solvent.
         """
         self.income, self.cost = income, cost
         self.year_income += income
         self.year_cost += cost
-        self.reserves += income - cost
-        position = self.reserves + owed
+        position = self.reserves + owed - owes
         self.distressed = position < self.distress_threshold * self.annual_income
         floor = self.failure_threshold * self.annual_income
         self.periods_below_floor = self.periods_below_floor + 1 if position < floor else 0

@@ -15,7 +15,7 @@ organisations do, so every contract model on one seed faces the same economy
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import mesa
@@ -46,7 +46,15 @@ from alliancesim.model.economy import (
     shift_fraction,
     shift_sensitivity,
 )
-from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.payment.ledger import (
+    ADVISERS,
+    NO_CONTRACT,
+    OUTSIDE_ACCOUNTS,
+    STAFF_AND_SUPPLIERS,
+    WRITTEN_OFF,
+    JournalEntry,
+)
+from alliancesim.model.payment.primitives import allocate
 from alliancesim.model.payment.settlement import (
     PeriodInputs,
     ProviderActuals,
@@ -634,20 +642,51 @@ class HealthEconomyModel(mesa.Model):
         return delivery
 
     def provider_costs(self, delivery: Delivery) -> dict[str, int]:
-        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence."""
+        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence.
+
+        Each provider's cost is summed in floats (activity is fractional) and rounded
+        once, half to even; the parts behind it (one a line, and the integration work)
+        are kept in ``period_cost_parts`` so that :meth:`delivery_cost_entries` can
+        split the rounded total between them exactly (largest remainder)."""
         costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
+        parts: dict[str, dict[tuple[str, str], float]] = {p.name: {} for p in self.providers}
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
         for name, provider, fixed_unit, variable_unit in self._line_costs:
-            costs[provider] += fixed_unit * plan[name] + variable_unit * activity[name]
+            line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
+            costs[provider] += line_cost
+            parts[provider]["delivery_cost", name] = line_cost
         for provider in self.providers:
-            costs[provider.name] += (
+            work = (
                 provider.effort
                 * EFFORT_SPEND_SHARE
                 * provider.annual_income
                 / self.periods_per_year
             )
+            costs[provider.name] += work
+            parts[provider.name]["integration_work", ""] = work
+        self.period_cost_parts = parts
         return {name: round(value) for name, value in costs.items()}
+
+    def delivery_cost_entries(self, name: str, cost: int) -> list[JournalEntry]:
+        """A provider's cost this period as entries to its staff and suppliers: one a
+        service line it runs (line item ``delivery_cost``, the line in the note) and one
+        for integration work, the rounded total split by largest remainder."""
+        split = allocate(cost, self.period_cost_parts[name]) if cost > 0 else {}
+        return [
+            JournalEntry(
+                self.period,
+                NO_CONTRACT,
+                item,
+                name,
+                STAFF_AND_SUPPLIERS,
+                pence,
+                "provider_costs",
+                line,
+            )
+            for (item, line), pence in sorted(split.items())
+            if pence > 0
+        ]
 
     def settle(self, delivery: Delivery) -> list[JournalEntry]:
         """The payment core settles every contract in force; nothing here computes money."""
@@ -811,35 +850,44 @@ class HealthEconomyModel(mesa.Model):
         return next((c.lead for c in self.contracts if c.lead), None)
 
     def book(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        """Reserves move with the period's net payments and costs; failures exit."""
+        """Post the period's settlement entries and every cost to the ledger (reserves
+        move only with entries, :meth:`post`); update distress; failures exit."""
         net: dict[str, int] = {name: 0 for name in self.orgs}
         for entry in entries:
             net[entry.payer] -= entry.amount
             net[entry.payee] += entry.amount
+        self.post(entries)
         owed = self.owed_to_providers()
+        owes = self.owed_by_providers()
         for provider in self.providers:
             if provider.failed:  # exited: no more money flows through it
                 provider.income = provider.cost = 0
                 continue
+            cost = self.period_costs[provider.name]
+            self.post(self.delivery_cost_entries(provider.name, cost))
             provider.book(
-                net[provider.name], self.period_costs[provider.name], owed.get(provider.name, 0)
+                net[provider.name], cost, owed.get(provider.name, 0), owes.get(provider.name, 0)
             )
-        returned = self.returned_risk(delivery)
-        monitoring = self.monitoring_costs()
+        returned: dict[str, int] = {}
+        for commissioner, line, pence in self.returned_services(delivery):
+            returned[commissioner] = returned.get(commissioner, 0) + pence
+            self.post_cost(
+                commissioner, STAFF_AND_SUPPLIERS, pence, "returned_services", "returned_risk", line
+            )
+        monitoring: dict[str, int] = {}
+        for commissioner, contract, item, pence in self.monitoring_items():
+            monitoring[commissioner] = monitoring.get(commissioner, 0) + pence
+            self.post_cost(
+                commissioner, STAFF_AND_SUPPLIERS, pence, item, "monitoring_costs", "", contract
+            )
         for commissioner in self.commissioners:
             commissioner.spend = -net[commissioner.name]
             commissioner.returned_risk = returned.get(commissioner.name, 0)
             commissioner.monitoring_cost = monitoring.get(commissioner.name, 0)
-            commissioner.reserves += (
-                net[commissioner.name] - commissioner.returned_risk - commissioner.monitoring_cost
-            )
             self.totals["transaction"] += commissioner.monitoring_cost
         for provider in self.providers:
             if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
                 self.fail(provider)
-        if self.record_ledger:
-            self.ledger.extend(entries)
-        self.period_entries = entries
 
     def monitoring_costs(self) -> dict[str, int]:
         """What running the contracts costs the commissioners this period (anchors s2.6).
@@ -848,41 +896,111 @@ class HealthEconomyModel(mesa.Model):
         in place of several bilateral ones saves, as Bedford's 20 contracts became
         one, seed 001 L117), plus monitoring of each outcome metric in proportion to
         the value at stake and the audit intensity.
+
+        Each commissioner's monthly cost is summed in floats and rounded once, half to
+        even; :meth:`monitoring_items` splits it between the contracts and the two
+        parts (management, outcome monitoring) by largest remainder.
         """
         audits = tuple(c.audit for c in self.commissioners)
         cached = self._monitoring
         if cached[0] is self.contracts and cached[1] == audits:
-            return cached[2]
+            return cached[2][0]
         behaviour = self.scenario_spec.behaviour
         costs: dict[str, float] = {}
+        parts: dict[str, dict[tuple[str, str], float]] = {}
         for terms in self.contracts:
             metrics = len(terms.outcome.metrics) if terms.outcome else 0
             shares = self._monitoring_split(terms)
             for name, share in shares.items():
                 audit = self.orgs[name].audit
-                yearly = behaviour.contract_management_pence + (
+                metric_cost = (
                     behaviour.monitoring_cost_share
                     * self.contract_values[terms.name]
                     * metrics
                     * audit
                 )
+                yearly = behaviour.contract_management_pence + metric_cost
                 costs[name] = costs.get(name, 0.0) + share * yearly / self.periods_per_year
+                items = parts.setdefault(name, {})
+                per_period = share / self.periods_per_year
+                items["contract_management", terms.name] = (
+                    per_period * behaviour.contract_management_pence
+                )
+                items["outcome_monitoring", terms.name] = per_period * metric_cost
         result = {name: round(value) for name, value in costs.items()}
-        self._monitoring = (self.contracts, audits, result)  # kept while neither changes
+        split = [
+            (name, contract, item, pence)
+            for name in sorted(result)
+            if result[name] > 0
+            for (item, contract), pence in sorted(allocate(result[name], parts[name]).items())
+            if pence > 0
+        ]
+        self._monitoring = (self.contracts, audits, (result, split))  # kept while neither changes
         return result
+
+    def monitoring_items(self) -> list[tuple[str, str, str, int]]:
+        """(commissioner, contract, line item, pence) of this period's monitoring costs:
+        ``contract_management`` and ``outcome_monitoring`` of each contract it holds."""
+        self.monitoring_costs()
+        return self._monitoring[2][1]
 
     @staticmethod
     def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
         return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
 
-    def charge_transaction_cost(self, name: str, cost: int) -> None:
+    def charge_transaction_cost(
+        self,
+        name: str,
+        cost: int,
+        line_item: str = "transaction_cost",
+        note: str = "staff time and advisers' fees",
+    ) -> None:
         """Staff time and advisers' fees (negotiating, rebargaining, disputes): money out
-        of the organisation to no one in the model. Taken from reserves now and reported
-        in this period's provider costs or commissioner spend."""
+        of the organisation to the ``advisers`` account, posted now and reported in this
+        period's provider costs or commissioner spend."""
+        amount = int(cost)
+        if amount != cost or amount < 0:
+            raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
         org = self.orgs[name]
-        org.reserves -= cost
-        org.transaction_cost += cost
-        self.totals["transaction"] += cost
+        self.post_cost(name, ADVISERS, amount, line_item, "transaction_costs", note)
+        org.transaction_cost += amount
+        self.totals["transaction"] += amount
+
+    def post_cost(
+        self,
+        payer: str,
+        payee: str,
+        amount: int,
+        line_item: str,
+        rule: str,
+        note: str = "",
+        contract: str = NO_CONTRACT,
+    ) -> None:
+        """Post a payment to an outside account (staff and suppliers, advisers)."""
+        if amount > 0:
+            entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
+            self.post([entry])
+
+    def post(self, entries: Iterable[JournalEntry]) -> None:
+        """Record entries in the ledger and apply each to the reserves of the
+        organisations it names (``Organisation.post``). This is the only way money
+        moves: outside accounts have no reserves, and no code sets reserves directly.
+        ``period_entries`` holds everything posted in the current period."""
+        entries = tuple(entries)
+        if getattr(self, "_entries_period", None) != self.period:
+            self._entries_period = self.period
+            self.period_entries = []
+        orgs = self.orgs
+        for entry in entries:
+            for name in (entry.payer, entry.payee):
+                org = orgs.get(name)
+                if org is not None:
+                    org.post(entry)
+                elif name not in OUTSIDE_ACCOUNTS:
+                    raise KeyError(f"journal entry names {name!r}: no such organisation")
+        self.period_entries.extend(entries)
+        if self.record_ledger:
+            self.ledger.extend(entries)
 
     def transfer(
         self,
@@ -900,12 +1018,9 @@ class HealthEconomyModel(mesa.Model):
         if amount <= 0:
             return
         entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
-        self.period_entries = [*self.period_entries, entry]
-        if self.record_ledger:
-            self.ledger.append(entry)
+        self.post([entry])
         for name, sign in ((payer, -1), (payee, 1)):
             org = self.orgs[name]
-            org.reserves += sign * amount
             if isinstance(org, Provider):
                 org.income += sign * amount
                 org.year_income += sign * amount
@@ -913,9 +1028,18 @@ class HealthEconomyModel(mesa.Model):
     def delayed_payments(self) -> list[tuple[str, str, int]]:
         """(lead, subcontractor, pence) of every subcontract payment the lead has delayed
         and not yet paid: a debt of the lead, not a gain."""
+        return [(payer, payee, amount) for _, payer, payee, amount in self.delayed_by_contract()]
+
+    def delayed_by_contract(self) -> list[tuple[str, str, str, int]]:
+        """(contract, lead, subcontractor, pence) of every delayed subcontract payment."""
         return [
-            (state.plan.subcontracts[index].payer, state.plan.subcontracts[index].payee, amount)
-            for state in self.states.values()
+            (
+                name,
+                state.plan.subcontracts[index].payer,
+                state.plan.subcontracts[index].payee,
+                amount,
+            )
+            for name, state in self.states.items()
             for _release, index, amount in state.delayed
         ]
 
@@ -940,16 +1064,36 @@ class HealthEconomyModel(mesa.Model):
                     owed[stream.payee] = owed.get(stream.payee, 0) + withheld
         return owed
 
+    def owed_by_providers(self) -> dict[str, int]:
+        """Money each provider owes (a payable): subcontract payments it has delayed as a
+        lead and not yet paid."""
+        owes: dict[str, int] = {}
+        for payer, _payee, amount in self.delayed_payments():
+            owes[payer] = owes.get(payer, 0) + amount
+        return owes
+
     def returned_risk(self, delivery: Delivery) -> dict[str, int]:
         """A failed provider's patients return to the commissioner, at a premium."""
         returned: dict[str, int] = {}
-        if not self.n_failed:
-            return returned
-        for line in self.economy.lines:
-            if self.orgs[line.provider].failed:
-                cost = line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM
-                returned[line.commissioner] = returned.get(line.commissioner, 0) + round(cost)
+        for commissioner, _line, pence in self.returned_services(delivery):
+            returned[commissioner] = returned.get(commissioner, 0) + pence
         return returned
+
+    def returned_services(self, delivery: Delivery) -> list[tuple[str, str, int]]:
+        """(commissioner, line, pence): the commissioner pays staff and suppliers to run a
+        failed provider's line directly, at unit cost x activity x the premium, rounded
+        once a line, half to even."""
+        if not self.n_failed:
+            return []
+        return [
+            (
+                line.commissioner,
+                line.name,
+                round(line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM),
+            )
+            for line in self.economy.lines
+            if self.orgs[line.provider].failed
+        ]
 
     def fail(self, provider: Provider) -> None:
         provider.failed = True
@@ -961,7 +1105,64 @@ class HealthEconomyModel(mesa.Model):
             f"{provider.name} ran out of reserves and exited; its patients and the financial "
             "risk return to the commissioner",
         )
+        delayed = self.delayed_by_contract()
         self.start_contracts(self.period // self.periods_per_year)
+        self.settle_dropped_debts(delayed)
+
+    def settle_dropped_debts(self, before: list[tuple[str, str, str, int]]) -> None:
+        """Delayed subcontract payments the rebuilt contracts no longer carry (``before``
+        is :meth:`delayed_by_contract` before the rebuild) do not vanish:
+
+        - owed by a failed lead, they will never be paid: written off, an entry from
+          the lead to ``written_off`` (its closing reserves are net of what it owed; the
+          subcontractor's receivable is gone) and a ``write_off`` event;
+        - owed by a lead still trading (to a subcontractor that failed), the debt is
+          paid now, to the failed subcontractor's estate.
+        """
+        still: dict[tuple[str, str, str], int] = {}
+        for contract, payer, payee, amount in self.delayed_by_contract():
+            still[contract, payer, payee] = still.get((contract, payer, payee), 0) + amount
+        dropped: dict[tuple[str, str, str], int] = {}
+        for contract, payer, payee, amount in before:
+            dropped[contract, payer, payee] = dropped.get((contract, payer, payee), 0) + amount
+        for (contract, payer, payee), amount in sorted(dropped.items()):
+            amount -= still.get((contract, payer, payee), 0)
+            if amount <= 0:
+                continue
+            lead = self.orgs[payer]
+            if getattr(lead, "failed", False):
+                note = f"subcontract payments owed to {payee}, delayed and never paid"
+                entry = JournalEntry(
+                    self.period,
+                    contract,
+                    "write_off",
+                    payer,
+                    WRITTEN_OFF,
+                    amount,
+                    "write_off",
+                    note,
+                )
+                self.post([entry])
+                lead.cost += amount  # the period's surplus row is its change in reserves
+                self.record_event(
+                    payer,
+                    "write_off",
+                    f"{payer} failed owing {payee} £{amount / 100:,.0f} of delayed subcontract "
+                    "payments; the debt is written off and never paid",
+                    creditor=payee,
+                    amount_pence=amount,
+                    contract=contract,
+                )
+            else:
+                self.transfer(
+                    payer,
+                    payee,
+                    amount,
+                    contract,
+                    "subcontract",
+                    "settle_on_exit",
+                    f"delayed subcontract payments settled when {payee} left the contract",
+                )
 
     def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
         self.events.append(
