@@ -53,7 +53,7 @@ from alliancesim.model.payment.settlement import (
     SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import ContractTerms, Vehicle, contract_value
+from alliancesim.model.payment.terms import ContractTerms, contract_value
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
@@ -184,8 +184,10 @@ class HealthEconomyModel(mesa.Model):
         if (
             self.agreement is not None
             and scenario.negotiation.governance
-            and (self.active_model != scenario.scenario.status_quo)
+            and getattr(self.agreement, "result", None) != "abandoned"
         ):
+            # an agreement was signed (in full or scaled down): its members now govern
+            # it; talks that were abandoned leave the status quo contracts, no governance
             from alliancesim.agents.governance import Governance
 
             self.governance = Governance(self, scenario.negotiation)
@@ -202,7 +204,12 @@ class HealthEconomyModel(mesa.Model):
         scenario = self.scenario_spec
         parties = parties_from_model(self)
         agreement = negotiate(
-            proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
+            proposal_from_spec(
+                self.contract_model,
+                self.spec,
+                [p.name for p in self.providers],
+                any(c.subcontracts for c in self.builder.build(self.contract_model, 0)),
+            ),
             parties,
             economics_from_scenario(scenario),
             scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
@@ -322,9 +329,7 @@ class HealthEconomyModel(mesa.Model):
             )
             provider.annual_income = max(1, value)
             provider.year_income = provider.year_cost = 0
-        self.lead_in_place = any(
-            c.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR) for c in contracts
-        )
+        self.at_distance = commissioner_distance(contracts)
         self.lenient = {
             c.name: self.random.random() < (c.outcome.leniency if c.outcome else 0.0)
             for c in contracts
@@ -430,7 +435,8 @@ class HealthEconomyModel(mesa.Model):
             )
             self.start_contracts(self.period // self.periods_per_year)
         for commissioner in self.commissioners:
-            commissioner.monitor(self.lead_in_place)
+            # capability decays while it pays for care through a lead it cannot see into
+            commissioner.monitor(any(c == commissioner.name for c, _ in self.at_distance))
 
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
@@ -798,9 +804,9 @@ class HealthEconomyModel(mesa.Model):
         np.fill_diagonal(between, False)
         watched = is_commissioner[:, None] & is_provider[None, :]
         judging = is_provider[:, None] & is_commissioner[None, :]
-        lead = self.lead_name
-        distant = np.array([self.lead_in_place and o.name != lead for o in orgs])
-        base_weight = np.where(watched, np.where(distant, 0.1, 0.2)[None, :], 0.0)
+        at_distance = self.at_distance
+        distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
+        base_weight = np.where(watched, np.where(distant, 0.1, 0.2), 0.0)
         base_weight = np.where(judging, 0.1, base_weight)
         pattern = (between, watched, judging, base_weight)
         self._pattern = (self.contracts, self.n_failed, pattern)
@@ -1058,6 +1064,18 @@ def carry_state(
     if previous is None:
         return SettlementState.start(terms)._replace(contract_year=contract_year)
     return previous.refreshed(terms, contract_year)
+
+
+def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tuple[str, str]]:
+    """(commissioner, provider) pairs where the commissioner pays for the provider's care
+    only through a lead: the provider is paid under a subcontract and the commissioner
+    pays it nothing directly. The commissioner sees such a provider at a distance and,
+    while it has one, its capability decays (seed 001 in the domain notes s4.1: a lead
+    left as a "black box"). Computed from who pays whom, not from the vehicle's name."""
+    direct = {(p.payer, p.provider) for c in contracts for p in c.payments}
+    commissioners = {p.payer for c in contracts for p in c.payments}
+    behind_lead = {s.subcontractor for c in contracts for s in c.subcontracts}
+    return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
 
 
 def with_units(template: LineShift, units: float) -> LineShift:
