@@ -53,7 +53,7 @@ from alliancesim.model.payment.settlement import (
     SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import ContractTerms, contract_value
+from alliancesim.model.payment.terms import ContractTerms, annual_value, contract_value
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
@@ -65,6 +65,14 @@ def stream_seeds(seed: int) -> tuple[int, int]:
     """Two independent seeds (demand, behaviour) from one run seed."""
     demand, behaviour = np.random.SeedSequence(seed).spawn(2)
     return int(demand.generate_state(1)[0]), int(behaviour.generate_state(1)[0])
+
+
+class OutcomeStake(NamedTuple):
+    """A provider's outcome money in a contract year (``outcome_stakes``)."""
+
+    stake: float  # pence a year that move per unit of attainment
+    leniency: float  # its belief that the commissioner pays regardless
+    payer: str  # the commissioner holding most of it: audits it, and is trusted or not
 
 
 class ShiftBase(NamedTuple):
@@ -141,6 +149,20 @@ class HealthEconomyModel(mesa.Model):
         ]
         self.n_failed = 0
         self._network = self.build_network()
+        # each provider's weight in the outcome index: its share of the value of the
+        # cohort's care (need x unit cost), fixed for the run
+        self._outcome_weights = normalise(
+            {
+                p.name: sum(
+                    line.need_per_year * line.unit_cost_pence
+                    for line in self.economy.lines
+                    if line.provider == p.name
+                )
+                for p in self.providers
+            }
+        )
+        self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
+        self.last_attainment = self.attainment(scenario.economy.outcome_base)
         # per-period output columns, named once
         self.line_columns = [
             (line, ("activity__" + line.name, "planned__" + line.name))
@@ -632,6 +654,10 @@ class HealthEconomyModel(mesa.Model):
             delivery = delivery._replace(
                 outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
             )
+        improved = self.outcome_improvement()
+        if improved:
+            # work on the measured outcomes raises the true outcome (docs/outcomes-based.md)
+            delivery = delivery._replace(outcome_true=min(1.0, delivery.outcome_true + improved))
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
         self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
@@ -646,13 +672,15 @@ class HealthEconomyModel(mesa.Model):
         activity = delivery.activity
         for name, provider, fixed_unit, variable_unit in self._line_costs:
             costs[provider] += fixed_unit * plan[name] + variable_unit * activity[name]
+        behaviour = self.scenario_spec.behaviour
         for provider in self.providers:
-            costs[provider.name] += (
-                provider.effort
-                * EFFORT_SPEND_SHARE
-                * provider.annual_income
-                / self.periods_per_year
+            # integration work, outcome work (c_q q^2 / 2) and gaming (c_g g^2 / 2)
+            share = (
+                provider.effort * EFFORT_SPEND_SHARE
+                + behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2.0
+                + behaviour.gaming_cost * provider.gaming**2 / 2.0
             )
+            costs[provider.name] += share * provider.annual_income / self.periods_per_year
         return {name: round(value) for name, value in costs.items()}
 
     def settle(self, delivery: Delivery) -> list[JournalEntry]:
@@ -666,6 +694,7 @@ class HealthEconomyModel(mesa.Model):
         }
         reported = self.reported_outcome(delivery.outcome_true)
         self.outcome_reported = reported
+        attainment = self.last_attainment = self.attainment(reported)
         # the demand trigger compares the need that presents with the need the plan
         # expected (trend and season). Not with the activity plan: that is re-based on
         # outturn, so it already expects the care integration avoids, and need before
@@ -678,7 +707,7 @@ class HealthEconomyModel(mesa.Model):
             contract_period=self.period,  # every contract starts with the run
             periods_per_year=self.periods_per_year,
             actuals=actuals,
-            attainment={"outcome_index": self.attainment(reported)},
+            attainment={"outcome_index": attainment},
             population=self.scenario_spec.economy.population,
             demand_vs_plan=demand / plan if plan > 0 else 1.0,
             lenient=False,
@@ -722,22 +751,101 @@ class HealthEconomyModel(mesa.Model):
         return min(1.0, max(0.0, reported / target))
 
     def reported_outcome(self, true_outcome: float) -> float:
+        """True outcome plus what each provider's gaming adds past the audit of the
+        commissioner it reports to (``decisions.reported_outcome``)."""
         from alliancesim.agents.decisions import reported_outcome
 
-        commissioner = self.commissioners[0]
-        behaviour = self.scenario_spec.behaviour
-        year = self.period // self.periods_per_year
-        cached = self._withhold
-        if cached[0] is not self.contracts or cached[1] != year:
-            share = max((c.withhold_share(year) for c in self.contracts), default=0.0)
-            cached = self._withhold = (self.contracts, year, share)
-        incentive = min(1.0, 10.0 * cached[2] * (1.0 - commissioner.leniency))
-        alive = [p for p in self.providers if not p.failed]
-        column, network = self.trust.index[commissioner.name], self.trust
-        trust = sum(network.row(p.name)[column] for p in alive) / max(1, len(alive))
-        return reported_outcome(
-            true_outcome, incentive, commissioner.audit, trust, behaviour.gaming_max
+        stakes = self.outcome_stakes()
+        gamed = [
+            (
+                self._outcome_weights.get(p.name, 0.0),
+                self.orgs[stakes[p.name].payer].audit,
+                p.gaming,
+            )
+            for p in self.providers
+            if p.gaming > 0.0 and not p.failed and p.name in stakes
+        ]
+        return reported_outcome(true_outcome, gamed)
+
+    def outcome_weight(self, name: str) -> float:
+        """A provider's weight in the outcome index (its share of the value of care)."""
+        return self._outcome_weights.get(name, 0.0)
+
+    def outcome_improvement(self) -> float:
+        """Points the providers' work on the measured outcomes adds to the true outcome:
+        sum over providers of weight x gain x f(q) (``decisions.outcome_gain``)."""
+        from alliancesim.agents.decisions import outcome_gain
+
+        gain = self.scenario_spec.behaviour.outcome_effort_gain
+        return sum(
+            self._outcome_weights.get(p.name, 0.0) * gain * outcome_gain(p.outcome_effort)
+            for p in self.providers
+            if p.outcome_effort > 0.0 and not p.failed
         )
+
+    def outcome_stakes(self) -> dict[str, OutcomeStake]:
+        """Per provider, the outcome money this contract year: pence a year that move per
+        unit of attainment, the leniency it expects, and the commissioner paying it.
+
+        Read from the terms: a withhold is its share of the provider's payments, a pot
+        the provider's split of the pot; times the share at risk this year
+        (``at_risk_by_year``) and the payment's slope in attainment (2 where pain equals
+        gain about a neutral 0.5). Computed once per contract set and year."""
+        year = self.period // self.periods_per_year
+        cached = self._stakes
+        if cached[0] is self.contracts and cached[1] == year:
+            return cached[2]
+        stakes: dict[str, OutcomeStake] = {}
+        for terms in self.contracts:
+            outcome = terms.outcome
+            share = terms.withhold_share(year)
+            if outcome is None or share <= 0.0:
+                continue
+            risk = outcome.at_risk_by_year
+            at_risk = risk[min(year, len(risk) - 1)] if risk else 1.0
+            slope = 1.0
+            if outcome.pain_equals_gain and outcome.mode == "pot":
+                slope = 1.0 / max(1e-9, 1.0 - outcome.neutral_attainment)
+            parts: dict[str, tuple[float, str]] = {}
+            if outcome.mode == "withhold":
+                for payment in terms.payments:
+                    value, _ = parts.get(payment.provider, (0.0, payment.payer))
+                    parts[payment.provider] = (
+                        value + share * annual_value(payment.terms),
+                        payment.payer,
+                    )
+            else:
+                pot = share * (terms.reference_value_pence or contract_value(terms))
+                split = dict(outcome.split) or normalise(
+                    {
+                        p: sum(annual_value(x.terms) for x in terms.payments if x.provider == p)
+                        for p in {x.provider for x in terms.payments}
+                    }
+                )
+                for name, part in split.items():
+                    parts[name] = (pot * part, terms.commissioners[0])
+            for name, (value, payer) in parts.items():
+                stake = value * at_risk * slope
+                old = stakes.get(name, OutcomeStake(0.0, outcome.leniency, payer))
+                # leniency and payer of its largest part; the stakes add up
+                largest = old if old.stake >= stake else OutcomeStake(0, outcome.leniency, payer)
+                stakes[name] = largest._replace(stake=old.stake + stake)
+        self._stakes = (self.contracts, year, stakes)
+        return stakes
+
+    def outcome_money_per_point(self, name: str) -> float:
+        """Pence a year one more point of the outcome index brings a provider:
+        ``(1 - l) x stake x d E[paid share] / d A / target`` (MODEL.md s3a), with the
+        attainment it expects taken from last period's."""
+        from alliancesim.agents.decisions import attainment_slope, outcome_money_per_point
+
+        stake = self.outcome_stakes().get(name)
+        if stake is None or stake.stake <= 0.0:
+            return 0.0
+        spec = self.scenario_spec
+        slope = attainment_slope(self.last_attainment, spec.behaviour.attainment_belief_sd)
+        target = OUTCOME_TARGET_UPLIFT * spec.economy.outcome_base
+        return outcome_money_per_point(stake.stake, stake.leniency, slope, target)
 
     def is_rift(self, source: str, target: str) -> bool:
         """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
