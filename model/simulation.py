@@ -1069,6 +1069,7 @@ class HealthEconomyModel(mesa.Model):
         provider.failed = True
         self.n_failed += 1
         provider.effort = provider.cooperation = 0.0
+        provider.outcome_effort = provider.gaming = 0.0
         self.record_event(
             provider.name,
             "failure",
