@@ -149,18 +149,12 @@ class HealthEconomyModel(mesa.Model):
         ]
         self.n_failed = 0
         self._network = self.build_network()
-        # each provider's weight in the outcome index: its share of the value of the
-        # cohort's care (need x unit cost), fixed for the run
-        self._outcome_weights = normalise(
-            {
-                p.name: sum(
-                    line.need_per_year * line.unit_cost_pence
-                    for line in self.economy.lines
-                    if line.provider == p.name
-                )
-                for p in self.providers
-            }
-        )
+        # the value of the cohort's care per line (need x unit cost), for the weight a
+        # provider has in the one outcome index (outcome_weight)
+        self._line_values = {
+            line.name: line.need_per_year * line.unit_cost_pence for line in self.economy.lines
+        }
+        self._weights_for: tuple = (None, {})  # (contracts, outcome weights)
         self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
         self.last_attainment = self.attainment(scenario.economy.outcome_base)
         # per-period output columns, named once
@@ -758,7 +752,7 @@ class HealthEconomyModel(mesa.Model):
         stakes = self.outcome_stakes()
         gamed = [
             (
-                self._outcome_weights.get(p.name, 0.0),
+                self.outcome_weight(p.name),
                 self.orgs[stakes[p.name].payer].audit,
                 p.gaming,
             )
@@ -768,8 +762,24 @@ class HealthEconomyModel(mesa.Model):
         return reported_outcome(true_outcome, gamed)
 
     def outcome_weight(self, name: str) -> float:
-        """A provider's weight in the outcome index (its share of the value of care)."""
-        return self._outcome_weights.get(name, 0.0)
+        """A provider's weight in the outcome index: the share of the value of the
+        cohort's care it is answerable for, its own lines and those it holds the
+        contract for and subcontracts (a lead or prime runs the whole pathway)."""
+        cached = self._weights_for
+        if cached[0] is not self.contracts:
+            total = sum(self._line_values.values()) or 1.0
+            own = {line.name: line.provider for line in self.economy.lines}
+            weights = {
+                p.name: sum(
+                    value
+                    for line, value in self._line_values.items()
+                    if own[line] == p.name or line in self.views[p.name].pays_for
+                )
+                / total
+                for p in self.providers
+            }
+            cached = self._weights_for = (self.contracts, weights)
+        return cached[1].get(name, 0.0)
 
     def outcome_improvement(self) -> float:
         """Points the providers' work on the measured outcomes adds to the true outcome:
@@ -778,7 +788,7 @@ class HealthEconomyModel(mesa.Model):
 
         gain = self.scenario_spec.behaviour.outcome_effort_gain
         return sum(
-            self._outcome_weights.get(p.name, 0.0) * gain * outcome_gain(p.outcome_effort)
+            self.outcome_weight(p.name) * gain * outcome_gain(p.outcome_effort)
             for p in self.providers
             if p.outcome_effort > 0.0 and not p.failed
         )

@@ -125,3 +125,23 @@ def test_channels_switch_gaming_and_the_payment_pull_off():
     assert no_gaming["g"] == 0.0 and no_gaming["gap"] == 0.0 and no_gaming["q"] > 0
     no_pull = short_run(0.10, behaviour__channels__payment_incentive=False)
     assert no_pull["q"] == 0.0 and no_pull["g"] > 0
+
+
+def test_a_lead_answers_for_its_whole_scope_and_its_subcontractors_for_nothing():
+    # a lead paid with a 10% withhold runs the whole pathway: its weight in the index is
+    # its own lines plus the lines it subcontracts, and only it has money at stake
+    scenario = load_preset(
+        "default",
+        economy__periods=12,
+        contract_models__lead_provider__outcome={"withhold_by_year": [0.10]},
+    )
+    model = HealthEconomyModel(scenario, "lead_provider", seed=2, record_ledger=False)
+    model.run()
+    lead, sub = model.orgs["community_trust"], model.orgs["acute_trust"]
+    values = {line.name: line.need_per_year * line.unit_cost_pence for line in model.economy.lines}
+    scope = sum(values.values())
+    own = sum(v for name, v in values.items() if model.economy.by_name[name].provider == lead.name)
+    assert model.outcome_weight(lead.name) == pytest.approx(1.0)  # every line runs through it
+    assert model.outcome_weight(lead.name) > own / scope
+    assert lead.outcome_effort > 0 and lead.gaming > 0
+    assert sub.outcome_effort == 0 and sub.gaming == 0
