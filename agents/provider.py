@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alliancesim.agents.decisions import (
     admission_push,
+    gaming,
     integration_effort,
     marginal_income,
+    outcome_effort,
     reciprocity,
     should_squeeze,
 )
@@ -31,6 +33,8 @@ class Provider(Organisation):
         self.quality = spec.quality
         self.effort = 0.5
         self.push = 0.0
+        self.outcome_effort = 0.0  # q: work on the measured outcomes (decide_outcome_work)
+        self.gaming = 0.0  # g: overstatement of its measured outcomes, in index points
         self.squeezing: dict[str, bool] = {}
         self._push_for: tuple = (None, False, False, 0.0)  # inputs and result, last push
         self.distressed = False
@@ -57,7 +61,9 @@ class Provider(Organisation):
         view = model.views[self.name]
         income = max(1, self.annual_income)
         profit, system_saving, outcome_slope = model.marginal_returns(self)
-        profit += view.withhold_value * (1.0 - view.leniency) * outcome_slope
+        if behaviour.channels.payment_incentive:
+            # the outcome money: (1 - l) x stake x dA/d outcome x d outcome / d effort
+            profit += model.outcome_money_per_point(self.name) * outcome_slope
         profit -= EFFORT_SPEND_SHARE * income
         benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
         expected = model.expected_cooperation(self)
@@ -69,6 +75,33 @@ class Provider(Organisation):
         )
         self.push = self.decide_push(view)
         self.squeezing = self.decide_squeeze(view)
+        self.decide_outcome_work()
+
+    def decide_outcome_work(self) -> None:
+        """Work on the measured outcomes and gaming of them (agents/decisions.py, outcome
+        payment): best responses to the money one more point of the outcome index brings
+        it, shared with the other providers in proportion to its weight in the index."""
+        model = self.model
+        behaviour = model.scenario_spec.behaviour
+        per_point = model.outcome_money_per_point(self.name)
+        if self.failed or per_point <= 0.0:
+            self.outcome_effort = self.gaming = 0.0
+            return
+        income = max(1, self.annual_income)
+        own_point = per_point * model.outcome_weight(self.name) / income
+        self.outcome_effort = (
+            outcome_effort(own_point * behaviour.outcome_effort_gain, behaviour.outcome_effort_cost)
+            if behaviour.channels.payment_incentive
+            else 0.0
+        )
+        payer = model.outcome_stakes().get(self.name)
+        audit = model.orgs[payer.payer].audit if payer else 0.0
+        trust = self.trust_in(payer.payer) if payer else 0.5
+        self.gaming = (
+            gaming(own_point, audit, trust, behaviour.gaming_cost, behaviour.gaming_max)
+            if behaviour.channels.gaming
+            else 0.0
+        )
 
     def decide_push(self, view) -> float:
         """Keep admissions up on shiftable lines paid per unit (seed 001 L606-608).

@@ -61,7 +61,7 @@ from alliancesim.model.payment.settlement import (
     SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import ContractTerms, Vehicle, contract_value
+from alliancesim.model.payment.terms import ContractTerms, annual_value, contract_value
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
@@ -73,6 +73,14 @@ def stream_seeds(seed: int) -> tuple[int, int]:
     """Two independent seeds (demand, behaviour) from one run seed."""
     demand, behaviour = np.random.SeedSequence(seed).spawn(2)
     return int(demand.generate_state(1)[0]), int(behaviour.generate_state(1)[0])
+
+
+class OutcomeStake(NamedTuple):
+    """A provider's outcome money in a contract year (``outcome_stakes``)."""
+
+    stake: float  # pence a year that move per unit of attainment
+    leniency: float  # its belief that the commissioner pays regardless
+    payer: str  # the commissioner holding most of it: audits it, and is trusted or not
 
 
 class ShiftBase(NamedTuple):
@@ -149,6 +157,14 @@ class HealthEconomyModel(mesa.Model):
         ]
         self.n_failed = 0
         self._network = self.build_network()
+        # the value of the cohort's care per line (need x unit cost), for the weight a
+        # provider has in the one outcome index (outcome_weight)
+        self._line_values = {
+            line.name: line.need_per_year * line.unit_cost_pence for line in self.economy.lines
+        }
+        self._weights_for: tuple = (None, {})  # (contracts, outcome weights)
+        self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
+        self.last_attainment = self.attainment(scenario.economy.outcome_base)
         # per-period output columns, named once
         self.line_columns = [
             (line, ("activity__" + line.name, "planned__" + line.name))
@@ -192,8 +208,10 @@ class HealthEconomyModel(mesa.Model):
         if (
             self.agreement is not None
             and scenario.negotiation.governance
-            and (self.active_model != scenario.scenario.status_quo)
+            and getattr(self.agreement, "result", None) != "abandoned"
         ):
+            # an agreement was signed (in full or scaled down): its members now govern
+            # it; talks that were abandoned leave the status quo contracts, no governance
             from alliancesim.agents.governance import Governance
 
             self.governance = Governance(self, scenario.negotiation)
@@ -210,7 +228,12 @@ class HealthEconomyModel(mesa.Model):
         scenario = self.scenario_spec
         parties = parties_from_model(self)
         agreement = negotiate(
-            proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
+            proposal_from_spec(
+                self.contract_model,
+                self.spec,
+                [p.name for p in self.providers],
+                any(c.subcontracts for c in self.builder.build(self.contract_model, 0)),
+            ),
             parties,
             economics_from_scenario(scenario),
             scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
@@ -330,9 +353,7 @@ class HealthEconomyModel(mesa.Model):
             )
             provider.annual_income = max(1, value)
             provider.year_income = provider.year_cost = 0
-        self.lead_in_place = any(
-            c.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR) for c in contracts
-        )
+        self.at_distance = commissioner_distance(contracts)
         self.lenient = {
             c.name: self.random.random() < (c.outcome.leniency if c.outcome else 0.0)
             for c in contracts
@@ -438,7 +459,8 @@ class HealthEconomyModel(mesa.Model):
             )
             self.start_contracts(self.period // self.periods_per_year)
         for commissioner in self.commissioners:
-            commissioner.monitor(self.lead_in_place)
+            # capability decays while it pays for care through a lead it cannot see into
+            commissioner.monitor(any(c == commissioner.name for c, _ in self.at_distance))
 
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
@@ -634,6 +656,10 @@ class HealthEconomyModel(mesa.Model):
             delivery = delivery._replace(
                 outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
             )
+        improved = self.outcome_improvement()
+        if improved:
+            # work on the measured outcomes raises the true outcome (docs/outcomes-based.md)
+            delivery = delivery._replace(outcome_true=min(1.0, delivery.outcome_true + improved))
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
         self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
@@ -656,15 +682,19 @@ class HealthEconomyModel(mesa.Model):
             line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
             costs[provider] += line_cost
             parts[provider]["delivery_cost", name] = line_cost
+        behaviour = self.scenario_spec.behaviour
         for provider in self.providers:
-            work = (
-                provider.effort
-                * EFFORT_SPEND_SHARE
-                * provider.annual_income
-                / self.periods_per_year
-            )
-            costs[provider.name] += work
-            parts[provider.name]["integration_work", ""] = work
+            # integration work, outcome work (c_q q^2 / 2) and gaming (c_g g^2 / 2), shares
+            # of its income a year
+            year = provider.annual_income / self.periods_per_year
+            for item, share in (
+                ("integration_work", provider.effort * EFFORT_SPEND_SHARE),
+                ("outcome_work", behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2),
+                ("gaming", behaviour.gaming_cost * provider.gaming**2 / 2),
+            ):
+                if share:
+                    costs[provider.name] += share * year
+                    parts[provider.name][item, ""] = share * year
         self.period_cost_parts = parts
         return {name: round(value) for name, value in costs.items()}
 
@@ -699,6 +729,7 @@ class HealthEconomyModel(mesa.Model):
         }
         reported = self.reported_outcome(delivery.outcome_true)
         self.outcome_reported = reported
+        attainment = self.last_attainment = self.attainment(reported)
         # the demand trigger compares the need that presents with the need the plan
         # expected (trend and season). Not with the activity plan: that is re-based on
         # outturn, so it already expects the care integration avoids, and need before
@@ -711,7 +742,7 @@ class HealthEconomyModel(mesa.Model):
             contract_period=self.period,  # every contract starts with the run
             periods_per_year=self.periods_per_year,
             actuals=actuals,
-            attainment={"outcome_index": self.attainment(reported)},
+            attainment={"outcome_index": attainment},
             population=self.scenario_spec.economy.population,
             demand_vs_plan=demand / plan if plan > 0 else 1.0,
             lenient=False,
@@ -755,22 +786,117 @@ class HealthEconomyModel(mesa.Model):
         return min(1.0, max(0.0, reported / target))
 
     def reported_outcome(self, true_outcome: float) -> float:
+        """True outcome plus what each provider's gaming adds past the audit of the
+        commissioner it reports to (``decisions.reported_outcome``)."""
         from alliancesim.agents.decisions import reported_outcome
 
-        commissioner = self.commissioners[0]
-        behaviour = self.scenario_spec.behaviour
-        year = self.period // self.periods_per_year
-        cached = self._withhold
-        if cached[0] is not self.contracts or cached[1] != year:
-            share = max((c.withhold_share(year) for c in self.contracts), default=0.0)
-            cached = self._withhold = (self.contracts, year, share)
-        incentive = min(1.0, 10.0 * cached[2] * (1.0 - commissioner.leniency))
-        alive = [p for p in self.providers if not p.failed]
-        column, network = self.trust.index[commissioner.name], self.trust
-        trust = sum(network.row(p.name)[column] for p in alive) / max(1, len(alive))
-        return reported_outcome(
-            true_outcome, incentive, commissioner.audit, trust, behaviour.gaming_max
+        stakes = self.outcome_stakes()
+        gamed = [
+            (
+                self.outcome_weight(p.name),
+                self.orgs[stakes[p.name].payer].audit,
+                p.gaming,
+            )
+            for p in self.providers
+            if p.gaming > 0.0 and not p.failed and p.name in stakes
+        ]
+        return reported_outcome(true_outcome, gamed)
+
+    def outcome_weight(self, name: str) -> float:
+        """A provider's weight in the outcome index: the share of the value of the
+        cohort's care it is answerable for, its own lines and those it holds the
+        contract for and subcontracts (a lead or prime runs the whole pathway)."""
+        cached = self._weights_for
+        if cached[0] is not self.contracts:
+            total = sum(self._line_values.values()) or 1.0
+            own = {line.name: line.provider for line in self.economy.lines}
+            weights = {
+                p.name: sum(
+                    value
+                    for line, value in self._line_values.items()
+                    if own[line] == p.name or line in self.views[p.name].pays_for
+                )
+                / total
+                for p in self.providers
+            }
+            cached = self._weights_for = (self.contracts, weights)
+        return cached[1].get(name, 0.0)
+
+    def outcome_improvement(self) -> float:
+        """Points the providers' work on the measured outcomes adds to the true outcome:
+        sum over providers of weight x gain x f(q) (``decisions.outcome_gain``)."""
+        from alliancesim.agents.decisions import outcome_gain
+
+        gain = self.scenario_spec.behaviour.outcome_effort_gain
+        return sum(
+            self.outcome_weight(p.name) * gain * outcome_gain(p.outcome_effort)
+            for p in self.providers
+            if p.outcome_effort > 0.0 and not p.failed
         )
+
+    def outcome_stakes(self) -> dict[str, OutcomeStake]:
+        """Per provider, the outcome money this contract year: pence a year that move per
+        unit of attainment, the leniency it expects, and the commissioner paying it.
+
+        Read from the terms: a withhold is its share of the provider's payments, a pot
+        the provider's split of the pot; times the share at risk this year
+        (``at_risk_by_year``) and the payment's slope in attainment (2 where pain equals
+        gain about a neutral 0.5). Computed once per contract set and year."""
+        year = self.period // self.periods_per_year
+        cached = self._stakes
+        if cached[0] is self.contracts and cached[1] == year:
+            return cached[2]
+        stakes: dict[str, OutcomeStake] = {}
+        for terms in self.contracts:
+            outcome = terms.outcome
+            share = terms.withhold_share(year)
+            if outcome is None or share <= 0.0:
+                continue
+            risk = outcome.at_risk_by_year
+            at_risk = risk[min(year, len(risk) - 1)] if risk else 1.0
+            slope = 1.0
+            if outcome.pain_equals_gain and outcome.mode == "pot":
+                slope = 1.0 / max(1e-9, 1.0 - outcome.neutral_attainment)
+            parts: dict[str, tuple[float, str]] = {}
+            if outcome.mode == "withhold":
+                for payment in terms.payments:
+                    value, _ = parts.get(payment.provider, (0.0, payment.payer))
+                    parts[payment.provider] = (
+                        value + share * annual_value(payment.terms),
+                        payment.payer,
+                    )
+            else:
+                pot = share * (terms.reference_value_pence or contract_value(terms))
+                split = dict(outcome.split) or normalise(
+                    {
+                        p: sum(annual_value(x.terms) for x in terms.payments if x.provider == p)
+                        for p in {x.provider for x in terms.payments}
+                    }
+                )
+                for name, part in split.items():
+                    parts[name] = (pot * part, terms.commissioners[0])
+            for name, (value, payer) in parts.items():
+                stake = value * at_risk * slope
+                old = stakes.get(name, OutcomeStake(0.0, outcome.leniency, payer))
+                # leniency and payer of its largest part; the stakes add up
+                largest = old if old.stake >= stake else OutcomeStake(0, outcome.leniency, payer)
+                stakes[name] = largest._replace(stake=old.stake + stake)
+        self._stakes = (self.contracts, year, stakes)
+        return stakes
+
+    def outcome_money_per_point(self, name: str) -> float:
+        """Pence a year one more point of the outcome index brings a provider:
+        ``(1 - l) x stake x d E[paid share] / d A / target`` (MODEL.md s3a), with the
+        attainment it expects taken from last period's."""
+        from alliancesim.agents.decisions import attainment_slope, outcome_money_per_point
+
+        stake = self.outcome_stakes().get(name)
+        if stake is None or stake.stake <= 0.0:
+            return 0.0
+        spec = self.scenario_spec
+        slope = attainment_slope(self.last_attainment, spec.behaviour.attainment_belief_sd)
+        target = OUTCOME_TARGET_UPLIFT * spec.economy.outcome_base
+        return outcome_money_per_point(stake.stake, stake.leniency, slope, target)
 
     def is_rift(self, source: str, target: str) -> bool:
         """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
@@ -837,9 +963,9 @@ class HealthEconomyModel(mesa.Model):
         np.fill_diagonal(between, False)
         watched = is_commissioner[:, None] & is_provider[None, :]
         judging = is_provider[:, None] & is_commissioner[None, :]
-        lead = self.lead_name
-        distant = np.array([self.lead_in_place and o.name != lead for o in orgs])
-        base_weight = np.where(watched, np.where(distant, 0.1, 0.2)[None, :], 0.0)
+        at_distance = self.at_distance
+        distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
+        base_weight = np.where(watched, np.where(distant, 0.1, 0.2), 0.0)
         base_weight = np.where(judging, 0.1, base_weight)
         pattern = (between, watched, judging, base_weight)
         self._pattern = (self.contracts, self.n_failed, pattern)
@@ -1099,6 +1225,7 @@ class HealthEconomyModel(mesa.Model):
         provider.failed = True
         self.n_failed += 1
         provider.effort = provider.cooperation = 0.0
+        provider.outcome_effort = provider.gaming = 0.0
         self.record_event(
             provider.name,
             "failure",
@@ -1259,6 +1386,18 @@ def carry_state(
     if previous is None:
         return SettlementState.start(terms)._replace(contract_year=contract_year)
     return previous.refreshed(terms, contract_year)
+
+
+def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tuple[str, str]]:
+    """(commissioner, provider) pairs where the commissioner pays for the provider's care
+    only through a lead: the provider is paid under a subcontract and the commissioner
+    pays it nothing directly. The commissioner sees such a provider at a distance and,
+    while it has one, its capability decays (seed 001 in the domain notes s4.1: a lead
+    left as a "black box"). Computed from who pays whom, not from the vehicle's name."""
+    direct = {(p.payer, p.provider) for c in contracts for p in c.payments}
+    commissioners = {p.payer for c in contracts for p in c.payments}
+    behind_lead = {s.subcontractor for c in contracts for s in c.subcontracts}
+    return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
 
 
 def with_units(template: LineShift, units: float) -> LineShift:

@@ -48,7 +48,8 @@ class JournalEntry(NamedTuple):
             for money spent on an organisation's own account).
         line_item: what the money is for (``block``, ``tariff``, ``outcome_payment``,
             ``gain_share``, ``pain_share``, ``subcontract`` ...; to outside accounts
-            ``delivery_cost``, ``integration_work``, ``returned_services``,
+            ``delivery_cost``, ``integration_work``, ``outcome_work``, ``gaming``,
+            ``returned_services``,
             ``contract_management``, ``outcome_monitoring``, ``transaction_cost``,
             ``dispute``, ``write_off``).
         payer: organisation the money leaves.
