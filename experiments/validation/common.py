@@ -71,7 +71,7 @@ def wilson_interval(successes: int, n: int) -> Interval:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n)
+    return Interval(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), n)
 
 
 def variant(scenario: Scenario, overrides: dict[str, Any], source: str) -> Scenario:
