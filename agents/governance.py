@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from alliancesim.agents.decisions import shadow_of_future
 from alliancesim.model.payment.terms import DecisionRule
+from alliancesim.model.streams import DISPUTE
 
 if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
@@ -265,7 +266,8 @@ class Governance:
             return
         commissioner = model.lead_commissioner
         trust = sum(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
-        draws = [model.random.random() for _ in range(3)]
+        rng = model.streams(DISPUTE, model.contract_model)  # keyed: no other draw shifts it
+        draws = [rng.random() for _ in range(3)]
         vehicle = str(model.active_spec.vehicle) if model.active_spec else "bilateral"
         outcome, levels = escalate(trust, draws, vehicle)
         cost = round(0.01 * pain * levels)  # advisers and staff time, 1% of the contested sum

@@ -26,7 +26,7 @@ BANDS_KEY = "contract_models.prime_contractor.risk_share.gain_bands"
 
 
 def built(scenario, model_name: str, contract_year: int = 0):
-    economy = HealthEconomy(scenario.economy, rng=None)  # no draws needed to build terms
+    economy = HealthEconomy(scenario.economy, None)  # no draws needed to build terms
     (terms,) = [
         t
         for t in ContractBuilder(scenario, economy.lines).build(model_name, contract_year)
