@@ -23,6 +23,7 @@ from alliancesim.experiments.scenario import (
     validate_scenario,
 )
 from alliancesim.model import streams
+from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.ordering import canonical_scenario, lead_commissioner
 from alliancesim.model.simulation import HealthEconomyModel
 
@@ -117,6 +118,50 @@ def test_the_lead_commissioner_is_the_largest_not_the_first_listed():
     assert lead_commissioner(council_first) == "icb"
     model = HealthEconomyModel(council_first, "status_quo", seed=1)
     assert model.lead_commissioner == "icb"
+
+
+def with_explicit_contracts(scenario: Scenario) -> Scenario:
+    """The scenario plus contract models given as full terms (``contracts``): the
+    status quo's, the alliance's and the lead provider's year-0 terms, written out."""
+    economy = HealthEconomyModel(scenario, "status_quo", seed=SEED).economy
+    builder = ContractBuilder(scenario, economy.lines)
+    raw = scenario.model_dump(mode="json", by_alias=True)
+    for name in ("status_quo", "alliance", "lead_provider"):
+        terms = builder.build(name, 0)
+        raw["contract_models"][f"explicit_{name}"] = {
+            "contracts": [t.model_dump(mode="json") for t in terms]
+        }
+    return validate_scenario(raw, "explicit contracts")
+
+
+def relisted_terms(scenario: Scenario, how: str, seed: int) -> Scenario:
+    """Explicit contract terms with their parties, lines, shares and splits relisted."""
+    rng = random.Random(seed)
+    raw = scenario.model_dump(mode="json", by_alias=True)
+    for spec in raw["contract_models"].values():
+        for terms in spec["contracts"]:
+            for key in ("commissioners", "members", "payments", "subcontracts"):
+                terms[key] = reorder(terms[key], how, rng)
+            if terms["outcome"] is not None:
+                for key in ("metrics", "split"):
+                    terms["outcome"][key] = reorder(terms["outcome"][key], how, rng)
+            if terms["risk_share"] is not None:
+                rs = terms["risk_share"]
+                for key in ("gain_shares", "pain_shares", "commissioner_shares", "excluded"):
+                    rs[key] = reorder(rs[key], how, rng)
+        spec["contracts"] = reorder(spec["contracts"], how, rng)
+    return validate_scenario(raw, f"explicit contracts ({how})")
+
+
+def test_explicit_contract_terms_give_identical_results_in_any_listing_order():
+    scenario = with_explicit_contracts(load_scenario("default", {"economy.periods": PERIODS}))
+    assert len(scenario.contract_models["explicit_status_quo"].contracts) > 1
+    for name in ("explicit_status_quo", "explicit_alliance", "explicit_lead_provider"):
+        rows, ledger, events = outputs(scenario, name)
+        for how in ("reversed", "shuffled"):
+            other = relisted_terms(relisted(scenario, how, seed=2), how, seed=2)
+            assert other.contract_models[name] != scenario.contract_models[name]
+            assert outputs(other, name) == (rows, ledger, events), (name, how)
 
 
 # --------------------------------------------------------- streams keyed to names
