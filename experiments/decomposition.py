@@ -315,7 +315,7 @@ def _excludes_zero(row: Any) -> bool:
     return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
 
 
-def decomposition_markdown(table: pd.DataFrame, context: Any) -> str:
+def decomposition_markdown(table: pd.DataFrame, context: Any, with_reading: bool = True) -> str:
     """The decomposition as a Markdown section body (``context``: horizon, status_quo)."""
     if table.empty:
         return ""
@@ -350,5 +350,7 @@ def decomposition_markdown(table: pd.DataFrame, context: Any) -> str:
             f"{_pounds_m(row['mean_pence'], 2)} | {interval} | "
             f"{f'{share:.0%}' if math.isfinite(share) else ''} |"
         )
-    lines += ["", *(f"- {s}" for s in decomposition_reading(table)), ""]
+    lines.append("")
+    if with_reading:
+        lines += [*(f"- {s}" for s in decomposition_reading(table)), ""]
     return "\n".join(lines)

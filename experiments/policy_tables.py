@@ -108,6 +108,28 @@ class Context:
 
 
 # ------------------------------------------------------------------ tidy tables
+LEDGER_COLUMNS = ["point_id", "replication", "seed", MODEL, "line_item", "payer", "payee", "amount"]
+EVENT_COLUMNS = ["point_id", "replication", "seed", MODEL, "actor", "kind"]
+
+
+def read_columns(path: Any, columns: list[str]) -> pd.DataFrame | None:
+    """The columns of a Parquet table that it has, or None when there is no table."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return None
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in columns if c in present])
+
+
+def risk_inputs(out_dir: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The ledger and events columns the risk table needs, from a run directory."""
+    return (
+        read_columns(out_dir / "ledger.parquet", LEDGER_COLUMNS),
+        read_columns(out_dir / "events.parquet", EVENT_COLUMNS),
+    )
+
+
 def _row(table: str, model: str, row: str, measure: str, unit: str, values: Any) -> dict:
     ci = t_interval(pd.Series(values, dtype=float).to_numpy())
     return {
@@ -277,7 +299,7 @@ def format_policy_table(table: pd.DataFrame, context: Context) -> str:
     models = list(dict.fromkeys(table[MODEL]))
     measures = [m for m in POLICY_MEASURES if m.column in set(table["measure"])]
     name_width = max(16, *(len(m) + 2 for m in models))
-    width = 13 if single else 16
+    width = 15 if single else 16
     header = [f"{'':<{name_width}}", f"{'contract model':<{name_width}}"]
     for m in measures:
         header[0] += f"{m.header[0]:>{width}}"
@@ -551,6 +573,7 @@ def to_markdown(policy: pd.DataFrame, risk: pd.DataFrame, context: Context) -> s
                     for c in cols
                 ]
                 lines.append(f"| {model} | {org} | " + " | ".join(cells) + " |")
+        lines.append("")
         for model in dict.fromkeys(risk[MODEL]):
             parts = [
                 f"{label} {_number(rfound[(model, COMMISSIONERS, m)]['mean'], 2)}"
@@ -558,7 +581,7 @@ def to_markdown(policy: pd.DataFrame, risk: pd.DataFrame, context: Context) -> s
                 if (model, COMMISSIONERS, m) in rfound
             ]
             if parts:
-                lines.append(f"\n- {model}, {COMMISSIONERS}: " + ", ".join(parts))
+                lines.append(f"- {model}, {COMMISSIONERS}: " + ", ".join(parts))
         lines.append("")
     return "\n".join(lines)
 

@@ -17,7 +17,6 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import typer
 from alliancesim.agents.negotiation import summarise as summarise_negotiations
 from alliancesim.experiments.analysis import paired_differences, with_savings
@@ -37,6 +36,7 @@ from alliancesim.experiments.policy_tables import (
     format_policy_table,
     format_risk_table,
     policy_table,
+    risk_inputs,
     risk_table,
     tidy_tables,
     to_json,
@@ -51,9 +51,6 @@ from alliancesim.experiments.scenario import (
 )
 
 FORMATS = ("table", "csv", "json", "markdown")
-LEDGER_COLUMNS = ["point_id", "replication", "seed", "contract_model", "line_item", "payer",
-                  "payee", "amount"]  # fmt: skip
-EVENT_COLUMNS = ["point_id", "replication", "seed", "contract_model", "actor", "kind"]
 
 
 def run(
@@ -153,8 +150,7 @@ def run(
             decomposed.to_parquet(out / "decomposition.parquet", index=False)
     context = Context.from_scenario(loaded.model_dump(mode="json", by_alias=True), reps, seed)
     policy = policy_table(runs, status_quo)
-    risk = risk_table(runs, status_quo, _read(out, "ledger", LEDGER_COLUMNS),
-                      _read(out, "events", EVENT_COLUMNS))  # fmt: skip
+    risk = risk_table(runs, status_quo, *risk_inputs(out))
     if format_ == "table":
         _print_tables(runs, policy, risk, decomposed, context)
     elif format_ == "markdown":
@@ -180,18 +176,10 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _read(out: Path, table: str, columns: list[str]) -> pd.DataFrame | None:
-    path = out / f"{table}.parquet"
-    if not path.is_file():
-        return None
-    present = set(pq.read_schema(path).names)
-    return pd.read_parquet(path, columns=[c for c in columns if c in present])
-
-
 def _print_tables(runs, policy, risk, decomposed, context: Context) -> None:
     typer.echo("")
     typer.echo(format_policy_table(policy, context))
-    notes = precision_notes(runs, context.status_quo)
+    notes = precision_notes(runs, context.status_quo) if context.reps > 1 else []
     if notes:
         typer.echo("\nPrecision:")
         typer.echo("\n".join(notes))
