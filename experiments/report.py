@@ -789,7 +789,8 @@ def build_report(
                 f"Mean over replications per {PERIOD_NAMES.get(periods_per_year, 'period')}; "
                 f"the band is the {INTERVAL_LABEL}. Outcome money withheld during the year is "
                 "paid at the contract year end, and risk-share gains and pains are settled "
-                "then, so spend under those terms spikes in the last month of each year.",
+                f"then, so spend under those terms spikes in the last "
+                f"{PERIOD_NAMES.get(periods_per_year, 'period')} of each year.",
             )
         )
         if metric in runs.columns and baseline in set(runs[MODEL]):
