@@ -699,7 +699,7 @@ def plot_money_flows(
         if len(part) > len(listed):
             rest = part["mean_pence"].iloc[len(listed) :].sum()
             text.append(f"{len(part) - len(listed)} smaller flows{'':<25}{rest / 1e8:>8,.1f}")
-        listing.text(0, 1, "\n".join(text), family="monospace", fontsize=6, va="top")
+        listing.text(0, 1, "\n".join(text), family="monospace", fontsize=7, va="top")
         listing.axis("off")
     fig.suptitle(
         f"Money flows {horizon} (payer -> payee, £m nominal; edge width proportional to money)",
