@@ -3,11 +3,11 @@
 import itertools
 
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from alliancesim.experiments import report as report_module
 from alliancesim.experiments.report import build_report
 from alliancesim.experiments.runner import run_scenario
 from alliancesim.experiments.scenario import load_preset
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 MODELS = ("status_quo", "alliance", "lead_provider", "outcomes_based")
 HORIZON = "over 2 years (24 months)"
