@@ -96,12 +96,7 @@ def outcome_money_small_and_soft(quick: bool, seed: int) -> PatternResult:
     slope_i = trend(V7_LENIENCY, rows)
     levels = [mean_interval([r[k] for r in rows]) for k in range(len(V7_LENIENCY))]
     default = levels[1]
-    passed = (
-        slope_i.below(0)
-        and default.below(0.10)
-        and share.low >= 0.01
-        and share.high <= 0.03
-    )
+    passed = slope_i.below(0) and default.below(0.10) and share.low >= 0.01 and share.high <= 0.03
     note = (
         f"negotiated outcome share (proposed 15%): {share}; forfeited share at leniency "
         f"{', '.join(f'{lv}: {i}' for lv, i in zip(V7_LENIENCY, levels, strict=True))}. "

@@ -141,9 +141,7 @@ def distressed_alliance_overlay(quick: bool, seed: int) -> PatternResult:
         admission_fall.append(
             1.0 - last_year(overlay, admissions) / max(1.0, last_year(sq, admissions))
         )
-        saving.append(
-            1.0 - total(overlay, "spend_pence", True) / total(sq, "spend_pence", True)
-        )
+        saving.append(1.0 - total(overlay, "spend_pence", True) / total(sq, "spend_pence", True))
     bed_i, adm_i, saving_i = (mean_interval(v) for v in (bed_fall, admission_fall, saving))
     known = [negotiate_scenario(scenario, "alliance_proposed", s).result for s in seeds]
     counts = {r: known.count(r) for r in ("agreed", "scaled_down", "abandoned")}

@@ -10,12 +10,39 @@ out, and what else produces them. Keep both in step with ``alliancesim validate`
 from __future__ import annotations
 
 MISSING: dict[str, str] = {
+    "V2": "no scale effect: at trust 0.7, P(financial model agreed) barely moves with value "
+    "(40k-120k people), scope (2-4 members) or duration (3-15 years); the 1-in-20 loss screen "
+    "and the CARA variance term are too small against the reserves to turn members away",
+    "V4": "shocks grow with the length of talks, but no party re-decides after one: a "
+    "leadership change halves trust yet review_membership rarely finds the deal no longer "
+    "worth it, and a policy shock reopens terms that are rebargained to the same place "
+    "(agents/negotiation.py shock handling needs a revaluation that can change the outcome)",
+    "V5": "the small parties who choose (GP federation, small trusts) decline loss sharing no "
+    "more often than the large statutory bodies: reserves, risk appetite and income at stake "
+    "do not separate them; only the charities' constitutional bar (an input) keeps anyone out",
+    "V7": "leniency makes the money soft (forfeited share falls with leniency), but the "
+    "negotiated outcome share is ~0.9%, just under 1-3%: the commissioner halves the share "
+    "(15 -> 7.5 -> 3.75 -> 1.9 -> 0.94%) and the members accept only the last step",
     "V10": "(a) dilution and (b) trust hold; (c) fails: 'dominant' is made by tripling the "
     "acute unit costs, which also makes the shift worth more, and no mechanism lets a "
-    "dominant member's voice lower the others' cooperation in an imposed alliance",
+    "dominant member's money and casting voice lower the others' cooperation",
+    "V11": "subcontractors are squeezed, but the commissioner's capability decays whenever "
+    "a lead vehicle exists (agents/commissioner.py monitor, keyed on lead_in_place) and not "
+    "with the services it no longer sees: the slope on the number subcontracted is zero",
+    "V12": "needs the older_people_lead_bid preset, held bids, scheduled shocks and exits "
+    "(issue 11 parts 5-6); until they are on main the pattern cannot run",
+    "V14": "the model's governance is slower under unanimity (deterministic: boards' paces "
+    "are fixed by kind) but passed covers do not favour the largest member under majority: "
+    "cover votes follow trust and surplus, not size, so there is no dominance to curb",
     "V15": "beds and placements fall 18% but year-3 spend falls ~5%, not 20-25%: no "
     "decommissioning of bed-based fixed cost, contract running costs, and the 23% envelope "
     "is bargained down to ~1.4% (providers believe integration saves the generic 5% a year)",
+    "V16": "the overlay signs in every negotiation, but bed use falls ~0.1%, not ~20%: with no "
+    "money at stake and no relational tie from the overlay's terms, members change almost "
+    "no services (length of stay is not modelled apart from bed days)",
+    "V17": "every negotiation of the MoU is abandoned (the lead or main provider withdraws), "
+    "so no contract is signed: the JV of the lead and the GP federation is not reached as a "
+    "fallback of the wider talks",
 }
 
 UNTIED: dict[str, str] = {}

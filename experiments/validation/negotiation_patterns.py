@@ -338,11 +338,7 @@ def choosers(scenario: Scenario) -> tuple[list[str], list[str], list[str]]:
     largest = max(values[o.name] for o in providers)
     barred = [o.name for o in providers if not o.trait("may_bear_losses")]
     free = [o for o in providers if o.name not in barred]
-    small = [
-        o.name
-        for o in free
-        if o.kind.value in SMALL_KINDS or values[o.name] < largest / 3
-    ]
+    small = [o.name for o in free if o.kind.value in SMALL_KINDS or values[o.name] < largest / 3]
     large = [o.name for o in free if o.name not in small]
     return small, large, barred
 
@@ -451,8 +447,10 @@ def governance_record(model) -> tuple[float, int, int]:
         return float("nan"), 0, 0
     largest = max(model.providers, key=lambda p: p.annual_income).name
     covers = [e for e in model.events if e["kind"] == "governance.cover"]
-    return gov.decision_months / gov.decisions, len(covers), sum(
-        e["actor"] == largest for e in covers
+    return (
+        gov.decision_months / gov.decisions,
+        len(covers),
+        sum(e["actor"] == largest for e in covers),
     )
 
 
