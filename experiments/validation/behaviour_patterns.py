@@ -552,7 +552,13 @@ def provider_trust(model) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-@pattern("V13", V13_TITLE)
+@pattern(
+    "V13",
+    V13_TITLE,
+    mechanism="trust updated from the joint work each party sees its partners do (conduct "
+    "seen, beta reputation), which providers who weigh the system do unsigned",
+    knockout={"behaviour.channels.system_benefit": False},
+)
 def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
     """(a) joint work without a signature (status quo, providers who weigh the system
     more) vs the status quo; (b) a signature without joint work (alliance, effort made
