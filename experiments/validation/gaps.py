@@ -13,10 +13,6 @@ MISSING: dict[str, str] = {
     "V2": "no scale effect: at trust 0.7, P(financial model agreed) barely moves with value "
     "(40k-120k people), scope (2-4 members) or duration (3-15 years); the 1-in-20 loss screen "
     "and the CARA variance term are too small against the reserves to turn members away",
-    "V4": "shocks grow with the length of talks, but no party re-decides after one: a "
-    "leadership change halves trust yet review_membership rarely finds the deal no longer "
-    "worth it, and a policy shock reopens terms that are rebargained to the same place "
-    "(agents/negotiation.py shock handling needs a revaluation that can change the outcome)",
     "V5": "the small parties who choose (GP federation, small trusts) decline loss sharing no "
     "more often than the large statutory bodies: reserves, risk appetite and income at stake "
     "do not separate them; only the charities' constitutional bar (an input) keeps anyone out",
