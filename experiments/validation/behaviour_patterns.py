@@ -129,8 +129,18 @@ V8_TITLE = "Activity tariffs resist the shift"
     },
 )
 def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult:
-    """Acute activity under capitation and under an alliance gain share vs the activity
-    tariff (status quo), paired; and the acute trust's admission push under the tariff."""
+    """Runs the default preset: the status quo (the acute trust paid by activity tariff) vs
+    the same bilateral contracts with the acute lines on capitation, and vs the alliance
+    gain share, on paired seeds.
+
+    Evidence: admissions kept up under tariff (seed 000 L1569; seed 001 L606-608; seed 003
+    L93).
+
+    Statistic: paired reduction in last-year acute activity, capitation vs tariff, mean and
+    95% t interval; beside it the alliance's reduction and the acute trust's admission push
+    under the tariff minus under capitation. Pass: all three above zero. The knock-out
+    switches off the payment-incentive and admission-push channels (VALIDATION.md's worked
+    example)."""
     base = preset("default")
     acute_lines = [line.name for line in base.economy.service_lines if line.provider == ACUTE]
     scenario = with_models(
@@ -182,9 +192,17 @@ V9_TITLE = "Reconfiguration creates a loser"
     knockout={"behaviour.channels.payment_incentive": False},
 )
 def reconfiguration_creates_loser(quick: bool, seed: int) -> PatternResult:
-    """The acute trust's income under the alliance vs the status quo (paired); its
-    integration effort against the other members' without a risk share; and, for the
-    record, its effort with vs without the risk share."""
+    """Runs the default preset: the alliance (with and without its risk share) vs the status
+    quo, on paired seeds.
+
+    Evidence: the agreement "explicitly recognises" that the risk of shifting activity lies
+    with the provider whose activity falls (seed 000 L1111; seed 001 L466).
+
+    Statistic: relative change in the acute trust's income, alliance vs status quo, mean
+    and 95% t interval; beside it the acute trust's integration effort minus its partners'
+    without a risk share, and its effort with minus without the risk share. Pass: income
+    change below zero (a loser) and the loser's effort below its partners' without a risk
+    share."""
     base = preset("default")
     scenario = with_models(
         base,
@@ -560,10 +578,19 @@ def provider_trust(model) -> float:
     knockout={"behaviour.channels.system_benefit": False},
 )
 def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
-    """(a) joint work without a signature (status quo, providers who weigh the system
-    more) vs the status quo; (b) a signature without joint work (alliance, effort made
-    costly) vs the status quo; (c) in the alliance, the commissioner-main provider
-    trust vs inter-provider trust at the end."""
+    """Runs the default preset on paired seeds: (a) joint work without a signature (status
+    quo, providers who weigh the system three times more) vs the status quo; (b) a
+    signature without joint work (alliance, effort made ten times costlier) vs the status
+    quo; (c) in the alliance, commissioner-to-main-provider trust vs inter-provider trust
+    at the end.
+
+    Evidence: talks dominated by the commissioner and its main provider, a rift that
+    outlasted the contract (seed 000 L121, L1704, L1708); trust built by working together
+    (seed 001 L716).
+
+    Statistic: (a) the paired difference in end inter-provider trust, mean and 95% t
+    interval. Pass: (a) above zero, (b) below (a), (c) below zero. The knock-out switches
+    off the system-benefit channel that drives the unsigned joint work."""
     base = preset("default")
     keen = variant(base, {"behaviour.system_benefit_weight": 3.0}, "V13 joint work unsigned")
     idle = variant(base, {"behaviour.effort_cost": 10.0}, "V13 signature without work")

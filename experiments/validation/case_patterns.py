@@ -54,10 +54,28 @@ def partners_lost(fields: dict[str, Any], proposed: int) -> int | None:
 V15_TITLE = "A small trusting MH alliance saves 20-25% with fewer beds"
 
 
-@pattern("V15", V15_TITLE)
+@pattern(
+    "V15",
+    V15_TITLE,
+    mechanism="the gain/pain share and the relational channel: members who share the "
+    "saving and trust each other shift care out of beds",
+    knockout={
+        "behaviour.channels.payment_incentive": False,
+        "behaviour.channels.reciprocity": False,
+    },
+)
 def small_alliance_saves(quick: bool, seed: int) -> PatternResult:
-    """Year-3 commissioner spend saving of the mental_health_alliance preset vs its
-    status quo, and the bed-based and placement capacity (planned units) at the end."""
+    """Runs the mental_health_alliance preset (about £12m, five parties, 1% outcome pot):
+    the alliance as agreed vs the status quo over 36 months on paired seeds, and the
+    negotiation of its financial model.
+
+    Evidence (seed 000 L642-681, L1103-1117, L1588-1594): the alliance agreed its financial
+    model; savings of about 25% of the original budget; a rehabilitation ward closed.
+
+    Statistic: year-3 commissioner spend saving vs the status quo, mean and 95% t
+    interval. Pass: the interval inside [0.15, 0.30], planned bed-based and placement
+    capacity reduced, and the financial model agreed in most negotiations (Wilson lower
+    bound above 0.5)."""
     scenario = preset("mental_health_alliance")
     bed_lines = [s.name for s in scenario.economy.service_lines if s.setting in BED_SETTINGS]
     seeds = paired_seeds(seed, pairs(quick))
@@ -72,8 +90,7 @@ def small_alliance_saves(quick: bool, seed: int) -> PatternResult:
         planned_sq = sum(end_sq[f"planned__{n}"] for n in bed_lines)
         beds.append(1.0 - planned / planned_sq)
     saving_i, bed_i = mean_interval(savings), mean_interval(beds)
-    results = [negotiationpattern_result(negotiation_row(scenario, "alliance", s)) for s in seeds]
-    known = [r for r in results if r is not None]
+    known = [negotiate_scenario(scenario, "alliance", s).result for s in seeds]
     agreed = wilson_interval(sum(r == "agreed" for r in known), len(known))
     passed = saving_i.low >= 0.15 and saving_i.high <= 0.30 and bed_i.above(0) and agreed.above(0.5)
     note = (
