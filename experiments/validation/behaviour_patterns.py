@@ -327,7 +327,7 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
     with its 95% t interval. Pass: (a) slope below zero, (b) and (c) paired differences in
     the acute shift below zero. (c) has no mechanism yet by which a dominant member's
     money and voice lower the others' cooperation (see the gaps)."""
-    seeds = paired_seeds(seed, 6 if quick else 50)
+    seeds = paired_seeds(seed, 5 if quick else 50)
     sizes = [dilution_scenario(n) for n in V10_MEMBERS]
     base = preset("default")
     distrust = variant(
@@ -449,7 +449,7 @@ def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
         },
         "V11 subcontracted scope",
     )
-    dose_seeds = seeds[: 4 if quick else 20]
+    dose_seeds = seeds[: 3 if quick else 20]
     capability = trend(
         [len(subs) for subs in V11_SUBCONTRACTED],
         [

@@ -19,7 +19,7 @@ from alliancesim.experiments.validation.suite import PatternResult, active_knock
 from alliancesim.model.simulation import HealthEconomyModel
 from scipy import stats
 
-QUICK_PAIRS = 12
+QUICK_PAIRS = 8  # quick mode: the tests directory (patterns and knock-outs) in about a minute
 FULL_PAIRS = 100
 
 

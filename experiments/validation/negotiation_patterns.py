@@ -481,7 +481,7 @@ def unanimity_speed_equality(quick: bool, seed: int) -> PatternResult:
     interval over the paired seeds. Pass: both lower bounds above zero. Board paces are
     fixed by kind, so the speed difference may have no spread (deterministic); the
     knock-out gives every board the same pace."""
-    seeds = run_seeds(seed, 12 if quick else 60)
+    seeds = run_seeds(seed, 8 if quick else 60)
     ruled = {
         rule: preset(
             "default",
