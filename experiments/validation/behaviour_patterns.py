@@ -304,29 +304,59 @@ def dilution_scenario(n: int, acute_member: bool = False):
 V10_MEMBERS = (2, 3, 6)
 
 
+def member_incentive(scenario, seed: int) -> tuple[float, float]:
+    """(financial incentive, effort) of the community members, means over the run: the
+    incentive is the model's own marginal profit per unit of a member's effort under its
+    terms (``marginal_returns``: its margins plus its share of the system's saving), as a
+    share of its annual income, read every period as the run goes."""
+    model = HealthEconomyModel(scenario, "alliance", seed, record_ledger=False)
+    members = [p for p in model.providers if p.name != ACUTE]
+    incentive = effort = 0.0
+    periods = 0
+    while model.running:
+        model.advance_period()
+        model.steps += 1
+        model.time += 1
+        alive = [p for p in members if not p.failed]
+        if not alive:
+            continue
+        periods += 1
+        incentive += sum(
+            model.marginal_returns(p)[0] / max(1, p.annual_income) for p in alive
+        ) / len(alive)
+        effort += sum(p.effort for p in alive) / len(alive)
+    return incentive / max(1, periods), effort / max(1, periods)
+
+
 @pattern(
     "V10",
     V10_TITLE,
     mechanism="the gain share s/N of each member (dilution: its own money rides less on its "
     "own effort as N grows) and reciprocity (trust)",
-    knockout={"behaviour.channels.payment_incentive": False},
+    knockout={
+        "contract_models.alliance.risk_share.provider_gain_share": 0.0,
+        "contract_models.alliance.risk_share.provider_pain_share": 0.0,
+    },
 )
 def alliance_dilution(quick: bool, seed: int) -> PatternResult:
     """(a) A synthetic economy cut from the default preset: one acute trust and 2, 3 or 6
     equal community providers sharing one community budget, in an alliance of the
     community providers with equal gain shares (the acute trust stays on its bilateral
-    contract, so only the number of members changes); mean community member effort at
-    the default drives. (b) The default alliance with trust 0.2 and the reciprocity
+    contract, so only the number of members changes); each member's financial incentive
+    at the default drives (the model's marginal profit per unit of its effort, its share
+    of the saving included, as a share of its income), and its effort. (b) The default alliance with trust 0.2 and the reciprocity
     channel off, vs the default. (c) The default alliance with the acute trust dominant
     (its unit costs x3, so it holds most of the money), vs the default.
 
     Evidence: seed 004 L268 (free-riding in large teams); anchors s2.1, s2.5 (a share s/N
     of the gain; reciprocity sustains cooperation a share cannot).
 
-    Statistic: (a) the mean per-seed slope of member effort on the number of members,
-    with its 95% t interval. Pass: (a) slope below zero, (b) and (c) paired differences in
-    the acute shift below zero. (c) has no mechanism yet by which a dominant member's
-    money and voice lower the others' cooperation (see the gaps)."""
+    Statistic: (a) the mean per-seed slope of the members' financial incentive on the
+    number of members, with its 95% t interval (the effort slope beside it). Pass: (a)
+    slope below zero, (b) and (c) paired differences in the acute shift below zero. (c)
+    has no mechanism yet by which a dominant member's money and voice lower the others'
+    cooperation (see the gaps). The knock-out sets the gain and pain shares to zero: no
+    share of the saving to dilute."""
     seeds = paired_seeds(seed, 5 if quick else 50)
     sizes = [dilution_scenario(n) for n in V10_MEMBERS]
     base = preset("default")
@@ -348,21 +378,18 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
         "V10 dominant acute member",
     )
 
-    def member_effort(model) -> float:
-        names = [p.name for p in model.providers if p.name != ACUTE]
-        return sum(total(model, f"effort__{n}") for n in names) / (len(names) * len(model.rows))
-
     def shift(scenario, s) -> float:
         sq, alliance = run(scenario, "status_quo", s), run(scenario, "alliance", s)
         return 1.0 - shiftable_activity(alliance) / shiftable_activity(sq)
 
-    dilution = trend(
-        V10_MEMBERS, [[member_effort(run(sc, "alliance", s)) for sc in sizes] for s in seeds]
-    )
+    measured = [[member_incentive(sc, s) for sc in sizes] for s in seeds]
+    dilution = trend(V10_MEMBERS, [[m[0] for m in row] for row in measured])
+    effort_slope = trend(V10_MEMBERS, [[m[1] for m in row] for row in measured])
     no_trust, _ = paired(seeds, lambda s: shift(distrust, s) - shift(base, s))
     dominance, _ = paired(seeds, lambda s: shift(dominant, s) - shift(base, s))
     passed = dilution.below(0) and no_trust.below(0) and dominance.below(0)
     note = (
+        f"(a) slope of member effort per member added: {effort_slope}; "
         f"(b) acute shift without trust or reciprocity minus default: {no_trust}; "
         f"(c) acute shift with a dominant acute member (unit costs x3) minus default: "
         f"{dominance}. Pass: all three below zero."
@@ -373,7 +400,7 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
         f"synthetic alliance of 2, 3, 6 community members (acute trust outside); default "
         f"preset with no trust/reciprocity and with a dominant member; {len(seeds)} "
         "paired seeds",
-        "(a) slope of mean community member effort per member added",
+        "(a) slope of each member's financial incentive (share of income) per member added",
         dilution,
         passed,
         note,

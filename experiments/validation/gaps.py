@@ -19,7 +19,8 @@ MISSING: dict[str, str] = {
     "V7": "leniency makes the money soft (forfeited share falls with leniency), but the "
     "negotiated outcome share is ~0.9%, just under 1-3%: the commissioner halves the share "
     "(15 -> 7.5 -> 3.75 -> 1.9 -> 0.94%) and the members accept only the last step",
-    "V10": "(a) dilution and (b) trust hold; (c) fails: 'dominant' is made by tripling the "
+    "V10": "(a) dilution (each member's financial incentive falls with N) and (b) trust "
+    "hold; (c) fails: 'dominant' is made by tripling the "
     "acute unit costs, which also makes the shift worth more, and no mechanism lets a "
     "dominant member's money and casting voice lower the others' cooperation",
     "V11": "subcontractors are squeezed, but the commissioner's capability decays whenever "
