@@ -22,6 +22,13 @@ import mesa
 import networkx as nx
 import numpy as np
 from alliancesim.agents.commissioner import Commissioner
+from alliancesim.agents.exit import (
+    asks_for_more,
+    bearable_loss,
+    grants_request,
+    money_to_find,
+    projected_annual_loss,
+)
 from alliancesim.agents.incentives import (
     EFFORT_SPEND_SHARE,
     LineShift,
@@ -53,12 +60,25 @@ from alliancesim.model.payment.settlement import (
     SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import ContractTerms, Vehicle, contract_value
+from alliancesim.model.payment.terms import (
+    Basis,
+    ContractTerms,
+    Vehicle,
+    annual_value,
+    contract_value,
+)
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
 OUTCOME_TARGET_UPLIFT = 1.1  # outcome targets ask for 10% better than the base outcome
 JOINT_WORK_CONTACT = 0.05  # everyday contact between providers serving one cohort
+# After a handback the commissioner runs the holder's services through interim
+# arrangements at RETURNED_RISK_PREMIUM for this long (judgement; range 3-12 months).
+TAKEBACK_MONTHS = 6
+# Re-procuring a handed-back contract: UnitingCare's procurement took 15 months (anchors
+# P5 table, NAO 2016), at the commissioner's negotiating cost a year (NegotiationSpec).
+REPROCUREMENT_MONTHS = 15
+HELD_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION})  # bases a holder is paid a fixed sum
 
 
 def stream_seeds(seed: int) -> tuple[int, int]:
@@ -140,6 +160,15 @@ class HealthEconomyModel(mesa.Model):
             for line in self.economy.lines
         ]
         self.n_failed = 0
+        # exit (agents/exit.py): requests for more money, relief granted, handbacks
+        self.exit_log: dict[str, Any] = dict(requests=0, granted=0, handbacks=[])
+        self._relief: dict[str, tuple[str, str, int, int]] = {}  # holder -> (by, contract,
+        # pence a period, contract year)
+        self._takeback: list[tuple[str, int, int]] = []  # (line, first, last period) at premium
+        self._asked: dict[str, int] = {}  # holder -> contract year of its last request
+        # (contracts, first period in force, delayed-payment debts before it)
+        self._review_from: tuple = (None, 0, {})
+        self._debts_before: dict[str, int] = {}  # debts_at_end() at the last review
         self._network = self.build_network()
         # per-period output columns, named once
         self.line_columns = [
@@ -394,6 +423,7 @@ class HealthEconomyModel(mesa.Model):
         for org in self.orgs.values():
             org.change_leadership()
         self.book(delivery, entries)
+        self.review_contracts(delivery)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
         self.collect(delivery, entries)
@@ -429,8 +459,217 @@ class HealthEconomyModel(mesa.Model):
                 },
             )
             self.start_contracts(self.period // self.periods_per_year)
+        for change, shock in self.economy.shocks_changing(self.period):
+            if shock.contract_models and self.active_model not in shock.contract_models:
+                continue  # a cost of other contract models' structure: none here
+            self.record_event(
+                "economy",
+                f"shock_{change.removesuffix('s')}",
+                f"scheduled {shock.kind} shock '{shock.name}' {change}: "
+                f"{shock.size:+.1%} on {', '.join(shock.lines)}",
+                shock=shock.name,
+                shock_kind=shock.kind,
+                size=shock.size,
+                lines=",".join(shock.lines),
+            )
         for commissioner in self.commissioners:
             commissioner.monitor(self.lead_in_place)
+
+    # ------------------------------------------------------------ exit (handback)
+    def review_contracts(self, delivery: Delivery) -> None:
+        """After the books close: relief granted earlier is paid, services handed back
+        cost their commissioner a premium, and each holder of a fixed-price contract that
+        is losing more than it can bear asks for more money, or, refused, hands the
+        contract back (agents/exit.py). Termination, not insolvency."""
+        self.pay_relief()
+        self.charge_takeback(delivery)
+        # on an accruals basis: subcontract payments a lead has delayed are its debt
+        debts = self.debts_at_end()
+        contracts, since, debts_since = self._review_from
+        if contracts is not self.contracts:
+            since, debts_since = self.period, self._debts_before
+            self._review_from = (self.contracts, since, debts_since)
+        self._debts_before = debts
+        year = self.period // self.periods_per_year
+        for holder, held in self.contract_holders().items():
+            provider = self.orgs[holder]
+            if provider.failed or self._asked.get(holder) == year:
+                continue
+            owed = debts.get(holder, 0) - debts_since.get(holder, 0)
+            loss = projected_annual_loss(
+                provider.year_income - provider.year_cost + owed,
+                self.period - since + 1,
+                self.periods_per_year,
+            )
+            bearable = bearable_loss(
+                provider.reserves,
+                provider.annual_income,
+                provider.failure_threshold,
+                provider.risk_appetite,
+            )
+            if asks_for_more(loss, bearable):
+                self._asked[holder] = year
+                self.request_more_money(holder, held, loss, bearable)
+
+    def contract_holders(self) -> dict[str, list[ContractTerms]]:
+        """Providers paid a fixed sum (block or capitation, a lead's whole scope included)
+        under the active contract model's own contracts, with those contracts. None under
+        the status quo (the counterfactual the commissioner falls back on) or under terms
+        given in full."""
+        cached = getattr(self, "_holders", None)
+        if cached is not None and cached[0] is self.contracts:
+            return cached[1]
+        model = self.active_model
+        holders: dict[str, list[ContractTerms]] = {}
+        own = (
+            model != self.scenario_spec.scenario.status_quo
+            and self.active_spec is not None
+            and not self.active_spec.contracts
+        )
+        for terms in self.contracts if own else ():
+            name = terms.name
+            if not (name == model or name.startswith(model + ":")):
+                continue
+            if name.startswith(model + ":outside"):
+                continue
+            for payment in terms.payments:
+                if payment.terms.basis in HELD_BASES:
+                    held = holders.setdefault(payment.provider, [])
+                    if terms not in held:
+                        held.append(terms)
+        self._holders = (self.contracts, holders)
+        return holders
+
+    def scope_lines(self, holder: str, held: list[ContractTerms]) -> list[ServiceLine]:
+        """The lines a holder is paid a fixed sum for: a lead's whole scope, else its own
+        block and capitation lines."""
+        names: set[str] = set()
+        for terms in held:
+            if terms.lead == holder:
+                members = set(terms.members)
+                names |= {line.name for line in self.economy.lines if line.provider in members}
+            names |= {
+                p.line
+                for p in terms.payments
+                if p.provider == holder and p.terms.basis in HELD_BASES
+            }
+        return [line for line in self.economy.lines if line.name in names]
+
+    def request_more_money(
+        self, holder: str, held: list[ContractTerms], request: int, bearable: int
+    ) -> None:
+        """The holder asks for ``request`` pence a year; the commissioner that pays it
+        most decides (agents/exit.py). Granted: paid monthly to the contract year's end.
+        Refused: the holder hands the contract back."""
+        price_by_payer: dict[str, int] = {}
+        for terms in held:
+            for p in terms.payments:
+                if p.provider == holder and p.terms.basis in HELD_BASES:
+                    price_by_payer[p.payer] = price_by_payer.get(p.payer, 0) + annual_value(p.terms)
+        price = sum(price_by_payer.values())
+        payer = max(sorted(price_by_payer), key=lambda name: price_by_payer[name])
+        commissioner = self.orgs[payer]
+        growth = self.builder.growth(self.period // self.periods_per_year)
+        budget = sum(
+            round(line.planned_per_year * growth * line.unit_cost_pence)
+            for line in self.scope_lines(holder, held)
+        )
+        can_find = money_to_find(budget, price, commissioner.reserves, commissioner.savings_target)
+        trust = self.trust.trust(payer, holder)
+        granted = grants_request(request, can_find, trust)
+        self.exit_log["requests"] += 1
+        share = request / price if price else 0.0
+        self.record_event(
+            holder,
+            "request_more_money",
+            f"{holder} projects a loss of £{request / 100:,.0f} a year on its contract "
+            f"({share:.0%} of its price), more than the £{bearable / 100:,.0f} it can bear, "
+            f"and asks {payer} for it; {payer} " + ("agrees" if granted else "refuses"),
+            commissioner=payer,
+            request_pence=request,
+            share_of_price=round(share, 4),
+            bearable_pence=bearable,
+            budget_pence=budget,
+            price_pence=price,
+            can_find_pence=can_find,
+            trust=round(trust, 4),
+            decision="granted" if granted else "refused",
+        )
+        if granted:
+            self.exit_log["granted"] += 1
+            self._relief[holder] = (
+                payer,
+                held[0].name,
+                round(request / self.periods_per_year),
+                self.period // self.periods_per_year,
+            )
+        else:
+            self.hand_back(holder, held, payer, price)
+
+    def pay_relief(self) -> None:
+        """Relief granted on a request is paid each period to the end of its contract year,
+        as a journal entry from the commissioner."""
+        year = self.period // self.periods_per_year
+        for holder, (payer, contract, amount, granted_year) in sorted(self._relief.items()):
+            if granted_year != year or self.orgs[holder].failed:
+                del self._relief[holder]
+                continue
+            self.transfer(payer, holder, amount, contract, "relief", "relief_granted")
+            self.orgs[payer].spend += amount
+
+    def hand_back(self, holder: str, held: list[ContractTerms], payer: str, price: int) -> None:
+        """The holder ends its contract. Its services return to the commissioner, which
+        runs them at a premium while it arranges interim contracts and pays to re-procure;
+        the economy goes on under status-quo contracts for the scope (as after a lead
+        fails). The holder keeps its losses: termination, not insolvency."""
+        lead = any(terms.lead == holder for terms in held)
+        self.exit_log["handbacks"].append((self.period, holder))
+        self._relief.pop(holder, None)
+        last = self.period + max(1, TAKEBACK_MONTHS * self.periods_per_year // 12)
+        self._takeback.extend((line.name, self.period + 1, last) for line in self.lines_of(holder))
+        negotiation = self.scenario_spec.negotiation
+        cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
+        self.charge_transaction_cost(payer, cost)
+        self.record_event(
+            holder,
+            "handback",
+            f"{holder} hands its contract back to {payer}: the contract ends (not an "
+            f"insolvency); {payer} takes the services back at a premium and re-procures "
+            f"(£{cost / 100:,.0f})",
+            commissioner=payer,
+            contracts=",".join(t.name for t in held),
+            lead=lead,
+            reprocurement_pence=cost,
+        )
+        if lead:
+            status_quo = self.scenario_spec.scenario.status_quo
+            self.active_model = status_quo
+            self.active_spec = self.scenario_spec.contract_models[status_quo]
+        else:
+            self.remove_member(holder)
+        self.start_contracts(self.period // self.periods_per_year)
+
+    def charge_takeback(self, delivery: Delivery) -> None:
+        """Premium over unit cost the commissioner pays on services handed back to it,
+        while interim arrangements last (as for a failed provider's services)."""
+        if not self._takeback:
+            return
+        lines = self.economy.by_name
+        kept = []
+        for name, first, last in self._takeback:
+            if self.period > last:
+                continue
+            kept.append((name, first, last))
+            if self.period < first:
+                continue
+            line = lines[name]
+            premium = round(
+                line.unit_cost_pence * delivery.activity[name] * (RETURNED_RISK_PREMIUM - 1.0)
+            )
+            commissioner = self.orgs[line.commissioner]
+            commissioner.returned_risk += premium
+            commissioner.reserves -= premium
+        self._takeback = kept
 
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
@@ -638,8 +877,10 @@ class HealthEconomyModel(mesa.Model):
         costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
+        shocked = self.economy.cost_factors(self.period, self.active_model)  # scheduled
         for name, provider, fixed_unit, variable_unit in self._line_costs:
-            costs[provider] += fixed_unit * plan[name] + variable_unit * activity[name]
+            cost = fixed_unit * plan[name] + variable_unit * activity[name]
+            costs[provider] += cost * shocked[name] if name in shocked else cost
         for provider in self.providers:
             costs[provider.name] += (
                 provider.effort
