@@ -22,11 +22,11 @@ from __future__ import annotations
 
 
 def projected_annual_loss(surplus_to_date: int, periods_elapsed: int, periods_per_year: int) -> int:
-    """The loss a holder expects over a year at its run rate so far, in pence (0 if none).
+    """The loss a holder expects over a year at its recent run rate, in pence (0 if none).
 
-    ``surplus_to_date`` is income less cost since the contract year began (negative: a
-    loss); the holder projects it over the whole year. UnitingCare asked after one month
-    (anchors P5), so one period of evidence is enough."""
+    ``surplus_to_date`` is income less cost over the last ``periods_elapsed`` periods
+    (negative: a loss); the holder projects it over a year. UnitingCare asked after one
+    month (anchors P5), so one period of evidence is enough."""
     if periods_elapsed <= 0 or surplus_to_date >= 0:
         return 0
     return round(-surplus_to_date * periods_per_year / periods_elapsed)
@@ -45,10 +45,19 @@ def bearable_loss(
     return round(risk_appetite * buffer)
 
 
-def asks_for_more(projected_loss: int, bearable: int) -> bool:
+# A loss smaller than this share of the contract's price is in-year variance a holder
+# manages, not grounds to reopen the price (judgement; range 0.02-0.10; contracts carry
+# tolerances before an adjustment, seed 001 L342, value not given). UnitingCare's request
+# was about 21% (anchors P5), far above it.
+MATERIALITY = 0.05
+
+
+def asks_for_more(
+    projected_loss: int, bearable: int, price: int, materiality: float = MATERIALITY
+) -> bool:
     """The holder asks for more money when the contract's projected loss is more than it
-    can bear."""
-    return projected_loss > 0 and projected_loss > bearable
+    can bear and material: more than ``materiality`` of the price it is paid."""
+    return projected_loss > bearable and projected_loss > materiality * price
 
 
 def money_to_find(budget: int, price: int, reserves: int, savings_target: float) -> int:

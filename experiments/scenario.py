@@ -162,8 +162,9 @@ class OrganisationSpec(Strict):
         default=False,
         description=(
             "a company formed for the contract (e.g. a lead provider LLP or joint venture "
-            "company) with no reserves but its own: its failure_threshold defaults to 0 "
-            "(it fails when its reserves go below zero), not its kind's default"
+            "company) with no reserves but its own: while it holds a contract of the model "
+            "in force its failure_threshold defaults to 0 (it fails when its reserves go "
+            "below zero), not its kind's default; under the status quo it is its kind"
         ),
     )
     # commissioner
@@ -180,10 +181,17 @@ class OrganisationSpec(Strict):
         """A provider trait, falling back to the default of its kind."""
         value = getattr(self, name)
         if value is None:
-            if name == "failure_threshold" and self.new_vehicle:
-                return NEW_VEHICLE_FAILURE_THRESHOLD
             return KIND_DEFAULTS[self.kind][name]
         return value
+
+    def failure_floor(self, holds_contract: bool) -> float:
+        """Its failure threshold (reserves as a share of income): as given, else 0 for a
+        new vehicle while it holds the contract it was formed for (it has no reserves but
+        its own), else its kind's default (where no vehicle exists, e.g. under the status
+        quo, it is the organisation its kind says)."""
+        if self.failure_threshold is None and self.new_vehicle and holds_contract:
+            return NEW_VEHICLE_FAILURE_THRESHOLD
+        return self.trait("failure_threshold")
 
 
 class Setting(StrEnum):

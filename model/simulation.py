@@ -166,9 +166,8 @@ class HealthEconomyModel(mesa.Model):
         # pence a period, contract year)
         self._takeback: list[tuple[str, int, int]] = []  # (line, first, last period) at premium
         self._asked: dict[str, int] = {}  # holder -> contract year of its last request
-        # (contracts, first period in force, delayed-payment debts before it)
-        self._review_from: tuple = (None, 0, {})
-        self._debts_before: dict[str, int] = {}  # debts_at_end() at the last review
+        self._surplus_history: dict[str, list[int]] = {}  # accrued surplus, last year
+        self._receivables: dict[str, int] = {}  # net_receivables() at the last review
         self._network = self.build_network()
         # per-period output columns, named once
         self.line_columns = [
@@ -472,8 +471,19 @@ class HealthEconomyModel(mesa.Model):
                 size=shock.size,
                 lines=",".join(shock.lines),
             )
+        self.set_failure_floors()
         for commissioner in self.commissioners:
             commissioner.monitor(self.lead_in_place)
+
+    def set_failure_floors(self) -> None:
+        """A new vehicle fails against its own reserves while it holds a contract of the
+        model in force; otherwise (status quo, or after a handback) as its kind does."""
+        holders = self.contract_holders()
+        lead = self.lead_name
+        for provider in self.providers:
+            if provider.spec.new_vehicle:
+                holds = provider.name == lead or provider.name in holders
+                provider.failure_threshold = provider.spec.failure_floor(holds)
 
     # ------------------------------------------------------------ exit (handback)
     def review_contracts(self, delivery: Delivery) -> None:
@@ -483,39 +493,49 @@ class HealthEconomyModel(mesa.Model):
         contract back (agents/exit.py). Termination, not insolvency."""
         self.pay_relief()
         self.charge_takeback(delivery)
-        # on an accruals basis: subcontract payments a lead has delayed are its debt
-        debts = self.debts_at_end()
-        contracts, since, debts_since = self._review_from
-        if contracts is not self.contracts:
-            since, debts_since = self.period, self._debts_before
-            self._review_from = (self.contracts, since, debts_since)
-        self._debts_before = debts
+        # on an accruals basis: what it is owed (withheld outcome money, delayed
+        # subcontract payments) counts as income, and what a lead has delayed as its debt;
+        # a holder judges its contract on the last year at most (one lumpy year-end
+        # settlement counts once), on a single month at first (anchors P5)
+        receivables = self.net_receivables()
+        for provider in self.providers:
+            change = receivables.get(provider.name, 0) - self._receivables.get(provider.name, 0)
+            history = self._surplus_history.setdefault(provider.name, [])
+            history.append(provider.income - provider.cost + change)
+            del history[: -self.periods_per_year]
+        self._receivables = receivables
         year = self.period // self.periods_per_year
         for holder, held in self.contract_holders().items():
             provider = self.orgs[holder]
             if provider.failed or self._asked.get(holder) == year:
                 continue
-            owed = debts.get(holder, 0) - debts_since.get(holder, 0)
-            loss = projected_annual_loss(
-                provider.year_income - provider.year_cost + owed,
-                self.period - since + 1,
-                self.periods_per_year,
-            )
+            history = self._surplus_history[holder]
+            loss = projected_annual_loss(sum(history), len(history), self.periods_per_year)
             bearable = bearable_loss(
                 provider.reserves,
                 provider.annual_income,
                 provider.failure_threshold,
                 provider.risk_appetite,
             )
-            if asks_for_more(loss, bearable):
+            if asks_for_more(loss, bearable, self.held_price(holder, held)):
                 self._asked[holder] = year
                 self.request_more_money(holder, held, loss, bearable)
+
+    def net_receivables(self) -> dict[str, int]:
+        """Pence each organisation is owed (+) less what it owes (-) but has not yet been
+        paid or paid: withheld outcome money and delayed subcontract payments."""
+        net = dict(self.owed_to_providers())
+        for payer, _payee, amount in self.delayed_payments():
+            net[payer] = net.get(payer, 0) - amount
+        return net
 
     def contract_holders(self) -> dict[str, list[ContractTerms]]:
         """Providers paid a fixed sum (block or capitation, a lead's whole scope included)
         under the active contract model's own contracts, with those contracts. None under
         the status quo (the counterfactual the commissioner falls back on) or under terms
-        given in full."""
+        given in full. A member of a contract with a pooled risk share is not a holder on
+        its own (its losses are shared by the risk share and the alliance's governance,
+        seed 000 L1702), unless it is the lead, which holds the whole scope's money."""
         cached = getattr(self, "_holders", None)
         if cached is not None and cached[0] is self.contracts:
             return cached[1]
@@ -533,7 +553,8 @@ class HealthEconomyModel(mesa.Model):
             if name.startswith(model + ":outside"):
                 continue
             for payment in terms.payments:
-                if payment.terms.basis in HELD_BASES:
+                pooled = terms.risk_share is not None and payment.provider != terms.lead
+                if payment.terms.basis in HELD_BASES and not pooled:
                     held = holders.setdefault(payment.provider, [])
                     if terms not in held:
                         held.append(terms)
@@ -555,17 +576,26 @@ class HealthEconomyModel(mesa.Model):
             }
         return [line for line in self.economy.lines if line.name in names]
 
+    @staticmethod
+    def price_by_payer(holder: str, held: list[ContractTerms]) -> dict[str, int]:
+        """Pence a year each commissioner pays the holder a fixed sum for, at plan."""
+        prices: dict[str, int] = {}
+        for terms in held:
+            for p in terms.payments:
+                if p.provider == holder and p.terms.basis in HELD_BASES:
+                    prices[p.payer] = prices.get(p.payer, 0) + annual_value(p.terms)
+        return prices
+
+    def held_price(self, holder: str, held: list[ContractTerms]) -> int:
+        return sum(self.price_by_payer(holder, held).values())
+
     def request_more_money(
         self, holder: str, held: list[ContractTerms], request: int, bearable: int
     ) -> None:
         """The holder asks for ``request`` pence a year; the commissioner that pays it
         most decides (agents/exit.py). Granted: paid monthly to the contract year's end.
         Refused: the holder hands the contract back."""
-        price_by_payer: dict[str, int] = {}
-        for terms in held:
-            for p in terms.payments:
-                if p.provider == holder and p.terms.basis in HELD_BASES:
-                    price_by_payer[p.payer] = price_by_payer.get(p.payer, 0) + annual_value(p.terms)
+        price_by_payer = self.price_by_payer(holder, held)
         price = sum(price_by_payer.values())
         payer = max(sorted(price_by_payer), key=lambda name: price_by_payer[name])
         commissioner = self.orgs[payer]
