@@ -519,7 +519,8 @@ class HealthEconomyModel(mesa.Model):
             )
             if asks_for_more(loss, bearable, self.held_price(holder, held)):
                 self._asked[holder] = year
-                self.request_more_money(holder, held, loss, bearable)
+                if not self.request_more_money(holder, held, loss, bearable):
+                    break  # handed back: the contracts changed; the others review next period
 
     def net_receivables(self) -> dict[str, int]:
         """Pence each organisation is owed (+) less what it owes (-) but has not yet been
@@ -591,10 +592,10 @@ class HealthEconomyModel(mesa.Model):
 
     def request_more_money(
         self, holder: str, held: list[ContractTerms], request: int, bearable: int
-    ) -> None:
+    ) -> bool:
         """The holder asks for ``request`` pence a year; the commissioner that pays it
-        most decides (agents/exit.py). Granted: paid monthly to the contract year's end.
-        Refused: the holder hands the contract back."""
+        most decides (agents/exit.py). Granted (True): paid monthly to the contract
+        year's end. Refused (False): the holder hands the contract back."""
         price_by_payer = self.price_by_payer(holder, held)
         price = sum(price_by_payer.values())
         payer = max(sorted(price_by_payer), key=lambda name: price_by_payer[name])
@@ -633,8 +634,9 @@ class HealthEconomyModel(mesa.Model):
                 round(request / self.periods_per_year),
                 self.period // self.periods_per_year,
             )
-        else:
-            self.hand_back(holder, held, payer, price)
+            return True
+        self.hand_back(holder, held, payer, price)
+        return False
 
     def pay_relief(self) -> None:
         """Relief granted on a request is paid each period to the end of its contract year,
