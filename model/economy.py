@@ -75,6 +75,12 @@ def growth_factor(spec: EconomySpec, period: int) -> float:
     return (1.0 + spec.demand_trend) ** (period / spec.periods_per_year)
 
 
+def season_factor(spec: EconomySpec, period: int) -> float:
+    """The seasonal multiplier of shiftable demand in a period (as ``draw_demand`` applies
+    it): known to every organisation, so a run rate can be read net of the season."""
+    return 1.0 + spec.seasonality * math.cos(2.0 * math.pi * period / spec.periods_per_year)
+
+
 def shift_fraction(integration: float, spec: EconomySpec) -> float:
     """Share of shiftable demand moved at an integration level in [0, 1].
 

@@ -50,6 +50,7 @@ from alliancesim.model.economy import (
     Delivery,
     HealthEconomy,
     ServiceLine,
+    season_factor,
     shift_fraction,
     shift_sensitivity,
 )
@@ -498,14 +499,18 @@ class HealthEconomyModel(mesa.Model):
         # a holder judges its contract on the last year at most (one lumpy year-end
         # settlement counts once), on a single month at first (anchors P5)
         receivables = self.net_receivables()
+        holders = self.contract_holders()
         for provider in self.providers:
             change = receivables.get(provider.name, 0) - self._receivables.get(provider.name, 0)
+            surplus = provider.income - provider.cost + change
+            if provider.name in holders:  # the season is no news about the contract
+                surplus -= round(self.seasonal_surplus(provider.name, delivery))
             history = self._surplus_history.setdefault(provider.name, [])
-            history.append(provider.income - provider.cost + change)
+            history.append(surplus)
             del history[: -self.periods_per_year]
         self._receivables = receivables
         year = self.period // self.periods_per_year
-        for holder, held in self.contract_holders().items():
+        for holder, held in holders.items():
             provider = self.orgs[holder]
             if provider.failed or self._asked.get(holder) == year:
                 continue
@@ -521,6 +526,23 @@ class HealthEconomyModel(mesa.Model):
                 self._asked[holder] = year
                 if not self.request_more_money(holder, held, loss, bearable):
                     break  # handed back: the contracts changed; the others review next period
+
+    def seasonal_surplus(self, name: str, delivery: Delivery) -> float:
+        """Pence of this period's surplus that is the season, not the contract: on each
+        shiftable line, its margin per unit (``incentives.line_margin``: a lead pays its
+        subcontractors per unit, a provider on a block bears its variable cost) times the
+        activity above the line's level net of the season. A run starts at the winter
+        peak, so a first month read without this overstates a year's loss."""
+        season = season_factor(self.scenario_spec.economy, self.period)
+        if season == 1.0:
+            return 0.0
+        above = 1.0 - 1.0 / season
+        base = self.period_shift_base()
+        margins = self.line_margins(name)
+        return sum(
+            margin * delivery.activity[template.line] * above
+            for (template, _, _), (margin, _, _) in zip(base.shiftable, margins, strict=False)
+        )
 
     def net_receivables(self) -> dict[str, int]:
         """Pence each organisation is owed (+) less what it owes (-) but has not yet been

@@ -145,3 +145,36 @@ def test_in_a_run_the_bid_is_held_into_the_next_year_and_only_indexed():
         for line in model.economy.lines
     )
     assert abs(bid_price_pence(replanned, -0.035) - value) > scope.terms.reference_population
+
+
+def test_a_winter_month_is_read_net_of_the_season():
+    """At the winter peak a lead pays its subcontractors for 8% more acute activity than
+    the season-free level; that is the season, not a loss on the contract."""
+    import pytest
+    from alliancesim.model.economy import season_factor
+
+    model = HealthEconomyModel(
+        load_scenario(PRESET, {"organisations.ccg.reserves_pence": 10**12}), "lead_bid", 4
+    )
+    model.advance_period()
+    spec = model.scenario_spec.economy
+    assert season_factor(spec, 0) == pytest.approx(1.0 + spec.seasonality)
+    model.period = 0  # read the first month's activity as the review did
+    season = season_factor(spec, 0)
+    delivery_activity = {k: v for k, v in model.rows[-1].items() if k.startswith("activity__")}
+    # the lead pays the tariff (unit cost) per unit of each acute line it subcontracts
+    expected = -sum(
+        line.unit_cost_pence * delivery_activity["activity__" + line.name] * (1 - 1 / season)
+        for line in model.economy.lines
+        if line.shiftable
+    )
+
+    class Seen:
+        activity = {k.removeprefix("activity__"): v for k, v in delivery_activity.items()}
+
+    assert model.seasonal_surplus("lead", Seen) == pytest.approx(expected, rel=1e-9)
+    assert expected < 0
+    flat = load_scenario(PRESET, {"economy.seasonality": 0.0})
+    calm = HealthEconomyModel(flat, "lead_bid", 4)
+    calm.advance_period()
+    assert calm.seasonal_surplus("lead", Seen) == 0.0
