@@ -33,16 +33,23 @@ def projected_annual_loss(surplus_to_date: int, periods_elapsed: int, periods_pe
 
 
 def bearable_loss(
-    reserves: int, annual_income: int, failure_threshold: float, risk_appetite: float
+    position: int, annual_income: int, failure_threshold: float, risk_appetite: float
 ) -> int:
     """The yearly loss a holder will carry before asking for more money, in pence.
 
-    Its buffer is how far its reserves stand above the floor at which it would fail
-    (``failure_threshold x annual income``: -30% of income for an NHS trust, 0 for a new
-    vehicle with no reserves); it risks ``risk_appetite`` of that buffer on one contract.
-    A vehicle with nothing to lose before it fails can bear no loss at all."""
-    buffer = max(0, reserves - round(failure_threshold * annual_income))
+    Its buffer is how far its position (reserves, plus what it is owed, less what it
+    owes) stands above the floor at which it would fail (``failure_threshold x annual
+    income``: -30% of income for an NHS trust, 0 for a new vehicle with no reserves); it
+    risks ``risk_appetite`` of that buffer on one contract. A vehicle with nothing to
+    lose before it fails can bear no loss at all."""
+    buffer = max(0, position - round(failure_threshold * annual_income))
     return round(risk_appetite * buffer)
+
+
+def shortfall(position: int, annual_income: int, failure_threshold: float) -> int:
+    """Pence a holder needs now to stand back at its failure floor (0 if above it): asked
+    for with the year's loss, or the relief would come too late to save it."""
+    return max(0, round(failure_threshold * annual_income) - position)
 
 
 # A loss smaller than this share of the contract's price is in-year variance a holder

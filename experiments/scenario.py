@@ -386,6 +386,22 @@ class BehaviourSpec(Strict):
     # managing one contract for a year (prior; anchors s2.6: transaction costs of the
     # purchaser-provider split up to 14% of NHS costs, an upper bound)
     contract_management_pence: Annotated[int, Field(ge=0, strict=True)] = 2_000_000
+    # Outcome payment: work on the measured outcomes and gaming of them (agents/decisions.py,
+    # docs/outcomes-based.md). Priors, no seed figure; ranges for calibration:
+    # outcome-index points a provider's full quality-improvement programme adds on its own
+    # patients (prior, 0.02-0.10: pay for performance moves measured quality by a few
+    # points; anchors s5 P3, s8 Cattel et al. 2018)
+    outcome_effort_gain: Share = 0.05
+    # c_q: convex cost of that work, c_q q^2 / 2 of income a year (prior, 0.01-0.05: a full
+    # programme costs about 1% of income)
+    outcome_effort_cost: Annotated[float, Field(gt=0.0, le=10.0)] = 0.02
+    # c_g: convex cost of gaming, c_g g^2 / 2 of income for g points (prior, 0.1-1.0); below
+    # real improvement's cost per point (about 2 at small effort), so gaming crowds in as
+    # the withhold grows (anchors s2.9, Bevan & Hood 2006)
+    gaming_cost: Annotated[float, Field(gt=0.0, le=100.0)] = 0.3
+    # sd of the attainment a provider expects this year: how sharply the pull of the money
+    # fades as the measured outcome nears its target (prior, 0.02-0.15)
+    attainment_belief_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
 
 
 class RiskShareSpec(Strict):

@@ -7,6 +7,7 @@ from alliancesim.agents.exit import (
     grants_request,
     money_to_find,
     projected_annual_loss,
+    shortfall,
 )
 
 
@@ -66,3 +67,11 @@ def test_the_commissioner_grants_only_what_trust_and_money_cover():
     assert not grants_request(
         3_200_000_000, money_to_find(15_200_000_000, 14_668_000_000, 0, 0.04), 1.0
     )
+
+
+def test_the_shortfall_is_what_puts_a_holder_back_at_its_floor():
+    # a new vehicle £2m below zero needs £2m now
+    assert shortfall(-200_000_000, 15_000_000_000, 0.0) == 200_000_000
+    # an NHS trust £2m in deficit is still £28m above a -30% floor on £100m
+    assert shortfall(-200_000_000, 10_000_000_000, -0.3) == 0
+    assert shortfall(0, 15_000_000_000, 0.0) == 0

@@ -9,6 +9,11 @@ from alliancesim.model.simulation import REPROCUREMENT_MONTHS, HealthEconomyMode
 PRESET = "older_people_lead_bid"
 
 
+# a commissioner with money to spare, and a lead with £10m of working capital to see it
+# through its first winter while the relief comes in
+RICH = {"organisations.ccg.reserves_pence": 10**12, "organisations.lead.reserves_pence": 10**9}
+
+
 def run(overrides=None, model="lead_bid", seed=2, periods=None):
     scenario = load_scenario(PRESET, overrides)
     model = HealthEconomyModel(scenario, model, seed)
@@ -51,7 +56,7 @@ def test_the_commissioner_pays_to_reprocure_and_a_premium_on_the_services_it_tak
 
 
 def test_a_commissioner_that_can_find_the_money_grants_it_and_pays_it_on_the_ledger():
-    model = run({"organisations.ccg.reserves_pence": 10**12}, periods=12)
+    model = run(RICH, periods=12)
     request = next(e for e in model.events if e["kind"] == "request_more_money")
     assert request["decision"] == "granted"
     assert all(e["kind"] != "handback" for e in model.events)
@@ -60,7 +65,13 @@ def test_a_commissioner_that_can_find_the_money_grants_it_and_pays_it_on_the_led
     # paid each period after the decision to the end of the contract year
     assert [e.period for e in relief] == list(range(start + 1, 12))
     assert {(e.payer, e.payee) for e in relief} == {("ccg", "lead")}
-    assert all(e.amount == round(int(request["request_pence"]) / 12) for e in relief)
+    monthly = round(int(request["loss_pence"]) / 12)
+    gap = int(request["shortfall_pence"])
+    assert int(request["request_pence"]) == int(request["loss_pence"]) + gap
+    # the shortfall below its floor with the first payment, then the loss month by month
+    assert [e.amount for e in relief] == [monthly + gap] + [monthly] * (len(relief) - 1)
+    # and so the vehicle it saved is still in business
+    assert not model.orgs["lead"].failed
 
 
 def test_a_new_vehicle_fails_at_its_own_reserves_only_while_it_holds_the_contract():
@@ -128,7 +139,7 @@ def test_report_how_often_the_underpriced_lead_hands_back_in_its_first_year(caps
 def test_in_a_run_the_bid_is_held_into_the_next_year_and_only_indexed():
     from alliancesim.model.contracts import bid_price_pence, indexed_pence
 
-    model = run({"organisations.ccg.reserves_pence": 10**12}, periods=13)
+    model = run(RICH, periods=13)
     assert model.active_model == "lead_bid"
     builder = model.builder
     budget = sum(
