@@ -132,6 +132,12 @@ KIND_DEFAULTS: dict[OrgKind, dict[str, Any]] = {
 }
 
 
+# A company formed for the contract (a limited liability partnership or joint venture
+# company, like UnitingCare's, seed 001 L338; seed 000 L417) has no statutory backstop: it
+# fails when its own reserves run out, not at an NHS trust's deficit floor (seed 000 L590).
+NEW_VEHICLE_FAILURE_THRESHOLD = 0.0
+
+
 class OrganisationSpec(Strict):
     """An organisation: a commissioner (``ccg``, ``council``) or a provider (other kinds).
 
@@ -152,6 +158,15 @@ class OrganisationSpec(Strict):
     control_total: bool | None = None
     distress_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     failure_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    new_vehicle: bool = Field(
+        default=False,
+        description=(
+            "a company formed for the contract (e.g. a lead provider LLP or joint venture "
+            "company) with no reserves but its own: while it holds a contract of the model "
+            "in force its failure_threshold defaults to 0 (it fails when its reserves go "
+            "below zero), not its kind's default; under the status quo it is its kind"
+        ),
+    )
     # commissioner
     savings_target: Share = 0.04  # seed 000 L590: "just under 4%" a year
     capability: Share = 0.7
@@ -168,6 +183,15 @@ class OrganisationSpec(Strict):
         if value is None:
             return KIND_DEFAULTS[self.kind][name]
         return value
+
+    def failure_floor(self, holds_contract: bool) -> float:
+        """Its failure threshold (reserves as a share of income): as given, else 0 for a
+        new vehicle while it holds the contract it was formed for (it has no reserves but
+        its own), else its kind's default (where no vehicle exists, e.g. under the status
+        quo, it is the organisation its kind says)."""
+        if self.failure_threshold is None and self.new_vehicle and holds_contract:
+            return NEW_VEHICLE_FAILURE_THRESHOLD
+        return self.trait("failure_threshold")
 
 
 class Setting(StrEnum):
@@ -197,6 +221,51 @@ class ServiceLineSpec(Strict):
     basis: Basis = Basis.BLOCK  # how the status quo pays it
 
 
+class ShockSpec(Strict):
+    """A scheduled shock: a cost or demand rise on named service lines over a span of months.
+
+    ``size`` is the rise as a share (0.2 = 20% more cost, or 20% more demand, on each named
+    line); months count from the start of the run (0 = the first month) and the shock
+    lasts while ``start_month <= month < end_month`` (no ``end_month``: to the end of the
+    run). A cost shock raises what each line costs its provider to deliver and is not
+    paid for by the contract (an unfunded cost, e.g. a VAT liability: anchors P5); a
+    demand shock raises the need that presents on the lines. A cost that arises from a
+    contract's structure (a lead vehicle's VAT) names the ``contract_models`` it arises
+    under.
+    """
+
+    @model_validator(mode="after")
+    def _demand_falls_whatever_the_contract(self) -> ShockSpec:
+        if self.kind == "demand" and self.contract_models:
+            raise ValueError(
+                f"shocks.{self.name}.contract_models applies to cost shocks only; "
+                "a demand shock falls on the economy whatever the contract "
+                "(allowed: leave contract_models out)"
+            )
+        return self
+
+    name: str
+    kind: Literal["cost", "demand"]
+    lines: tuple[str, ...] = Field(min_length=1)
+    size: Annotated[float, Field(gt=-1.0, le=5.0)]
+    start_month: Annotated[int, Field(ge=0, le=14400)] = 0
+    end_month: Annotated[int, Field(gt=0, le=14400)] | None = None
+    contract_models: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "cost shocks only: the contract models under which the cost arises (e.g. a VAT "
+            "liability of a lead vehicle); it stops when another model is in force (after "
+            "a handback); empty = under every contract model"
+        ),
+    )
+
+    def periods(self, periods_per_year: int) -> tuple[int, int | None]:
+        """(first period, period it ends or None) at the economy's period length."""
+        start = self.start_month * periods_per_year // 12
+        end = None if self.end_month is None else self.end_month * periods_per_year // 12
+        return start, end
+
+
 class EconomySpec(Strict):
     """The cohort and its demand (MODEL.md s2 "Population and demand")."""
 
@@ -217,6 +286,38 @@ class EconomySpec(Strict):
     outcome_base: Share = 0.55
     outcome_gain_from_integration: Share = 0.25
     service_lines: tuple[ServiceLineSpec, ...]
+    shocks: tuple[ShockSpec, ...] = Field(
+        default=(),
+        description=(
+            "scheduled shocks, a list of {name, kind = 'cost' | 'demand', lines, size, "
+            "start_month, end_month}; see ShockSpec"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _shocks_name_lines_in_the_run(self) -> EconomySpec:
+        lines = [line.name for line in self.service_lines]
+        months = self.periods * 12 // self.periods_per_year
+        seen: set[str] = set()
+        for shock in self.shocks:
+            where = f"shocks.{shock.name}"
+            if shock.name in seen:
+                raise ValueError(f"{where}: shock names must be unique (got '{shock.name}' twice)")
+            seen.add(shock.name)
+            for line in shock.lines:
+                if line not in lines:
+                    raise ValueError(f"{where}.lines names '{line}'; allowed: {', '.join(lines)}")
+            if shock.start_month >= months:
+                raise ValueError(
+                    f"{where}.start_month is {shock.start_month}, after the run ends; "
+                    f"allowed: 0 to {months - 1} (the run has {months} months)"
+                )
+            if shock.end_month is not None and shock.end_month <= shock.start_month:
+                raise ValueError(
+                    f"{where}.end_month is {shock.end_month}; allowed: more than "
+                    f"start_month ({shock.start_month}), or leave it out for the rest of the run"
+                )
+        return self
 
 
 class TrustPair(Strict):
@@ -366,6 +467,44 @@ class OutcomeSpec(Strict):
     )
 
 
+class PriceSpec(Strict):
+    """How a contract model prices the fixed annual payments its holders get.
+
+    Applies to the lead's whole-scope payment (capitation or block) and to any line paid a
+    fixed annual amount (block, capitation, blended, cost plus fee); per-unit prices
+    (tariff, marginal rate) are national prices and are not bid. The commissioner's
+    budget for the scope is its value at plan (planned units x unit cost).
+
+    - ``bid``: the price as a share above (+) or below (-) that budget; UnitingCare bid
+      3.5% under the commissioner's maximum (anchors P5): ``bid = -0.035``.
+    - ``rebase = "outturn"`` (the default; the NHS yearly refresh, seed 000 L1025): each
+      contract year the budget is re-planned on last year's activity, grown by the demand
+      trend, and the bid applies to it. ``rebase = "never"``: the price bid at the first
+      year's plan is held for the term and moves only by ``indexation`` a year (seed 001
+      L342: a five-year value with a forecast of population growth and QIPP built in).
+    - ``indexation``: the yearly change of a held price, a share (e.g. -0.011), or
+      ``"demand_trend"`` (the economy's planned demand trend, the default).
+    """
+
+    bid: Annotated[float, Field(ge=-0.5, le=0.5)] = 0.0
+    rebase: Literal["outturn", "never"] = "outturn"
+    indexation: Annotated[float, Field(ge=-0.2, le=0.5)] | Literal["demand_trend"] = "demand_trend"
+
+    @model_validator(mode="after")
+    def _indexation_needs_a_held_price(self) -> PriceSpec:
+        if self.rebase == "outturn" and self.indexation != "demand_trend":
+            raise ValueError(
+                f"indexation {self.indexation!r} applies only to a held price; allowed: "
+                'rebase = "never" with any indexation, or rebase = "outturn" with '
+                'indexation "demand_trend" (a re-based price follows the plan)'
+            )
+        return self
+
+    @property
+    def is_neutral(self) -> bool:
+        return self.bid == 0.0 and self.rebase == "outturn"
+
+
 class ContractModelSpec(Strict):
     """A contract model in shorthand, built into ``ContractTerms`` against the economy.
 
@@ -386,6 +525,13 @@ class ContractModelSpec(Strict):
     outcome: OutcomeSpec | None = None
     risk_share: RiskShareSpec | None = None
     governance: GovernanceTerms = GovernanceTerms()
+    price: PriceSpec = Field(
+        default=PriceSpec(),
+        description=(
+            "bid, rebase ('outturn' | 'never') and indexation of the fixed annual "
+            "payments; see PriceSpec"
+        ),
+    )
     subcontract_squeeze: Share = 0.02
     subcontract_delay_periods: Annotated[int, Field(ge=0, le=12)] = 2
     duration_years: Annotated[int, Field(ge=1, le=30)] = 10
@@ -549,6 +695,13 @@ class Scenario(Strict):
                     )
             if spec.outcome and spec.outcome.split:
                 check_shares_sum_to_one(spec.outcome.split, f"{model_name}.outcome.split")
+        for shock in self.economy.shocks:
+            for model_name in shock.contract_models:
+                if model_name not in self.contract_models:
+                    raise ValueError(
+                        f"economy.shocks.{shock.name}.contract_models names '{model_name}'; "
+                        f"allowed: {', '.join(self.contract_models)}"
+                    )
         listed: set[tuple[str, str]] = set()
         for pair in self.trust.pairs:
             for who in (pair.source, pair.target):
