@@ -26,8 +26,6 @@ MISSING: dict[str, str] = {
     "V11": "subcontractors are squeezed, but the commissioner's capability decays whenever "
     "a lead vehicle exists (agents/commissioner.py monitor, keyed on lead_in_place) and not "
     "with the services it no longer sees: the slope on the number subcontracted is zero",
-    "V12": "needs the older_people_lead_bid preset, held bids, scheduled shocks and exits "
-    "(issue 11 parts 5-6); until they are on main the pattern cannot run",
     "V14": "the model's governance is slower under unanimity (deterministic: boards' paces "
     "are fixed by kind) but passed covers do not favour the largest member under majority: "
     "cover votes follow trust and surplus, not size, so there is no dominance to curb",
