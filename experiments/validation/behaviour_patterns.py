@@ -631,8 +631,11 @@ def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
     (seed 001 L716).
 
     Statistic: (a) the paired difference in end inter-provider trust, mean and 95% t
-    interval. Pass: (a) above zero, (b) below (a), (c) below zero. The knock-out switches
-    off the system-benefit channel that drives the unsigned joint work."""
+    interval. Pass (VALIDATION.md: trust grows from joint work whether or not the contract
+    is signed; the rift does not heal by contract alone): (a) above zero; (b) not above
+    zero (its lower bound at or below zero: the signature alone raises no trust); (c)
+    below zero. The knock-out switches off the system-benefit channel that drives the
+    unsigned joint work."""
     base = preset("default")
     keen = variant(base, {"behaviour.system_benefit_weight": 3.0}, "V13 joint work unsigned")
     idle = variant(base, {"behaviour.effort_cost": 10.0}, "V13 signature without work")
@@ -646,11 +649,12 @@ def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
         commissioner, main = alliance.lead_commissioner, alliance.main_provider
         rift.append(alliance.orgs[commissioner].trust_in(main) - provider_trust(alliance))
     work_i, sig_i, rift_i = (mean_interval(v) for v in (work, signature, rift))
-    passed = work_i.above(0) and sig_i.high < work_i.low and rift_i.below(0)
+    passed = work_i.above(0) and sig_i.low <= 0 and rift_i.below(0)
     note = (
         f"(b) signed alliance with little joint work minus status quo: {sig_i}; "
         f"(c) commissioner->main provider trust minus inter-provider trust in the alliance "
-        f"at the end: {rift_i}. Pass: (a) above zero, (b) below (a), (c) below zero."
+        f"at the end: {rift_i}. Pass: (a) above zero, (b) not above zero (the signature "
+        "alone raises no trust), (c) below zero."
     )
     return pattern_result(
         "V13",
