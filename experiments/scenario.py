@@ -12,6 +12,8 @@ by a test, so the two cannot drift.
 from __future__ import annotations
 
 import copy
+import difflib
+import re
 import tomllib
 from enum import StrEnum
 from importlib import resources
@@ -39,6 +41,30 @@ from pydantic import (
 PositiveInt = Annotated[int, Field(gt=0)]
 Pence = Annotated[int, Field(ge=0, strict=True)]
 SignedPence = Annotated[int, Field(strict=True)]
+
+
+def did_you_mean(typed: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' (did you mean 'x'?)' for the closest of ``choices`` to a misspelt name, else ''."""
+    names = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(typed), names, n=1, cutoff=0.6)
+    if not close and len(str(typed)) >= 3:  # a shortened name: 'acute' for 'acute_trust'
+        close = [n for n in names if str(typed).lower() in n.lower()]
+    return f" (did you mean '{close[0]}'?)" if len(close) == 1 else ""
+
+
+# a rule's message naming what was typed and what is allowed: "... 'X' ...; allowed: a, b"
+_NAMED_THEN_ALLOWED = re.compile(r"'(?P<typed>[^']+)'[^']*; allowed[^:]*: (?P<choices>[^;()]+)$")
+
+
+def with_suggestion(problem: str) -> str:
+    """Add "did you mean" to a message that names a value and lists the allowed ones."""
+    if "did you mean" in problem:
+        return problem
+    match = _NAMED_THEN_ALLOWED.search(problem)
+    if not match:
+        return problem
+    choices = [c.strip() for c in match["choices"].split(",") if c.strip()]
+    return problem + did_you_mean(match["typed"], choices)
 
 
 class ScenarioError(Exception):
@@ -567,11 +593,13 @@ def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
         if isinstance(node, list):
             matches = [item for item in node if isinstance(item, dict) and item.get("name") == part]
             if not matches:
-                allowed = ", ".join(
-                    str(item.get("name")) for item in node if isinstance(item, dict)
-                )
+                names = [str(item.get("name")) for item in node if isinstance(item, dict)]
                 raise ScenarioError(
-                    source, [f"key '{key}': no entry '{part}' at '{where}'; allowed: {allowed}"]
+                    source,
+                    [
+                        f"key '{key}': no entry '{part}' at '{where}'; "
+                        f"allowed: {', '.join(names)}{did_you_mean(part, names)}"
+                    ],
                 )
             if last:
                 raise ScenarioError(source, [f"key '{key}': cannot replace a whole entry"])
@@ -579,30 +607,46 @@ def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
             continue
         if not isinstance(node, dict):
             raise ScenarioError(source, [f"key '{key}': '{where}' is not a table"])
+        if part not in node:
+            allowed = sorted(node)
+            raise ScenarioError(
+                source,
+                [
+                    f"key '{key}': unknown key '{part}'; "
+                    f"allowed: {', '.join(allowed)}{did_you_mean(part, allowed)}"
+                ],
+            )
         if last:
-            if part not in node:
-                allowed = ", ".join(sorted(node))
-                raise ScenarioError(
-                    source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
-                )
             node[part] = value
         else:
-            if part not in node or node[part] is None:
-                if part in node:
-                    node[part] = {}
-                else:
-                    allowed = ", ".join(sorted(node))
-                    raise ScenarioError(
-                        source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
-                    )
+            if node[part] is None:
+                node[part] = {}
             node = node[part]
 
 
-def format_validation_error(error: ValidationError) -> list[str]:
-    """Each pydantic error as 'key 'a.b': message (got value)'."""
+def typed_key(loc: tuple, raw: Any = None) -> str:
+    """A pydantic location as the user writes the key: an entry of a list of named
+    tables by its name (``organisations.acute.reserves_pence``, as ``--set`` takes it,
+    not ``organisations.2.reserves_pence``); other list items by position."""
+    parts, node = [], raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list | tuple):
+            item = node[part] if 0 <= part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(str(name) if isinstance(name, str) and name else str(part))
+            node = item
+            continue
+        parts.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def format_validation_error(error: ValidationError, raw: Any = None) -> list[str]:
+    """Each pydantic error as 'key 'a.b': message (got value)', keys as the user typed
+    them (``raw`` is the data validated, to name list entries)."""
     problems = []
     for item in error.errors():
-        loc = ".".join(str(part) for part in item["loc"])
+        loc = typed_key(item["loc"], raw)
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
@@ -614,11 +658,14 @@ def format_validation_error(error: ValidationError) -> list[str]:
         if item["type"] == "extra_forbidden":
             allowed = allowed_keys_at(item["loc"][:-1])
             listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            problems.append(f"{where}unknown key{listing}")
+            hint = did_you_mean(str(item["loc"][-1]), allowed) if allowed else ""
+            problems.append(f"{where}unknown key{listing}{hint}")
         elif isinstance(got, dict | list):
-            problems.append(f"{where}{message}")
+            problems.append(with_suggestion(f"{where}{message}"))
         else:
-            problems.append(f"{where}{message} (got {shown})")
+            expected = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
+            hint = did_you_mean(str(got), expected) if expected else ""
+            problems.append(f"{where}{message} (got {shown}){hint}")
     return problems
 
 
@@ -657,7 +704,7 @@ def validate_scenario(raw: dict, source: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:
-        raise ScenarioError(source, format_validation_error(error)) from None
+        raise ScenarioError(source, format_validation_error(error, raw)) from None
 
 
 def preset_names() -> list[str]:
@@ -678,7 +725,11 @@ def resolve_scenario_path(name_or_path: str | Path) -> tuple[str, str]:
     if name in preset_names():
         resource = resources.files("alliancesim.experiments") / "presets" / f"{name}.toml"
         return f"preset '{name}'", resource.read_text(encoding="utf-8")
-    raise ScenarioError(name, [f"no such file or preset; presets: {', '.join(preset_names())}"])
+    presets = preset_names()
+    raise ScenarioError(
+        name,
+        [f"no such file or preset; presets: {', '.join(presets)}{did_you_mean(name, presets)}"],
+    )
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

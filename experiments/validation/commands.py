@@ -15,8 +15,7 @@ def register(app: typer.Typer) -> None:
         only: str = typer.Option("", "--only", help="Comma-separated pattern codes, e.g. V8,V9."),
         seed: int = typer.Option(20240601, "--seed", help="Seed the paired seeds derive from."),
     ) -> None:
-        """Run the validation patterns of VALIDATION.md and print pattern, run, statistic,
-        interval and verdict."""
+        """Run the validation patterns of docs/validation.md; print their table and verdicts."""
         from alliancesim.experiments.validation.runner import (
             as_json,
             as_markdown,
