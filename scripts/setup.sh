@@ -8,6 +8,7 @@
 # pip runs only when pyproject.toml changed or an extra is not installed yet; the
 # stamp .venv/alliancesim-setup.json remembers the hash and the extras
 # (scripts/setup_stamp.py). Extras installed earlier are kept. Safe to re-run.
+# pip runs with -qq: errors only (no index or build-backend warnings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ case $status in
 esac
 
 echo "setup: installing alliancesim${extras:+[$extras]} into .venv (pyproject.toml changed or new extras)"
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+.venv/bin/python -m pip install -qq --upgrade pip
+.venv/bin/python -m pip install -qq -e ".${extras:+[$extras]}"
 .venv/bin/python scripts/setup_stamp.py write "$STAMP" pyproject.toml "$extras"
 echo "setup: done"
