@@ -100,7 +100,7 @@ class OrgKind(StrEnum):
 COMMISSIONER_KINDS = frozenset({OrgKind.CCG, OrgKind.COUNCIL})
 NHS_TRUST_KINDS = frozenset({OrgKind.ACUTE, OrgKind.COMMUNITY, OrgKind.MENTAL_HEALTH})
 
-# Defaults by provider kind (MODEL.md s2; seed 000 s3.2-3.3 in the domain notes):
+# Defaults by provider kind (docs/odd.md §2; seed 000 s3.2-3.3, docs/sources.md):
 # fixed-cost share is high for acute and bed-based care; charities may be barred
 # from loss sharing by their constitution (seed 000 L1335, L1422); NHS trusts are
 # held to individual control totals (seed 000 L1359-1361). An NHS trust in deficit
@@ -182,7 +182,7 @@ class OrganisationSpec(Strict):
     savings_target: Share = 0.04  # seed 000 L590: "just under 4%" a year
     capability: Share = 0.7
     leniency: Share = 0.5
-    shares_risk: bool = False  # MODEL.md s2: NHS commissioners do not share risk by default
+    shares_risk: bool = False  # docs/odd.md §2: NHS commissioners do not share risk by default
 
     @property
     def is_commissioner(self) -> bool:
@@ -224,12 +224,12 @@ class ServiceLineSpec(Strict):
 
 
 class EconomySpec(Strict):
-    """The cohort and its demand (MODEL.md s2 "Population and demand")."""
+    """The cohort and its demand (docs/odd.md §2 and §7.1)."""
 
     population: PositiveInt
     periods: Annotated[int, Field(gt=0, le=1200)] = 120
     periods_per_year: Literal[4, 12, 52] = 12
-    # domain 000 notes: emergency admissions rose about 37% in a decade,
+    # seed 004 L109: emergency admissions rose 37% in a decade,
     # i.e. about 3.2% a year compound.
     demand_trend: Annotated[float, Field(ge=-0.2, le=0.5)] = 0.032
     seasonality: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
@@ -267,7 +267,7 @@ class TrustSpec(Strict):
 
 
 class ChannelsSpec(Strict):
-    """Behavioural channels a scenario can switch off, one at a time (MODEL.md s3b).
+    """Behavioural channels a scenario can switch off, one at a time (docs/odd.md §7.3).
 
     Each is on by default. Switching one off removes that term from every
     organisation's decisions, so a result can be attributed to its channels by
@@ -287,7 +287,7 @@ CHANNELS = tuple(ChannelsSpec.model_fields)
 
 
 class BehaviourSpec(Strict):
-    """Weights of the decision rules (MODEL.md s3a); priors, see docs/odd.md."""
+    """Weights of the decision rules (docs/odd.md §7.3); priors, see docs/odd.md §8."""
 
     channels: ChannelsSpec = ChannelsSpec()
 
@@ -422,7 +422,7 @@ class ContractModelSpec(Strict):
 
 
 class NegotiationSpec(Strict):
-    """Pre-contract negotiation and governance (MODEL.md s2-3; agents/negotiation.py).
+    """Pre-contract negotiation and governance (docs/odd.md §7.9; agents/negotiation.py).
 
     Used by contract models with ``negotiate = true``. Figures are seeds where a
     seed gives one (cited), otherwise priors or judgements to vary in

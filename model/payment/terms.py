@@ -258,7 +258,7 @@ class GovernanceTerms(Frozen):
 
     decision_rule: DecisionRule = DecisionRule.UNANIMITY
     reserved_matters: tuple[str, ...] = ("membership", "termination", "new_investment")
-    commissioner_shares_risk: bool = False  # MODEL.md s2: NHS default is no
+    commissioner_shares_risk: bool = False  # docs/odd.md §2: NHS default is no
 
 
 class ContractTerms(Frozen):
