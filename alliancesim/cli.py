@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,8 @@ def jupyterlab_command(folder: Path, port: int | None, browser: bool) -> list[st
         command.append(f"--ServerApp.port={port}")
     if not browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI often run as root
     return command
 
 

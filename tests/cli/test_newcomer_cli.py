@@ -4,6 +4,7 @@ interpreter without the install gives."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -99,6 +100,7 @@ def test_notebooks_opens_jupyterlab_on_the_notebooks_folder(app, monkeypatch):
     root_dir = Path(next(a for a in command if a.startswith("--ServerApp.root_dir=")).split("=")[1])
     assert root_dir == ROOT / "notebooks" and any(root_dir.glob("*.ipynb"))
     assert "--ServerApp.port=8899" in command and "--no-browser" in command
+    assert ("--allow-root" in command) == (os.geteuid() == 0)  # JupyterLab refuses root
 
 
 def test_importing_the_source_folder_without_the_install_says_how_to_set_up():
