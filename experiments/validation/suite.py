@@ -1,4 +1,4 @@
-"""The pattern suite of VALIDATION.md: a registry of named pattern checks.
+"""The pattern suite of docs/validation.md: a registry of named pattern checks.
 
 Each pattern is a function ``(quick: bool, seed: int) -> PatternResult`` that
 runs what it needs on common random numbers, computes its statistic from the
@@ -40,7 +40,7 @@ REGISTRY: dict[str, tuple[str, PatternCheck]] = {}
 
 
 def pattern(code: str, title: str) -> Callable[[PatternCheck], PatternCheck]:
-    """Register a pattern check under its VALIDATION.md code (V1 ... V17)."""
+    """Register a pattern check under its code in docs/validation.md (V1 ... V17)."""
 
     def register(check: PatternCheck) -> PatternCheck:
         if code in REGISTRY:

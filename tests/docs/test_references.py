@@ -77,6 +77,19 @@ def test_docs_readme_presets_and_help_point_only_at_files_in_the_repository():
     assert not dead, "\n".join(dead)
 
 
+def test_no_tracked_file_points_at_the_development_machine():
+    """Code comments and docstrings too: no design file or folder of the machine the
+    project was written on (this test names them, so it is left out)."""
+    machine = re.compile(r"/work/|\.\./shared/|VALIDATION\.md|ENGINEERING\.md")
+    found = []
+    for name in repository_files():
+        if name == str(Path(__file__).relative_to(ROOT)) or Path(name).suffix in {".png"}:
+            continue
+        text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
+        found += [f"{name}: {m.group(0)}" for m in machine.finditer(text)]
+    assert not found, "\n".join(found)
+
+
 def test_the_reference_check_catches_a_machine_path_and_a_missing_file():
     names = {"odd.md"}
     text = "see `/work/shared/seeds/000.txt`, `docs/odd.md`, `docs/missing.md`, odd.md"
