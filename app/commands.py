@@ -48,7 +48,7 @@ def dashboard(
     except ImportError as error:
         typer.echo(
             f"error: the dashboard needs the 'dashboard' extra ({error.name} is missing): "
-            "pip install 'alliancesim[dashboard]'",
+            "bash scripts/setup.sh dashboard (or pip install 'alliancesim[dashboard]')",
             err=True,
         )
         raise typer.Exit(2) from None
