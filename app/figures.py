@@ -128,7 +128,7 @@ def network_figure(model: HealthEconomyModel) -> Figure:
     )
     sm = _scalar_mappable("RdYlGn")
     fig.colorbar(sm, ax=ax, shrink=0.6, label="trust (edge colour and width)")
-    ax.set_title(f"Trust between organisations, period {model.period}", fontsize=10)
+    ax.set_title(f"Trust between organisations, month {model.period}", fontsize=10)
     ax.set_axis_off()
     ax.margins(0.12)
     return fig
@@ -148,7 +148,19 @@ def _scalar_mappable(name: str):
 
 
 def _series(model: HealthEconomyModel, key: str, scale: float = 1.0) -> tuple[list, list]:
-    return [r["period"] for r in model.rows], [r[key] / scale for r in model.rows]
+    """(month, value): month n is the n-th month run, so the charts agree with the
+    page's "Month n of N" (a row's period counts from 0)."""
+    return [r["period"] + 1 for r in model.rows], [r[key] / scale for r in model.rows]
+
+
+def _months_axis(ax, model: HealthEconomyModel) -> None:
+    """A stable x axis from month 0 to at least a year, so one or two points do not
+    make a degenerate axis, and a marker so a single point shows."""
+    ax.set_xlim(0, max(model.periods_per_year, model.period + 1))
+    for line in ax.get_lines():
+        if len(line.get_xdata()) <= 2:
+            line.set_marker("o")
+            line.set_markersize(4)
 
 
 def _cumulative(values: list[float]) -> list[float]:
@@ -178,7 +190,9 @@ def spend_figure(model, status_quo: HealthEconomyModel) -> Figure:
     bottom.fill_between(x[:n], savings, 0, color=MAIN, alpha=0.25)
     bottom.plot(x[:n], savings, color=MAIN)
     bottom.set_ylabel("cumulative savings £m")
-    bottom.set_xlabel("period (month)")
+    bottom.set_xlabel("month")
+    _months_axis(top, model)
+    _months_axis(bottom, model)
     return fig
 
 
@@ -195,7 +209,8 @@ def outcome_figure(model, status_quo: HealthEconomyModel) -> Figure:
     ax.plot(*_series(model, "outcome_reported"), color=MAIN, ls=":", label="as reported")
     ax.set_ylim(0, 1)
     ax.set_ylabel("outcome index")
-    ax.set_xlabel("period (month)")
+    ax.set_xlabel("month")
+    _months_axis(ax, model)
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("Outcome index", fontsize=10)
     return fig
@@ -213,7 +228,8 @@ def reserves_figure(model: HealthEconomyModel) -> Figure:
         ax.plot(x, y, label=provider.name, color=colour, ls="--" if provider.kind == "vcs" else "-")
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_ylabel("reserves £m")
-    ax.set_xlabel("period (month)")
+    ax.set_xlabel("month")
+    _months_axis(ax, model)
     ax.legend(fontsize=6, ncols=2, loc="best")
     ax.set_title("Providers' reserves", fontsize=10)
     return fig
@@ -227,7 +243,7 @@ def compare_figure(
     axes = fig.subplots(2, 2, sharex=True)
     base = [r["spend_pence"] / MILLION for r in status_quo.rows]
     for model, colour in ((a, MAIN), (b, RIVAL)):
-        x = [r["period"] for r in model.rows]
+        x = [r["period"] + 1 for r in model.rows]
         spend = [r["spend_pence"] / MILLION for r in model.rows]
         n = min(len(spend), len(base))
         axes[0, 0].plot(
@@ -254,6 +270,8 @@ def compare_figure(
     axes[1, 0].set_ylim(0, 1)
     axes[1, 1].set_title("providers' reserves, total (£m)", fontsize=9)
     for ax in axes[1]:
-        ax.set_xlabel("period (month)")
+        ax.set_xlabel("month")
+    for ax in axes.flat:
+        _months_axis(ax, a)
     fig.suptitle(f"{a.contract_model} and {b.contract_model} on seed {a.seed}", fontsize=10)
     return fig

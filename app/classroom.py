@@ -1,0 +1,196 @@
+"""Class mode: the negotiation and each period's settlement as a lesson, and the
+role-play seat. Plain functions of a model (no Solara), so tests can call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from alliancesim.app.glossary import YEAR_END_ITEMS, explain
+from alliancesim.app.session import pounds
+
+KIND_WORDS = {
+    "proposal": "proposes",
+    "join": "joins",
+    "overlay_only": "joins, outside the money",
+    "withdraw": "withdraws",
+    "decline_risk": "declines the risk",
+    "concede_outcome": "concedes",
+    "round": "bargains",
+    "terms": "agrees terms",
+    "stalemate": "stalemate",
+    "reject_outcome": "refuses",
+    "accept": "accepts",
+    "approval": "board approval",
+    "shock": "shock",
+    "reopen": "reopens",
+    "result": "result",
+}
+
+
+def is_negotiation(event: dict) -> bool:
+    return str(event.get("kind", "")).startswith("negotiation.")
+
+
+def negotiation_steps(model) -> list[dict[str, str]]:
+    """The negotiation oldest first, by month, in plain words."""
+    events = [e for e in model.events if is_negotiation(e) and e.get("period", 0) == 0]
+    ordered = sorted(enumerate(events), key=lambda ie: (float(ie[1].get("month", 0)), ie[0]))
+    steps = []
+    for _i, e in ordered:
+        kind = str(e["kind"]).split(".", 1)[1]
+        steps.append(
+            dict(
+                month=f"{float(e.get('month', 0)):.0f}",
+                who=str(e.get("actor", "")).replace("_", " "),
+                what=KIND_WORDS.get(kind, kind.replace("_", " ")),
+                text=str(e.get("text", "")),
+            )
+        )
+    return steps
+
+
+@dataclass
+class Payment:
+    payer: str
+    payee: str
+    line_item: str
+    note: str
+    pence: int
+
+    @property
+    def explanation(self) -> str:
+        return explain(self.line_item)
+
+
+def settlement(model) -> tuple[list[Payment], list[Payment]]:
+    """The last period's payments: (in the month, at the year-end reconciliation)."""
+    monthly, year_end = [], []
+    for entry in getattr(model, "period_entries", []) or []:
+        payment = Payment(entry.payer, entry.payee, entry.line_item, entry.note, entry.amount)
+        (year_end if entry.line_item in YEAR_END_ITEMS else monthly).append(payment)
+    key = lambda p: (p.payer, p.payee, p.line_item, p.note)  # noqa: E731
+    return sorted(monthly, key=key), sorted(year_end, key=key)
+
+
+def net_flows(payments: list[Payment]) -> list[tuple[str, int, int, int]]:
+    """(organisation, paid out, received, net received) in pence, largest payer first."""
+    out: dict[str, list[int]] = {}
+    for p in payments:
+        out.setdefault(p.payer, [0, 0])[0] += p.pence
+        out.setdefault(p.payee, [0, 0])[1] += p.pence
+    rows = [(name, paid, got, got - paid) for name, (paid, got) in out.items()]
+    return sorted(rows, key=lambda r: (r[3], r[0]))
+
+
+def spend_reconciliation(model) -> list[tuple[str, int]]:
+    """How "spent so far" is made up: the commissioners' net payments, the cost of a
+    failed provider's returned patients, monitoring, and negotiation and other staff
+    costs (the rest of each period's spend), and the total."""
+    rows = model.rows
+    payments = sum(r["payments_pence"] for r in rows)
+    returned = sum(r["returned_risk_pence"] for r in rows)
+    monitoring = sum(r["monitoring_pence"] for r in rows)
+    total = sum(r["spend_pence"] for r in rows)
+    return [
+        ("payments to providers, net", payments),
+        ("returned patients of failed providers", returned),
+        ("monitoring the contracts", monitoring),
+        ("negotiating and other staff time", total - payments - returned - monitoring),
+        ("spent so far", total),
+    ]
+
+
+def payment_rows(payments: list[Payment]) -> list[tuple[str, str, tuple[str, str], str, str]]:
+    """Table rows: payer, payee, (line item, tooltip), ledger note, amount."""
+    return [
+        (
+            p.payer,
+            p.payee,
+            (p.line_item.replace("_", " "), p.explanation),
+            p.note.replace("_", " "),
+            pounds(p.pence),
+        )
+        for p in payments
+    ]
+
+
+# ------------------------------------------------------------------ role-play
+@dataclass
+class Seat:
+    """One organisation's decisions come from a student. The negotiation is replayed
+    from the start with the answers given so far (same seed, same run); the first
+    question with no answer yet is kept in ``open`` for the page to ask, and the
+    model decides for the seat meanwhile."""
+
+    org: str
+    answers: list[Any] = field(default_factory=list)
+    asked: list[dict] = field(default_factory=list)
+    open: dict | None = None
+
+    def __call__(self, name: str, position: dict) -> Any:
+        if name != self.org:
+            return None
+        index = len(self.asked)
+        self.asked.append(position)
+        if index < len(self.answers):
+            return self.answers[index]
+        if self.open is None:
+            self.open = position
+        return None
+
+
+def position_text(org: str, position: dict) -> list[tuple[str, str]]:
+    """What the seat's organisation sees at a round, in plain words."""
+    question = position["question"]
+    target = position["target"]
+    if question == "savings_target":
+        asks = f"The providers offer a savings target of {target:.1%} a year."
+        worth = "What the risk share is worth to you against the bare alliance, a year"
+    elif question == "share_risk":
+        asks = (
+            f"The commissioner asks for a savings target of {target:.1%} a year; you take "
+            f"{position['gain_share']:.0%} of an underspend and {position['pain_share']:.0%} "
+            "of an overspend with the other risk sharers."
+        )
+        worth = "What these terms are worth to you against the status quo, a year"
+    else:
+        asks = (
+            f"{position['outcome_share']:.1%} of your income would depend on outcomes "
+            "you may not reach."
+        )
+        worth = "What these terms are worth to you against the status quo, a year"
+    return [
+        ("round", f"{position['round']} (month {position['month']:.0f})"),
+        ("the question", asks),
+        (worth, pounds(position["worth_pence"])),
+        ("your reserves", pounds(position["reserves_pence"])),
+        ("what you could lose before failing", pounds(position["loss_capacity_pence"])),
+        ("your annual contract value in scope", pounds(position["value_pence"])),
+        ("your risk appetite (0 cautious, 1 bold)", f"{position['risk_appetite']:.2f}"),
+        (
+            "sharing the risk now",
+            ", ".join(position["risk_members"]) or "no one",
+        ),
+    ]
+
+
+def negotiating_parties(model) -> list[str]:
+    """Organisations that can take a seat: the lead commissioner and the providers."""
+    return [model.commissioners[0].name] + [p.name for p in model.providers]
+
+
+def outcome_summary(model) -> dict[str, str]:
+    """The agreed terms, savings so far and who carries the risk (teacher's view)."""
+    a = getattr(model, "agreement", None)
+    if a is None:
+        return dict(result="imposed (no negotiation)", target="-", risk="-", months="-")
+    target = "-" if a.target_savings is None else f"{a.target_savings:.1%}"
+    return dict(
+        result=a.result.replace("_", " "),
+        target=target,
+        risk=", ".join(a.risk_members) or "the commissioners alone",
+        months=f"{a.months:.0f}",
+        outcome_share=f"{a.outcome_share:.1%}",
+    )
