@@ -316,20 +316,26 @@ def Figure(make: Callable, model: DashboardModel, version: int):
 
 @solara.component
 def EconomyTab(model: DashboardModel, version: int):
+    # two figures by default: each costs a redraw after every Step; more on request
+    more, set_more = solara.use_state(False)
     with solara.Columns([1, 1]):
         with solara.Column():
             Summary(model, version)
             with solara.Card("Money this month"):
                 MoneyTable(model, version)
-            with solara.Card("Providers' reserves"):
-                Figure(reserves_figure, model, version)
         with solara.Column():
             with solara.Card("Trust between organisations"):
                 Figure(network_figure, model, version)
             with solara.Card("Spending against the status quo"):
                 Figure(lambda m: spend_figure(m, m.status_quo), model, version)
-            with solara.Card("Outcomes"):
-                Figure(lambda m: outcome_figure(m, m.status_quo), model, version)
+            solara.Checkbox(
+                label="More charts: outcomes and reserves", value=more, on_value=set_more
+            )
+            if more:
+                with solara.Card("Outcomes"):
+                    Figure(lambda m: outcome_figure(m, m.status_quo), model, version)
+                with solara.Card("Providers' reserves"):
+                    Figure(reserves_figure, model, version)
 
 
 @solara.component
