@@ -4,6 +4,8 @@ role-play seat. Plain functions of a model (no Solara), so tests can call them.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,3 +196,34 @@ def outcome_summary(model) -> dict[str, str]:
         months=f"{a.months:.0f}",
         outcome_share=f"{a.outcome_share:.1%}",
     )
+
+
+# ------------------------------------------------------------------ teacher's view
+# The one piece of state shared between sessions, on purpose: a small row per
+# session for the teacher's view (no model, no widget), the newest 200 kept.
+_OUTCOMES: OrderedDict[str, dict[str, str]] = OrderedDict()
+_OUTCOMES_LOCK = threading.Lock()
+MAX_OUTCOMES = 200
+
+
+def record_outcome(session: str, model, seat_org: str = "") -> None:
+    """Put this session's negotiation outcome and savings so far in the teacher's view."""
+    row = dict(
+        session=session[:8],
+        seat=seat_org or "(model plays all)",
+        preset=str(model.preset),
+        model=str(model.contract_model),
+        month=str(model.period),
+        savings=pounds(model.savings_to_date()),
+        **outcome_summary(model),
+    )
+    with _OUTCOMES_LOCK:
+        _OUTCOMES[session] = row
+        _OUTCOMES.move_to_end(session)
+        while len(_OUTCOMES) > MAX_OUTCOMES:
+            _OUTCOMES.popitem(last=False)
+
+
+def session_outcomes() -> list[dict[str, str]]:
+    with _OUTCOMES_LOCK:
+        return list(_OUTCOMES.values())

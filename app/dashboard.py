@@ -35,6 +35,8 @@ from alliancesim.app.classroom import (
     outcome_summary,
     payment_rows,
     position_text,
+    record_outcome,
+    session_outcomes,
     settlement,
     spend_reconciliation,
 )
@@ -65,7 +67,7 @@ __all__ = ["DashboardModel", "Page", "build_model"]
 warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
 TITLE = "alliancesim: contracts, money and trust in a local health economy"
-TABS = ["Economy", "Class mode", "Compare"]
+TABS = ["Economy", "Class mode", "Compare", "Teacher's view"]
 CSS = """
 .alliancesim-page { font-size: 15px; padding-bottom: 64px; }
 .alliancesim-page table { border-collapse: collapse; width: 100%; font-size: 14px; }
@@ -594,6 +596,30 @@ def CompareTab(model: DashboardModel, version: int):
     Figure(lambda m: compare_figure(m, m.rival, m.status_quo), model, version)
 
 
+# ------------------------------------------------------------------ teacher's view
+@solara.component
+def TeacherTab():
+    """Every session's negotiation outcome side by side (refreshed on request)."""
+    tick, set_tick = solara.use_state(0)
+    rows = session_outcomes()
+    solara.Text(
+        "The sessions on this server: each student's seat, the negotiation's result, the "
+        "agreed savings target, who carries the risk, and the savings so far.",
+    )
+    solara.Button("Refresh", on_click=lambda: set_tick(tick + 1))
+    Table(
+        ["session", "seat", "preset", "model", "result", "target", "risk carried by",
+         "months talking", "month", "savings so far"],
+        [
+            (r["session"], r["seat"], r["preset"], r["model"], r["result"], r["target"],
+             r["risk"], r["months"], r["month"], r["savings"])
+            for r in rows
+        ],
+        scroll=True,
+        classes=["alliancesim-teacher"],
+    )  # fmt: skip
+
+
 # ------------------------------------------------------------------ page
 @solara.component
 def Page():
@@ -609,6 +635,7 @@ def Page():
     last_ms = solara.use_reactive(0.0)
     error = solara.use_reactive("")
     model: DashboardModel = holder["model"]
+    session = solara.use_memo(solara.get_kernel_id, dependencies=[])
 
     def run_job() -> None:
         job = work.value
@@ -631,6 +658,7 @@ def Page():
         except Exception as failure:  # shown on the page, not lost in a thread
             error.value = f"{kind} failed: {failure}"
         finally:
+            record_outcome(session, holder["model"], seat.value.get("org", ""))
             last_ms.value = (time.perf_counter() - started) * 1000
             version.value += 1
             work.value = None  # last: the buttons come back when the page is drawn
@@ -705,8 +733,10 @@ def Page():
             EconomyTab(model, version.value)
         elif tab.value == 1:
             ClassTab(model, version.value, seat_proxy, answer, lambda: start("step"), busy)
-        else:
+        elif tab.value == 2:
             CompareTab(model, version.value)
+        else:
+            TeacherTab()
 
 
 class _SeatProxy:

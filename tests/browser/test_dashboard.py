@@ -145,9 +145,11 @@ def test_controls_show_values_and_start_from_the_presets_terms(app_url, new_page
     choose(page, "Preset", "mental_health_alliance")  # back to the model that runs
 
     step(page, 1)
+    expect(page.locator(".alliancesim-money-title")).to_contain_text("month 1")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
     page.get_by_role("tab", name="Compare").click()
     expect(page.locator(".alliancesim-compare-title")).to_contain_text("'alliance' and")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
     assert not page.alliancesim_log.errors, page.alliancesim_log.errors
 
@@ -230,4 +232,9 @@ def test_class_mode_negotiation_settlement_and_role_play(app_url, new_page):
     expect(outcome).to_contain_text("the commissioners alone")  # no provider shares risk now
     # a new run from the start
     expect(page.locator(".alliancesim-class-period")).to_have_text(re.compile(r"^Month 0 of "))
+    # the teacher's view lists this session's seat and outcome
+    page.get_by_role("tab", name="Teacher's view").click()
+    row = page.locator(".alliancesim-teacher tr", has_text="acute_trust")
+    expect(row).to_contain_text("the commissioners alone")
+    expect(row).to_contain_text("small_economy")
     assert not page.alliancesim_log.errors, page.alliancesim_log.errors
