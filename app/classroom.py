@@ -126,12 +126,14 @@ class Seat:
     question with no answer yet is kept in ``open`` for the page to ask, and the
     model decides for the seat meanwhile."""
 
-    org: str
+    org: str = ""  # "" watches only: the model decides for every party
     answers: list[Any] = field(default_factory=list)
     asked: list[dict] = field(default_factory=list)
     open: dict | None = None
+    seen: list[tuple[str, dict]] = field(default_factory=list)  # every party's positions
 
     def __call__(self, name: str, position: dict) -> Any:
+        self.seen.append((name, position))
         if name != self.org:
             return None
         index = len(self.asked)
@@ -141,6 +143,40 @@ class Seat:
         if self.open is None:
             self.open = position
         return None
+
+
+QUESTIONS = {
+    "savings_target": "the providers' offered target",
+    "share_risk": "the commissioner's asked target",
+    "outcome_share": "the outcome-linked share",
+}
+
+
+def valuation_rows(seen: list[tuple[str, dict]], up_to_event: int) -> list[tuple]:
+    """Each party's valuation of the terms on the table at each round, against not
+    taking them (the status quo for a provider, the bare alliance for the
+    commissioner): round, month, party, terms judged, worth a year, leaning."""
+    rows = []
+    for name, pos in seen:
+        if pos["events"] > up_to_event:
+            break
+        terms = (
+            f"{pos['outcome_share']:.1%} on outcomes"
+            if pos["question"] == "outcome_share"
+            else f"{QUESTIONS[pos['question']]}: {pos['target']:.1%}"
+        )
+        worth = pos["worth_pence"]
+        rows.append(
+            (
+                str(pos["round"]),
+                f"{pos['month']:.0f}",
+                name,
+                terms,
+                pounds(worth),
+                "better off: would accept" if worth >= 0 else "worse off: would refuse",
+            )
+        )
+    return rows
 
 
 def position_text(org: str, position: dict) -> list[tuple[str, str]]:

@@ -19,7 +19,11 @@ round, then each month's settlement, and the role-play seat) and "Compare"
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import html
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -29,6 +33,7 @@ import solara
 import solara.lab
 from alliancesim.app.classroom import (
     Seat,
+    is_negotiation,
     negotiating_parties,
     negotiation_steps,
     net_flows,
@@ -39,6 +44,7 @@ from alliancesim.app.classroom import (
     session_outcomes,
     settlement,
     spend_reconciliation,
+    valuation_rows,
 )
 from alliancesim.app.figures import (
     compare_figure,
@@ -80,6 +86,25 @@ CSS = """
 .alliancesim-num { text-align: right; white-space: nowrap; }
 .alliancesim-page .v-card { overflow: hidden; }
 """
+
+
+def release_memory() -> None:
+    """Collect a closed session's objects (its model holds cycles) and hand the freed
+    memory back to the operating system (glibc's malloc keeps it otherwise)."""
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)
+        if trim is not None:
+            trim(0)
+
+
+def _on_session_start():
+    # runs when a session ends, before Solara closes its widgets: collect a moment later
+    return lambda: threading.Timer(2.0, release_memory).start()
+
+
+solara.lab.on_kernel_start(_on_session_start)
 
 
 def build_model(controls: dict[str, Any], decide: Any = None) -> DashboardModel:
@@ -406,6 +431,24 @@ def ClassTab(
                     f"Shown {visible} of {len(steps)} steps of the negotiation.",
                     classes=["alliancesim-negotiation-count"],
                 )
+                if isinstance(decide, Seat) and decide.seen:
+                    upto = (
+                        question["events"] if question is not None else _event_index(model, visible)
+                    )
+                    rows = valuation_rows(decide.seen, upto)
+                    if rows:
+                        solara.Text(
+                            "What each party makes of the terms on the table, round by "
+                            "round (a year, against not taking them):",
+                            style={"font-weight": "bold", "margin-top": "8px"},
+                        )
+                        Table(
+                            ["round", "month", "party", "terms judged", "worth a year", "so"],
+                            rows,
+                            numeric=(4,),
+                            scroll=True,
+                            classes=["alliancesim-valuations"],
+                        )
                 if question is None and visible < len(steps):
                     with solara.Row():
                         solara.Button(
@@ -437,6 +480,18 @@ def ClassTab(
                 classes=["alliancesim-reconciliation"],
             )
             Timeline(model, version)
+
+
+def _event_index(model: DashboardModel, visible: int) -> int:
+    """How many of the negotiation's own events (in the order they happened) the
+    first ``visible`` steps of the page's month-ordered list cover."""
+    if visible <= 0:
+        return 0
+    steps = negotiation_steps(model)
+    if visible >= len(steps):
+        return len(model.events)
+    month = float(steps[visible - 1]["month"])
+    return sum(1 for e in model.events if is_negotiation(e) and float(e.get("month", 0)) <= month)
 
 
 @solara.component
@@ -627,7 +682,9 @@ def Page():
     applied = solara.use_reactive(starting_controls())
     draft = solara.use_reactive(dict(applied.value))
     seat = solara.use_reactive({"org": "", "answers": []})
-    holder = solara.use_memo(lambda: {"model": build_model(applied.value)}, dependencies=[])
+    holder = solara.use_memo(
+        lambda: {"model": build_model(applied.value, seat_decider(seat.value))}, dependencies=[]
+    )
     version = solara.use_reactive(0)
     tab = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -753,6 +810,7 @@ class _SeatProxy:
         self._on_set(value)
 
 
-def seat_decider(seat: dict) -> Seat | None:
-    """A fresh Seat for the replay, or None when the model plays every party."""
-    return Seat(seat["org"], list(seat.get("answers", []))) if seat.get("org") else None
+def seat_decider(seat: dict) -> Seat:
+    """A fresh Seat for the replay. With no organisation it only watches: the model
+    decides for every party and the page shows each party's valuation at each round."""
+    return Seat(seat.get("org", ""), list(seat.get("answers", [])))
