@@ -408,7 +408,7 @@ def ClassTab(
     if question is not None:
         # the negotiation so far, up to the seat's first open question
         visible = min(len(steps), question["events"])
-    elif isinstance(decide, Seat):
+    elif isinstance(decide, Seat) and decide.org:
         visible = len(steps)  # the seat has decided: the whole negotiation it shaped
     else:
         visible = min(shown, len(steps))
