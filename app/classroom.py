@@ -86,6 +86,35 @@ def net_flows(payments: list[Payment]) -> list[tuple[str, int, int, int]]:
     return sorted(rows, key=lambda r: (r[3], r[0]))
 
 
+def year_end_events(model) -> list[dict[str, Any]]:
+    """One timeline entry per year-end reconciliation, from the ledger: what moved, in
+    which line items, and who paid whom on balance."""
+    by_period: dict[int, list] = {}
+    for entry in getattr(model, "ledger", []):
+        if entry.line_item in YEAR_END_ITEMS:
+            by_period.setdefault(entry.period, []).append(entry)
+    events = []
+    for period, entries in sorted(by_period.items()):
+        payments = [Payment(e.payer, e.payee, e.line_item, e.note, e.amount) for e in entries]
+        flows = net_flows(payments)
+        items = sorted({e.line_item.replace("_", " ") for e in entries})
+        payer, receiver = flows[0], flows[-1]
+        events.append(
+            dict(
+                period=period,
+                actor="year end",
+                kind="year_end_reconciliation",
+                text=(
+                    f"Year-end reconciliation of contract year "
+                    f"{period // model.periods_per_year + 1}: {len(entries)} payments "
+                    f"({', '.join(items)}); {payer[0]} pays most on balance "
+                    f"({pounds(-payer[3])}), {receiver[0]} receives most ({pounds(receiver[3])})."
+                ),
+            )
+        )
+    return events
+
+
 def spend_reconciliation(model) -> list[tuple[str, int]]:
     """How "spent so far" is made up: the commissioners' net payments, the cost of a
     failed provider's returned patients, monitoring, and negotiation and other staff

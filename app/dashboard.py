@@ -45,6 +45,7 @@ from alliancesim.app.classroom import (
     settlement,
     spend_reconciliation,
     valuation_rows,
+    year_end_events,
 )
 from alliancesim.app.figures import (
     compare_figure,
@@ -536,7 +537,8 @@ def Settlement(model: DashboardModel, version: int):
 @solara.component
 def Timeline(model: DashboardModel, version: int):
     """Every event after the negotiation, oldest first (all kept)."""
-    later = [e for e in model.events if not str(e.get("kind", "")).startswith("negotiation.")]
+    later = [e for e in model.events if not is_negotiation(e)] + year_end_events(model)
+    later.sort(key=lambda e: int(e.get("period", 0)))  # stable: same month keeps its order
     solara.Text(f"What happened after the negotiation ({len(later)} events)")
     if later:
         Table(

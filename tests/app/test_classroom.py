@@ -12,6 +12,7 @@ from alliancesim.app.classroom import (
     negotiation_steps,
     net_flows,
     spend_reconciliation,
+    year_end_events,
 )
 from alliancesim.app.glossary import TERMS
 from alliancesim.app.session import (
@@ -73,6 +74,8 @@ def test_spent_so_far_reconciles_with_the_ledger(small):
     )
     assert parts["payments to providers, net"] == net_paid
     assert parts["negotiating and other staff time"] > 0  # the negotiation's cost is in it
+    (year_end,) = year_end_events(model)  # one year end in 13 months, at month 12
+    assert year_end["period"] == 11 and "contract year 1" in year_end["text"]
 
 
 def test_a_seat_without_answers_changes_nothing_and_a_refusal_changes_the_outcome(small):
