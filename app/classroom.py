@@ -202,7 +202,7 @@ def valuation_rows(seen: list[tuple[str, dict]], up_to_event: int) -> list[tuple
                 name,
                 terms,
                 pounds(worth),
-                "better off: would accept" if worth >= 0 else "worse off: would refuse",
+                "better off than without them" if worth >= 0 else "worse off than without them",
             )
         )
     return rows

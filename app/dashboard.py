@@ -444,7 +444,7 @@ def ClassTab(
                             style={"font-weight": "bold", "margin-top": "8px"},
                         )
                         Table(
-                            ["round", "month", "party", "terms judged", "worth a year", "so"],
+                            ["round", "month", "party", "terms judged", "worth a year", "so it is"],
                             rows,
                             numeric=(4,),
                             scroll=True,
