@@ -86,7 +86,7 @@ CSS = """
 .alliancesim-tip { border-bottom: 1px dotted #555; cursor: help; }
 .alliancesim-num { text-align: right; white-space: nowrap; }
 .alliancesim-page .v-card { overflow: hidden; }
-.alliancesim-page .v-card span { display: block; margin: 2px 0; }
+.alliancesim-page .v-card span:not([class*="v-"]):not(.alliancesim-tip) { display: block; margin: 2px 0; }
 """
 
 

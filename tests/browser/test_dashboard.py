@@ -214,6 +214,8 @@ def test_class_mode_negotiation_settlement_and_role_play(app_url, new_page):
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "class-mode.png"), full_page=True)
+    settlement.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "settlement.png"))
 
     # role-play: take the acute trust's seat and refuse to share the risk
     choose(page, "Your organisation", "acute_trust")
