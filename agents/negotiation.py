@@ -854,8 +854,12 @@ class Negotiation:
         c = self.lead_commissioner
         answer = self.ask(c, "savings_target", offer_p)
         if answer == "refuse":
-            self.say(c, "stalemate", f"Round {self.rounds}: {c} refuses the providers' "
-                     f"{offer_p:.1%}; the risk share is dropped.")  # fmt: skip
+            self.say(
+                c,
+                "stalemate",
+                f"Round {self.rounds}: {c} refuses the providers' {offer_p:.1%}; the risk "
+                "share is dropped.",
+            )
             self.risk_members = []
             return offer_c, offer_p, "refused"
         if answer == "accept":
@@ -865,8 +869,11 @@ class Negotiation:
         for name in list(self.risk_members):
             answer = self.ask(name, "share_risk", offer_c)
             if answer == "refuse":
-                self.decline_risk(name, f"Round {self.rounds}: {name} refuses to share "
-                                  f"losses at a {offer_c:.1%} savings target")  # fmt: skip
+                self.decline_risk(
+                    name,
+                    f"Round {self.rounds}: {name} refuses to share losses at a "
+                    f"{offer_c:.1%} savings target",
+                )
                 return offer_c, offer_p, "refused"
             if answer == "accept":
                 return offer_c, offer_c, "accepted"
@@ -920,7 +927,9 @@ class Negotiation:
         while self.ended is None and self.members:
             self.rounds += 1
             worst = min(self.members, key=lambda m: (self.member_value(m, 0.0, []), m))
+            # an outside refusal (role-play) counts only while there is a share to refuse
             refusing = [m for m in self.members if self.ask(m, "outcome_share", 0.0) == "refuse"]
+            refusing = refusing if self.outcome_share > 0 else []
             worst = refusing[0] if refusing else worst
             if not refusing and self.member_value(worst, 0.0, []) >= -p.outcome_tolerance:
                 self.say(
