@@ -12,6 +12,8 @@ by a test, so the two cannot drift.
 from __future__ import annotations
 
 import copy
+import difflib
+import re
 import tomllib
 from enum import StrEnum
 from importlib import resources
@@ -39,6 +41,30 @@ from pydantic import (
 PositiveInt = Annotated[int, Field(gt=0)]
 Pence = Annotated[int, Field(ge=0, strict=True)]
 SignedPence = Annotated[int, Field(strict=True)]
+
+
+def did_you_mean(typed: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' (did you mean 'x'?)' for the closest of ``choices`` to a misspelt name, else ''."""
+    names = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(typed), names, n=1, cutoff=0.6)
+    if not close and len(str(typed)) >= 3:  # a shortened name: 'acute' for 'acute_trust'
+        close = [n for n in names if str(typed).lower() in n.lower()]
+    return f" (did you mean '{close[0]}'?)" if len(close) == 1 else ""
+
+
+# a rule's message naming what was typed and what is allowed: "... 'X' ...; allowed: a, b"
+_NAMED_THEN_ALLOWED = re.compile(r"'(?P<typed>[^']+)'[^']*; allowed[^:]*: (?P<choices>[^;()]+)$")
+
+
+def with_suggestion(problem: str) -> str:
+    """Add "did you mean" to a message that names a value and lists the allowed ones."""
+    if "did you mean" in problem:
+        return problem
+    match = _NAMED_THEN_ALLOWED.search(problem)
+    if not match:
+        return problem
+    choices = [c.strip() for c in match["choices"].split(",") if c.strip()]
+    return problem + did_you_mean(match["typed"], choices)
 
 
 class ScenarioError(Exception):
@@ -74,7 +100,7 @@ class OrgKind(StrEnum):
 COMMISSIONER_KINDS = frozenset({OrgKind.CCG, OrgKind.COUNCIL})
 NHS_TRUST_KINDS = frozenset({OrgKind.ACUTE, OrgKind.COMMUNITY, OrgKind.MENTAL_HEALTH})
 
-# Defaults by provider kind (MODEL.md s2; seed 000 s3.2-3.3 in the domain notes):
+# Defaults by provider kind (docs/odd.md §2; seed 000 s3.2-3.3, docs/sources.md):
 # fixed-cost share is high for acute and bed-based care; charities may be barred
 # from loss sharing by their constitution (seed 000 L1335, L1422); NHS trusts are
 # held to individual control totals (seed 000 L1359-1361). An NHS trust in deficit
@@ -171,7 +197,7 @@ class OrganisationSpec(Strict):
     savings_target: Share = 0.04  # seed 000 L590: "just under 4%" a year
     capability: Share = 0.7
     leniency: Share = 0.5
-    shares_risk: bool = False  # MODEL.md s2: NHS commissioners do not share risk by default
+    shares_risk: bool = False  # docs/odd.md §2: NHS commissioners do not share risk by default
 
     @property
     def is_commissioner(self) -> bool:
@@ -267,12 +293,12 @@ class ShockSpec(Strict):
 
 
 class EconomySpec(Strict):
-    """The cohort and its demand (MODEL.md s2 "Population and demand")."""
+    """The cohort and its demand (docs/odd.md §2 and §7.1)."""
 
     population: PositiveInt
     periods: Annotated[int, Field(gt=0, le=1200)] = 120
     periods_per_year: Literal[4, 12, 52] = 12
-    # domain 000 notes: emergency admissions rose about 37% in a decade,
+    # seed 004 L109: emergency admissions rose 37% in a decade,
     # i.e. about 3.2% a year compound.
     demand_trend: Annotated[float, Field(ge=-0.2, le=0.5)] = 0.032
     seasonality: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
@@ -342,7 +368,7 @@ class TrustSpec(Strict):
 
 
 class ChannelsSpec(Strict):
-    """Behavioural channels a scenario can switch off, one at a time (MODEL.md s3b).
+    """Behavioural channels a scenario can switch off, one at a time (docs/odd.md §7.3).
 
     Each is on by default. Switching one off removes that term from every
     organisation's decisions, so a result can be attributed to its channels by
@@ -362,7 +388,7 @@ CHANNELS = tuple(ChannelsSpec.model_fields)
 
 
 class BehaviourSpec(Strict):
-    """Weights of the decision rules (MODEL.md s3a); priors, see docs/odd.md."""
+    """Weights of the decision rules (docs/odd.md §7.3); priors, see docs/odd.md §8."""
 
     channels: ChannelsSpec = ChannelsSpec()
 
@@ -558,7 +584,7 @@ class ContractModelSpec(Strict):
 
 
 class NegotiationSpec(Strict):
-    """Pre-contract negotiation and governance (MODEL.md s2-3; agents/negotiation.py).
+    """Pre-contract negotiation and governance (docs/odd.md §7.9; agents/negotiation.py).
 
     Used by contract models with ``negotiate = true``. Figures are seeds where a
     seed gives one (cited), otherwise priors or judgements to vary in
@@ -744,11 +770,13 @@ def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
         if isinstance(node, list):
             matches = [item for item in node if isinstance(item, dict) and item.get("name") == part]
             if not matches:
-                allowed = ", ".join(
-                    str(item.get("name")) for item in node if isinstance(item, dict)
-                )
+                names = [str(item.get("name")) for item in node if isinstance(item, dict)]
                 raise ScenarioError(
-                    source, [f"key '{key}': no entry '{part}' at '{where}'; allowed: {allowed}"]
+                    source,
+                    [
+                        f"key '{key}': no entry '{part}' at '{where}'; "
+                        f"allowed: {', '.join(names)}{did_you_mean(part, names)}"
+                    ],
                 )
             if last:
                 raise ScenarioError(source, [f"key '{key}': cannot replace a whole entry"])
@@ -756,30 +784,46 @@ def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
             continue
         if not isinstance(node, dict):
             raise ScenarioError(source, [f"key '{key}': '{where}' is not a table"])
+        if part not in node:
+            allowed = sorted(node)
+            raise ScenarioError(
+                source,
+                [
+                    f"key '{key}': unknown key '{part}'; "
+                    f"allowed: {', '.join(allowed)}{did_you_mean(part, allowed)}"
+                ],
+            )
         if last:
-            if part not in node:
-                allowed = ", ".join(sorted(node))
-                raise ScenarioError(
-                    source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
-                )
             node[part] = value
         else:
-            if part not in node or node[part] is None:
-                if part in node:
-                    node[part] = {}
-                else:
-                    allowed = ", ".join(sorted(node))
-                    raise ScenarioError(
-                        source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
-                    )
+            if node[part] is None:
+                node[part] = {}
             node = node[part]
 
 
-def format_validation_error(error: ValidationError) -> list[str]:
-    """Each pydantic error as 'key 'a.b': message (got value)'."""
+def typed_key(loc: tuple, raw: Any = None) -> str:
+    """A pydantic location as the user writes the key: an entry of a list of named
+    tables by its name (``organisations.acute.reserves_pence``, as ``--set`` takes it,
+    not ``organisations.2.reserves_pence``); other list items by position."""
+    parts, node = [], raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list | tuple):
+            item = node[part] if 0 <= part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(str(name) if isinstance(name, str) and name else str(part))
+            node = item
+            continue
+        parts.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def format_validation_error(error: ValidationError, raw: Any = None) -> list[str]:
+    """Each pydantic error as 'key 'a.b': message (got value)', keys as the user typed
+    them (``raw`` is the data validated, to name list entries)."""
     problems = []
     for item in error.errors():
-        loc = ".".join(str(part) for part in item["loc"])
+        loc = typed_key(item["loc"], raw)
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
@@ -791,11 +835,14 @@ def format_validation_error(error: ValidationError) -> list[str]:
         if item["type"] == "extra_forbidden":
             allowed = allowed_keys_at(item["loc"][:-1])
             listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            problems.append(f"{where}unknown key{listing}")
+            hint = did_you_mean(str(item["loc"][-1]), allowed) if allowed else ""
+            problems.append(f"{where}unknown key{listing}{hint}")
         elif isinstance(got, dict | list):
-            problems.append(f"{where}{message}")
+            problems.append(with_suggestion(f"{where}{message}"))
         else:
-            problems.append(f"{where}{message} (got {shown})")
+            expected = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
+            hint = did_you_mean(str(got), expected) if expected else ""
+            problems.append(f"{where}{message} (got {shown}){hint}")
     return problems
 
 
@@ -834,7 +881,7 @@ def validate_scenario(raw: dict, source: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:
-        raise ScenarioError(source, format_validation_error(error)) from None
+        raise ScenarioError(source, format_validation_error(error, raw)) from None
 
 
 def preset_names() -> list[str]:
@@ -855,7 +902,11 @@ def resolve_scenario_path(name_or_path: str | Path) -> tuple[str, str]:
     if name in preset_names():
         resource = resources.files("alliancesim.experiments") / "presets" / f"{name}.toml"
         return f"preset '{name}'", resource.read_text(encoding="utf-8")
-    raise ScenarioError(name, [f"no such file or preset; presets: {', '.join(preset_names())}"])
+    presets = preset_names()
+    raise ScenarioError(
+        name,
+        [f"no such file or preset; presets: {', '.join(presets)}{did_you_mean(name, presets)}"],
+    )
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
