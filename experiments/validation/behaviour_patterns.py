@@ -140,8 +140,8 @@ def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult:
     Statistic: paired reduction in last-year acute activity, capitation vs tariff, mean and
     95% t interval; beside it the alliance's reduction and the acute trust's admission push
     under the tariff minus under capitation. Pass: all three above zero. The knock-out
-    switches off the payment-incentive and admission-push channels (VALIDATION.md's worked
-    example)."""
+    switches off the payment-incentive and admission-push channels: the acute trust then
+    sees no margin either way, and tariff and capitation must give the same activity."""
     base = preset("default")
     acute_lines = [line.name for line in base.economy.service_lines if line.provider == ACUTE]
     scenario = with_models(
@@ -631,7 +631,7 @@ def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
     (seed 001 L716).
 
     Statistic: (a) the paired difference in end inter-provider trust, mean and 95% t
-    interval. Pass (VALIDATION.md: trust grows from joint work whether or not the contract
+    interval. Pass (the pattern: trust grows from joint work whether or not the contract
     is signed; the rift does not heal by contract alone): (a) above zero; (b) not above
     zero (its lower bound at or below zero: the signature alone raises no trust); (c)
     below zero. The knock-out switches off the system-benefit channel that drives the
