@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from alliancesim.agents.decisions import (
     admission_push,
+    effort_risk,
     integration_effort,
     marginal_income,
     reciprocity,
+    risk_aversion,
     should_squeeze,
 )
-from alliancesim.agents.incentives import EFFORT_SPEND_SHARE
 from alliancesim.agents.organisation import Organisation
 
 
@@ -45,29 +46,47 @@ class Provider(Organisation):
     @property
     def weight_on_system(self) -> float:
         """Best for service vs best for self; distress turns a provider inward (seed 000 s3.3)."""
-        return self.incentive_weight * (0.5 if self.distressed else 1.0)
+        behaviour = self.model.scenario_spec.behaviour
+        return self.incentive_weight * (
+            behaviour.distress_system_weight if self.distressed else 1.0
+        )
 
     def decide_effort(self) -> None:
-        """Choose integration effort and whether to keep admissions up (MODEL.md s3a)."""
+        """Choose integration effort and whether to keep admissions up (MODEL.md s3a).
+
+        Each term is one behavioural channel (``behaviour.channels``); a channel switched
+        off contributes nothing and changes no other term."""
         if self.failed:
             self.effort, self.push = 0.0, 0.0
             return
         model = self.model
         behaviour = model.scenario_spec.behaviour
+        channels = behaviour.channels
         view = model.views[self.name]
         income = max(1, self.annual_income)
-        profit, system_saving, outcome_slope = model.marginal_returns(self)
-        profit += view.withhold_value * (1.0 - view.leniency) * outcome_slope
-        profit -= EFFORT_SPEND_SHARE * income
-        benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
-        expected = model.expected_cooperation(self)
-        recip = reciprocity(
-            behaviour.reciprocity_weight, view.interdependence, view.years_left, expected
+        profit, system_saving, outcome_slope, pooled = model.marginal_returns(self)
+        withhold = view.withhold_value * (1.0 - view.leniency) * outcome_slope
+        if not channels.payment_incentive:
+            profit = pooled = withhold = 0.0
+        profit += withhold
+        pooled = abs(pooled) + abs(withhold)
+        profit -= behaviour.effort_spend_share * income  # the work itself costs money
+        benefit = 0.0
+        if channels.system_benefit:
+            benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
+        recip = 0.0
+        if channels.reciprocity:
+            recip = reciprocity(
+                behaviour.reciprocity_weight, view.years_left, model.expected_cooperation(self)
+            )
+        aversion = risk_aversion(
+            self.risk_appetite, self.reserves / income, self.distressed, behaviour
         )
+        premium = effort_risk(aversion, pooled / income, behaviour.effort_return_cv)
         self.effort = integration_effort(
-            profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost
+            profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost, premium
         )
-        self.push = self.decide_push(view)
+        self.push = self.decide_push(view) if channels.admission_push else 0.0
         self.squeezing = self.decide_squeeze(view)
 
     def decide_push(self, view) -> float:
@@ -84,6 +103,7 @@ class Provider(Organisation):
         return best
 
     def best_push(self, view) -> float:
+        behaviour = self.model.scenario_spec.behaviour
         best = 0.0
         for line in self.model.lines_of(self.name):
             if not line.shiftable or line.name not in view.paid_for:
@@ -96,7 +116,8 @@ class Provider(Organisation):
                 admission_push(
                     margin_share,
                     self.weight_on_system,
-                    self.model.scenario_spec.behaviour.admission_push_max,
+                    behaviour.admission_push_max,
+                    behaviour.push_patient_weight,
                 ),
             )
         return best

@@ -259,6 +259,25 @@ class GovernanceTerms(Frozen):
     decision_rule: DecisionRule = DecisionRule.UNANIMITY
     reserved_matters: tuple[str, ...] = ("membership", "termination", "new_investment")
     commissioner_shares_risk: bool = False  # MODEL.md s2: NHS default is no
+    # How the parties work together (MODEL.md s3b, the relational channel; docs/odd.md 7.4).
+    # A leadership team with one member from each organisation (seed 000 L960); how often it
+    # meets sets how often the parties see each other's conduct; 0 = no team, or one that
+    # never meets (then no relational channel, whatever the vehicle)
+    leadership_meetings_per_year: Annotated[int, Field(ge=0, le=365)] = 0
+    # open-book accounting (seed 000 L956, L981; seed 004 L301): what is seen is seen clearly
+    open_book: bool = False
+    # shared objectives or a joint work programme (seed 000 L84, L147): a partner's conduct
+    # counts toward one's own objectives, the relational tie of reciprocity
+    shared_objectives: bool = False
+    # shared data on activity and outcomes (seed 000 L984): clearer sight of conduct
+    shared_data: bool = False
+    # contracts whose governance names the same forum sit at one table; "" = the
+    # governance terms themselves name it (contracts built from one contract model share it)
+    forum: str = ""
+
+    @property
+    def meets(self) -> bool:
+        return self.leadership_meetings_per_year > 0
 
 
 class ContractTerms(Frozen):
