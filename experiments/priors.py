@@ -38,8 +38,15 @@ def rows() -> list[tuple[str, str, str, str]]:
         info = BehaviourSpec.model_fields[name]
         extra = info.json_schema_extra or {}
         low, high = extra["prior_range"]
-        result.append((name, f"{info.default:g}", f"{low:g} to {high:g}", extra["source"]))
+        result.append(
+            (name, number(info.default), f"{number(low)} to {number(high)}", extra["source"])
+        )
     return result
+
+
+def number(value: float) -> str:
+    """A default or bound as written in a scenario file (integers with ``_`` separators)."""
+    return f"{value:_}" if isinstance(value, int) else f"{value:g}"
 
 
 def markdown() -> str:
