@@ -259,21 +259,37 @@ class GovernanceTerms(Frozen):
     decision_rule: DecisionRule = DecisionRule.UNANIMITY
     reserved_matters: tuple[str, ...] = ("membership", "termination", "new_investment")
     commissioner_shares_risk: bool = False  # MODEL.md s2: NHS default is no
-    # How the parties work together (MODEL.md s3b, the relational channel; docs/odd.md 7.4).
-    # A leadership team with one member from each organisation (seed 000 L960); how often it
-    # meets sets how often the parties see each other's conduct; 0 = no team, or one that
-    # never meets (then no relational channel, whatever the vehicle)
-    leadership_meetings_per_year: Annotated[int, Field(ge=0, le=365)] = 0
-    # open-book accounting (seed 000 L956, L981; seed 004 L301): what is seen is seen clearly
-    open_book: bool = False
-    # shared objectives or a joint work programme (seed 000 L84, L147): a partner's conduct
-    # counts toward one's own objectives, the relational tie of reciprocity
-    shared_objectives: bool = False
-    # shared data on activity and outcomes (seed 000 L984): clearer sight of conduct
-    shared_data: bool = False
-    # contracts whose governance names the same forum sit at one table; "" = the
-    # governance terms themselves name it (contracts built from one contract model share it)
-    forum: str = ""
+    # How the parties work together (MODEL.md s3b, the relational channel; docs/odd.md 7.4)
+    leadership_meetings_per_year: Annotated[int, Field(ge=0, le=365)] = Field(
+        default=0,
+        description=(
+            "meetings a year of a leadership team with one member from each party (seed 000 "
+            "L960); sets how often they see each other's conduct; 0 = no team, or one that "
+            "never meets: no relational channel, whatever the vehicle"
+        ),
+    )
+    open_book: bool = Field(
+        default=False,
+        description="open-book accounting (seed 000 L956, L981; seed 004 L301): clearer sight",
+    )
+    shared_objectives: bool = Field(
+        default=False,
+        description=(
+            "shared objectives or a joint work programme (seed 000 L84, L147): with a team "
+            "that meets, each partner's conduct is tied to one's own (the relational tie)"
+        ),
+    )
+    shared_data: bool = Field(
+        default=False,
+        description="shared activity and outcome data (seed 000 L984): clearer sight",
+    )
+    forum: str = Field(
+        default="",
+        description=(
+            "name of the leadership team; contracts naming the same forum sit at one table; "
+            "empty = contracts with the same governance terms share one"
+        ),
+    )
 
     @property
     def meets(self) -> bool:
