@@ -14,6 +14,8 @@ and a £300m trust are on one scale.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Any
 
 from alliancesim.model.payment.terms import Basis, LinePayment
@@ -111,24 +113,15 @@ def admission_push(
     return min(push_max, max(0.0, push_max * drive))
 
 
-def reported_outcome(
-    true_outcome: float,
-    incentive_on_metric: float,
-    audit: float,
-    trust_in_commissioner: float,
-    gaming_max: float,
-) -> float:
-    """Reported = true + gaming; gaming rises with the incentive, falls with audit and trust.
+def reported_outcome(true_outcome: float, gamed: Iterable[tuple[float, float, float]]) -> float:
+    """Reported = true + what gaming adds, capped at 1 (anchors s2.9, Bevan & Hood 2006).
 
-    Anchors s2.9 (Bevan & Hood 2006: official vs survey gaps of about 20 pp).
+    ``gamed``: per provider (its weight in the outcome index, the audit intensity of
+    the commissioner it reports to, its overstatement in points, :func:`gaming`); audit
+    catches and corrects that share of the overstatement.
     """
-    gaming = (
-        gaming_max
-        * min(1.0, max(0.0, incentive_on_metric))
-        * (1.0 - audit)
-        * (1.0 - trust_in_commissioner)
-    )
-    return min(1.0, true_outcome + gaming)
+    added = sum(weight * (1.0 - audit) * max(0.0, g) for weight, audit, g in gamed)
+    return min(1.0, true_outcome + added)
 
 
 def should_squeeze(margin: float, target_margin: float, draw: float, probability: float) -> bool:
@@ -156,3 +149,83 @@ def risk_aversion(
         priors.risk_cushion_floor + max(0.0, reserves_share) * priors.risk_cushion_slope
     )
     return base * cushion * (priors.risk_distress_multiplier if distressed else 1.0)
+
+
+# ------------------------------------------------------------ outcome payment
+# The withhold (or pot) pays on attainment A = reported outcome / target, capped at 1
+# (model/payment/primitives.py outcome_paid_share). A provider i chooses two things
+# each period besides integration effort (docs/outcomes-based.md):
+#   q_i  work on the measured outcomes (quality improvement), which raises the true
+#        outcome of its own patients by gain x f(q) with f(q) = 2q - q^2 (diminishing
+#        returns) and costs c_q q^2 / 2 of its income a year;
+#   g_i  gaming: overstating its measured outcomes by g points, at c_g g^2 / 2 of its
+#        income a year, with audit catching a share of it (Bevan & Hood 2006, anchors
+#        s2.9: reported = true + gaming, gaming ~ incentive x (1 - audit) x (1 - trust)).
+# Both are principal-agent best responses (anchors s2.1: e* = marginal return / c) to
+# the money one more point of the outcome index brings it:
+#   (1 - l) x stake x d E[paid share] / d A x (1 / target) x its weight in the index
+# (MODEL.md s3a row "(1 - l) w dA/de"), so both rise with the withhold or pot, follow
+# the contract year's schedule and vanish when the commissioner is expected to pay
+# regardless (l = 1). Gaming costs less per point than real improvement, so as the
+# withhold grows it takes a larger share of the reported gain.
+
+
+def attainment_slope(expected_attainment: float, belief_sd: float) -> float:
+    """d E[min(1, A)] / d A when the provider believes A ~ Normal(expected, sd).
+
+    ``Phi((1 - expected) / sd)``: 1 far below the cap, 1/2 at it, 0 far above. The
+    payment stops rising at full attainment, so money at stake pulls less once the
+    measured outcome is expected to reach its target (diminishing returns).
+    """
+    if belief_sd <= 0.0:
+        return 1.0 if expected_attainment < 1.0 else 0.0
+    z = (1.0 - expected_attainment) / belief_sd
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def outcome_money_per_point(
+    stake: float, leniency: float, attainment_slope_value: float, target: float
+) -> float:
+    """Money (pence a year) one more point of the outcome index brings a provider.
+
+    ``stake``: pence a year that move per unit of attainment (withhold or pot share
+    x contract value x the share at risk this contract year x the payment slope);
+    ``leniency``: its belief that the commissioner pays regardless (seed 000 L1440).
+    """
+    if target <= 0.0:
+        return 0.0
+    return (1.0 - min(1.0, max(0.0, leniency))) * stake * attainment_slope_value / target
+
+
+def outcome_effort(marginal_value: float, effort_cost: float) -> float:
+    """Best-response work on the measured outcomes, in [0, 1).
+
+    Maximises ``v f(q) - c q^2 / 2`` with ``f(q) = 2q - q^2``: ``q* = 2v / (c + 2v)``.
+    ``marginal_value`` v is the value (share of income a year) of the whole gain a full
+    programme would bring, ``effort_cost`` c its convex cost (share of income).
+    """
+    v = max(0.0, marginal_value)
+    if v == 0.0:
+        return 0.0
+    return 2.0 * v / (max(1e-12, effort_cost) + 2.0 * v)
+
+
+def outcome_gain(effort: float) -> float:
+    """f(q) = 2q - q^2: the share of a full programme's gain that effort q achieves."""
+    q = min(1.0, max(0.0, effort))
+    return 2.0 * q - q * q
+
+
+def gaming(
+    value_per_point: float, audit: float, trust: float, gaming_cost: float, gaming_max: float
+) -> float:
+    """Best-response overstatement of its measured outcomes, in outcome-index points.
+
+    Maximises ``v (1 - audit)(1 - trust) g - c_g g^2 / 2``; ``value_per_point`` v is
+    the money (share of income) one reported point of its own measures brings, audit
+    catches a share of any overstatement, and trust in the commissioner (intrinsic
+    motivation, a relationship worth keeping) holds it back (anchors s2.9). Capped at
+    ``gaming_max`` (official vs survey gaps of about 20 pp, Bevan & Hood 2006).
+    """
+    drive = max(0.0, value_per_point) * (1.0 - audit) * (1.0 - trust)
+    return min(gaming_max, max(0.0, drive / max(1e-12, gaming_cost)))

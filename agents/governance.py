@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alliancesim.agents.decisions import shadow_of_future
-from alliancesim.model.payment.terms import DecisionRule
+from alliancesim.model.payment.terms import DecisionRule, GovernanceTerms
 
 if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
@@ -127,17 +127,23 @@ def transfer_vote(
     return votes
 
 
-def escalate(trust: float, draws: list[float], vehicle: str) -> tuple[str, int]:
+def escalate(
+    trust: float,
+    draws: list[float],
+    levels: tuple[str, ...] = ("mediation",),
+    final: str = "expert_determination",
+) -> tuple[str, int]:
     """Dispute escalation: each level resolves it with probability ``trust``.
 
-    An alliance: internal, facilitator, then terminate or agree to disagree; a
-    standard contract: mediation, then expert determination (which always decides).
+    ``levels`` and ``final`` are the contract's governance terms (seed 000 L1010):
+    the NHS Standard Contract goes to mediation, then expert determination (which
+    always decides); an alliance agreement to its own governance and a facilitator,
+    then its senior body terminates or agrees to disagree (likelier with trust).
     """
-    levels = ("internal", "facilitator") if vehicle == "alliance" else ("mediation",)
     for depth, (level, draw) in enumerate(zip(levels, draws, strict=False)):
         if draw < trust:
             return f"resolved by {level}", depth + 1
-    if vehicle == "alliance":
+    if final == "terminate_or_agree_to_disagree":
         last = draws[len(levels)] if len(draws) > len(levels) else 0.5
         return ("agree to disagree" if last < 0.5 + 0.5 * trust else "terminate"), len(levels) + 1
     return "expert determination", len(levels) + 1
@@ -266,10 +272,18 @@ class Governance:
         commissioner = model.lead_commissioner
         trust = sum(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
         draws = [model.random.random() for _ in range(3)]
-        vehicle = str(model.active_spec.vehicle) if model.active_spec else "bilateral"
-        outcome, levels = escalate(trust, draws, vehicle)
-        cost = round(0.01 * pain * levels)  # advisers and staff time, 1% of the contested sum
-        model.charge_transaction_cost(commissioner, cost)
+        terms = model.active_spec.governance if model.active_spec else GovernanceTerms()
+        outcome, levels = escalate(trust, draws, terms.dispute_levels, terms.dispute_final)
+        # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%), rounded
+        # once to whole pence (half to even) and posted to the advisers account
+        cost = round(0.01 * pain * levels)
+        model.charge_transaction_cost(
+            commissioner,
+            cost,
+            "dispute",
+            f"advisers and staff time, {levels} level(s) of escalation over a "
+            f"£{pain / 100:,.0f} pain share",
+        )
         self.disputes += 1
         self.record(
             commissioner,

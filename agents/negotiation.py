@@ -116,22 +116,24 @@ class Proposal:
     outcome_share: float  # largest yearly outcome-linked share
     duration_years: int
     lead_capitation: bool = False  # a lead or prime paid by capitation carries the risk
+    # the agreement overlays the members' own service contracts and can be signed
+    # without its money (GovernanceTerms.overlay_fallback; seed 000 L147, L627)
+    overlay_fallback: bool = False
+    # the lead holds the contract and pays the other members under subcontracts
+    lead_pays_members: bool = False
 
     @property
     def moves_money(self) -> bool:
-        """Money is pooled (a gain/pain share) or passes through a lead or prime."""
-        return (
-            self.has_risk_share
-            or self.lead_capitation
-            or self.vehicle in ("lead_provider", "prime_contractor")
-        )
+        """Money is pooled (a gain/pain share) or passes through a lead that holds the
+        contract and pays the other members."""
+        return self.has_risk_share or self.lead_capitation or self.lead_pays_members
 
     @property
     def overlay_alone_possible(self) -> bool:
-        """An alliance member can sign the agreement and stay out of the money (seed 000
-        L147: the agreement overlays the service contracts; L1335: charities outside the
-        netting). Under a lead or prime the money passes through the lead: no such option."""
-        return self.vehicle == "alliance"
+        """A member can sign the agreement and stay out of the money (seed 000 L147: the
+        agreement overlays the service contracts; L1335: charities outside the netting).
+        Where the money passes through a lead there is no contract of its own to keep."""
+        return self.overlay_fallback and not self.lead_pays_members
 
 
 @dataclass(frozen=True)
@@ -651,7 +653,7 @@ class Negotiation:
         """
         p = self.params
         total = self.scope(self.proposal.members)
-        if self.proposal.vehicle in ("lead_provider", "prime_contractor"):
+        if self.proposal.lead_pays_members:
             if self.proposal.lead not in self.members:
                 self.ended = "lead_withdrew"
         elif len(self.members) < p.min_members or self.scope(self.members) < (
@@ -993,7 +995,7 @@ class Negotiation:
         elif reason == "deadline":
             # time runs out: the parties sign what they can, the overlay without money
             # (seed 000 L627: signed, but the payment mechanisms never landed)
-            result = SCALED_DOWN if prop.vehicle == "alliance" else ABANDONED
+            result = SCALED_DOWN if prop.overlay_fallback else ABANDONED
             risk = ()
             self.outcome_share = 0.0
         elif prop.has_risk_share:
@@ -1056,7 +1058,7 @@ class Negotiation:
         """Fields of the contract model spec to replace (see ContractBuilder.build)."""
         prop = self.proposal
         terms: dict[str, Any] = {}
-        if prop.vehicle not in ("lead_provider", "prime_contractor"):
+        if not prop.lead_pays_members:  # under a lead, membership is its subcontracts
             terms["members"] = members
         scale = self.outcome_share / prop.outcome_share if prop.outcome_share > 0 else 0.0
         terms["outcome_scale"] = scale if (result == AGREED or not prop.has_risk_share) else 0.0
@@ -1103,8 +1105,13 @@ def negotiate(
 
 
 # ------------------------------------------------------------- from a scenario
-def proposal_from_spec(model_name: str, spec: Any, providers: Iterable[str]) -> Proposal:
-    """The commissioner's opening design, read from a contract model spec."""
+def proposal_from_spec(
+    model_name: str, spec: Any, providers: Iterable[str], lead_pays_members: bool = False
+) -> Proposal:
+    """The commissioner's opening design, read from a contract model spec.
+
+    ``lead_pays_members``: the contracts the spec builds pass the members' money through
+    a lead's subcontracts (:func:`subcontracted`)."""
     rs = spec.risk_share
     members = tuple(spec.members) if spec.members else tuple(providers)
     if spec.lead and spec.lead not in members:
@@ -1122,7 +1129,21 @@ def proposal_from_spec(model_name: str, spec: Any, providers: Iterable[str]) -> 
         outcome_share=outcome,
         duration_years=spec.duration_years,
         lead_capitation=spec.lead is not None and spec.lead_payment == "capitation",
+        overlay_fallback=spec.governance.overlay_fallback,
+        lead_pays_members=lead_pays_members,
     )
+
+
+def subcontracted(scenario: Any, model_name: str, spec: Any = None) -> bool:
+    """Whether the contracts a model's spec builds (year 0) hold subcontracts: read from
+    who pays whom in the terms, not from the vehicle's name."""
+    from alliancesim.model.contracts import ContractBuilder
+    from alliancesim.model.economy import ServiceLine
+
+    population = scenario.economy.population
+    lines = [ServiceLine.from_spec(s, population) for s in scenario.economy.service_lines]
+    contracts = ContractBuilder(scenario, lines).build(model_name, 0, spec=spec)
+    return any(c.subcontracts for c in contracts)
 
 
 def economics_from_scenario(scenario: Any) -> Economics:
@@ -1214,7 +1235,7 @@ def negotiate_scenario(scenario: Any, model_name: str, seed: int) -> Agreement:
     providers = [o.name for o in scenario.organisations if not o.is_commissioner]
     parties = parties_from_scenario(scenario, scope_values(scenario))
     return negotiate(
-        proposal_from_spec(model_name, spec, providers),
+        proposal_from_spec(model_name, spec, providers, subcontracted(scenario, model_name)),
         parties,
         economics_from_scenario(scenario),
         scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
@@ -1289,7 +1310,9 @@ def rebargain_target(model: Any, spec: Any) -> float:
     scenario = model.scenario_spec
     parties = parties_from_model(model)
     providers = [p.name for p in model.providers if not p.failed]
-    proposal = proposal_from_spec(model.active_model, spec, providers)
+    proposal = proposal_from_spec(
+        model.active_model, spec, providers, any(c.subcontracts for c in model.contracts)
+    )
     params = scenario.negotiation.with_status_quo(scenario.scenario.status_quo)
     talks = Negotiation(proposal, parties, economics_from_scenario(scenario), params, model.random)
     talks.month = 0.0

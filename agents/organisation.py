@@ -9,6 +9,7 @@ from alliancesim.agents.trust import EvidenceView, evidence_for
 
 if TYPE_CHECKING:
     from alliancesim.experiments.scenario import OrganisationSpec
+    from alliancesim.model.payment.ledger import JournalEntry
     from alliancesim.model.simulation import HealthEconomyModel
 
 
@@ -22,9 +23,24 @@ class Organisation(mesa.Agent):
         self.spec = spec
         self.name = spec.name
         self.kind = spec.kind.value
-        self.reserves = spec.reserves_pence
+        self._reserves: int = spec.reserves_pence
         self.cooperation = 0.5  # what the others last saw of it, in [0, 1]
         self.transaction_cost = 0  # pence of staff time and advisers' fees this period
+
+    @property
+    def reserves(self) -> int:
+        """Pence in reserve: the initial reserves plus every journal entry posted to it.
+
+        Read-only: money moves only by a journal entry (``HealthEconomyModel.post``,
+        which calls :meth:`post`), so the reserves always reconcile to the ledger."""
+        return self._reserves
+
+    def post(self, entry: JournalEntry) -> None:
+        """Apply one journal entry to its reserves: the only code that changes them."""
+        if entry.payee == self.name:
+            self._reserves += entry.amount
+        if entry.payer == self.name:
+            self._reserves -= entry.amount
 
     @property
     def evidence(self) -> EvidenceView:

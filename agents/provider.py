@@ -5,8 +5,10 @@ from __future__ import annotations
 from alliancesim.agents.decisions import (
     admission_push,
     effort_risk,
+    gaming,
     integration_effort,
     marginal_income,
+    outcome_effort,
     reciprocity,
     risk_aversion,
     should_squeeze,
@@ -32,6 +34,8 @@ class Provider(Organisation):
         self.quality = spec.quality
         self.effort = 0.5
         self.push = 0.0
+        self.outcome_effort = 0.0  # q: work on the measured outcomes (decide_outcome_work)
+        self.gaming = 0.0  # g: overstatement of its measured outcomes, in index points
         self.squeezing: dict[str, bool] = {}
         self._push_for: tuple = (None, False, False, 0.0)  # inputs and result, last push
         self.distressed = False
@@ -65,7 +69,8 @@ class Provider(Organisation):
         view = model.views[self.name]
         income = max(1, self.annual_income)
         profit, system_saving, outcome_slope, pooled = model.marginal_returns(self)
-        withhold = view.withhold_value * (1.0 - view.leniency) * outcome_slope
+        # the outcome money: (1 - l) x stake x dA/d outcome x d outcome / d effort
+        withhold = model.outcome_money_per_point(self.name) * outcome_slope
         if not channels.payment_incentive:
             profit = pooled = withhold = 0.0
         profit += withhold
@@ -88,6 +93,33 @@ class Provider(Organisation):
         )
         self.push = self.decide_push(view) if channels.admission_push else 0.0
         self.squeezing = self.decide_squeeze(view)
+        self.decide_outcome_work()
+
+    def decide_outcome_work(self) -> None:
+        """Work on the measured outcomes and gaming of them (agents/decisions.py, outcome
+        payment): best responses to the money one more point of the outcome index brings
+        it, shared with the other providers in proportion to its weight in the index."""
+        model = self.model
+        behaviour = model.scenario_spec.behaviour
+        per_point = model.outcome_money_per_point(self.name)
+        if self.failed or per_point <= 0.0:
+            self.outcome_effort = self.gaming = 0.0
+            return
+        income = max(1, self.annual_income)
+        own_point = per_point * model.outcome_weight(self.name) / income
+        self.outcome_effort = (
+            outcome_effort(own_point * behaviour.outcome_effort_gain, behaviour.outcome_effort_cost)
+            if behaviour.channels.payment_incentive
+            else 0.0
+        )
+        payer = model.outcome_stakes().get(self.name)
+        audit = model.orgs[payer.payer].audit if payer else 0.0
+        trust = self.trust_in(payer.payer) if payer else 0.5
+        self.gaming = (
+            gaming(own_point, audit, trust, behaviour.gaming_cost, behaviour.gaming_max)
+            if behaviour.channels.gaming
+            else 0.0
+        )
 
     def decide_push(self, view) -> float:
         """Keep admissions up on shiftable lines paid per unit (seed 001 L606-608).
@@ -138,18 +170,23 @@ class Provider(Organisation):
             )
         return squeezing
 
-    def book(self, income: int, cost: int, owed: int = 0) -> None:
-        """Add the period's money to reserves; update distress and the failure count.
+    def book(self, income: int, cost: int, owed: int = 0, owes: int = 0) -> None:
+        """Record the period's money and update distress and the failure count.
 
-        ``owed`` is money a lead still owes it under a payment delay: it counts
-        toward its position (a receivable), so late payment stresses cash
-        without by itself making a solvent provider fail.
+        The money itself is already in its reserves: the model posted this period's
+        settlement entries and its delivery cost entries (``HealthEconomyModel.book``).
+        ``income`` is its net settlement money, ``cost`` its delivery cost.
+
+        Its position is its reserves plus what it is owed minus what it owes:
+        ``owed`` is money a lead still owes it under a payment delay (a receivable),
+        so late payment stresses cash without by itself making a solvent provider
+        fail; ``owes`` is what it, as a lead, has delayed paying its subcontractors
+        (a payable), so holding their money back does not make it look solvent.
         """
         self.income, self.cost = income, cost
         self.year_income += income
         self.year_cost += cost
-        self.reserves += income - cost
-        position = self.reserves + owed
+        position = self.reserves + owed - owes
         self.distressed = position < self.distress_threshold * self.annual_income
         floor = self.failure_threshold * self.annual_income
         self.periods_below_floor = self.periods_below_floor + 1 if position < floor else 0

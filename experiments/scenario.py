@@ -385,13 +385,6 @@ class BehaviourSpec(Strict):
         "judgement: spread of the pooled money (gain/pain share, outcome withhold) a unit of "
         "effort earns, as a share of its expected size; variance = (cv x pooled part)^2",
     )
-    gaming_incentive_scale: Annotated[float, Field(ge=0.0, le=100.0)] = prior(
-        10.0,
-        5.0,
-        20.0,
-        "judgement: incentive to game = min(1, scale x withhold share x (1 - leniency)); a "
-        "10% withhold paid in full saturates it",
-    )
     # ------------------------------------------------ trust and the relational channel (7.4)
     everyday_contact: Share = prior(
         0.05,
@@ -441,6 +434,38 @@ class BehaviourSpec(Strict):
         "judgement; seed 000 L1822, L1636 (relationships and shared vision carried the "
         "alliances): the tie a monthly leadership team with shared objectives adds, spread "
         "over the partners at its table",
+    )
+
+    # ------------------------------------------------ outcome payment (docs/outcomes-based.md)
+    outcome_effort_gain: Share = prior(
+        0.05,
+        0.02,
+        0.10,
+        "judgement; outcome-index points a provider's full quality-improvement programme "
+        "adds on its own patients (pay for performance moves measured quality by a few "
+        "points; anchors s5 P3, s8 Cattel et al. 2018)",
+    )
+    outcome_effort_cost: Annotated[float, Field(gt=0.0, le=10.0)] = prior(
+        0.02,
+        0.01,
+        0.05,
+        "judgement; c_q, convex cost of that work, c_q q^2 / 2 of income a year (a full "
+        "programme costs about 1% of income)",
+    )
+    gaming_cost: Annotated[float, Field(gt=0.0, le=100.0)] = prior(
+        0.3,
+        0.1,
+        1.0,
+        "judgement; c_g, convex cost of gaming, c_g g^2 / 2 of income for g points; below "
+        "real improvement's cost per point, so gaming crowds in as the withhold grows "
+        "(anchors s2.9, Bevan & Hood 2006)",
+    )
+    attainment_belief_sd: Annotated[float, Field(ge=0.0, le=1.0)] = prior(
+        0.05,
+        0.02,
+        0.15,
+        "judgement; sd of the attainment a provider expects this year: how sharply the pull "
+        "of the money fades as the measured outcome nears its target",
     )
 
 

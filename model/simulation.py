@@ -15,7 +15,7 @@ organisations do, so every contract model on one seed faces the same economy
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import mesa
@@ -47,14 +47,22 @@ from alliancesim.model.economy import (
     shift_fraction,
     shift_sensitivity,
 )
-from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.payment.ledger import (
+    ADVISERS,
+    NO_CONTRACT,
+    OUTSIDE_ACCOUNTS,
+    STAFF_AND_SUPPLIERS,
+    WRITTEN_OFF,
+    JournalEntry,
+)
+from alliancesim.model.payment.primitives import allocate
 from alliancesim.model.payment.settlement import (
     PeriodInputs,
     ProviderActuals,
     SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import ContractTerms, Vehicle, contract_value
+from alliancesim.model.payment.terms import ContractTerms, annual_value, contract_value
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
@@ -65,6 +73,14 @@ def stream_seeds(seed: int) -> tuple[int, int]:
     """Two independent seeds (demand, behaviour) from one run seed."""
     demand, behaviour = np.random.SeedSequence(seed).spawn(2)
     return int(demand.generate_state(1)[0]), int(behaviour.generate_state(1)[0])
+
+
+class OutcomeStake(NamedTuple):
+    """A provider's outcome money in a contract year (``outcome_stakes``)."""
+
+    stake: float  # pence a year that move per unit of attainment
+    leniency: float  # its belief that the commissioner pays regardless
+    payer: str  # the commissioner holding most of it: audits it, and is trusted or not
 
 
 class ShiftBase(NamedTuple):
@@ -141,6 +157,14 @@ class HealthEconomyModel(mesa.Model):
         ]
         self.n_failed = 0
         self._network = self.build_network()
+        # the value of the cohort's care per line (need x unit cost), for the weight a
+        # provider has in the one outcome index (outcome_weight)
+        self._line_values = {
+            line.name: line.need_per_year * line.unit_cost_pence for line in self.economy.lines
+        }
+        self._weights_for: tuple = (None, {})  # (contracts, outcome weights)
+        self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
+        self.last_attainment = self.attainment(scenario.economy.outcome_base)
         # per-period output columns, named once
         self.line_columns = [
             (line, ("activity__" + line.name, "planned__" + line.name))
@@ -184,8 +208,10 @@ class HealthEconomyModel(mesa.Model):
         if (
             self.agreement is not None
             and scenario.negotiation.governance
-            and (self.active_model != scenario.scenario.status_quo)
+            and getattr(self.agreement, "result", None) != "abandoned"
         ):
+            # an agreement was signed (in full or scaled down): its members now govern
+            # it; talks that were abandoned leave the status quo contracts, no governance
             from alliancesim.agents.governance import Governance
 
             self.governance = Governance(self, scenario.negotiation)
@@ -202,7 +228,12 @@ class HealthEconomyModel(mesa.Model):
         scenario = self.scenario_spec
         parties = parties_from_model(self)
         agreement = negotiate(
-            proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
+            proposal_from_spec(
+                self.contract_model,
+                self.spec,
+                [p.name for p in self.providers],
+                any(c.subcontracts for c in self.builder.build(self.contract_model, 0)),
+            ),
             parties,
             economics_from_scenario(scenario),
             scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
@@ -322,9 +353,7 @@ class HealthEconomyModel(mesa.Model):
             )
             provider.annual_income = max(1, value)
             provider.year_income = provider.year_cost = 0
-        self.lead_in_place = any(
-            c.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR) for c in contracts
-        )
+        self.at_distance = commissioner_distance(contracts)
         self.lenient = {
             c.name: self.random.random() < (c.outcome.leniency if c.outcome else 0.0)
             for c in contracts
@@ -430,7 +459,8 @@ class HealthEconomyModel(mesa.Model):
             )
             self.start_contracts(self.period // self.periods_per_year)
         for commissioner in self.commissioners:
-            commissioner.monitor(self.lead_in_place)
+            # capability decays while it pays for care through a lead it cannot see into
+            commissioner.monitor(any(c == commissioner.name for c, _ in self.at_distance))
 
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
@@ -647,6 +677,10 @@ class HealthEconomyModel(mesa.Model):
             delivery = delivery._replace(
                 outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
             )
+        improved = self.outcome_improvement()
+        if improved:
+            # work on the measured outcomes raises the true outcome (docs/outcomes-based.md)
+            delivery = delivery._replace(outcome_true=min(1.0, delivery.outcome_true + improved))
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
         self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
@@ -655,20 +689,55 @@ class HealthEconomyModel(mesa.Model):
         return delivery
 
     def provider_costs(self, delivery: Delivery) -> dict[str, int]:
-        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence."""
+        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence.
+
+        Each provider's cost is summed in floats (activity is fractional) and rounded
+        once, half to even; the parts behind it (one a line, and the integration work)
+        are kept in ``period_cost_parts`` so that :meth:`delivery_cost_entries` can
+        split the rounded total between them exactly (largest remainder)."""
         costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
+        parts: dict[str, dict[tuple[str, str], float]] = {p.name: {} for p in self.providers}
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
         for name, provider, fixed_unit, variable_unit in self._line_costs:
-            costs[provider] += fixed_unit * plan[name] + variable_unit * activity[name]
+            line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
+            costs[provider] += line_cost
+            parts[provider]["delivery_cost", name] = line_cost
+        behaviour = self.scenario_spec.behaviour
         for provider in self.providers:
-            costs[provider.name] += (
-                provider.effort
-                * self.scenario_spec.behaviour.effort_spend_share
-                * provider.annual_income
-                / self.periods_per_year
-            )
+            # integration work, outcome work (c_q q^2 / 2) and gaming (c_g g^2 / 2), shares
+            # of its income a year
+            year = provider.annual_income / self.periods_per_year
+            for item, share in (
+                ("integration_work", provider.effort * behaviour.effort_spend_share),
+                ("outcome_work", behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2),
+                ("gaming", behaviour.gaming_cost * provider.gaming**2 / 2),
+            ):
+                if share:
+                    costs[provider.name] += share * year
+                    parts[provider.name][item, ""] = share * year
+        self.period_cost_parts = parts
         return {name: round(value) for name, value in costs.items()}
+
+    def delivery_cost_entries(self, name: str, cost: int) -> list[JournalEntry]:
+        """A provider's cost this period as entries to its staff and suppliers: one a
+        service line it runs (line item ``delivery_cost``, the line in the note) and one
+        for integration work, the rounded total split by largest remainder."""
+        split = allocate(cost, self.period_cost_parts[name]) if cost > 0 else {}
+        return [
+            JournalEntry(
+                self.period,
+                NO_CONTRACT,
+                item,
+                name,
+                STAFF_AND_SUPPLIERS,
+                pence,
+                "provider_costs",
+                line,
+            )
+            for (item, line), pence in sorted(split.items())
+            if pence > 0
+        ]
 
     def settle(self, delivery: Delivery) -> list[JournalEntry]:
         """The payment core settles every contract in force; nothing here computes money."""
@@ -681,6 +750,7 @@ class HealthEconomyModel(mesa.Model):
         }
         reported = self.reported_outcome(delivery.outcome_true)
         self.outcome_reported = reported
+        attainment = self.last_attainment = self.attainment(reported)
         # the demand trigger compares the need that presents with the need the plan
         # expected (trend and season). Not with the activity plan: that is re-based on
         # outturn, so it already expects the care integration avoids, and need before
@@ -693,7 +763,7 @@ class HealthEconomyModel(mesa.Model):
             contract_period=self.period,  # every contract starts with the run
             periods_per_year=self.periods_per_year,
             actuals=actuals,
-            attainment={"outcome_index": self.attainment(reported)},
+            attainment={"outcome_index": attainment},
             population=self.scenario_spec.economy.population,
             demand_vs_plan=demand / plan if plan > 0 else 1.0,
             lenient=False,
@@ -737,25 +807,117 @@ class HealthEconomyModel(mesa.Model):
         return min(1.0, max(0.0, reported / target))
 
     def reported_outcome(self, true_outcome: float) -> float:
+        """True outcome plus what each provider's gaming adds past the audit of the
+        commissioner it reports to (``decisions.reported_outcome``)."""
         from alliancesim.agents.decisions import reported_outcome
 
-        commissioner = self.commissioners[0]
-        behaviour = self.scenario_spec.behaviour
-        year = self.period // self.periods_per_year
-        cached = self._withhold
-        if cached[0] is not self.contracts or cached[1] != year:
-            share = max((c.withhold_share(year) for c in self.contracts), default=0.0)
-            cached = self._withhold = (self.contracts, year, share)
-        if not behaviour.channels.gaming:
-            return true_outcome  # the gaming channel switched off: reported = true
-        scale = behaviour.gaming_incentive_scale  # a prior (docs/priors.md)
-        incentive = min(1.0, scale * cached[2] * (1.0 - commissioner.leniency))
-        alive = [p for p in self.providers if not p.failed]
-        column, network = self.trust.index[commissioner.name], self.trust
-        trust = sum(network.row(p.name)[column] for p in alive) / max(1, len(alive))
-        return reported_outcome(
-            true_outcome, incentive, commissioner.audit, trust, behaviour.gaming_max
+        stakes = self.outcome_stakes()
+        gamed = [
+            (
+                self.outcome_weight(p.name),
+                self.orgs[stakes[p.name].payer].audit,
+                p.gaming,
+            )
+            for p in self.providers
+            if p.gaming > 0.0 and not p.failed and p.name in stakes
+        ]
+        return reported_outcome(true_outcome, gamed)
+
+    def outcome_weight(self, name: str) -> float:
+        """A provider's weight in the outcome index: the share of the value of the
+        cohort's care it is answerable for, its own lines and those it holds the
+        contract for and subcontracts (a lead or prime runs the whole pathway)."""
+        cached = self._weights_for
+        if cached[0] is not self.contracts:
+            total = sum(self._line_values.values()) or 1.0
+            own = {line.name: line.provider for line in self.economy.lines}
+            weights = {
+                p.name: sum(
+                    value
+                    for line, value in self._line_values.items()
+                    if own[line] == p.name or line in self.views[p.name].pays_for
+                )
+                / total
+                for p in self.providers
+            }
+            cached = self._weights_for = (self.contracts, weights)
+        return cached[1].get(name, 0.0)
+
+    def outcome_improvement(self) -> float:
+        """Points the providers' work on the measured outcomes adds to the true outcome:
+        sum over providers of weight x gain x f(q) (``decisions.outcome_gain``)."""
+        from alliancesim.agents.decisions import outcome_gain
+
+        gain = self.scenario_spec.behaviour.outcome_effort_gain
+        return sum(
+            self.outcome_weight(p.name) * gain * outcome_gain(p.outcome_effort)
+            for p in self.providers
+            if p.outcome_effort > 0.0 and not p.failed
         )
+
+    def outcome_stakes(self) -> dict[str, OutcomeStake]:
+        """Per provider, the outcome money this contract year: pence a year that move per
+        unit of attainment, the leniency it expects, and the commissioner paying it.
+
+        Read from the terms: a withhold is its share of the provider's payments, a pot
+        the provider's split of the pot; times the share at risk this year
+        (``at_risk_by_year``) and the payment's slope in attainment (2 where pain equals
+        gain about a neutral 0.5). Computed once per contract set and year."""
+        year = self.period // self.periods_per_year
+        cached = self._stakes
+        if cached[0] is self.contracts and cached[1] == year:
+            return cached[2]
+        stakes: dict[str, OutcomeStake] = {}
+        for terms in self.contracts:
+            outcome = terms.outcome
+            share = terms.withhold_share(year)
+            if outcome is None or share <= 0.0:
+                continue
+            risk = outcome.at_risk_by_year
+            at_risk = risk[min(year, len(risk) - 1)] if risk else 1.0
+            slope = 1.0
+            if outcome.pain_equals_gain and outcome.mode == "pot":
+                slope = 1.0 / max(1e-9, 1.0 - outcome.neutral_attainment)
+            parts: dict[str, tuple[float, str]] = {}
+            if outcome.mode == "withhold":
+                for payment in terms.payments:
+                    value, _ = parts.get(payment.provider, (0.0, payment.payer))
+                    parts[payment.provider] = (
+                        value + share * annual_value(payment.terms),
+                        payment.payer,
+                    )
+            else:
+                pot = share * (terms.reference_value_pence or contract_value(terms))
+                split = dict(outcome.split) or normalise(
+                    {
+                        p: sum(annual_value(x.terms) for x in terms.payments if x.provider == p)
+                        for p in {x.provider for x in terms.payments}
+                    }
+                )
+                for name, part in split.items():
+                    parts[name] = (pot * part, terms.commissioners[0])
+            for name, (value, payer) in parts.items():
+                stake = value * at_risk * slope
+                old = stakes.get(name, OutcomeStake(0.0, outcome.leniency, payer))
+                # leniency and payer of its largest part; the stakes add up
+                largest = old if old.stake >= stake else OutcomeStake(0, outcome.leniency, payer)
+                stakes[name] = largest._replace(stake=old.stake + stake)
+        self._stakes = (self.contracts, year, stakes)
+        return stakes
+
+    def outcome_money_per_point(self, name: str) -> float:
+        """Pence a year one more point of the outcome index brings a provider:
+        ``(1 - l) x stake x d E[paid share] / d A / target`` (MODEL.md s3a), with the
+        attainment it expects taken from last period's."""
+        from alliancesim.agents.decisions import attainment_slope, outcome_money_per_point
+
+        stake = self.outcome_stakes().get(name)
+        if stake is None or stake.stake <= 0.0:
+            return 0.0
+        spec = self.scenario_spec
+        slope = attainment_slope(self.last_attainment, spec.behaviour.attainment_belief_sd)
+        target = OUTCOME_TARGET_UPLIFT * spec.economy.outcome_base
+        return outcome_money_per_point(stake.stake, stake.leniency, slope, target)
 
     def is_rift(self, source: str, target: str) -> bool:
         """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
@@ -835,12 +997,10 @@ class HealthEconomyModel(mesa.Model):
         np.fill_diagonal(between, False)
         watched = is_commissioner[:, None] & is_provider[None, :]
         judging = is_provider[:, None] & is_commissioner[None, :]
-        paid_directly = {p.provider for c in self.contracts for p in c.payments}
-        distant = np.array([o.name not in paid_directly for o in orgs])
+        at_distance = self.at_distance
+        distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
         base_weight = np.where(
-            watched,
-            np.where(distant, behaviour.distant_watch, behaviour.commissioner_watch)[None, :],
-            0.0,
+            watched, np.where(distant, behaviour.distant_watch, behaviour.commissioner_watch), 0.0
         )
         base_weight = np.where(judging, behaviour.provider_judging, base_weight)
         forum_weight, clarity = self.forum_pattern(between | watched | judging)
@@ -886,35 +1046,44 @@ class HealthEconomyModel(mesa.Model):
         return next((c.lead for c in self.contracts if c.lead), None)
 
     def book(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        """Reserves move with the period's net payments and costs; failures exit."""
+        """Post the period's settlement entries and every cost to the ledger (reserves
+        move only with entries, :meth:`post`); update distress; failures exit."""
         net: dict[str, int] = {name: 0 for name in self.orgs}
         for entry in entries:
             net[entry.payer] -= entry.amount
             net[entry.payee] += entry.amount
+        self.post(entries)
         owed = self.owed_to_providers()
+        owes = self.owed_by_providers()
         for provider in self.providers:
             if provider.failed:  # exited: no more money flows through it
                 provider.income = provider.cost = 0
                 continue
+            cost = self.period_costs[provider.name]
+            self.post(self.delivery_cost_entries(provider.name, cost))
             provider.book(
-                net[provider.name], self.period_costs[provider.name], owed.get(provider.name, 0)
+                net[provider.name], cost, owed.get(provider.name, 0), owes.get(provider.name, 0)
             )
-        returned = self.returned_risk(delivery)
-        monitoring = self.monitoring_costs()
+        returned: dict[str, int] = {}
+        for commissioner, line, pence in self.returned_services(delivery):
+            returned[commissioner] = returned.get(commissioner, 0) + pence
+            self.post_cost(
+                commissioner, STAFF_AND_SUPPLIERS, pence, "returned_services", "returned_risk", line
+            )
+        monitoring: dict[str, int] = {}
+        for commissioner, contract, item, pence in self.monitoring_items():
+            monitoring[commissioner] = monitoring.get(commissioner, 0) + pence
+            self.post_cost(
+                commissioner, STAFF_AND_SUPPLIERS, pence, item, "monitoring_costs", "", contract
+            )
         for commissioner in self.commissioners:
             commissioner.spend = -net[commissioner.name]
             commissioner.returned_risk = returned.get(commissioner.name, 0)
             commissioner.monitoring_cost = monitoring.get(commissioner.name, 0)
-            commissioner.reserves += (
-                net[commissioner.name] - commissioner.returned_risk - commissioner.monitoring_cost
-            )
             self.totals["transaction"] += commissioner.monitoring_cost
         for provider in self.providers:
             if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
                 self.fail(provider)
-        if self.record_ledger:
-            self.ledger.extend(entries)
-        self.period_entries = entries
 
     def monitoring_costs(self) -> dict[str, int]:
         """What running the contracts costs the commissioners this period (anchors s2.6).
@@ -923,41 +1092,111 @@ class HealthEconomyModel(mesa.Model):
         in place of several bilateral ones saves, as Bedford's 20 contracts became
         one, seed 001 L117), plus monitoring of each outcome metric in proportion to
         the value at stake and the audit intensity.
+
+        Each commissioner's monthly cost is summed in floats and rounded once, half to
+        even; :meth:`monitoring_items` splits it between the contracts and the two
+        parts (management, outcome monitoring) by largest remainder.
         """
         audits = tuple(c.audit for c in self.commissioners)
         cached = self._monitoring
         if cached[0] is self.contracts and cached[1] == audits:
-            return cached[2]
+            return cached[2][0]
         behaviour = self.scenario_spec.behaviour
         costs: dict[str, float] = {}
+        parts: dict[str, dict[tuple[str, str], float]] = {}
         for terms in self.contracts:
             metrics = len(terms.outcome.metrics) if terms.outcome else 0
             shares = self._monitoring_split(terms)
             for name, share in shares.items():
                 audit = self.orgs[name].audit
-                yearly = behaviour.contract_management_pence + (
+                metric_cost = (
                     behaviour.monitoring_cost_share
                     * self.contract_values[terms.name]
                     * metrics
                     * audit
                 )
+                yearly = behaviour.contract_management_pence + metric_cost
                 costs[name] = costs.get(name, 0.0) + share * yearly / self.periods_per_year
+                items = parts.setdefault(name, {})
+                per_period = share / self.periods_per_year
+                items["contract_management", terms.name] = (
+                    per_period * behaviour.contract_management_pence
+                )
+                items["outcome_monitoring", terms.name] = per_period * metric_cost
         result = {name: round(value) for name, value in costs.items()}
-        self._monitoring = (self.contracts, audits, result)  # kept while neither changes
+        split = [
+            (name, contract, item, pence)
+            for name in sorted(result)
+            if result[name] > 0
+            for (item, contract), pence in sorted(allocate(result[name], parts[name]).items())
+            if pence > 0
+        ]
+        self._monitoring = (self.contracts, audits, (result, split))  # kept while neither changes
         return result
+
+    def monitoring_items(self) -> list[tuple[str, str, str, int]]:
+        """(commissioner, contract, line item, pence) of this period's monitoring costs:
+        ``contract_management`` and ``outcome_monitoring`` of each contract it holds."""
+        self.monitoring_costs()
+        return self._monitoring[2][1]
 
     @staticmethod
     def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
         return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
 
-    def charge_transaction_cost(self, name: str, cost: int) -> None:
+    def charge_transaction_cost(
+        self,
+        name: str,
+        cost: int,
+        line_item: str = "transaction_cost",
+        note: str = "staff time and advisers' fees",
+    ) -> None:
         """Staff time and advisers' fees (negotiating, rebargaining, disputes): money out
-        of the organisation to no one in the model. Taken from reserves now and reported
-        in this period's provider costs or commissioner spend."""
+        of the organisation to the ``advisers`` account, posted now and reported in this
+        period's provider costs or commissioner spend."""
+        amount = int(cost)
+        if amount != cost or amount < 0:
+            raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
         org = self.orgs[name]
-        org.reserves -= cost
-        org.transaction_cost += cost
-        self.totals["transaction"] += cost
+        self.post_cost(name, ADVISERS, amount, line_item, "transaction_costs", note)
+        org.transaction_cost += amount
+        self.totals["transaction"] += amount
+
+    def post_cost(
+        self,
+        payer: str,
+        payee: str,
+        amount: int,
+        line_item: str,
+        rule: str,
+        note: str = "",
+        contract: str = NO_CONTRACT,
+    ) -> None:
+        """Post a payment to an outside account (staff and suppliers, advisers)."""
+        if amount > 0:
+            entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
+            self.post([entry])
+
+    def post(self, entries: Iterable[JournalEntry]) -> None:
+        """Record entries in the ledger and apply each to the reserves of the
+        organisations it names (``Organisation.post``). This is the only way money
+        moves: outside accounts have no reserves, and no code sets reserves directly.
+        ``period_entries`` holds everything posted in the current period."""
+        entries = tuple(entries)
+        if getattr(self, "_entries_period", None) != self.period:
+            self._entries_period = self.period
+            self.period_entries = []
+        orgs = self.orgs
+        for entry in entries:
+            for name in (entry.payer, entry.payee):
+                org = orgs.get(name)
+                if org is not None:
+                    org.post(entry)
+                elif name not in OUTSIDE_ACCOUNTS:
+                    raise KeyError(f"journal entry names {name!r}: no such organisation")
+        self.period_entries.extend(entries)
+        if self.record_ledger:
+            self.ledger.extend(entries)
 
     def transfer(
         self,
@@ -975,12 +1214,9 @@ class HealthEconomyModel(mesa.Model):
         if amount <= 0:
             return
         entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
-        self.period_entries = [*self.period_entries, entry]
-        if self.record_ledger:
-            self.ledger.append(entry)
+        self.post([entry])
         for name, sign in ((payer, -1), (payee, 1)):
             org = self.orgs[name]
-            org.reserves += sign * amount
             if isinstance(org, Provider):
                 org.income += sign * amount
                 org.year_income += sign * amount
@@ -988,9 +1224,18 @@ class HealthEconomyModel(mesa.Model):
     def delayed_payments(self) -> list[tuple[str, str, int]]:
         """(lead, subcontractor, pence) of every subcontract payment the lead has delayed
         and not yet paid: a debt of the lead, not a gain."""
+        return [(payer, payee, amount) for _, payer, payee, amount in self.delayed_by_contract()]
+
+    def delayed_by_contract(self) -> list[tuple[str, str, str, int]]:
+        """(contract, lead, subcontractor, pence) of every delayed subcontract payment."""
         return [
-            (state.plan.subcontracts[index].payer, state.plan.subcontracts[index].payee, amount)
-            for state in self.states.values()
+            (
+                name,
+                state.plan.subcontracts[index].payer,
+                state.plan.subcontracts[index].payee,
+                amount,
+            )
+            for name, state in self.states.items()
             for _release, index, amount in state.delayed
         ]
 
@@ -1015,28 +1260,106 @@ class HealthEconomyModel(mesa.Model):
                     owed[stream.payee] = owed.get(stream.payee, 0) + withheld
         return owed
 
+    def owed_by_providers(self) -> dict[str, int]:
+        """Money each provider owes (a payable): subcontract payments it has delayed as a
+        lead and not yet paid."""
+        owes: dict[str, int] = {}
+        for payer, _payee, amount in self.delayed_payments():
+            owes[payer] = owes.get(payer, 0) + amount
+        return owes
+
     def returned_risk(self, delivery: Delivery) -> dict[str, int]:
         """A failed provider's patients return to the commissioner, at a premium."""
         returned: dict[str, int] = {}
-        if not self.n_failed:
-            return returned
-        for line in self.economy.lines:
-            if self.orgs[line.provider].failed:
-                cost = line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM
-                returned[line.commissioner] = returned.get(line.commissioner, 0) + round(cost)
+        for commissioner, _line, pence in self.returned_services(delivery):
+            returned[commissioner] = returned.get(commissioner, 0) + pence
         return returned
+
+    def returned_services(self, delivery: Delivery) -> list[tuple[str, str, int]]:
+        """(commissioner, line, pence): the commissioner pays staff and suppliers to run a
+        failed provider's line directly, at unit cost x activity x the premium, rounded
+        once a line, half to even."""
+        if not self.n_failed:
+            return []
+        return [
+            (
+                line.commissioner,
+                line.name,
+                round(line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM),
+            )
+            for line in self.economy.lines
+            if self.orgs[line.provider].failed
+        ]
 
     def fail(self, provider: Provider) -> None:
         provider.failed = True
         self.n_failed += 1
         provider.effort = provider.cooperation = 0.0
+        provider.outcome_effort = provider.gaming = 0.0
         self.record_event(
             provider.name,
             "failure",
             f"{provider.name} ran out of reserves and exited; its patients and the financial "
             "risk return to the commissioner",
         )
+        delayed = self.delayed_by_contract()
         self.start_contracts(self.period // self.periods_per_year)
+        self.settle_dropped_debts(delayed)
+
+    def settle_dropped_debts(self, before: list[tuple[str, str, str, int]]) -> None:
+        """Delayed subcontract payments the rebuilt contracts no longer carry (``before``
+        is :meth:`delayed_by_contract` before the rebuild) do not vanish:
+
+        - owed by a failed lead, they will never be paid: written off, an entry from
+          the lead to ``written_off`` (its closing reserves are net of what it owed; the
+          subcontractor's receivable is gone) and a ``write_off`` event;
+        - owed by a lead still trading (to a subcontractor that failed), the debt is
+          paid now, to the failed subcontractor's estate.
+        """
+        still: dict[tuple[str, str, str], int] = {}
+        for contract, payer, payee, amount in self.delayed_by_contract():
+            still[contract, payer, payee] = still.get((contract, payer, payee), 0) + amount
+        dropped: dict[tuple[str, str, str], int] = {}
+        for contract, payer, payee, amount in before:
+            dropped[contract, payer, payee] = dropped.get((contract, payer, payee), 0) + amount
+        for (contract, payer, payee), amount in sorted(dropped.items()):
+            amount -= still.get((contract, payer, payee), 0)
+            if amount <= 0:
+                continue
+            lead = self.orgs[payer]
+            if getattr(lead, "failed", False):
+                note = f"subcontract payments owed to {payee}, delayed and never paid"
+                entry = JournalEntry(
+                    self.period,
+                    contract,
+                    "write_off",
+                    payer,
+                    WRITTEN_OFF,
+                    amount,
+                    "write_off",
+                    note,
+                )
+                self.post([entry])
+                lead.cost += amount  # the period's surplus row is its change in reserves
+                self.record_event(
+                    payer,
+                    "write_off",
+                    f"{payer} failed owing {payee} £{amount / 100:,.0f} of delayed subcontract "
+                    "payments; the debt is written off and never paid",
+                    creditor=payee,
+                    amount_pence=amount,
+                    contract=contract,
+                )
+            else:
+                self.transfer(
+                    payer,
+                    payee,
+                    amount,
+                    contract,
+                    "subcontract",
+                    "settle_on_exit",
+                    f"delayed subcontract payments settled when {payee} left the contract",
+                )
 
     def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
         self.events.append(
@@ -1149,6 +1472,18 @@ def with_forum(
         observation,
     )
     return pooled, total
+
+
+def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tuple[str, str]]:
+    """(commissioner, provider) pairs where the commissioner pays for the provider's care
+    only through a lead: the provider is paid under a subcontract and the commissioner
+    pays it nothing directly. The commissioner sees such a provider at a distance and,
+    while it has one, its capability decays (seed 001 in the domain notes s4.1: a lead
+    left as a "black box"). Computed from who pays whom, not from the vehicle's name."""
+    direct = {(p.payer, p.provider) for c in contracts for p in c.payments}
+    commissioners = {p.payer for c in contracts for p in c.payments}
+    behind_lead = {s.subcontractor for c in contracts for s in c.subcontracts}
+    return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
 
 
 def with_units(template: LineShift, units: float) -> LineShift:

@@ -32,7 +32,12 @@ ACUTE = "acute_trust"  # the main provider of the default preset
 V7_TITLE = "Outcome money stays small and soft"
 
 
-@pattern("V7", V7_TITLE)
+@pattern(
+    "V7",
+    V7_TITLE,
+    mechanism="commissioner leniency: outcome money paid whatever the performance (seed 000 L1440)",
+    knockout={"organisations.icb.leniency": 0.0, "organisations.council.leniency": 0.0},
+)
 def outcome_money_small_and_soft(quick: bool, seed: int) -> PatternResult:
     """Share of the outcome money at stake that providers actually forfeit, on
     default leniency, over the outcome-bearing models of the default preset."""
@@ -74,7 +79,15 @@ def outcome_money_small_and_soft(quick: bool, seed: int) -> PatternResult:
 V8_TITLE = "Activity tariffs resist the shift"
 
 
-@pattern("V8", V8_TITLE)
+@pattern(
+    "V8",
+    V8_TITLE,
+    mechanism="the tariff's margin on each admission: the acute trust loses it on every admission avoided, and keeps admissions up",
+    knockout={
+        "behaviour.channels.payment_incentive": False,
+        "behaviour.channels.admission_push": False,
+    },
+)
 def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult:
     """Acute activity under capitation and under an alliance gain share vs the activity
     tariff (status quo), paired; and the acute trust's admission push under the tariff."""
@@ -122,7 +135,12 @@ def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult:
 V9_TITLE = "Reconfiguration creates a loser"
 
 
-@pattern("V9", V9_TITLE)
+@pattern(
+    "V9",
+    V9_TITLE,
+    mechanism="the payment terms: the shift cuts the acute trust's tariff income, so it resists",
+    knockout={"behaviour.channels.payment_incentive": False},
+)
 def reconfiguration_creates_loser(quick: bool, seed: int) -> PatternResult:
     """The acute trust's income under the alliance vs the status quo (paired); its
     integration effort against the other members' without a risk share; and, for the
@@ -224,7 +242,12 @@ def dilution_scenario(n: int, acute_member: bool = False):
     return validate_scenario(raw, f"V10 dilution with {n} community members")
 
 
-@pattern("V10", V10_TITLE)
+@pattern(
+    "V10",
+    V10_TITLE,
+    mechanism="the gain share s/N of each member (dilution) and reciprocity (trust)",
+    knockout={"behaviour.channels.payment_incentive": False},
+)
 def alliance_dilution(quick: bool, seed: int) -> PatternResult:
     """(a) community members' effort with 6 vs 2 members (same total budget, equal
     shares); (b) the alliance without trust or reciprocity; (c) with a dominant member."""
@@ -298,7 +321,16 @@ def alliance_dilution(quick: bool, seed: int) -> PatternResult:
 V11_TITLE = "Lead providers squeeze"
 
 
-@pattern("V11", V11_TITLE)
+@pattern(
+    "V11",
+    V11_TITLE,
+    mechanism="a lead under its target margin squeezes its subcontractors' prices, and delays their payments (anchors s2.10)",
+    knockout={
+        "behaviour.squeeze_probability": 0.0,
+        "contract_models.lead_provider.subcontract_squeeze": 0.0,
+        "contract_models.lead_provider.subcontract_delay_periods": 0,
+    },
+)
 def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
     """Subcontractors' surplus under the lead provider vs the alliance (paired), and the
     commissioner's capability at the end vs the status quo."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from alliancesim.experiments.scenario import Scenario, load_scenario, validate_scenario
-from alliancesim.experiments.validation.suite import PatternResult
+from alliancesim.experiments.validation.suite import PatternResult, active_knockout
 from alliancesim.model.simulation import HealthEconomyModel
 from scipy import stats
 
@@ -95,7 +95,10 @@ def model_spec(scenario: Scenario, name: str, **changes: Any) -> dict:
 
 
 def preset(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
-    return load_scenario(name, overrides or None)
+    """A preset with initial-condition overrides, and the knock-out in force (if any):
+    every pattern loads its scenarios here, so its knock-out run switches the
+    mechanism off in every condition it compares."""
+    return load_scenario(name, {**(overrides or {}), **active_knockout()} or None)
 
 
 def run(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyModel:

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from alliancesim.agents.governance import largest_member_share
 from alliancesim.agents.negotiation import AGREED, Agreement, negotiate_scenario, scope_values
-from alliancesim.experiments.scenario import Scenario, load_preset
+from alliancesim.experiments.scenario import Scenario
+from alliancesim.experiments.validation.common import preset
 from alliancesim.experiments.validation.suite import PatternResult, pattern
 
 QUICK_PAIRS = 60
@@ -56,7 +57,7 @@ def wilson(successes: int, n: int) -> tuple[float, float, float]:
 
 def negotiated(overrides: dict[str, Any] | None = None, model: str = "alliance") -> Scenario:
     """The default preset with ``model`` negotiated, plus initial-condition overrides."""
-    return load_preset("default").with_overrides(
+    return preset("default").with_overrides(
         {f"contract_models.{model}.negotiate": True, **(overrides or {})}, source="pattern"
     )
 
@@ -82,7 +83,12 @@ def pairs(quick: bool) -> int:
     return QUICK_PAIRS if quick else FULL_PAIRS
 
 
-@pattern("V1", "Pre-existing trust enables risk sharing")
+@pattern(
+    "V1",
+    "Pre-existing trust enables risk sharing",
+    mechanism="risk aversion: a party weighs the variance of a pain share it doubts, more so at low trust",
+    knockout={"behaviour.channels.risk_aversion": False},
+)
 def trust_enables_risk_sharing(quick: bool, seed: int) -> PatternResult:
     seeds = run_seeds(seed, pairs(quick))
     high, low = negotiated(HIGH_TRUST), negotiated(LOW_TRUST)
@@ -102,7 +108,12 @@ def trust_enables_risk_sharing(quick: bool, seed: int) -> PatternResult:
     )
 
 
-@pattern("V2", "Scale lowers risk appetite")
+@pattern(
+    "V2",
+    "Scale lowers risk appetite",
+    mechanism="risk aversion: a larger contract puts more of a party's reserves at risk",
+    knockout={"behaviour.channels.risk_aversion": False},
+)
 def scale_lowers_risk_appetite(quick: bool, seed: int) -> PatternResult:
     seeds = run_seeds(seed, pairs(quick))
     small = negotiated({**MID_TRUST, "contract_models.alliance.duration_years": 5})
@@ -124,7 +135,12 @@ def scale_lowers_risk_appetite(quick: bool, seed: int) -> PatternResult:
     )
 
 
-@pattern("V3", "Negotiation is slow and costly, most so for small parties")
+@pattern(
+    "V3",
+    "Negotiation is slow and costly, most so for small parties",
+    mechanism="a fixed monthly cost of legal advice per party, not shared by size (seed 000 L1178)",
+    knockout={"negotiation.fixed_monthly_cost_pence": 0},
+)
 def negotiation_slow_and_costly(quick: bool, seed: int) -> PatternResult:
     seeds = run_seeds(seed, pairs(quick))
     scenario = negotiated()
@@ -187,7 +203,12 @@ def long_negotiations_invite_shocks(quick: bool, seed: int) -> PatternResult:
     )
 
 
-@pattern("V5", "Small and charitable partners opt out of risk")
+@pattern(
+    "V5",
+    "Small and charitable partners opt out of risk",
+    mechanism="risk aversion: thin reserves and low risk appetite make a pain share cost more than it is worth",
+    knockout={"behaviour.channels.risk_aversion": False},
+)
 def small_partners_opt_out(quick: bool, seed: int) -> PatternResult:
     seeds = run_seeds(seed, pairs(quick))
     scenario = negotiated(HIGH_TRUST)  # where a risk share is agreed at all
@@ -215,7 +236,12 @@ def small_partners_opt_out(quick: bool, seed: int) -> PatternResult:
     )
 
 
-@pattern("V6", "Commissioners do not share risk by default; making them is a lever")
+@pattern(
+    "V6",
+    "Commissioners do not share risk by default; making them is a lever",
+    mechanism="risk aversion: a commissioner sharing the pain halves what each provider carries",
+    knockout={"behaviour.channels.risk_aversion": False},
+)
 def commissioner_risk_lever(quick: bool, seed: int) -> PatternResult:
     seeds = run_seeds(seed, pairs(quick))
     base = negotiated()
@@ -240,7 +266,7 @@ def commissioner_risk_lever(quick: bool, seed: int) -> PatternResult:
 @pattern("V14", "Unanimity trades speed for equality")
 def unanimity_speed_equality(quick: bool, seed: int) -> PatternResult:
     seeds = run_seeds(seed, 40 if quick else 200)
-    scenario = load_preset("default")
+    scenario = preset("default")
     values = scope_values(scenario)
     kinds = {o.name: o.kind.value for o in scenario.organisations if not o.is_commissioner}
     sizes = {n: float(values[n]) for n in kinds}

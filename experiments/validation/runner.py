@@ -1,21 +1,34 @@
-"""Run the registered patterns, quick or full, and return the validation table.
+"""Run the registered patterns, quick or full, each as it is and under its knock-out.
 
-    run_patterns(quick=True, only=None, seed=20240601) -> pandas.DataFrame
+    run_patterns(quick=True, only=None, seed=20240601, knockouts=True) -> pandas.DataFrame
 
-One row per pattern (PatternResult fields plus ``seconds``). A pattern that
-raises is reported as failing with the error in its note, so one broken check
-never hides the others. ``as_json`` gives the same table as a JSON document.
+One row per pattern: the PatternResult fields, the mechanism and its knock-out, the
+knock-out run's estimate, interval and verdict, the row's overall ``verdict``
+(``suite.verdict``), a ``deterministic`` flag for a zero-width interval, and
+``seconds``. A pattern that raises is reported as failing with the error in its
+note, so one broken check never hides the others. ``as_json`` gives the same table
+as a JSON document; ``as_text`` a table that fits a 100-column terminal.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import textwrap
 import time
 from collections.abc import Iterable
 
 import pandas as pd
 from alliancesim.experiments.validation import load_patterns
-from alliancesim.experiments.validation.suite import REGISTRY, PatternResult
+from alliancesim.experiments.validation.suite import (
+    NOT_TIED,
+    PASS,
+    REGISTRY,
+    Pattern,
+    PatternResult,
+    knocked_out,
+    verdict,
+)
 
 DEFAULT_SEED = 20240601
 COLUMNS = [
@@ -27,7 +40,16 @@ COLUMNS = [
     "low",
     "high",
     "passed",
+    "deterministic",
+    "mechanism",
+    "knockout",
+    "knockout_estimate",
+    "knockout_low",
+    "knockout_high",
+    "knockout_passed",
+    "verdict",
     "note",
+    "knockout_note",
     "seconds",
 ]
 
@@ -36,8 +58,52 @@ def pattern_order(code: str) -> int:
     return int(code.lstrip("V")) if code.lstrip("V").isdigit() else 999
 
 
+def checked(entry: Pattern, quick: bool, seed: int) -> PatternResult:
+    """The pattern's result, or a failing row that carries the error."""
+    try:
+        return entry.check(quick, seed)
+    except Exception as error:  # report, never hide the other patterns
+        nan = float("nan")
+        return PatternResult(
+            entry.code, entry.title, "error", "", nan, nan, nan, False,
+            f"{type(error).__name__}: {error}",
+        )  # fmt: skip
+
+
+def run_pattern(entry: Pattern, quick: bool, seed: int, knockouts: bool = True) -> dict:
+    """One row: the pattern as it is, then (if it has one) under its knock-out."""
+    start = time.perf_counter()
+    result = checked(entry, quick, seed)
+    row = {
+        **result.as_row(),
+        "mechanism": entry.mechanism,
+        "knockout": ", ".join(f"{k} = {v}" for k, v in entry.knockout.items()),
+        "knockout_estimate": None,
+        "knockout_low": None,
+        "knockout_high": None,
+        "knockout_passed": None,
+        "knockout_note": "",
+    }
+    if knockouts and entry.knockout:
+        with knocked_out(entry.knockout):
+            off = checked(entry, quick, seed)
+        row.update(
+            knockout_estimate=off.estimate,
+            knockout_low=off.low,
+            knockout_high=off.high,
+            knockout_passed=off.passed,
+            knockout_note=off.note,
+        )
+    row["verdict"] = verdict(result.passed, row["knockout_passed"])
+    row["seconds"] = round(time.perf_counter() - start, 2)
+    return row
+
+
 def run_patterns(
-    quick: bool = True, only: Iterable[str] | None = None, seed: int = DEFAULT_SEED
+    quick: bool = True,
+    only: Iterable[str] | None = None,
+    seed: int = DEFAULT_SEED,
+    knockouts: bool = True,
 ) -> pd.DataFrame:
     """Run the chosen patterns (all registered ones by default)."""
     load_patterns()
@@ -50,26 +116,20 @@ def run_patterns(
                 f"unknown pattern(s) {', '.join(sorted(unknown))}; registered: {', '.join(codes)}"
             )
         codes = [c for c in codes if c in wanted]
-    rows = []
-    for code in codes:
-        title, check = REGISTRY[code]
-        start = time.perf_counter()
-        try:
-            result = check(quick, seed)
-        except Exception as error:  # report, never hide the other patterns
-            result = PatternResult(
-                code,
-                title,
-                "error",
-                "",
-                float("nan"),
-                float("nan"),
-                float("nan"),
-                False,
-                f"{type(error).__name__}: {error}",
-            )
-        rows.append({**result.as_row(), "seconds": round(time.perf_counter() - start, 2)})
+    rows = [run_pattern(REGISTRY[code], quick, seed, knockouts) for code in codes]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def counts(table: pd.DataFrame) -> dict[str, int]:
+    """Patterns by verdict; ``honest`` counts the passes that fail under their knock-out."""
+    verdicts = table["verdict"].value_counts().to_dict() if len(table) else {}
+    return {
+        "patterns": len(table),
+        "passed": int(table["passed"].sum()) if len(table) else 0,
+        "honest": int(verdicts.get(PASS, 0)),
+        "not_tied": int(verdicts.get(NOT_TIED, 0)),
+        "deterministic": int(table["deterministic"].sum()) if len(table) else 0,
+    }
 
 
 def as_json(table: pd.DataFrame, quick: bool, seconds: float) -> str:
@@ -78,8 +138,7 @@ def as_json(table: pd.DataFrame, quick: bool, seconds: float) -> str:
     return json.dumps(
         {
             "mode": "quick" if quick else "full",
-            "patterns": len(records),
-            "passed": int(table["passed"].sum()) if len(table) else 0,
+            **counts(table),
             "seconds": round(seconds, 1),
             "results": records,
         },
@@ -87,16 +146,57 @@ def as_json(table: pd.DataFrame, quick: bool, seconds: float) -> str:
     )
 
 
+def interval(estimate: float | None, low: float | None, high: float | None) -> str:
+    if estimate is None or (isinstance(estimate, float) and math.isnan(estimate)):
+        return "-"
+    if low == high == estimate:
+        return f"{estimate:.3g} (deterministic)"
+    return f"{estimate:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def clipped(text: str, width: int, indent: int = 0) -> str:
+    return " " * indent + textwrap.shorten(text, width - indent, placeholder="...")
+
+
+def wrapped(text: str, width: int, indent: int = 5) -> list[str]:
+    return textwrap.wrap(
+        text, width, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2)
+    )
+
+
+def as_text(table: pd.DataFrame, width: int = 100) -> str:
+    """A plain table for a terminal of ``width`` columns: one block a pattern."""
+    lines = []
+    for row in table.itertuples():
+        lines.append(clipped(f"{row.pattern:<4} {row.verdict.upper()}: {row.title}", width))
+        lines.append(
+            clipped(f"with mechanism: {interval(row.estimate, row.low, row.high)}", width, 5)
+        )
+        if row.knockout:
+            ko = interval(row.knockout_estimate, row.knockout_low, row.knockout_high)
+            state = "passes" if row.knockout_passed else "fails"
+            lines.append(clipped(f"knocked out:    {ko} ({state})", width, 5))
+            lines.extend(wrapped(f"knock-out: {row.knockout}", width))
+        lines.extend(wrapped(f"statistic: {row.statistic}", width))
+    return "\n".join(lines)
+
+
 def as_markdown(table: pd.DataFrame) -> str:
-    """A compact Markdown table: pattern, statistic, estimate, interval, verdict."""
+    """A compact Markdown table: pattern, statistic, estimate with interval, knock-out,
+    verdict."""
     lines = [
-        "| Pattern | What was run | Statistic | Estimate | 95% interval | Verdict |",
-        "|---|---|---|---|---|---|",
+        "| Pattern | Statistic | With mechanism | Mechanism knocked out | Verdict |",
+        "|---|---|---|---|---|",
     ]
     for row in table.itertuples():
-        verdict = "pass" if row.passed else "FAIL"
+        knocked = (
+            f"{interval(row.knockout_estimate, row.knockout_low, row.knockout_high)} "
+            f"({'passes' if row.knockout_passed else 'fails'})"
+            if row.knockout
+            else "none defined"
+        )
         lines.append(
-            f"| {row.pattern} {row.title} | {row.what_was_run} | {row.statistic} | "
-            f"{row.estimate:.4g} | [{row.low:.4g}, {row.high:.4g}] | {verdict} |"
+            f"| {row.pattern} {row.title} | {row.statistic} | "
+            f"{interval(row.estimate, row.low, row.high)} | {knocked} | {row.verdict} |"
         )
     return "\n".join(lines)

@@ -1,20 +1,37 @@
-"""The pattern suite of VALIDATION.md: a registry of named pattern checks.
+"""The pattern suite of VALIDATION.md: a registry of named pattern checks, each with the
+mechanism that should produce it and a knock-out that switches that mechanism off.
 
 Each pattern is a function ``(quick: bool, seed: int) -> PatternResult`` that
 runs what it needs on common random numbers, computes its statistic from the
 model's outputs, and returns pass or fail with the figure. It must never set
 the outcome it tests: the verdict comes out of the mechanisms.
 
-Register with the decorator::
+Register with the decorator, naming the mechanism and its knock-out: scenario
+overrides (a behavioural channel, ``behaviour.channels.<name> = false``, or the term
+that creates the incentive), the same switches a user has::
 
-    @pattern("V8", "Activity tariffs resist the shift")
+    @pattern(
+        "V8",
+        "Activity tariffs resist the shift",
+        mechanism="the acute provider's margin on each admission under the tariff",
+        knockout={"behaviour.channels.payment_incentive": False,
+                  "behaviour.channels.admission_push": False},
+    )
     def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult: ...
+
+The runner runs every pattern twice: as it is, and with the knock-out in force
+(:func:`knocked_out`: every scenario the check loads through
+``validation.common.preset`` gets the overrides). A pattern must pass as it is and
+fail under its knock-out; one that passes either way is "not tied to a mechanism".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,21 +48,78 @@ class PatternResult:
     passed: bool
     note: str = ""
 
+    @property
+    def deterministic(self) -> bool:
+        """A zero-width interval: the statistic did not depend on the seed."""
+        return self.low == self.high == self.estimate
+
     def as_row(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "deterministic": self.deterministic}
 
 
 PatternCheck = Callable[[bool, int], PatternResult]
-REGISTRY: dict[str, tuple[str, PatternCheck]] = {}
 
 
-def pattern(code: str, title: str) -> Callable[[PatternCheck], PatternCheck]:
+@dataclass(frozen=True)
+class Pattern:
+    """A registered pattern: its check, the mechanism meant to produce it, and the
+    scenario overrides that switch that mechanism off (empty: none defined yet)."""
+
+    code: str
+    title: str
+    check: PatternCheck
+    mechanism: str = ""
+    knockout: Mapping[str, Any] = field(default_factory=dict)
+
+
+REGISTRY: dict[str, Pattern] = {}
+
+
+def pattern(
+    code: str, title: str, mechanism: str = "", knockout: Mapping[str, Any] | None = None
+) -> Callable[[PatternCheck], PatternCheck]:
     """Register a pattern check under its VALIDATION.md code (V1 ... V17)."""
 
     def register(check: PatternCheck) -> PatternCheck:
         if code in REGISTRY:
             raise ValueError(f"pattern {code} registered twice")
-        REGISTRY[code] = (title, check)
+        REGISTRY[code] = Pattern(code, title, check, mechanism, dict(knockout or {}))
         return check
 
     return register
+
+
+_KNOCKOUT: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "knockout", default=None
+)
+
+
+@contextmanager
+def knocked_out(overrides: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, every scenario a pattern loads has ``overrides`` applied."""
+    token = _KNOCKOUT.set(dict(overrides))
+    try:
+        yield
+    finally:
+        _KNOCKOUT.reset(token)
+
+
+def active_knockout() -> Mapping[str, Any]:
+    """The knock-out overrides in force (empty outside :func:`knocked_out`)."""
+    return _KNOCKOUT.get() or {}
+
+
+# The verdicts of a row, from the pattern's run and its knock-out run.
+PASS = "pass"
+FAIL = "fail"
+NOT_TIED = "not tied to a mechanism"
+NO_KNOCKOUT = "pass, no knock-out defined"
+
+
+def verdict(passed: bool, knockout_passed: bool | None) -> str:
+    """``pass`` only when the pattern holds and its knock-out breaks it."""
+    if not passed:
+        return FAIL
+    if knockout_passed is None:
+        return NO_KNOCKOUT
+    return NOT_TIED if knockout_passed else PASS

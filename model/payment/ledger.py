@@ -9,6 +9,12 @@ be traced back to the entries behind it.
 
 Balances are never stored beside the entries: they are derived by grouping and
 summing (Beancount's ``realize``), so there is only one truth.
+
+Money also leaves the organisations of the model: to the staff and suppliers who
+deliver care, to advisers, and as debts written off. Each is a named **outside
+account** (:data:`OUTSIDE_ACCOUNTS`), so that every change to an organisation's
+reserves is an entry and its reserves are its initial reserves plus the entries
+to it minus the entries from it (:func:`reserves_from`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
+
+# Parties outside the model, as ledger accounts (docs/payment-core.md, "Outside accounts").
+STAFF_AND_SUPPLIERS = "staff_and_suppliers"  # pay, agency staff, drugs, estates: delivery
+ADVISERS = "advisers"  # staff time and advisers' fees: negotiation, rebargaining, disputes
+WRITTEN_OFF = "written_off"  # debts that will never be paid (a failed lead's delayed payments)
+OUTSIDE_ACCOUNTS = frozenset({STAFF_AND_SUPPLIERS, ADVISERS, WRITTEN_OFF})
+# the contract field of money an organisation spends on its own account, under no contract
+NO_CONTRACT = "no_contract"
 
 
 class Posting(NamedTuple):
@@ -26,13 +40,18 @@ class Posting(NamedTuple):
 
 
 class JournalEntry(NamedTuple):
-    """One payment between two organisations.
+    """One payment between two organisations, or an organisation and an outside account.
 
     Fields:
         period: the simulation period (0-based) in which the payment is settled.
-        contract: name of the contract whose terms produced it.
+        contract: name of the contract whose terms produced it (:data:`NO_CONTRACT`
+            for money spent on an organisation's own account).
         line_item: what the money is for (``block``, ``tariff``, ``outcome_payment``,
-            ``gain_share``, ``pain_share``, ``subcontract`` ...).
+            ``gain_share``, ``pain_share``, ``subcontract`` ...; to outside accounts
+            ``delivery_cost``, ``integration_work``, ``outcome_work``, ``gaming``,
+            ``returned_services``,
+            ``contract_management``, ``outcome_monitoring``, ``transaction_cost``,
+            ``dispute``, ``write_off``).
         payer: organisation the money leaves.
         payee: organisation the money reaches.
         amount: pence, a positive ``int`` (a refund is an entry the other way round).
@@ -105,6 +124,30 @@ def balances(
             continue
         for posting in entry.postings:
             totals[key(posting, entry)] += posting.amount
+    return dict(totals)
+
+
+def reserves_from(
+    initial: dict[str, int], entries: Iterable[JournalEntry], upto_period: int | None = None
+) -> dict[str, int]:
+    """Each organisation's reserves rebuilt from the ledger alone: its initial reserves
+    plus the entries to it minus the entries from it (outside accounts left out).
+
+    The model's reserves change only by posting entries, so this must equal them to
+    the penny at every period; a reserve moved any other way breaks the equality.
+    """
+    net = net_position(entries, upto_period)
+    return {name: amount + net.get(name, 0) for name, amount in initial.items()}
+
+
+def outside_flows(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], int]:
+    """Pence paid to (+) or received from (-) each outside account, by line item."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for entry in entries:
+        if entry.payee in OUTSIDE_ACCOUNTS:
+            totals[entry.payee, entry.line_item] += entry.amount
+        if entry.payer in OUTSIDE_ACCOUNTS:
+            totals[entry.payer, entry.line_item] -= entry.amount
     return dict(totals)
 
 

@@ -259,6 +259,20 @@ class GovernanceTerms(Frozen):
     decision_rule: DecisionRule = DecisionRule.UNANIMITY
     reserved_matters: tuple[str, ...] = ("membership", "termination", "new_investment")
     commissioner_shares_risk: bool = False  # MODEL.md s2: NHS default is no
+    # Dispute resolution (seed 000 L1010; domain notes 000 "Dispute resolution"). Each
+    # level resolves a dispute with a chance equal to trust; past the last level comes the
+    # final step. Default: the NHS Standard Contract (mediation, then binding expert
+    # determination). An alliance agreement: its own governance, an independent
+    # facilitator, then the senior alliance body terminates or agrees to disagree.
+    dispute_levels: tuple[str, ...] = ("mediation",)
+    dispute_final: Literal["expert_determination", "terminate_or_agree_to_disagree"] = (
+        "expert_determination"
+    )
+    # Negotiation fallback: the agreement overlays the members' own service contracts
+    # (seed 000 L147), so it can be signed without its payment mechanism. A member may
+    # sign it and keep its money in its own contract, and talks that run out of time sign
+    # the overlay alone (seed 000 L627). False: a deal not agreed is abandoned.
+    overlay_fallback: bool = False
     # How the parties work together (MODEL.md s3b, the relational channel; docs/odd.md 7.4)
     leadership_meetings_per_year: Annotated[int, Field(ge=0, le=365)] = Field(
         default=0,

@@ -162,34 +162,28 @@ def test_admission_push_never_exceeds_its_maximum():
 
 
 # ---------------------------------------------------------- reported outcome
-def test_reported_outcome_adds_gaming_scaled_by_incentive_audit_and_trust():
-    # gaming = 0.2 * 1 * (1 - 0.5) * (1 - 0.5) = 0.05
-    assert reported_outcome(0.5, 1.0, 0.5, 0.5, 0.2) == pytest.approx(0.55)
+def test_reported_outcome_adds_each_providers_gaming_past_the_audit():
+    # 0.5 + 0.6 * (1 - 0.5) * 0.1 + 0.4 * (1 - 0.25) * 0.2 = 0.5 + 0.03 + 0.06 = 0.59
+    gamed = [(0.6, 0.5, 0.1), (0.4, 0.25, 0.2)]
+    assert reported_outcome(0.5, gamed) == pytest.approx(0.59)
 
 
-def test_no_gaming_without_an_incentive_under_full_audit_or_full_trust():
-    assert reported_outcome(0.5, 0.0, 0.0, 0.0, 0.2) == 0.5
-    assert reported_outcome(0.5, 1.0, 1.0, 0.0, 0.2) == 0.5
-    assert reported_outcome(0.5, 1.0, 0.0, 1.0, 0.2) == 0.5
-
-
-def test_incentive_on_the_metric_is_clipped_to_one():
-    assert reported_outcome(0.5, 3.0, 0.0, 0.0, 0.2) == pytest.approx(0.7)
+def test_no_gaming_added_under_full_audit_or_without_gaming():
+    assert reported_outcome(0.5, [(1.0, 1.0, 0.2)]) == 0.5
+    assert reported_outcome(0.5, [(1.0, 0.0, 0.0)]) == 0.5
+    assert reported_outcome(0.5, []) == 0.5
 
 
 def test_reported_outcome_never_exceeds_one():
-    assert reported_outcome(0.95, 1.0, 0.0, 0.0, 0.2) == 1.0
+    assert reported_outcome(0.95, [(1.0, 0.0, 0.2)]) == 1.0
 
 
 @given(
     st.floats(0, 1),
-    st.floats(0, 1),
-    st.floats(0, 1),
-    st.floats(0, 1),
-    st.floats(0, 1),
+    st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)), max_size=5),
 )
-def test_reported_outcome_is_never_below_the_true_one(true, incentive, audit, trust, gaming):
-    assert true <= reported_outcome(true, incentive, audit, trust, gaming) <= 1.0
+def test_reported_outcome_is_never_below_the_true_one(true, gamed):
+    assert true <= reported_outcome(true, gamed) <= 1.0
 
 
 # --------------------------------------------------------------- squeeze

@@ -27,6 +27,7 @@ from alliancesim.agents.negotiation import (
 )
 from alliancesim.experiments.outputs import run_summary
 from alliancesim.experiments.scenario import load_preset
+from alliancesim.model.payment.terms import GovernanceTerms
 from alliancesim.model.simulation import HealthEconomyModel
 
 HIGH = {"trust.initial": 0.85, "trust.commissioner_provider": 0.85, "trust.pairs": []}
@@ -110,7 +111,17 @@ def two_members(charity_may_bear_losses: bool) -> Negotiation:
         ),
     }
     proposal = Proposal(
-        "alliance", "alliance", ("mh", "charity"), None, True, 0.5, 0.5, 0.02, 0.0, 3
+        "alliance",
+        "alliance",
+        ("mh", "charity"),
+        None,
+        True,
+        0.5,
+        0.5,
+        0.02,
+        0.0,
+        3,
+        overlay_fallback=True,
     )
     params = load_preset("default").negotiation
     return Negotiation(
@@ -158,9 +169,15 @@ def test_informal_cover_needs_the_shadow_of_the_future():
 
 
 def test_disputes_escalate_until_a_level_resolves_them():
-    assert escalate(0.9, [0.5, 0.5, 0.5], "alliance") == ("resolved by internal", 1)
-    assert escalate(0.1, [0.5, 0.5, 0.05], "alliance") == ("agree to disagree", 3)
-    assert escalate(0.1, [0.5, 0.5], "bilateral") == ("expert determination", 2)
+    ladder = (("internal", "facilitator"), "terminate_or_agree_to_disagree")
+    assert escalate(0.9, [0.5, 0.5, 0.5], *ladder) == ("resolved by internal", 1)
+    assert escalate(0.1, [0.5, 0.5, 0.05], *ladder) == ("agree to disagree", 3)
+    assert escalate(0.1, [0.5, 0.5, 0.95], *ladder) == ("terminate", 3)
+    standard = GovernanceTerms()  # the NHS Standard Contract's ladder by default
+    assert escalate(0.1, [0.5, 0.5], standard.dispute_levels, standard.dispute_final) == (
+        "expert determination",
+        2,
+    )
 
 
 def test_shock_hazard_grows_with_the_months_spent():

@@ -76,6 +76,8 @@ def talks(
         outcome_share,
         10,
         lead_capitation=vehicle == "lead_provider",
+        overlay_fallback=vehicle == "alliance",  # an alliance agreement overlays the contracts
+        lead_pays_members=vehicle == "lead_provider",
     )
     return Negotiation(proposal, parties, ECONOMICS, PARAMS, ScriptedRandom(draws or []))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from alliancesim.model.payment.ledger import check_entries, net_position
+from alliancesim.model.payment.ledger import check_entries
 from alliancesim.model.payment.settlement import (
     PeriodInputs,
     ProviderActuals,
@@ -207,15 +207,14 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 
 @SETTINGS
 @given(contracts(), st.integers(0, 10**6))
-def test_every_settlement_conserves_money(terms, seed):
+def test_every_settlement_entry_is_sound_and_between_parties_to_the_contract(terms, seed):
+    """Integer, positive pence between two distinct parties to the contract. (That the
+    postings sum to zero holds for any two-legged entry, so it is not checked here; the
+    model's reconciliation tests compare the ledger with independent figures.)"""
     entries, _flags, _state = settle_all(terms, period_inputs(terms, seed, 24))
     assert check_entries(entries) == []
-    positions = net_position(entries)
-    assert sum(positions.values()) == 0
-    providers = sum(v for k, v in positions.items() if k in terms.members)
-    commissioners = sum(v for k, v in positions.items() if k in terms.commissioners)
-    assert providers == -commissioners
-    assert set(positions) <= set(terms.members) | set(terms.commissioners)
+    parties = set(terms.members) | set(terms.commissioners)
+    assert {e.payer for e in entries} | {e.payee for e in entries} <= parties
 
 
 @SETTINGS

@@ -12,13 +12,17 @@ from alliancesim.cli import build_app
 
 @pytest.mark.validation
 def test_validate_quick_json_only_v8() -> None:
-    result = CliRunner().invoke(build_app(), ["validate", "--quick", "--json", "--only", "V8"])
+    result = CliRunner().invoke(
+        build_app(), ["validate", "--quick", "--json", "--only", "V8", "--report-only"]
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["mode"] == "quick"
     assert [r["pattern"] for r in document["results"]] == ["V8"]
     row = document["results"][0]
-    assert {"statistic", "estimate", "low", "high", "passed"} <= set(row)
+    assert {"statistic", "estimate", "low", "high", "passed", "deterministic"} <= set(row)
+    assert {"mechanism", "knockout", "knockout_estimate", "knockout_passed", "verdict"} <= set(row)
+    assert "behaviour.channels.payment_incentive = False" in row["knockout"]
 
 
 @pytest.mark.validation
