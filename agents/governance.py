@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from alliancesim.agents.decisions import shadow_of_future
 from alliancesim.model.payment.terms import DecisionRule, GovernanceTerms
+from alliancesim.model.streams import DISPUTE
 
 if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
@@ -271,7 +272,8 @@ class Governance:
             return
         commissioner = model.lead_commissioner
         trust = sum(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
-        draws = [model.random.random() for _ in range(3)]
+        rng = model.streams(DISPUTE, model.contract_model)  # keyed: no other draw shifts it
+        draws = [rng.random() for _ in range(3)]
         terms = model.active_spec.governance if model.active_spec else GovernanceTerms()
         outcome, levels = escalate(trust, draws, terms.dispute_levels, terms.dispute_final)
         # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%), rounded

@@ -48,6 +48,8 @@ from typing import Any
 from alliancesim.agents.decisions import risk_aversion
 from alliancesim.agents.trust import evidence_for, staff_turnover
 from alliancesim.experiments.scenario import BehaviourSpec
+from alliancesim.model import streams
+from alliancesim.model.ordering import canonical_scenario, largest
 
 AGREED = "agreed"
 SCALED_DOWN = "scaled_down"
@@ -396,7 +398,8 @@ class Negotiation:
         self.rounds = 0
         self.ended: str | None = None
         self.commissioners = [p for p in parties.values() if p.is_commissioner]
-        self.lead_commissioner = self.commissioners[0].name
+        # the commissioner with the largest scope leads (ties by name), not the first listed
+        self.lead_commissioner = largest({c.name: c.value_pence for c in self.commissioners})
         self.members = [m for m in proposal.members if m in parties]
         self.outcome_share = proposal.outcome_share
         # NHS commissioners are "not a formal risk sharer" (seed 000 L1776): one that
@@ -498,7 +501,7 @@ class Negotiation:
             )
             value += outcome_value(
                 self.outcome_share,
-                self.commissioners[0].leniency,
+                self.parties[self.lead_commissioner].leniency,
                 attainment,
                 p.outcome_attainment_sd,
                 aversion,
@@ -507,7 +510,7 @@ class Negotiation:
 
     def commissioner_gain(self, target: float, risk_members: list[str]) -> float:
         """The commissioners' expected gain (pence a year) over the overlay alone."""
-        commissioner = self.commissioners[0]
+        commissioner = self.parties[self.lead_commissioner]
         scope = self.scope(self.members)
         mean = self.expected_saving(commissioner, self.members)
         sd = self.economics.spend_sd
@@ -889,7 +892,8 @@ class Negotiation:
     def approve(self) -> None:
         """Each party's board (and regulator) approves; the slowest sets the pace."""
         p = self.params
-        signatories = [c.name for c in self.commissioners] + list(self.members)
+        # drawn in name order, so the listing order does not decide who gets which draw
+        signatories = sorted([c.name for c in self.commissioners] + list(self.members))
         months = {
             name: p.approval_months.get(self.parties[name].kind, 3.0)
             * (0.75 + 0.5 * self.rng.random())
@@ -1223,14 +1227,13 @@ def scope_values(scenario: Any) -> dict[str, int]:
 
 
 def negotiate_scenario(scenario: Any, model_name: str, seed: int) -> Agreement:
-    """The negotiation phase alone, on the same stream the full model would use.
+    """The negotiation phase alone, on the same stream (and the same canonical order
+    of the scenario) the full model would use.
 
     For validation patterns about negotiation: no 120-period simulation needed.
     """
-    from alliancesim.model.simulation import stream_seeds
-
-    _, behaviour_seed = stream_seeds(seed)
-    rng = random.Random(behaviour_seed)
+    scenario = canonical_scenario(scenario)
+    rng = streams.stream(seed, streams.NEGOTIATION, model_name)
     spec = scenario.contract_models[model_name]
     providers = [o.name for o in scenario.organisations if not o.is_commissioner]
     parties = parties_from_scenario(scenario, scope_values(scenario))
@@ -1314,7 +1317,8 @@ def rebargain_target(model: Any, spec: Any) -> float:
         model.active_model, spec, providers, any(c.subcontracts for c in model.contracts)
     )
     params = scenario.negotiation.with_status_quo(scenario.scenario.status_quo)
-    talks = Negotiation(proposal, parties, economics_from_scenario(scenario), params, model.random)
+    rng = model.streams(streams.REBARGAIN, model.contract_model)
+    talks = Negotiation(proposal, parties, economics_from_scenario(scenario), params, rng)
     talks.month = 0.0
     talks.members = [m for m in proposal.members if m in providers]
     shares = spec.risk_share.shares

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 from alliancesim.agents.trust import EvidenceView, evidence_for
+from alliancesim.model.streams import TURNOVER
 
 if TYPE_CHECKING:
     from alliancesim.experiments.scenario import OrganisationSpec
@@ -61,8 +62,10 @@ class Organisation(mesa.Agent):
         self.change_leadership()
 
     def change_leadership(self) -> None:
-        """With the turnover hazard, new leadership halves the good will it held (seed 000 s3.1)."""
-        if self.model.random.random() < self.model.scenario_spec.trust.turnover:
+        """With the turnover hazard, new leadership halves the good will it held (seed 000 s3.1).
+        One draw a period from its own stream, keyed to its name."""
+        draw = self.model.streams(TURNOVER, self.name).random()
+        if draw < self.model.scenario_spec.trust.turnover:
             self.model.trust.turnover(self.name)
             self.model.record_event(
                 self.name,

@@ -14,6 +14,7 @@ from alliancesim.agents.decisions import (
     should_squeeze,
 )
 from alliancesim.agents.organisation import Organisation
+from alliancesim.model.streams import SQUEEZE
 
 
 class Provider(Organisation):
@@ -164,7 +165,7 @@ class Provider(Organisation):
             margin = min(margin, behaviour.target_margin - 1.0)
         squeezing = {}
         for sub in self.model.subcontractors_of(self.name):
-            draw = self.model.random.random()
+            draw = self.model.streams(SQUEEZE, f"{self.name}>{sub}").random()
             squeezing[sub] = should_squeeze(
                 margin, behaviour.target_margin, draw, behaviour.squeeze_probability
             )

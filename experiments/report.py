@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -28,26 +29,56 @@ import pyarrow.parquet as pq  # noqa: E402
 from alliancesim.experiments.analysis import (  # noqa: E402
     MODEL,
     PAIR_KEYS,
-    format_summary,
     paired_differences,
-    summary_table,
     t_interval,
     with_savings,
 )
+from alliancesim.experiments.decomposition import (  # noqa: E402
+    decomposition_markdown,
+    decomposition_reading,
+)
 from alliancesim.experiments.experiment import ExperimentError  # noqa: E402
+from alliancesim.experiments.policy_tables import (  # noqa: E402
+    Context,
+    policy_table,
+    reading,
+    risk_inputs,
+    risk_table,
+    to_markdown,
+)
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from scipy import stats  # noqa: E402
 
 #: Time-series panels: the first column present in periods.parquet is drawn.
+#: (title with "{period}" for the period name, candidate columns, scale to display units)
 SERIES = (
-    ("Spend (£m per period)", ("spend_pence", "payments_pence"), 1e-8),
-    ("Outcome index (true)", ("outcome_true", "outcome_index", "outcome"), 1.0),
-    ("Mean trust", ("mean_trust", "trust"), 1.0),
+    ("Commissioner spend\n(£m per {period})", ("spend_pence", "payments_pence"), 1e-8),
+    ("Outcome index (true, 0-1)", ("outcome_true", "outcome_index", "outcome"), 1.0),
+    ("Mean trust (0-1)", ("mean_trust", "trust"), 1.0),
 )
-BAND = (0.05, 0.95)
+PERIOD_NAMES = {12: "month", 4: "quarter", 52: "week"}
+#: A model's spend "spikes" at year ends when its mean spend in the last period of a
+#: contract year exceeds its mean in the other periods by this share.
+SPIKE_SHARE = 0.10
+INTERVAL_LABEL = "95% interval (simulation noise)"
+YEAR_END_NOTE = (
+    "Year-end spikes ({models}): outcome money withheld each {period} is paid at the end of "
+    "the contract year, and risk-share gains and pains are settled then too."
+)
 
 
 def _colours(models: list[str]) -> dict[str, Any]:
     cmap = plt.get_cmap("tab10")
     return {m: cmap(i % 10) for i, m in enumerate(models)}
+
+
+#: Line styles and markers per model, so a line that lies on another still shows.
+STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1)), "v"))
+
+
+def _style(models: list[str]) -> dict[str, tuple[Any, str]]:
+    return {m: STYLES[i % len(STYLES)] for i, m in enumerate(models)}
 
 
 def _models_in_order(frame: pd.DataFrame, baseline: str) -> list[str]:
@@ -58,14 +89,50 @@ def _models_in_order(frame: pd.DataFrame, baseline: str) -> list[str]:
     return models
 
 
-def plot_time_series(periods_path: Path, out: Path, baseline: str = "status_quo") -> Path | None:
-    """Mean and 5-95% band over runs, per model and period, one panel per series."""
+def _mean_interval(grouped: Any, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-interval of the mean per group (a pandas SeriesGroupBy)."""
+    mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
+    half = pd.Series(
+        [
+            stats.t.ppf(0.5 + confidence / 2, k - 1) * v / math.sqrt(k) if k > 1 else math.nan
+            for v, k in zip(sd, n, strict=True)
+        ],
+        index=mean.index,
+    )
+    return pd.DataFrame({"mean": mean, "low": mean - half, "high": mean + half})
+
+
+def year_end_spikes(
+    periods: pd.DataFrame, column: str, periods_per_year: int, share: float = SPIKE_SHARE
+) -> list[str]:
+    """Models whose mean ``column`` in the last period of each year exceeds the rest's."""
+    found = []
+    if periods["period"].max() < periods_per_year - 1:
+        return found
+    last = (periods["period"] % periods_per_year) == periods_per_year - 1
+    for model, frame in periods.groupby(MODEL, sort=False):
+        at_end = frame.loc[last[frame.index], column].mean()
+        rest = frame.loc[~last[frame.index], column].mean()
+        if rest and at_end > (1 + share) * rest:
+            found.append(str(model))
+    return found
+
+
+def plot_time_series(
+    periods_path: Path, out: Path, baseline: str = "status_quo", periods_per_year: int = 12
+) -> Path | None:
+    """Mean over replications with its 95% interval, per model and period, one panel per series.
+
+    The x axis is the period by name (month for monthly models). A note under the
+    figure explains year-end spikes when a model's spend has them.
+    """
     columns = set(pq.read_schema(periods_path).names)
+    period = PERIOD_NAMES.get(periods_per_year, "period")
     panels = []
     for title, candidates, scale in SERIES:
         column = next((c for c in candidates if c in columns), None)
         if column:
-            panels.append((title, column, scale))
+            panels.append((title.format(period=period), column, scale))
     if not panels or "period" not in columns:
         return None
     wanted = [MODEL, "period", *(c for _, c, _ in panels)]
@@ -73,35 +140,45 @@ def plot_time_series(periods_path: Path, out: Path, baseline: str = "status_quo"
     if periods.empty:
         return None
     models = _models_in_order(periods, baseline)
-    colours = _colours(models)
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels)), sharex=True)
+    colours, styles = _colours(models), _style(models)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels) + 0.6), sharex=True)
     axes = [axes] if len(panels) == 1 else list(axes)
     for ax, (title, column, scale) in zip(axes, panels, strict=True):
-        grouped = periods.groupby([MODEL, "period"])[column]
-        stats = pd.DataFrame(
-            {
-                "mean": grouped.mean(),
-                "low": grouped.quantile(BAND[0]),
-                "high": grouped.quantile(BAND[1]),
-            }
-        ).reset_index()
+        stats_frame = _mean_interval(periods.groupby([MODEL, "period"])[column]).reset_index()
         for model in models:
-            s = stats[stats[MODEL] == model]
-            ax.plot(s["period"], s["mean"] * scale, color=colours[model], label=model, lw=1.4)
+            s = stats_frame[stats_frame[MODEL] == model]
+            ax.plot(
+                s["period"] + 1,
+                s["mean"] * scale,
+                color=colours[model],
+                ls=styles[model][0],
+                label=model,
+                lw=1.3,
+            )
             ax.fill_between(
-                s["period"],
+                s["period"] + 1,
                 s["low"] * scale,
                 s["high"] * scale,
                 color=colours[model],
-                alpha=0.18,
+                alpha=0.25,
                 lw=0,
             )
         ax.set_ylabel(title, fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, ncol=min(4, len(models)))
-    axes[-1].set_xlabel("period")
-    fig.suptitle("Mean over runs with 5-95% band", fontsize=10)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(Patch(color="grey", alpha=0.25))
+    labels.append(f"band: {INTERVAL_LABEL}")
+    axes[0].legend(handles, labels, fontsize=7, ncol=min(3, len(labels)))
+    axes[-1].set_xlabel(f"{period} (1 = first {period} of the contract)")
+    fig.suptitle(f"Mean over replications with its {INTERVAL_LABEL}", fontsize=10)
+    spend_column = next((c for _, c, _ in panels if c in SERIES[0][1]), None)
+    spiky = year_end_spikes(periods, spend_column, periods_per_year) if spend_column else []
+    bottom = 0.0
+    if spiky:
+        note = YEAR_END_NOTE.format(models=", ".join(spiky), period=period)
+        fig.text(0.01, 0.005, textwrap.fill(note, 110), fontsize=7, va="bottom")
+        bottom = 0.06
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
@@ -202,40 +279,42 @@ def plot_spend_by_year(
     if spend.empty:
         return None
     models = _models_in_order(spend, baseline)
-    colours = _colours(models)
+    colours, styles = _colours(models), _style(models)
+    # small horizontal offsets, so models with the same value sit side by side
+    offsets = {m: (i - (len(models) - 1) / 2) * 0.08 for i, m in enumerate(models)}
     panels = 2 if not savings.empty else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, panels, figsize=(5.8 * panels, 4.6), squeeze=False)
     left = axes[0][0]
     for model in models:
         s = spend[spend[MODEL] == model].sort_values("year")
-        _line_with_band(left, s, colours[model], model)
+        _line_with_band(left, s, colours[model], styles[model], offsets[model], model)
     left.set_title("Annual commissioner spend", fontsize=10)
-    left.set_ylabel("£m per contract year")
+    left.set_ylabel("£m per contract year (nominal)")
     left.set_xlabel("contract year")
-    left.legend(fontsize=7)
+    _legend_with_interval(left)
     if panels == 2:
         right = axes[0][1]
         right.axhline(0, color="black", lw=1, label=f"{baseline} (no saving)")
         for model in models:
             s = savings[savings[MODEL] == model].sort_values("year")
             if not s.empty:
-                _line_with_band(right, s, colours[model], model)
+                _line_with_band(right, s, colours[model], styles[model], offsets[model], model)
                 last = s.iloc[-1]
                 right.annotate(
                     f"{_millions(last['mean'])}\n[{_millions(last['ci_low'])}, "
                     f"{_millions(last['ci_high'])}]",
                     (last["year"] + 1, last["mean"] / PENCE_PER_MILLION_POUNDS),
-                    xytext=(4, 0),
+                    xytext=(6, 0),
                     textcoords="offset points",
                     fontsize=6,
                     va="center",
                     color=colours[model],
                 )
-        right.set_xlim(0.5, spend["year"].max() + 1 + 0.25 * (spend["year"].max() + 1))
+        right.set_xlim(0.5, spend["year"].max() + 1 + 0.3 * (spend["year"].max() + 1))
         right.set_title(f"Cumulative savings against {baseline}", fontsize=10)
-        right.set_ylabel("£m saved by the end of the year")
+        right.set_ylabel("£m saved by the end of the year (nominal)")
         right.set_xlabel("contract year")
-        right.legend(fontsize=7)
+        _legend_with_interval(right)
     years = sorted(int(y) + 1 for y in spend["year"].unique())
     for ax in axes.flat:
         ax.grid(alpha=0.3)
@@ -243,20 +322,48 @@ def plot_spend_by_year(
             ax.set_xticks(years)
         else:
             ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.suptitle("Mean with 95% interval over replications", fontsize=10)
-    fig.tight_layout()
+    fig.suptitle(f"Mean over replications with its {INTERVAL_LABEL}", fontsize=10)
+    fig.text(
+        0.01,
+        0.005,
+        "Bars and bands: 95% interval; where none shows it is narrower than the marker. "
+        "Models are drawn a little apart on the year axis so none hides another.",
+        fontsize=7,
+        va="bottom",
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
 
 
-def _line_with_band(ax: Any, frame: pd.DataFrame, colour: Any, label: str) -> None:
-    year = frame["year"] + 1
+def _legend_with_interval(ax: Any) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(color="grey", alpha=0.3))
+    labels.append(INTERVAL_LABEL)
+    ax.legend(handles, labels, fontsize=7)
+
+
+def _line_with_band(
+    ax: Any, frame: pd.DataFrame, colour: Any, style: tuple[Any, str], offset: float, label: str
+) -> None:
+    year = frame["year"] + 1 + offset
     scale = 1 / PENCE_PER_MILLION_POUNDS
-    ax.plot(year, frame["mean"] * scale, color=colour, marker="o", ms=3, lw=1.4, label=label)
-    ax.fill_between(
-        year, frame["ci_low"] * scale, frame["ci_high"] * scale, color=colour, alpha=0.25, lw=0
+    mean = frame["mean"] * scale
+    low, high = frame["ci_low"] * scale, frame["ci_high"] * scale
+    ax.errorbar(
+        year,
+        mean,
+        yerr=[(mean - low).fillna(0), (high - mean).fillna(0)],
+        color=colour,
+        ls=style[0],
+        marker=style[1],
+        ms=3.5,
+        lw=1.3,
+        capsize=2.5,
+        label=label,
     )
+    ax.fill_between(year, low, high, color=colour, alpha=0.3, lw=0)
 
 
 def _millions(pence: float) -> str:
@@ -343,29 +450,45 @@ def spend_by_year_section(
     return lines
 
 
-def plot_forest(differences: pd.DataFrame, out: Path) -> Path | None:
-    """Paired differences against the baseline with 95% intervals, one row per model."""
+METRIC_LABELS = {
+    "savings_pence": "Saving against {baseline}",
+    "spend_pence": "Spend minus {baseline}'s spend",
+    "savings_share": "Saving against {baseline} (share of its spend)",
+}
+
+
+def plot_forest(differences: pd.DataFrame, out: Path, horizon: str = "") -> Path | None:
+    """Paired differences against the baseline with 95% intervals, one row per model.
+
+    ``horizon`` (e.g. "over 10 years (120 months)") goes into the axis label of money.
+    """
     if differences.empty:
         return None
     metric = differences["metric"].iloc[0]
+    baseline = differences["baseline"].iloc[0]
     pence = metric.endswith("_pence")
     scale = 1e-8 if pence else 1.0
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(differences) + 1.4))
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(differences) + 1.8))
     ys = range(len(differences))
     mean = differences["mean_diff"] * scale
+    low = (mean - differences["ci_low"] * scale).fillna(0)
+    high = (differences["ci_high"] * scale - mean).fillna(0)
     ax.errorbar(
         mean,
         list(ys),
-        xerr=[mean - differences["ci_low"] * scale, differences["ci_high"] * scale - mean],
+        xerr=[low, high],
         fmt="o",
         color="black",
         capsize=4,
+        label=f"mean with its {INTERVAL_LABEL}",
     )
-    ax.axvline(0, color="grey", lw=1, ls="--")
+    ax.axvline(0, color="grey", lw=1, ls="--", label=f"no difference from {baseline}")
     ax.set_yticks(list(ys), differences[MODEL])
     ax.invert_yaxis()
-    unit = " (£m)" if pence else ""
-    ax.set_xlabel(f"{metric}: model - {differences['baseline'].iloc[0]}{unit}, 95% CI")
+    what = METRIC_LABELS.get(metric, f"{metric}: model - {{baseline}}").format(baseline=baseline)
+    unit = f", nominal £m {horizon}".rstrip() if pence else ""
+    ax.set_xlabel(f"{what}{unit}")
+    ax.legend(fontsize=7, loc="best")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -424,23 +547,29 @@ def trust_graph(scenario: dict[str, Any]) -> nx.DiGraph:
     return graph
 
 
+COMMISSIONER_COLOUR, PROVIDER_COLOUR = "#d98c3a", "#4c86b5"
+TRUST_WIDTH = (0.5, 5.0)  # edge width = a + b x trust
+
+
 def plot_trust_network(scenario: dict[str, Any], out: Path) -> Path | None:
+    """Starting trust between organisations, with a legend for node colours and edges."""
     graph = trust_graph(scenario)
     if graph.number_of_edges() == 0:
         return None
     pos = nx.circular_layout(sorted(graph.nodes))
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig, ax = plt.subplots(figsize=(8, 6.4))
     commissioners = [n for n, k in graph.nodes(data="kind") if k in ("ccg", "council", "icb")]
-    colours = ["#d98c3a" if n in commissioners else "#4c86b5" for n in graph.nodes]
+    colours = [COMMISSIONER_COLOUR if n in commissioners else PROVIDER_COLOUR for n in graph.nodes]
     trust = [graph.edges[e]["trust"] for e in graph.edges]
+    cmap = plt.get_cmap("RdYlGn")
     nx.draw_networkx_nodes(graph, pos, node_color=colours, node_size=900, ax=ax)
     nx.draw_networkx_labels(graph, pos, font_size=7, ax=ax)
     nx.draw_networkx_edges(
         graph,
         pos,
-        width=[0.5 + 5 * t for t in trust],
+        width=[TRUST_WIDTH[0] + TRUST_WIDTH[1] * t for t in trust],
         edge_color=trust,
-        edge_cmap=plt.get_cmap("RdYlGn"),
+        edge_cmap=cmap,
         edge_vmin=0,
         edge_vmax=1,
         arrows=True,
@@ -449,9 +578,45 @@ def plot_trust_network(scenario: dict[str, Any], out: Path) -> Path | None:
         node_size=900,
     )
     nx.draw_networkx_edge_labels(
-        graph, pos, {e: f"{graph.edges[e]['trust']:.2f}" for e in graph.edges}, font_size=6, ax=ax
+        graph,
+        pos,
+        {e: f"{graph.edges[e]['trust']:.2f}" for e in graph.edges},
+        font_size=6,
+        ax=ax,
+        connectionstyle="arc3,rad=0.08",
+        node_size=900,
     )
-    ax.set_title("Starting trust between organisations (width and colour = trust)", fontsize=10)
+    handles = [
+        Line2D([], [], marker="o", ls="", ms=10, color=COMMISSIONER_COLOUR, label="commissioner"),
+        Line2D([], [], marker="o", ls="", ms=10, color=PROVIDER_COLOUR, label="provider"),
+        *(
+            Line2D(
+                [],
+                [],
+                color=cmap(t),
+                lw=TRUST_WIDTH[0] + TRUST_WIDTH[1] * t,
+                label=f"trust {t:.2f}",
+            )  # fmt: skip
+            for t in (0.25, 0.5, 0.75)
+        ),
+    ]
+    ax.legend(
+        handles=handles,
+        title="nodes and edges (arrow: from whom to whom)",
+        fontsize=7,
+        title_fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+    )
+    bar = fig.colorbar(
+        matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap),
+        ax=ax,
+        shrink=0.45,
+        location="right",
+        anchor=(0.0, 0.1),
+    )
+    bar.set_label("starting trust (0-1): colour and width", fontsize=7)
+    ax.set_title("Starting trust between organisations", fontsize=10)
     ax.axis("off")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -459,8 +624,11 @@ def plot_trust_network(scenario: dict[str, Any], out: Path) -> Path | None:
     return out
 
 
-def plot_money_flows(ledger_path: Path, out: Path, baseline: str = "status_quo") -> Path | None:
-    """Mean money per sampled run between organisations, one panel per contract model."""
+FLOWS_LISTED = 12
+
+
+def money_flows(ledger_path: Path) -> tuple[pd.DataFrame, pd.Series] | None:
+    """Mean pence per sampled run from payer to payee, per model; and the runs per model."""
     columns = set(pq.read_schema(ledger_path).names)
     needed = {MODEL, "payer", "payee", "amount", "replication", "point_id"}
     if not needed <= columns:
@@ -472,19 +640,41 @@ def plot_money_flows(ledger_path: Path, out: Path, baseline: str = "status_quo")
         lambda f: len(f.drop_duplicates())
     )
     flows = ledger.groupby([MODEL, "payer", "payee"])["amount"].sum().reset_index()
+    flows["mean_pence"] = flows["amount"] / flows[MODEL].map(runs)
+    flows = flows.sort_values([MODEL, "mean_pence"], ascending=[True, False], kind="stable")
+    return flows.reset_index(drop=True), runs
+
+
+def plot_money_flows(
+    ledger_path: Path, out: Path, baseline: str = "status_quo", horizon: str = ""
+) -> Path | None:
+    """Mean money per sampled run between organisations, one row of panels per contract model.
+
+    Edge width is proportional to the money; the amounts are listed beside each
+    graph (largest first) rather than written on crossing edges, so no label
+    overlaps another.
+    """
+    found = money_flows(ledger_path)
+    if found is None:
+        return None
+    flows, runs = found
     models = _models_in_order(flows, baseline)
     nodes = sorted(set(flows["payer"]) | set(flows["payee"]))
     pos = nx.circular_layout(nodes)
-    cols = min(2, len(models))
-    rows = math.ceil(len(models) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 5.5 * rows), squeeze=False)
-    biggest = (flows["amount"] / flows[MODEL].map(runs)).max()
-    for ax, model in zip(axes.flat, models, strict=False):
+    fig, axes = plt.subplots(
+        len(models),
+        2,
+        figsize=(10, 4.2 * len(models)),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [3, 2]},
+    )
+    biggest = flows["mean_pence"].max()
+    for (ax, listing), model in zip(axes, models, strict=False):
         part = flows[flows[MODEL] == model]
         graph = nx.DiGraph()
         graph.add_nodes_from(nodes)
         for _, row in part.iterrows():
-            graph.add_edge(row["payer"], row["payee"], amount=row["amount"] / runs[model])
+            graph.add_edge(row["payer"], row["payee"], amount=row["mean_pence"])
         widths = [0.5 + 6 * graph.edges[e]["amount"] / biggest for e in graph.edges]
         nx.draw_networkx_nodes(graph, pos, node_color="#dddddd", node_size=700, ax=ax)
         nx.draw_networkx_labels(graph, pos, font_size=6, ax=ax)
@@ -498,19 +688,24 @@ def plot_money_flows(ledger_path: Path, out: Path, baseline: str = "status_quo")
             connectionstyle="arc3,rad=0.1",
             edge_color="#2b6a99",
         )
-        nx.draw_networkx_edge_labels(
-            graph,
-            pos,
-            {e: f"£{graph.edges[e]['amount'] / 1e8:,.1f}m" for e in graph.edges},
-            font_size=5,
-            ax=ax,
-        )
         ax.set_title(f"{model} (mean of {runs[model]} sampled runs)", fontsize=9)
         ax.axis("off")
-    for ax in list(axes.flat)[len(models) :]:
-        ax.axis("off")
-    fig.suptitle("Money flows over the contract term (payer -> payee)", fontsize=10)
-    fig.tight_layout()
+        listed = part.head(FLOWS_LISTED)
+        text = [f"{'payer -> payee':<44}£m"]
+        text += [
+            f"{r['payer'] + ' -> ' + r['payee']:<42}{r['mean_pence'] / 1e8:>8,.1f}"
+            for _, r in listed.iterrows()
+        ]
+        if len(part) > len(listed):
+            rest = part["mean_pence"].iloc[len(listed) :].sum()
+            text.append(f"{len(part) - len(listed)} smaller flows{'':<25}{rest / 1e8:>8,.1f}")
+        listing.text(0, 1, "\n".join(text), family="monospace", fontsize=7, va="top")
+        listing.axis("off")
+    fig.suptitle(
+        f"Money flows {horizon} (payer -> payee, £m nominal; edge width proportional to money)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / (4.2 * len(models))))
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
@@ -543,30 +738,69 @@ def build_report(
         f"{' (uncommitted changes)' if git.get('dirty') else ''}",
         "",
     ]
+    scenario = manifest.get("scenario")
+    context = Context.from_scenario(
+        scenario if isinstance(scenario, dict) else {},
+        reps=int(runs["replication"].nunique()) if "replication" in runs.columns else 0,
+        seed=manifest.get("root_seed"),
+    )
     if runs.empty:
         lines.append("No successful runs.")
     else:
         pooled = ["point_id"] if runs["point_id"].nunique() > 1 else []
         if pooled:
             lines.append(f"Pooled over {runs['point_id'].nunique()} parameter points.\n")
-        table = summary_table(runs, baseline_model=baseline, by=[])
-        lines += ["## Summary (mean [95% CI])", "", "```", format_summary(table), "```", ""]
-        economy = (manifest.get("scenario") or {}).get("economy") or {}
+        policy = policy_table(runs, baseline)
+        risk = risk_table(runs, baseline, *risk_inputs(out_dir))
+        decomposition_path = out_dir / "decomposition.parquet"
+        decomposed = pd.read_parquet(decomposition_path) if decomposition_path.is_file() else None
+        lines += ["## What the numbers say", ""]
+        lines += [f"- {sentence}" for sentence in reading(policy, risk, context)]
+        if decomposed is not None:
+            lines += [f"- {sentence}" for sentence in decomposition_reading(decomposed)]
+        lines += [
+            "",
+            "## Policy table and who carries the risk",
+            "",
+            to_markdown(policy, risk, context),
+        ]
+        if decomposed is not None and not decomposed.empty:
+            lines += [
+                "## Channel decomposition",
+                "",
+                decomposition_markdown(decomposed, context, False),
+            ]
+        economy = (scenario or {}).get("economy") or {} if isinstance(scenario, dict) else {}
+        periods_per_year = int(economy.get("periods_per_year") or 12)
         lines += spend_by_year_section(
             out_dir / "periods.parquet",
             report_dir / "spend_by_year.png",
             baseline,
-            int(economy.get("periods_per_year") or 12),
+            periods_per_year,
         )
-        figures: list[tuple[str, Path | None]] = []
-        ts = plot_time_series(out_dir / "periods.parquet", report_dir / "timeseries.png", baseline)
-        figures.append(("Time series per contract model", ts))
+        figures: list[tuple[str, Path | None, str]] = []
+        ts = plot_time_series(
+            out_dir / "periods.parquet", report_dir / "timeseries.png", baseline, periods_per_year
+        )
+        figures.append(
+            (
+                "Time series per contract model",
+                ts,
+                f"Mean over replications per {PERIOD_NAMES.get(periods_per_year, 'period')}; "
+                f"the band is the {INTERVAL_LABEL}. Outcome money withheld during the year is "
+                "paid at the contract year end, and risk-share gains and pains are settled "
+                f"then, so spend under those terms spikes in the last "
+                f"{PERIOD_NAMES.get(periods_per_year, 'period')} of each year.",
+            )
+        )
         if metric in runs.columns and baseline in set(runs[MODEL]):
             diffs = paired_differences(runs, metric, baseline, by=[])
+            what = METRIC_LABELS.get(metric, metric).format(baseline=baseline)
             figures.append(
                 (
-                    f"Paired differences in {metric} against {baseline}",
-                    plot_forest(diffs, report_dir / "forest.png"),
+                    f"{what}, paired by seed",
+                    plot_forest(diffs, report_dir / "forest.png", context.horizon),
+                    f"Mean and {INTERVAL_LABEL} of the paired difference, {context.horizon}.",
                 )
             )
             notes = [f"- {r[MODEL]}: {r['note']}" for _, r in diffs.iterrows() if r["note"]]
@@ -583,14 +817,15 @@ def build_report(
                 name = "tornado.png" if len(groups) == 1 else f"tornado_{key[0]}_{key[1]}.png"
                 what = "" if key is None else f": {key[0]} of {key[1]}"
                 figures.append(
-                    (f"Sensitivity (tornado){what}", plot_tornado(group, report_dir / name))
+                    (f"Sensitivity (tornado){what}", plot_tornado(group, report_dir / name), "")
                 )
-        scenario = manifest.get("scenario")
         if isinstance(scenario, dict):
             figures.append(
                 (
                     "Starting trust network",
                     plot_trust_network(scenario, report_dir / "trust_network.png"),
+                    "Node colour: commissioner or provider; edge colour and width: the trust "
+                    "the first organisation starts with in the second (0-1).",
                 )
             )
         if (out_dir / "ledger.parquet").is_file():
@@ -598,13 +833,20 @@ def build_report(
                 (
                     "Money flows (sampled ledger)",
                     plot_money_flows(
-                        out_dir / "ledger.parquet", report_dir / "money_flows.png", baseline
+                        out_dir / "ledger.parquet",
+                        report_dir / "money_flows.png",
+                        baseline,
+                        context.horizon,
                     ),
+                    "Mean money per run from payer to payee over the whole horizon, from the "
+                    "runs whose ledger was kept; the largest flows are listed beside each graph.",
                 )
             )
-        for title, path in figures:
+        for title, path, caption in figures:
             if path is not None:
                 lines += [f"## {title}", "", f"![{title}]({path.name})", ""]
+                if caption:
+                    lines += [caption, ""]
     report = report_dir / "report.md"
     tmp = report.with_name(".report.md.tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")

@@ -3,8 +3,11 @@
 The README's main job. It validates everything before writing anything, runs
 the replications (serial, joblib processes or a Dask cluster), writes
 ``runs.parquet``, ``periods.parquet``, ``ledger.parquet``, ``events.parquet``
-and ``manifest.json``, prints the comparison table with 95% intervals, and
-writes the figures of ``alliancesim report`` beside them.
+and ``manifest.json``, reruns every contract model with each behavioural
+channel switched off for the channel decomposition (``decomposition.parquet``,
+``--no-decomposition`` to skip), prints the policy table, the risk table and the
+decomposition (``--format table|csv|json|markdown``), and writes the figures
+and ``report.md`` of ``alliancesim report`` beside them.
 """
 
 from __future__ import annotations
@@ -13,29 +16,41 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
-from alliancesim.agents.negotiation import format_summary as format_negotiations
 from alliancesim.agents.negotiation import summarise as summarise_negotiations
-from alliancesim.experiments.analysis import (
-    format_differences,
-    format_summary,
-    paired_differences,
-    summary_table,
-    with_savings,
-)
+from alliancesim.experiments.analysis import paired_differences, with_savings
 from alliancesim.experiments.commands import EXIT_FAILED, bad_input_exits
-from alliancesim.experiments.scenario import ScenarioError, load_scenario, parse_set_options
-
-HEADLINE_METRICS = (
-    "spend_pence",
-    "savings_pence",
-    "savings_share",
-    "acute_shift",
-    "outcome_true",
-    "provider_deficits",
-    "failures",
-    "mean_trust",
+from alliancesim.experiments.decomposition import (
+    DEFAULT_MAX_REPS,
+    decompose,
+    decomposition_markdown,
+    default_reps,
+    format_decomposition,
+    run_knockouts,
 )
+from alliancesim.experiments.policy_tables import (
+    Context,
+    decomposition_tidy,
+    format_negotiation,
+    format_policy_table,
+    format_risk_table,
+    policy_table,
+    risk_inputs,
+    risk_table,
+    tidy_tables,
+    to_json,
+    to_markdown,
+    wrap,
+)
+from alliancesim.experiments.scenario import (
+    CHANNELS,
+    ScenarioError,
+    load_scenario,
+    parse_set_options,
+)
+
+FORMATS = ("table", "csv", "json", "markdown")
 
 
 def run(
@@ -59,6 +74,25 @@ def run(
         str, typer.Option(help="Ledger rows to keep: full, sample or none")
     ] = "sample",
     report: Annotated[bool, typer.Option(help="Write the figures and report.md")] = True,
+    decomposition: Annotated[
+        bool,
+        typer.Option(
+            help="Attribute each contract model's saving to its behavioural channels by "
+            "knock-out runs on the same seeds (decomposition.parquet)"
+        ),
+    ] = True,
+    decomposition_reps: Annotated[
+        int | None,
+        typer.Option(
+            help="Replications for the decomposition (its first N seeds are the run's); "
+            f"default: the run's replications, at most {DEFAULT_MAX_REPS}",
+            min=1,
+        ),
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option("--format", help="Printed tables: table (default), csv, json or markdown"),
+    ] = "table",
 ) -> None:
     """Run a scenario under its contract models and compare them on common random numbers."""
     from alliancesim.experiments.runner import run_scenario
@@ -70,9 +104,19 @@ def run(
             raise ScenarioError(
                 "--ledger", [f"'{ledger}' is not allowed; allowed: full, sample, none"]
             )
+        if format_ not in FORMATS:
+            raise ScenarioError(
+                "--format", [f"'{format_}' is not allowed; allowed: {', '.join(FORMATS)}"]
+            )
+        if decomposition_reps is not None and decomposition_reps > reps:
+            raise ScenarioError(
+                "--decomposition-reps",
+                [f"{decomposition_reps} is more than --reps {reps}; allowed: 1 to {reps}"],
+            )
+        chatter = format_ != "table"  # scripts read stdout: everything else goes to stderr
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-            typer.echo(f"seed: {seed} (pass --seed {seed} to repeat this run)")
+            typer.echo(f"seed: {seed} (pass --seed {seed} to repeat this run)", err=chatter)
         results = run_scenario(
             loaded,
             reps=reps,
@@ -83,37 +127,83 @@ def run(
             ledger=ledger,
             progress=True,
         )
-    runs = with_savings(results.runs, loaded.scenario.status_quo)
-    metrics = [m for m in HEADLINE_METRICS if m in runs.columns]
-    typer.echo(f"\n{loaded.scenario.name}: {reps} paired replications, root seed {seed}\n")
-    typer.echo(format_summary(summary_table(runs, metrics, loaded.scenario.status_quo)))
-    negotiated = summarise_negotiations(runs.to_dict("records"))
-    if negotiated:
-        typer.echo("\nNegotiation (contract models with negotiate = true):")
-        typer.echo(format_negotiations(negotiated))
-        cost = runs.groupby("contract_model")["transaction_cost_pence"].median() / 100
-        typer.echo(
-            "median transaction cost (negotiation + monitoring), £: "
-            + ", ".join(
-                f"{name} {value:,.0f}" for name, value in cost.items() if name in negotiated
+        status_quo = loaded.scenario.status_quo
+        runs = with_savings(results.runs, status_quo)
+        knocked_failed = 0
+        decomposed = None
+        if decomposition and not runs.empty:
+            n_decomposition = decomposition_reps or default_reps(reps)
+            typer.echo(
+                f"channel decomposition: {len(CHANNELS)} channels switched off one at a time, "
+                f"on the first {n_decomposition} seeds",
+                err=True,
             )
-        )
-    differences = paired_differences(runs, "spend_pence", loaded.scenario.status_quo)
-    typer.echo("\nPaired difference in spend against the status quo (same seeds):")
-    typer.echo(format_differences(differences))
+            knocked, knocked_failed = run_knockouts(
+                loaded,
+                n_decomposition,
+                seed,
+                out / "decomposition",
+                workers=workers,
+                cluster=cluster,
+            )
+            decomposed = decompose(runs, knocked, status_quo)
+            decomposed.to_parquet(out / "decomposition.parquet", index=False)
+    context = Context.from_scenario(loaded.model_dump(mode="json", by_alias=True), reps, seed)
+    policy = policy_table(runs, status_quo)
+    risk = risk_table(runs, status_quo, *risk_inputs(out))
+    if format_ == "table":
+        _print_tables(runs, policy, risk, decomposed, context)
+    elif format_ == "markdown":
+        typer.echo(to_markdown(policy, risk, context))
+        if decomposed is not None:
+            typer.echo(decomposition_markdown(decomposed, context))
+    else:
+        tidy = tidy_tables(policy, risk, decomposition_tidy(decomposed))
+        typer.echo(tidy.to_csv(index=False) if format_ == "csv" else to_json(tidy, context))
     if report:
         from alliancesim.experiments.report import build_report
 
-        path = build_report(out, baseline=loaded.scenario.status_quo)
-        typer.echo(f"\nfigures and report: {path}")
-    typer.echo(f"outputs: {out}")
-    if results.n_failed:
+        path = build_report(out, baseline=status_quo)
+        typer.echo(f"\nfigures and report: {path}", err=chatter)
+    typer.echo(f"outputs: {out}", err=chatter)
+    failed = results.n_failed + knocked_failed
+    if failed:
         typer.echo(
-            f"{results.n_failed} run(s) failed; seeds and parameters are in "
-            f"{out / 'manifest.json'}",
+            f"{failed} run(s) failed; seeds and parameters are in {out / 'manifest.json'}"
+            + (f" and {out / 'decomposition' / 'manifest.json'}" if knocked_failed else ""),
             err=True,
         )
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_tables(runs, policy, risk, decomposed, context: Context) -> None:
+    typer.echo("")
+    typer.echo(format_policy_table(policy, context))
+    notes = precision_notes(runs, context.status_quo) if context.reps > 1 else []
+    if notes:
+        typer.echo("\nPrecision:")
+        typer.echo("\n".join(notes))
+    typer.echo("")
+    typer.echo(format_risk_table(risk, context))
+    if decomposed is not None:
+        typer.echo("")
+        typer.echo(format_decomposition(decomposed, context.horizon, context.status_quo))
+    negotiated = summarise_negotiations(runs.to_dict("records"))
+    if negotiated:
+        cost = runs.groupby("contract_model")["transaction_cost_pence"].median()
+        typer.echo("\nNegotiation (contract models with negotiate = true):")
+        typer.echo(format_negotiation(negotiated, cost.to_dict(), context.horizon))
+    typer.echo(f"\nroot seed {context.seed}")
+
+
+def precision_notes(runs: pd.DataFrame, status_quo: str) -> list[str]:
+    """How many replications would narrow a wide saving interval (none when narrow)."""
+    if "spend_pence" not in runs.columns or status_quo not in set(runs["contract_model"]):
+        return []
+    differences = paired_differences(runs, "spend_pence", status_quo)
+    return wrap(
+        f"- {r['contract_model']}: {r['note']}" for _, r in differences.iterrows() if r["note"]
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -718,10 +718,18 @@ class Scenario(Strict):
                     )
             if spec.outcome and spec.outcome.split:
                 check_shares_sum_to_one(spec.outcome.split, f"{model_name}.outcome.split")
+        listed: set[tuple[str, str]] = set()
         for pair in self.trust.pairs:
             for who in (pair.source, pair.target):
                 if who not in orgs:
                     raise ValueError(f"trust pair names '{who}'; allowed: {', '.join(names)}")
+            # listed twice, the later value would win: listing order would matter
+            if (pair.source, pair.target) in listed:
+                raise ValueError(
+                    f"trust pair from '{pair.source}' to '{pair.target}' is listed twice; "
+                    "allowed: each (from, to) pair once"
+                )
+            listed.add((pair.source, pair.target))
         return self
 
     @property

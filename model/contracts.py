@@ -18,6 +18,7 @@ from alliancesim.experiments.scenario import (
     RiskShareSpec,
     Scenario,
 )
+from alliancesim.model import ordering
 from alliancesim.model.economy import ServiceLine, growth_factor
 from alliancesim.model.payment.terms import (
     Basis,
@@ -224,7 +225,7 @@ class ContractBuilder:
         departed member's share is spread over the others in proportion)."""
         if spec.outcome is None:
             return None
-        lead_commissioner = next(o for o in self.scenario.organisations if o.is_commissioner)
+        lead_commissioner = self.orgs[ordering.lead_commissioner(self.scenario)]
         leniency = spec.outcome.leniency
         if leniency is None:
             leniency = lead_commissioner.leniency

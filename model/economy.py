@@ -1,8 +1,9 @@
 """The synthetic local health economy: demand, integration, delivery, cost and outcomes.
 
 The economy knows nothing of contracts. Each period it turns the cohort's need
-into demand per service line (trend, seasonality, shocks and noise, all drawn
-from the run's *demand* stream so every contract model sees the same numbers),
+into demand per service line (trend, seasonality, shocks and noise, drawn from
+the run's demand streams, one for shocks and one per line keyed to its name, so
+every contract model sees the same numbers and listing order changes nothing),
 moves avoidable acute, bed-based and placement demand into community, primary
 and mental health care in proportion to the integration the organisations have
 built up (with a lag, diminishing returns, and only where community capacity
@@ -12,9 +13,8 @@ exists), and reports activity, cost and outcomes.
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from alliancesim.experiments.scenario import (
     RECEIVING_SETTINGS,
@@ -22,6 +22,10 @@ from alliancesim.experiments.scenario import (
     EconomySpec,
     ServiceLineSpec,
 )
+from alliancesim.model.streams import DEMAND_NOISE, DEMAND_SHOCK
+
+if TYPE_CHECKING:
+    from alliancesim.model.streams import Streams
 
 SHOCK_LENGTH_PERIODS = 3
 OVERLOAD_OUTCOME_PENALTY = 0.15
@@ -88,11 +92,12 @@ def shift_sensitivity(integration: float, spec: EconomySpec) -> float:
 
 
 class HealthEconomy:
-    """Demand and delivery for one cohort; randomness only from ``rng`` (the demand stream)."""
+    """Demand and delivery for one cohort; randomness only from the demand streams of
+    ``streams`` (None: an economy that never draws demand, e.g. to build terms)."""
 
-    def __init__(self, spec: EconomySpec, rng: random.Random):
+    def __init__(self, spec: EconomySpec, streams: Streams | None):
         self.spec = spec
-        self.rng = rng
+        self.streams = streams
         self.lines = [ServiceLine.from_spec(s, spec.population) for s in spec.service_lines]
         self.shiftable = [line for line in self.lines if line.shiftable]
         self.expected_shiftable_need = 0.0
@@ -131,10 +136,15 @@ class HealthEconomy:
         self._plan_period = -1
 
     def draw_demand(self, period: int) -> dict[str, float]:
-        """Need presenting this period. Draws a fixed number of numbers every period
-        (one for the shock, one per line) so the stream stays aligned across models."""
+        """Need presenting this period. Draws one number a period from the shock stream
+        and one from each line's own stream (keyed to its name), whatever happens, so
+        the streams stay aligned across models and a line's noise does not depend on
+        which other lines the economy has or the order they are listed in."""
         spec = self.spec
-        shock_draw = self.rng.random()
+        streams = self.streams
+        if streams is None:
+            raise ValueError("this economy was built without random streams: it cannot draw")
+        shock_draw = streams(DEMAND_SHOCK).random()
         if self.shock_left > 0:
             self.shock_left -= 1
         elif shock_draw < spec.shock_hazard:
@@ -152,7 +162,7 @@ class HealthEconomy:
         )
         demand = {}
         for line in self.lines:
-            noise = 1.0 + spec.noise * self.rng.gauss(0.0, 1.0)
+            noise = 1.0 + spec.noise * streams(DEMAND_NOISE, line.name).gauss(0.0, 1.0)
             seasonal = season if line.shiftable else 1.0
             units = line.need_per_year / spec.periods_per_year * growth * seasonal * noise
             demand[line.name] = max(0.0, units * (shock if line.shiftable else 1.0))

@@ -5,16 +5,17 @@ year, draw demand, decide, deliver, settle, update trust, book the money, collec
 Decisions within a stage are simultaneous (each provider decides on what it saw
 last period), so the activation order cannot change the result.
 
-Randomness comes from two streams spawned from the run's seed: the *demand*
-stream (the economy) and the *behaviour* stream (``self.random``: leniency draws,
-squeezes, turnover). The demand stream draws the same numbers whatever the
-organisations do, so every contract model on one seed faces the same economy
-(common random numbers) and the status quo is a paired counterfactual.
+Randomness comes from named streams spawned from the run's seed
+(``model/streams.py``): demand per line, turnover per organisation, leniency per
+contract and year, squeezes per lead and subcontractor, the negotiation. The
+demand streams draw the same numbers whatever the organisations do, so every
+contract model on one seed faces the same economy (common random numbers) and
+the status quo is a paired counterfactual. The model works on the scenario in
+canonical (name) order (``model/ordering.py``), so listing order changes nothing.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -38,6 +39,7 @@ from alliancesim.agents.trust import (
     provider_seen_by_commissioner,
 )
 from alliancesim.experiments.scenario import Scenario
+from alliancesim.model import ordering, streams
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import (
     Delivery,
@@ -67,12 +69,6 @@ from alliancesim.model.payment.terms import ContractTerms, annual_value, contrac
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
 OUTCOME_TARGET_UPLIFT = 1.1  # outcome targets ask for 10% better than the base outcome
-
-
-def stream_seeds(seed: int) -> tuple[int, int]:
-    """Two independent seeds (demand, behaviour) from one run seed."""
-    demand, behaviour = np.random.SeedSequence(seed).spawn(2)
-    return int(demand.generate_state(1)[0]), int(behaviour.generate_state(1)[0])
 
 
 class OutcomeStake(NamedTuple):
@@ -108,8 +104,9 @@ class HealthEconomyModel(mesa.Model):
         record_ledger: bool = True,
         agreement: Any = None,
     ):
-        demand_seed, behaviour_seed = stream_seeds(seed)
-        super().__init__(rng=behaviour_seed)
+        super().__init__(rng=streams.stream_seed(seed, streams.MESA))
+        scenario = ordering.canonical_scenario(scenario)  # listing order changes nothing
+        self.streams = streams.Streams(seed)
         self.scenario_spec = scenario
         self.contract_model = contract_model
         self.seed = seed
@@ -117,7 +114,7 @@ class HealthEconomyModel(mesa.Model):
         self.period = 0
         self.periods = scenario.economy.periods
         self.periods_per_year = scenario.economy.periods_per_year
-        self.economy = HealthEconomy(scenario.economy, random.Random(demand_seed))
+        self.economy = HealthEconomy(scenario.economy, self.streams)
         self.events: list[dict] = []
         self.ledger: list[JournalEntry] = []
         self.rows: list[dict] = []
@@ -133,6 +130,7 @@ class HealthEconomyModel(mesa.Model):
             else:
                 self.providers.append(Provider(self, spec))
         self.orgs = {o.name: o for o in self.commissioners + self.providers}
+        self.lead_commissioner = ordering.lead_commissioner(scenario)
         self.trust = TrustNetwork(list(self.orgs))
         self.joint_work = np.zeros((len(self.orgs), len(self.orgs)))
         # the network lists the commissioners, then the providers
@@ -202,8 +200,9 @@ class HealthEconomyModel(mesa.Model):
             self.active_model, getattr(self.agreement, "terms", None)
         )
         self.start_contracts(year=0)
-        self.main_provider = max(self.providers, key=lambda p: p.annual_income).name
-        self.lead_commissioner = self.commissioners[0].name
+        self.main_provider = ordering.main_provider(
+            {p.name: p.annual_income for p in self.providers}
+        )
         self.set_rift(scenario.trust.rift_stickiness)
         if (
             self.agreement is not None
@@ -237,7 +236,7 @@ class HealthEconomyModel(mesa.Model):
             parties,
             economics_from_scenario(scenario),
             scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
-            self.random,
+            self.streams(streams.NEGOTIATION, self.contract_model),
         )
         for event in agreement.events:
             details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
@@ -354,8 +353,11 @@ class HealthEconomyModel(mesa.Model):
             provider.annual_income = max(1, value)
             provider.year_income = provider.year_cost = 0
         self.at_distance = commissioner_distance(contracts)
+        # one draw per contract and contract year, keyed to its name (a rebuild after a
+        # failure keeps the year's draw)
         self.lenient = {
-            c.name: self.random.random() < (c.outcome.leniency if c.outcome else 0.0)
+            c.name: self.streams.draw(streams.LENIENCY, f"{c.name}@{year}")
+            < (c.outcome.leniency if c.outcome else 0.0)
             for c in contracts
         }
 
@@ -1433,7 +1435,7 @@ class HealthEconomyModel(mesa.Model):
             "min_trust": min_trust,
             "mean_effort": effort / len(self.providers),
             "failures": failures,
-            "commissioner_capability": self.commissioners[0].capability,
+            "commissioner_capability": self.orgs[self.lead_commissioner].capability,
         }
         plan = self.economy.plan_for(self.period)
         for line, (activity_key, planned_key) in self.line_columns:

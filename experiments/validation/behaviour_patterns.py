@@ -352,7 +352,9 @@ def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
             return surplus / max(1.0, abs(income))
 
         margin_gap.append(margin(lp) - margin(alliance))
-        capability_gap.append(lp.commissioners[0].capability - sq.commissioners[0].capability)
+        capability_gap.append(
+            lp.orgs[lp.lead_commissioner].capability - sq.orgs[sq.lead_commissioner].capability
+        )
     margin_i, cap_i = mean_interval(margin_gap), mean_interval(capability_gap)
     passed = margin_i.below(0) and cap_i.below(0)
     note = (

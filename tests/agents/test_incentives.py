@@ -4,8 +4,6 @@ For one unit of effort the economy moves units from acute to community care;
 ``marginal_profit`` is what that does to one provider's profit under its terms.
 """
 
-import random
-
 import pytest
 from alliancesim.agents.incentives import (
     LineShift,
@@ -123,7 +121,7 @@ def test_commissioner_pays_nothing_more_for_block_or_capitated_activity():
 @pytest.fixture(scope="module")
 def default_views():
     scenario = load_scenario("default")
-    economy = HealthEconomy(scenario.economy, rng=None)  # no draws needed to build terms
+    economy = HealthEconomy(scenario.economy, None)  # no draws needed to build terms
     builder = ContractBuilder(scenario, economy.lines)
     providers = [o.name for o in scenario.organisations if not o.is_commissioner]
 
@@ -180,7 +178,7 @@ def test_a_risk_share_the_prime_alone_holds_ties_only_the_prime_to_the_pool():
     its subcontractors are paid for their work and share no pool, so their only tie is
     their dependence on the prime's payments."""
     scenario = load_scenario("msk_prime_contractor")
-    economy = HealthEconomy(scenario.economy, random.Random(1))
+    economy = HealthEconomy(scenario.economy, None)
     providers = [o.name for o in scenario.organisations if not o.is_commissioner]
     contracts = ContractBuilder(scenario, economy.lines).build("prime_contractor", 0)
     views = provider_views(contracts, providers, 0)
@@ -318,7 +316,7 @@ def test_expected_renewal_lengthens_the_relationship_by_one_term():
     renewal of the same length the relationship is expected to run 3 + 0.58 x 10 = 8.8
     more years, so the shadow of the future does not collapse near the contract's end."""
     scenario = load_scenario("default")
-    economy = HealthEconomy(scenario.economy, rng=None)
+    economy = HealthEconomy(scenario.economy, None)
     builder = ContractBuilder(scenario, economy.lines)
     providers = [o.name for o in scenario.organisations if not o.is_commissioner]
     contracts = builder.build("alliance", 7)

@@ -84,7 +84,9 @@ def test_same_seed_gives_the_same_runs_with_one_or_two_workers(app, tmp_path):
         assert result.exit_code == 0, result.output
         runs = read(out, "runs").drop(columns=["point_id"], errors="ignore")
         frames.append(runs.sort_values(["replication", "contract_model"]).reset_index(drop=True))
-    pd.testing.assert_frame_equal(frames[0], frames[1])
+        frames.append(read(out, "decomposition"))
+    pd.testing.assert_frame_equal(frames[0], frames[2])
+    pd.testing.assert_frame_equal(frames[1], frames[3])
 
 
 def test_readme_main_command_runs_and_writes_the_report(app, tmp_path):
@@ -96,7 +98,90 @@ def test_readme_main_command_runs_and_writes_the_report(app, tmp_path):
     assert (report / "report.md").is_file()
     figures = list(report.glob("*.png"))
     assert figures and all(f.stat().st_size > 0 for f in figures)
-    assert "Paired difference in spend" in result.output
+    assert "Who carries the risk" in result.output
+    assert "Channel decomposition" in result.output
+    text = (report / "report.md").read_text(encoding="utf-8")
+    assert "## Channel decomposition" in text and "## What the numbers say" in text
+
+
+def test_printed_tables_fit_100_columns_and_name_units_horizon_and_interval(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 5, "--out", out, "--no-report",
+                    *SHORT)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    printed = result.stdout
+    assert max(len(line) for line in printed.splitlines()) < 100
+    assert "over 2 years (24 months)" in printed
+    assert "nominal" in printed
+    assert "95% interval (simulation noise)" in printed
+    assert "Outcome index" in printed and "[1]" in printed
+    assert "spend_pence" not in printed and "savings_share" not in printed
+    for name in MODELS:
+        assert name in printed
+
+
+def test_one_replication_prints_no_interval_and_no_nan(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(app, "run", "default", "--reps", 1, "--seed", 5, "--out", out, "--no-report",
+                    *SHORT)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "no interval (1 replication)" in result.stdout
+    assert "nan" not in result.stdout.lower()
+
+
+def test_decomposition_is_written_for_every_channel_and_can_be_skipped(app, tmp_path):
+    from alliancesim.experiments.scenario import CHANNELS
+
+    out = tmp_path / "out"
+    result = invoke(app, "run", "default", "--reps", 3, "--seed", 5, "--out", out, "--no-report",
+                    "--decomposition-reps", 2, *SHORT)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = read(out, "decomposition")
+    assert set(table["contract_model"]) == MODELS - {"status_quo"}
+    assert set(CHANNELS) <= set(table["component"])
+    assert {"total", "no_channel", "interaction"} <= set(table["component"])
+    assert set(table["n"]) == {2}
+    knocked = read(out / "decomposition", "runs")
+    assert set(knocked["contract_model"]) == MODELS  # the status quo is knocked out too
+    runs = read(out, "runs")
+    assert set(knocked["seed"]) == set(runs.loc[runs["replication"] < 2, "seed"])
+    skipped = tmp_path / "skipped"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 5, "--out", skipped,
+                    "--no-report", "--no-decomposition", *SHORT)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not (skipped / "decomposition.parquet").exists()
+    assert "Channel decomposition" not in result.stdout
+
+
+def test_csv_and_json_formats_serve_scripts(app, tmp_path):
+    import io
+
+    out = tmp_path / "csv"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 5, "--out", out, "--no-report",
+                    "--format", "csv", *SHORT)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tidy = pd.read_csv(io.StringIO(result.stdout))
+    assert set(tidy["table"]) == {"policy", "risk", "decomposition"}
+    assert {"contract_model", "measure", "unit", "mean", "ci_low", "ci_high", "n"} <= set(
+        tidy.columns
+    )
+    out = tmp_path / "json"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 5, "--out", out, "--no-report",
+                    "--format", "json", "--no-decomposition", *SHORT)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["horizon"] == "over 2 years (24 months)"
+    assert {row["table"] for row in payload["rows"]} == {"policy", "risk"}
+
+
+def test_bad_format_and_too_many_decomposition_reps_exit_2(app, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 1, "--out", out,
+                    "--format", "xml")  # fmt: skip
+    assert_bad_input(result, out, "--format", "xml", "table, csv, json, markdown")
+    result = invoke(app, "run", "default", "--reps", 2, "--seed", 1, "--out", out,
+                    "--decomposition-reps", 5)  # fmt: skip
+    assert_bad_input(result, out, "--decomposition-reps", "5")
 
 
 # ----------------------------------------------------------------- bad input

@@ -114,3 +114,63 @@ class Interrupting:
         if self.calls > self.k:
             raise KeyboardInterrupt
         return fake_replication(scenario, seed, replication, models, ledger)
+
+
+# ---------------------------------------------------------------- channels
+CHANNEL_KEYS = (
+    "payment_incentive",
+    "reciprocity",
+    "system_benefit",
+    "admission_push",
+    "gaming",
+    "risk_aversion",
+)
+
+
+@dataclass(frozen=True)
+class ChannelFakeScenario:
+    """A fake scenario with the ``behaviour.channels.*`` switches and a status quo."""
+
+    params: dict = field(
+        default_factory=lambda: {f"behaviour.channels.{c}": True for c in CHANNEL_KEYS}
+    )
+    name: str = "channel_fake"
+
+    def with_overrides(self, overrides: dict, source: str = "--set") -> ChannelFakeScenario:
+        unknown = [k for k in overrides if k not in self.params]
+        if unknown:
+            raise ValueError(f"{source}: unknown keys {unknown}")
+        return ChannelFakeScenario({**self.params, **overrides}, self.name)
+
+    def on(self, channel: str) -> float:
+        return 1.0 if self.params[f"behaviour.channels.{channel}"] else 0.0
+
+
+#: Spend (pounds) each switch takes off a model's spend; known effects for the tests.
+#: alliance: reciprocity 30, payment incentive 10, and 5 more when both are on (an
+#: interaction); admission push adds 8 to the status quo's spend and 2 to the alliance's.
+#: Both models also differ by 4 with every channel off (no channel).
+def channel_fake_spend(scenario: ChannelFakeScenario, model: str) -> float:
+    rec, pay, push = (
+        scenario.on(c) for c in ("reciprocity", "payment_incentive", "admission_push")
+    )
+    if model == "status_quo":
+        return 1000.0 + 8 * push
+    return 1000.0 - 4 - 30 * rec - 10 * pay - 5 * rec * pay + 2 * push
+
+
+def channel_fake_replication(scenario, seed, replication=0, models=None, ledger=True):
+    """Spend = known channel effects + noise common to every model and knock-out of a seed."""
+    noise = float(np.random.default_rng(seed).normal(scale=20.0))
+    result = ReplicationResult()
+    for model in models or ("status_quo", "alliance"):
+        result.runs.append(
+            {
+                "scenario": scenario.name,
+                "contract_model": model,
+                "replication": replication,
+                "seed": seed,
+                "spend_pence": round((channel_fake_spend(scenario, model) + noise) * 100),
+            }
+        )
+    return result

@@ -26,7 +26,7 @@ BANDS_KEY = "contract_models.prime_contractor.risk_share.gain_bands"
 
 
 def built(scenario, model_name: str, contract_year: int = 0):
-    economy = HealthEconomy(scenario.economy, rng=None)  # no draws needed to build terms
+    economy = HealthEconomy(scenario.economy, None)  # no draws needed to build terms
     (terms,) = [
         t
         for t in ContractBuilder(scenario, economy.lines).build(model_name, contract_year)
@@ -191,7 +191,9 @@ def test_msk_surplus_beyond_five_percent_of_the_tranche_is_split_fifty_fifty():
 
 
 def test_msk_surplus_under_five_percent_of_the_tranche_stays_with_circle():
-    year = msk_year_one(squeeze=0.1)
+    # a squeeze that leaves Circle about 3% on the tranche on this seed's demand (0.1 sat
+    # just under 5% on the old draw order and just over it on the named streams)
+    year = msk_year_one(squeeze=0.08)
     surplus = year["tranche"] - year["cost"]
     assert 0 < surplus < 0.05 * year["tranche"]
     assert year["gain"] == year["returned"]  # the CCG keeps none of it

@@ -176,7 +176,7 @@ def test_monitoring_entries_are_contract_management_plus_metric_costs(default_sc
     in_force = run_with_contracts(model)
     behaviour = default_scenario.behaviour
     ppy = model.periods_per_year
-    commissioner = model.commissioners[0].name  # its capability is in the rows
+    commissioner = model.lead_commissioner  # its capability is in the rows
     booked: dict[tuple[int, str, str, str], int] = defaultdict(int)
     for e in model.ledger:
         if e.line_item in ("contract_management", "outcome_monitoring"):
