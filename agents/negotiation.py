@@ -56,6 +56,9 @@ SCALED_DOWN = "scaled_down"
 ABANDONED = "abandoned"
 RESULTS = (AGREED, SCALED_DOWN, ABANDONED)
 
+# an outside decision (role-play): (party, position) -> "accept", "refuse", a counter
+# offer (float) or None for the model's own decision
+Decide = Callable[[str, dict[str, Any]], Any]
 Z_95 = 1.645  # one-sided 1-in-20 loss
 
 
@@ -383,8 +386,10 @@ class Negotiation:
         economics: Economics,
         params: Any,  # NegotiationSpec
         rng: random.Random,
+        decide: Decide | None = None,
     ):
         self.proposal = proposal
+        self.decide = decide  # outside decisions for some parties (role-play); None: the model
         self.parties = parties
         self.economics = economics
         self.params = params
@@ -428,6 +433,35 @@ class Negotiation:
                 **details,
             )
         )
+
+    def ask(self, name: str, question: str, target: float) -> Any:
+        """An outside decision for ``name`` this round (the dashboard's role-play), or
+        None when the model decides. ``decide`` sees the party's position: reserves,
+        risk appetite, loss capacity and what the terms are worth to it a year."""
+        if self.decide is None:
+            return None
+        party = self.parties[name]
+        if party.is_commissioner:
+            worth = self.commissioner_gain(target, self.risk_members)
+        else:
+            worth = self.member_value(name, target, self.risk_members) * party.value_pence
+        position = dict(
+            question=question,
+            round=self.rounds,
+            month=round(self.month, 1),
+            target=target,
+            outcome_share=self.outcome_share,
+            gain_share=self.gain_share,
+            pain_share=self.pain_share,
+            risk_members=tuple(self.risk_members),
+            worth_pence=round(worth),
+            value_pence=party.value_pence,
+            reserves_pence=party.reserves_pence,
+            loss_capacity_pence=party.loss_capacity_pence,
+            risk_appetite=party.risk_appetite,
+            events=len(self.events),
+        )
+        return self.decide(name, position)
 
     def spend_months(self, months: float) -> None:
         """Time passes: every party pays for it, and outside shocks may arrive."""
@@ -752,6 +786,14 @@ class Negotiation:
                 if zone:
                     offer_p, offer_c = zone[0], zone[-1]
                     at_c, at_p = product(offer_c), product(offer_p)
+            offer_c, offer_p, asked = self.outside_offers(offer_c, offer_p)
+            if asked == "refused":
+                if not self.risk_members:
+                    return
+                self.spend_months(p.round_months)
+                continue
+            if asked:
+                at_c, at_p = product(offer_c), product(offer_p)
             gap = offer_c - offer_p
             if at_c <= 0 and at_p <= 0:
                 # no target suits both sides: the commissioner first cuts the
@@ -812,6 +854,42 @@ class Negotiation:
                 offer_c, offer_p = self.proposal.target_savings, 0.0
                 self.reopened = False
 
+    def outside_offers(self, offer_c: float, offer_p: float) -> tuple[float, float, str]:
+        """Outside decisions this round (role-play): "accept" takes the other side's
+        offer, "refuse" walks away from the risk share, a number counters within the
+        offers on the table. Returns the offers and what happened ("" if nothing)."""
+        if self.decide is None:
+            return offer_c, offer_p, ""
+        c = self.lead_commissioner
+        answer = self.ask(c, "savings_target", offer_p)
+        if answer == "refuse":
+            self.say(
+                c,
+                "stalemate",
+                f"Round {self.rounds}: {c} refuses the providers' {offer_p:.1%}; the risk "
+                "share is dropped.",
+            )
+            self.risk_members = []
+            return offer_c, offer_p, "refused"
+        if answer == "accept":
+            return offer_p, offer_p, "accepted"
+        if isinstance(answer, float):
+            return min(offer_c, max(answer, offer_p)), offer_p, "countered"
+        for name in list(self.risk_members):
+            answer = self.ask(name, "share_risk", offer_c)
+            if answer == "refuse":
+                self.decline_risk(
+                    name,
+                    f"Round {self.rounds}: {name} refuses to share losses at a "
+                    f"{offer_c:.1%} savings target",
+                )
+                return offer_c, offer_p, "refused"
+            if answer == "accept":
+                return offer_c, offer_c, "accepted"
+            if isinstance(answer, float):
+                return offer_c, max(offer_p, min(answer, offer_c)), "countered"
+        return offer_c, offer_p, ""
+
     def least_willing(self, target: float) -> str:
         return min(
             self.risk_members, key=lambda m: (self.member_value(m, target, self.risk_members), m)
@@ -858,7 +936,11 @@ class Negotiation:
         while self.ended is None and self.members:
             self.rounds += 1
             worst = min(self.members, key=lambda m: (self.member_value(m, 0.0, []), m))
-            if self.member_value(worst, 0.0, []) >= -p.outcome_tolerance:
+            # an outside refusal (role-play) counts only while there is a share to refuse
+            refusing = [m for m in self.members if self.ask(m, "outcome_share", 0.0) == "refuse"]
+            refusing = refusing if self.outcome_share > 0 else []
+            worst = refusing[0] if refusing else worst
+            if not refusing and self.member_value(worst, 0.0, []) >= -p.outcome_tolerance:
                 self.say(
                     worst,
                     "accept",
@@ -1103,9 +1185,11 @@ def negotiate(
     economics: Economics,
     params: Any,
     rng: random.Random,
+    decide: Decide | None = None,
 ) -> Agreement:
-    """Run one negotiation (see the module docstring)."""
-    return Negotiation(proposal, parties, economics, params, rng).run()
+    """Run one negotiation (see the module docstring). ``decide``, if given, is asked
+    for each party's decision at each round (see :meth:`Negotiation.ask`)."""
+    return Negotiation(proposal, parties, economics, params, rng, decide).run()
 
 
 # ------------------------------------------------------------- from a scenario

@@ -8,7 +8,7 @@ loopback port rather than a CDN, so the page works with no internet access.
 from __future__ import annotations
 
 import os
-import subprocess
+import re
 import sys
 from typing import Annotated
 
@@ -26,12 +26,17 @@ def solara_command(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def solara_env(host: str) -> dict[str, str]:
+def solara_env(host: str, keep: str = "5m") -> dict[str, str]:
     return {
         **os.environ,
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
         "MPLBACKEND": "Agg",
         "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",
+        "SOLARA_THEME_SHOW_BANNER": "False",  # its corner banner covered the tables
+        # A session whose browser has gone (closed, asleep, off the network) is ended
+        # after this long and its memory freed; Solara's default keeps it a day.
+        # A tab closed normally ends its session at once (the page's unload beacon).
+        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", keep),
     }
 
 
@@ -40,29 +45,43 @@ def dashboard(
         str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share it.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 8765,
+    keep_sessions: Annotated[
+        str,
+        typer.Option(
+            help="How long a session whose browser has gone away (closed laptop, lost "
+            "network) is kept for it to come back, e.g. 5m, 30m, 1h; then it is freed."
+        ),
+    ] = "5m",
 ) -> None:
-    """Serve the teaching dashboard (Mesa SolaraViz) at http://HOST:PORT/ until Ctrl-C."""
+    """Serve the teaching dashboard at http://HOST:PORT/ until Ctrl-C or SIGTERM."""
     try:
-        import mesa.visualization  # noqa: F401
         import solara  # noqa: F401
     except ImportError as error:
         typer.echo(
             f"error: the dashboard needs the 'dashboard' extra ({error.name} is missing): "
-            "pip install 'alliancesim[dashboard]'",
+            "bash scripts/setup.sh dashboard (or pip install 'alliancesim[dashboard]')",
             err=True,
         )
         raise typer.Exit(2) from None
+    if not re.fullmatch(r"\d+(\.\d+)?[smhd]", keep_sessions):
+        typer.echo(
+            f"error: --keep-sessions {keep_sessions!r}: give a number and a unit, "
+            "s, m, h or d (e.g. 5m)",
+            err=True,
+        )
+        raise typer.Exit(2)
     if host not in LOOPBACK:
         typer.echo(
             f"warning: serving on {host}: anyone who can reach this machine can use the dashboard",
             err=True,
         )
     typer.echo(f"alliancesim dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
-    try:
-        code = subprocess.call(solara_command(host, port), env=solara_env(host))
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the server (same PID): stopping this command by its PID (SIGTERM) stops
+    # the server. A child process would be orphaned and keep serving.
+    command = solara_command(host, port)
+    os.execve(command[0], command, solara_env(host, keep_sessions))
 
 
 def register(app: typer.Typer) -> None:

@@ -39,7 +39,11 @@ MILLION = 100 * 1_000_000  # pence in £1m
 
 
 def _figure(width: float = 6.0, height: float = 3.6) -> Figure:
-    return Figure(figsize=(width, height), dpi=90, layout="constrained")
+    """Fixed margins rather than a constrained layout: the layout engine doubled the
+    time to draw a figure, and the dashboard redraws its figures after every Step."""
+    fig = Figure(figsize=(width, height), dpi=80)
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.14, hspace=0.3, wspace=0.3)
+    return fig
 
 
 def _waiting(ax, text: str = "press Step to run the first period") -> None:
@@ -77,7 +81,12 @@ def network_figure(model: HealthEconomyModel) -> Figure:
     pos = network_layout(model)
     sizes = org_sizes(model)
     biggest = max(sizes.values()) or 1.0
-    edges = list(graph.edges(data=True))
+    # one line per pair, coloured by their mean trust in each other (straight lines,
+    # not an arrow each way: the arrows took most of the drawing time)
+    pairs: dict[tuple[str, str], list[float]] = {}
+    for u, v, d in graph.edges(data=True):
+        pairs.setdefault((min(u, v), max(u, v)), []).append(d["trust"])
+    edges = [(u, v, {"trust": sum(t) / len(t)}) for (u, v), t in pairs.items()]
     trust = [d["trust"] for _, _, d in edges]
     nx.draw_networkx_edges(
         graph,
@@ -89,10 +98,7 @@ def network_figure(model: HealthEconomyModel) -> Figure:
         edge_vmin=0.0,
         edge_vmax=1.0,
         width=[0.4 + 3.0 * t for t in trust],
-        arrows=True,
-        arrowsize=7,
-        connectionstyle="arc3,rad=0.12",
-        node_size=[200 + 2200 * math.sqrt(sizes.get(n, 0.0) / biggest) for n in graph.nodes],
+        arrows=False,
     )
     nodes = list(graph.nodes)
     failed = {p.name for p in model.providers if p.failed}
@@ -127,8 +133,8 @@ def network_figure(model: HealthEconomyModel) -> Figure:
         handles=handles, loc="lower left", fontsize=6, frameon=False, bbox_to_anchor=(-0.05, -0.08)
     )
     sm = _scalar_mappable("RdYlGn")
-    fig.colorbar(sm, ax=ax, shrink=0.6, label="trust (edge colour and width)")
-    ax.set_title(f"Trust between organisations, period {model.period}", fontsize=10)
+    fig.colorbar(sm, ax=ax, shrink=0.6, label="mean trust of a pair (colour and width)")
+    ax.set_title(f"Trust between organisations, month {model.period}", fontsize=10)
     ax.set_axis_off()
     ax.margins(0.12)
     return fig
@@ -148,7 +154,19 @@ def _scalar_mappable(name: str):
 
 
 def _series(model: HealthEconomyModel, key: str, scale: float = 1.0) -> tuple[list, list]:
-    return [r["period"] for r in model.rows], [r[key] / scale for r in model.rows]
+    """(month, value): month n is the n-th month run, so the charts agree with the
+    page's "Month n of N" (a row's period counts from 0)."""
+    return [r["period"] + 1 for r in model.rows], [r[key] / scale for r in model.rows]
+
+
+def _months_axis(ax, model: HealthEconomyModel) -> None:
+    """A stable x axis from month 0 to at least a year, so one or two points do not
+    make a degenerate axis, and a marker so a single point shows."""
+    ax.set_xlim(0, max(model.periods_per_year, model.period + 1))
+    for line in ax.get_lines():
+        if len(line.get_xdata()) <= 2:
+            line.set_marker("o")
+            line.set_markersize(4)
 
 
 def _cumulative(values: list[float]) -> list[float]:
@@ -178,7 +196,9 @@ def spend_figure(model, status_quo: HealthEconomyModel) -> Figure:
     bottom.fill_between(x[:n], savings, 0, color=MAIN, alpha=0.25)
     bottom.plot(x[:n], savings, color=MAIN)
     bottom.set_ylabel("cumulative savings £m")
-    bottom.set_xlabel("period (month)")
+    bottom.set_xlabel("month")
+    _months_axis(top, model)
+    _months_axis(bottom, model)
     return fig
 
 
@@ -195,7 +215,8 @@ def outcome_figure(model, status_quo: HealthEconomyModel) -> Figure:
     ax.plot(*_series(model, "outcome_reported"), color=MAIN, ls=":", label="as reported")
     ax.set_ylim(0, 1)
     ax.set_ylabel("outcome index")
-    ax.set_xlabel("period (month)")
+    ax.set_xlabel("month")
+    _months_axis(ax, model)
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("Outcome index", fontsize=10)
     return fig
@@ -213,7 +234,8 @@ def reserves_figure(model: HealthEconomyModel) -> Figure:
         ax.plot(x, y, label=provider.name, color=colour, ls="--" if provider.kind == "vcs" else "-")
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_ylabel("reserves £m")
-    ax.set_xlabel("period (month)")
+    ax.set_xlabel("month")
+    _months_axis(ax, model)
     ax.legend(fontsize=6, ncols=2, loc="best")
     ax.set_title("Providers' reserves", fontsize=10)
     return fig
@@ -227,7 +249,7 @@ def compare_figure(
     axes = fig.subplots(2, 2, sharex=True)
     base = [r["spend_pence"] / MILLION for r in status_quo.rows]
     for model, colour in ((a, MAIN), (b, RIVAL)):
-        x = [r["period"] for r in model.rows]
+        x = [r["period"] + 1 for r in model.rows]
         spend = [r["spend_pence"] / MILLION for r in model.rows]
         n = min(len(spend), len(base))
         axes[0, 0].plot(
@@ -254,6 +276,8 @@ def compare_figure(
     axes[1, 0].set_ylim(0, 1)
     axes[1, 1].set_title("providers' reserves, total (£m)", fontsize=9)
     for ax in axes[1]:
-        ax.set_xlabel("period (month)")
+        ax.set_xlabel("month")
+    for ax in axes.flat:
+        _months_axis(ax, a)
     fig.suptitle(f"{a.contract_model} and {b.contract_model} on seed {a.seed}", fontsize=10)
     return fig

@@ -62,9 +62,40 @@ def pounds(pence: float, digits: int = 0) -> str:
     return f"{sign}£{abs(value):,.{digits}f}"
 
 
-def contract_model_choices() -> list[str]:
-    """Contract models offered in the controls: the default preset's, status quo first."""
-    return list(load_preset(DEFAULT_PRESET).model_names)
+def contract_model_choices(preset: str = DEFAULT_PRESET) -> list[str]:
+    """Contract models offered in the controls: the preset's own, status quo first."""
+    return list(load_preset(preset).model_names)
+
+
+def rival_choices(preset: str, model: str) -> list[str]:
+    """Models the compare page may set against ``model``: the preset's others."""
+    return [m for m in contract_model_choices(preset) if m != model]
+
+
+def starting_controls(preset: str = DEFAULT_PRESET) -> dict[str, Any]:
+    """The sidebar's values for a preset: its own terms, its first model that is not
+    the status quo, and a different model to compare with."""
+    base = load_preset(preset)
+    model = pick_model(base, DEFAULT_MODEL)
+    rivals = rival_choices(preset, model)
+    rival = DEFAULT_RIVAL if DEFAULT_RIVAL in rivals else (rivals[0] if rivals else model)
+    own = preset_defaults(preset, model)
+    return dict(
+        preset=preset,
+        contract_model=model,
+        compare_with=rival,
+        negotiate=True,
+        initial_trust=own["initial_trust"],
+        risk_appetite_shift=0.0,
+        savings_target=own["savings_target"],
+        set_terms=False,
+        outcome_share=0.01,
+        gain_share=0.5,
+        pain_share=0.5,
+        pain_cap="preset",
+        decision_rule="preset",
+        seed=1,
+    )
 
 
 def pick_model(scenario: Scenario, wanted: str) -> str:
@@ -89,6 +120,7 @@ def build_scenario(
     pain_share: float = 0.5,
     pain_cap: str = "preset",
     decision_rule: str = "preset",
+    negotiate: bool | None = None,
 ) -> tuple[Scenario, str, list[str]]:
     """The scenario the controls describe, the contract model to run, and notes in
     plain words on what was applied (shown on the dashboard).
@@ -130,6 +162,19 @@ def build_scenario(
         overrides[f"{prefix}.risk_share.target_savings"] = savings_target
 
     status_quo = base.scenario.status_quo
+    if (
+        negotiate is not None
+        and model_name != status_quo
+        and not spec.contracts
+        and spec.negotiate != negotiate
+    ):
+        # the class sees the contract negotiated (or imposed) whatever the preset says
+        overrides[f"{prefix}.negotiate"] = negotiate
+        notes.append(
+            "the dashboard negotiates this contract first (the preset imposes it)"
+            if negotiate
+            else "the contract is imposed without a negotiation (the preset negotiates it)"
+        )
     if set_terms and model_name == status_quo:
         notes.append("the status quo keeps its standard terms; pick another contract model")
     elif set_terms:
@@ -189,7 +234,11 @@ class DashboardModel(HealthEconomyModel):
         pain_cap: str = "preset",
         decision_rule: str = "preset",
         seed: int = 1,
+        negotiate: bool | None = None,
+        decide: Any = None,
     ):
+        # the role-play's outside decisions, consulted by negotiate_contract
+        self.decide = decide
         scenario, model_name, notes = build_scenario(
             preset=preset,
             contract_model=contract_model,
@@ -202,6 +251,7 @@ class DashboardModel(HealthEconomyModel):
             pain_share=pain_share,
             pain_cap=pain_cap,
             decision_rule=decision_rule,
+            negotiate=negotiate,
         )
         super().__init__(scenario, model_name, int(seed))
         self.preset = preset
@@ -211,6 +261,37 @@ class DashboardModel(HealthEconomyModel):
         )
         self.rival = HealthEconomyModel(scenario, pick_model(scenario, compare_with), int(seed))
         self.twins = (self.status_quo, self.rival)
+
+    def negotiate_contract(self) -> Any:
+        """The parent's negotiation (HealthEconomyModel.negotiate_contract), with the
+        role-play's outside decisions passed to :func:`negotiate`. Without them it is
+        the parent's own. Kept in step with the parent by tests/app."""
+        if self.decide is None:
+            return super().negotiate_contract()
+        from alliancesim.agents.negotiation import (
+            economics_from_scenario,
+            negotiate,
+            parties_from_model,
+            proposal_from_spec,
+        )
+
+        scenario = self.scenario_spec
+        agreement = negotiate(
+            proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
+            parties_from_model(self),
+            economics_from_scenario(scenario),
+            scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
+            self.random,
+            decide=self.decide,
+        )
+        for event in agreement.events:
+            details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
+            self.record_event(event["actor"], event["kind"], event["text"], **details)
+        for name, cost in agreement.cost_by_party.items():
+            self.charge_transaction_cost(name, cost)
+        for name in agreement.leadership_changes:
+            self.trust.turnover(self.orgs[name].name)
+        return agreement
 
     def step(self) -> None:
         if not self.running:  # a finished contract term: Step does nothing

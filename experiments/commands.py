@@ -48,7 +48,11 @@ def bad_input_exits() -> Iterator[None]:
     except ImportError as error:
         raise _fail(str(error)) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished chunks are on disk; rerun with --resume", err=True)
+        typer.echo(
+            "interrupted: finished chunks are on disk; `alliancesim sweep --resume` "
+            "continues a sweep (a run starts again with a new --out)",
+            err=True,
+        )
         raise typer.Exit(130) from None
 
 

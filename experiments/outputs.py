@@ -33,6 +33,11 @@ def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> di
         "min_trust": rows[-1]["min_trust"],
         "mean_effort": sum(r["mean_effort"] for r in rows) / len(rows),
         "failures": rows[-1]["failures"],
+        "failure_period": first_event_period(model, "failure"),
+        "exits": len(model.exit_log["handbacks"]),
+        "exit_period": model.exit_log["handbacks"][0][0] if model.exit_log["handbacks"] else None,
+        "money_requests": model.exit_log["requests"],
+        "money_requests_granted": model.exit_log["granted"],
         "returned_risk_pence": sum(r["returned_risk_pence"] for r in rows),
         "outcome_paid_pence": model.totals["outcome_paid"],
         "outcome_at_stake_pence": value,
@@ -57,6 +62,11 @@ def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> di
     summary["provider_deficits"] = deficits
     summary.update(negotiation_columns(model))
     return summary
+
+
+def first_event_period(model: HealthEconomyModel, kind: str) -> int | None:
+    """The period of the first event of a kind, or None if there was none."""
+    return next((e["period"] for e in model.events if e["kind"] == kind), None)
 
 
 def negotiation_columns(model: HealthEconomyModel) -> dict[str, Any]:

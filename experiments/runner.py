@@ -14,6 +14,11 @@ Output layout of ``out_dir``::
     runs.parquet periods.parquet ledger.parquet events.parquet points.parquet
     manifest.json
 
+``parts/`` exists only while the run can still be resumed: once every task has
+succeeded and the final files are written, it is removed (the manifest keeps the
+plan's fingerprint, so ``resume=True`` on a finished run is a no-op). A run with
+failed tasks keeps its parts for the resume that retries them.
+
 Crash safety: every file is written to a temporary name and renamed. A chunk
 counts as done only once its marker exists, and the marker is written after
 its part files, so a run killed at any moment leaves whole chunks or orphan
@@ -476,6 +481,7 @@ def run_tasks(
             "models": list(models) if models else None,
         }
     )
+    manifest_path = out_dir / "manifest.json"
     if plan_path.exists():
         stored = json.loads(plan_path.read_text(encoding="utf-8"))
         if not resume:
@@ -483,7 +489,9 @@ def run_tasks(
                 str(out_dir),
                 "--out",
                 str(out_dir),
-                "an empty or new directory, or --resume to continue the sweep stored there",
+                "a new or empty folder (this one holds a run that stopped part-way or had "
+                "failed runs: `alliancesim sweep --resume` continues a sweep; otherwise choose "
+                "another --out, or delete the folder to replace it)",
             )
         if stored.get("fingerprint") != fingerprint:
             raise ExperimentError(
@@ -495,6 +503,25 @@ def run_tasks(
             )
         chunk_size = int(stored["chunk_size"])
         taper = stored.get("chunking") == "tapered"  # sweeps stored before tapering: even
+    elif manifest_path.exists():  # a finished run: its parts/ were removed
+        stored = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not resume:
+            raise ExperimentError(
+                str(out_dir),
+                "--out",
+                str(out_dir),
+                "a new or empty folder (this one holds a finished run: choose another "
+                "--out, or delete the folder to replace it)",
+            )
+        if stored.get("fingerprint") != fingerprint:
+            raise ExperimentError(
+                str(out_dir),
+                "--resume",
+                str(out_dir),
+                "the same experiment, scenario, seed and replications as the stored sweep "
+                "(this one differs; use a new --out)",
+            )
+        return _finished_summary(out_dir, stored)  # nothing is left to run
     elif resume and out_dir.exists() and any(out_dir.iterdir()):
         raise ExperimentError(
             str(out_dir), "--resume", str(out_dir), "a directory holding an earlier sweep's parts/"
@@ -611,6 +638,7 @@ def run_tasks(
     run_seconds = [r["elapsed_s"] for r in task_records if r["elapsed_s"] is not None]
     manifest = {
         "status": "complete" if not failures else "failed",
+        "fingerprint": fingerprint,
         "version": _version(),
         "git": git_commit(),
         "created": started_at,
@@ -637,7 +665,11 @@ def run_tasks(
         "failures": failures,
         "tasks": task_records,
     }
-    _atomic_write_json(out_dir / "manifest.json", manifest)
+    _atomic_write_json(manifest_path, manifest)
+    if not failures:
+        # the parts are only needed to resume; a finished run keeps the consolidated
+        # tables alone (a run with failed tasks keeps them for --resume to retry)
+        shutil.rmtree(parts, ignore_errors=True)
     return RunSummary(
         out_dir=out_dir,
         n_tasks=len(tasks),
@@ -646,6 +678,21 @@ def run_tasks(
         n_skipped=n_skipped,
         failures=failures,
         elapsed_s=elapsed,
+        manifest=manifest,
+    )
+
+
+def _finished_summary(out_dir: Path, manifest: dict[str, Any]) -> RunSummary:
+    """The summary of a finished run asked to resume: every task was already done."""
+    n_tasks = int(manifest.get("counts", {}).get("tasks", 0))
+    return RunSummary(
+        out_dir=out_dir,
+        n_tasks=n_tasks,
+        n_ok=int(manifest.get("counts", {}).get("ok", n_tasks)),
+        n_failed=0,
+        n_skipped=n_tasks,
+        failures=[],
+        elapsed_s=0.0,
         manifest=manifest,
     )
 

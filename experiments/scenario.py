@@ -12,6 +12,8 @@ by a test, so the two cannot drift.
 from __future__ import annotations
 
 import copy
+import difflib
+import re
 import tomllib
 from enum import StrEnum
 from importlib import resources
@@ -39,6 +41,30 @@ from pydantic import (
 PositiveInt = Annotated[int, Field(gt=0)]
 Pence = Annotated[int, Field(ge=0, strict=True)]
 SignedPence = Annotated[int, Field(strict=True)]
+
+
+def did_you_mean(typed: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' (did you mean 'x'?)' for the closest of ``choices`` to a misspelt name, else ''."""
+    names = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(typed), names, n=1, cutoff=0.6)
+    if not close and len(str(typed)) >= 3:  # a shortened name: 'acute' for 'acute_trust'
+        close = [n for n in names if str(typed).lower() in n.lower()]
+    return f" (did you mean '{close[0]}'?)" if len(close) == 1 else ""
+
+
+# a rule's message naming what was typed and what is allowed: "... 'X' ...; allowed: a, b"
+_NAMED_THEN_ALLOWED = re.compile(r"'(?P<typed>[^']+)'[^']*; allowed[^:]*: (?P<choices>[^;()]+)$")
+
+
+def with_suggestion(problem: str) -> str:
+    """Add "did you mean" to a message that names a value and lists the allowed ones."""
+    if "did you mean" in problem:
+        return problem
+    match = _NAMED_THEN_ALLOWED.search(problem)
+    if not match:
+        return problem
+    choices = [c.strip() for c in match["choices"].split(",") if c.strip()]
+    return problem + did_you_mean(match["typed"], choices)
 
 
 class ScenarioError(Exception):
@@ -74,7 +100,7 @@ class OrgKind(StrEnum):
 COMMISSIONER_KINDS = frozenset({OrgKind.CCG, OrgKind.COUNCIL})
 NHS_TRUST_KINDS = frozenset({OrgKind.ACUTE, OrgKind.COMMUNITY, OrgKind.MENTAL_HEALTH})
 
-# Defaults by provider kind (MODEL.md s2; seed 000 s3.2-3.3 in the domain notes):
+# Defaults by provider kind (docs/odd.md §2; seed 000 s3.2-3.3, docs/sources.md):
 # fixed-cost share is high for acute and bed-based care; charities may be barred
 # from loss sharing by their constitution (seed 000 L1335, L1422); NHS trusts are
 # held to individual control totals (seed 000 L1359-1361). An NHS trust in deficit
@@ -132,6 +158,12 @@ KIND_DEFAULTS: dict[OrgKind, dict[str, Any]] = {
 }
 
 
+# A company formed for the contract (a limited liability partnership or joint venture
+# company, like UnitingCare's, seed 001 L338; seed 000 L417) has no statutory backstop: it
+# fails when its own reserves run out, not at an NHS trust's deficit floor (seed 000 L590).
+NEW_VEHICLE_FAILURE_THRESHOLD = 0.0
+
+
 class OrganisationSpec(Strict):
     """An organisation: a commissioner (``ccg``, ``council``) or a provider (other kinds).
 
@@ -152,11 +184,20 @@ class OrganisationSpec(Strict):
     control_total: bool | None = None
     distress_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     failure_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    new_vehicle: bool = Field(
+        default=False,
+        description=(
+            "a company formed for the contract (e.g. a lead provider LLP or joint venture "
+            "company) with no reserves but its own: while it holds a contract of the model "
+            "in force its failure_threshold defaults to 0 (it fails when its reserves go "
+            "below zero), not its kind's default; under the status quo it is its kind"
+        ),
+    )
     # commissioner
     savings_target: Share = 0.04  # seed 000 L590: "just under 4%" a year
     capability: Share = 0.7
     leniency: Share = 0.5
-    shares_risk: bool = False  # MODEL.md s2: NHS commissioners do not share risk by default
+    shares_risk: bool = False  # docs/odd.md §2: NHS commissioners do not share risk by default
 
     @property
     def is_commissioner(self) -> bool:
@@ -168,6 +209,15 @@ class OrganisationSpec(Strict):
         if value is None:
             return KIND_DEFAULTS[self.kind][name]
         return value
+
+    def failure_floor(self, holds_contract: bool) -> float:
+        """Its failure threshold (reserves as a share of income): as given, else 0 for a
+        new vehicle while it holds the contract it was formed for (it has no reserves but
+        its own), else its kind's default (where no vehicle exists, e.g. under the status
+        quo, it is the organisation its kind says)."""
+        if self.failure_threshold is None and self.new_vehicle and holds_contract:
+            return NEW_VEHICLE_FAILURE_THRESHOLD
+        return self.trait("failure_threshold")
 
 
 class Setting(StrEnum):
@@ -197,13 +247,58 @@ class ServiceLineSpec(Strict):
     basis: Basis = Basis.BLOCK  # how the status quo pays it
 
 
+class ShockSpec(Strict):
+    """A scheduled shock: a cost or demand rise on named service lines over a span of months.
+
+    ``size`` is the rise as a share (0.2 = 20% more cost, or 20% more demand, on each named
+    line); months count from the start of the run (0 = the first month) and the shock
+    lasts while ``start_month <= month < end_month`` (no ``end_month``: to the end of the
+    run). A cost shock raises what each line costs its provider to deliver and is not
+    paid for by the contract (an unfunded cost, e.g. a VAT liability: anchors P5); a
+    demand shock raises the need that presents on the lines. A cost that arises from a
+    contract's structure (a lead vehicle's VAT) names the ``contract_models`` it arises
+    under.
+    """
+
+    @model_validator(mode="after")
+    def _demand_falls_whatever_the_contract(self) -> ShockSpec:
+        if self.kind == "demand" and self.contract_models:
+            raise ValueError(
+                f"shocks.{self.name}.contract_models applies to cost shocks only; "
+                "a demand shock falls on the economy whatever the contract "
+                "(allowed: leave contract_models out)"
+            )
+        return self
+
+    name: str
+    kind: Literal["cost", "demand"]
+    lines: tuple[str, ...] = Field(min_length=1)
+    size: Annotated[float, Field(gt=-1.0, le=5.0)]
+    start_month: Annotated[int, Field(ge=0, le=14400)] = 0
+    end_month: Annotated[int, Field(gt=0, le=14400)] | None = None
+    contract_models: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "cost shocks only: the contract models under which the cost arises (e.g. a VAT "
+            "liability of a lead vehicle); it stops when another model is in force (after "
+            "a handback); empty = under every contract model"
+        ),
+    )
+
+    def periods(self, periods_per_year: int) -> tuple[int, int | None]:
+        """(first period, period it ends or None) at the economy's period length."""
+        start = self.start_month * periods_per_year // 12
+        end = None if self.end_month is None else self.end_month * periods_per_year // 12
+        return start, end
+
+
 class EconomySpec(Strict):
-    """The cohort and its demand (MODEL.md s2 "Population and demand")."""
+    """The cohort and its demand (docs/odd.md §2 and §7.1)."""
 
     population: PositiveInt
     periods: Annotated[int, Field(gt=0, le=1200)] = 120
     periods_per_year: Literal[4, 12, 52] = 12
-    # domain 000 notes: emergency admissions rose about 37% in a decade,
+    # seed 004 L109: emergency admissions rose 37% in a decade,
     # i.e. about 3.2% a year compound.
     demand_trend: Annotated[float, Field(ge=-0.2, le=0.5)] = 0.032
     seasonality: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
@@ -217,6 +312,38 @@ class EconomySpec(Strict):
     outcome_base: Share = 0.55
     outcome_gain_from_integration: Share = 0.25
     service_lines: tuple[ServiceLineSpec, ...]
+    shocks: tuple[ShockSpec, ...] = Field(
+        default=(),
+        description=(
+            "scheduled shocks, a list of {name, kind = 'cost' | 'demand', lines, size, "
+            "start_month, end_month}; see ShockSpec"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _shocks_name_lines_in_the_run(self) -> EconomySpec:
+        lines = [line.name for line in self.service_lines]
+        months = self.periods * 12 // self.periods_per_year
+        seen: set[str] = set()
+        for shock in self.shocks:
+            where = f"shocks.{shock.name}"
+            if shock.name in seen:
+                raise ValueError(f"{where}: shock names must be unique (got '{shock.name}' twice)")
+            seen.add(shock.name)
+            for line in shock.lines:
+                if line not in lines:
+                    raise ValueError(f"{where}.lines names '{line}'; allowed: {', '.join(lines)}")
+            if shock.start_month >= months:
+                raise ValueError(
+                    f"{where}.start_month is {shock.start_month}, after the run ends; "
+                    f"allowed: 0 to {months - 1} (the run has {months} months)"
+                )
+            if shock.end_month is not None and shock.end_month <= shock.start_month:
+                raise ValueError(
+                    f"{where}.end_month is {shock.end_month}; allowed: more than "
+                    f"start_month ({shock.start_month}), or leave it out for the rest of the run"
+                )
+        return self
 
 
 class TrustPair(Strict):
@@ -241,7 +368,7 @@ class TrustSpec(Strict):
 
 
 class ChannelsSpec(Strict):
-    """Behavioural channels a scenario can switch off, one at a time (MODEL.md s3b).
+    """Behavioural channels a scenario can switch off, one at a time (docs/odd.md §7.3).
 
     Each is on by default. Switching one off removes that term from every
     organisation's decisions, so a result can be attributed to its channels by
@@ -272,7 +399,7 @@ def prior(default: float, low: float, high: float, source: str, **bounds: Any) -
 
 
 class BehaviourSpec(Strict):
-    """Weights of the decision rules (MODEL.md s3a); the behaviour-priors table.
+    """Weights of the decision rules (docs/odd.md §7.3); the behaviour-priors table.
 
     Every number that drives effort, shift, trust or gaming is a field here with a default,
     the plausible range a calibration will search, and its source; ``docs/priors.md`` is
@@ -291,7 +418,7 @@ class BehaviourSpec(Strict):
         0.2, 0.0, 0.6, "judgement; the form is the relational contract of anchors s2.3"
     )
     system_benefit_weight: Annotated[float, Field(ge=0.0, le=10.0)] = prior(
-        0.5, 0.0, 1.0, "judgement; weight on the system/patient good (MODEL.md s3a)"
+        0.5, 0.0, 1.0, "judgement; weight on the system/patient good (docs/odd.md §7.3)"
     )
     gaming_max: Share = prior(
         0.15, 0.05, 0.27, "anchors s2.9: official vs survey gaps of 20-27 points"
@@ -535,6 +662,44 @@ class OutcomeSpec(Strict):
     )
 
 
+class PriceSpec(Strict):
+    """How a contract model prices the fixed annual payments its holders get.
+
+    Applies to the lead's whole-scope payment (capitation or block) and to any line paid a
+    fixed annual amount (block, capitation, blended, cost plus fee); per-unit prices
+    (tariff, marginal rate) are national prices and are not bid. The commissioner's
+    budget for the scope is its value at plan (planned units x unit cost).
+
+    - ``bid``: the price as a share above (+) or below (-) that budget; UnitingCare bid
+      3.5% under the commissioner's maximum (anchors P5): ``bid = -0.035``.
+    - ``rebase = "outturn"`` (the default; the NHS yearly refresh, seed 000 L1025): each
+      contract year the budget is re-planned on last year's activity, grown by the demand
+      trend, and the bid applies to it. ``rebase = "never"``: the price bid at the first
+      year's plan is held for the term and moves only by ``indexation`` a year (seed 001
+      L342: a five-year value with a forecast of population growth and QIPP built in).
+    - ``indexation``: the yearly change of a held price, a share (e.g. -0.011), or
+      ``"demand_trend"`` (the economy's planned demand trend, the default).
+    """
+
+    bid: Annotated[float, Field(ge=-0.5, le=0.5)] = 0.0
+    rebase: Literal["outturn", "never"] = "outturn"
+    indexation: Annotated[float, Field(ge=-0.2, le=0.5)] | Literal["demand_trend"] = "demand_trend"
+
+    @model_validator(mode="after")
+    def _indexation_needs_a_held_price(self) -> PriceSpec:
+        if self.rebase == "outturn" and self.indexation != "demand_trend":
+            raise ValueError(
+                f"indexation {self.indexation!r} applies only to a held price; allowed: "
+                'rebase = "never" with any indexation, or rebase = "outturn" with '
+                'indexation "demand_trend" (a re-based price follows the plan)'
+            )
+        return self
+
+    @property
+    def is_neutral(self) -> bool:
+        return self.bid == 0.0 and self.rebase == "outturn"
+
+
 class ContractModelSpec(Strict):
     """A contract model in shorthand, built into ``ContractTerms`` against the economy.
 
@@ -555,6 +720,13 @@ class ContractModelSpec(Strict):
     outcome: OutcomeSpec | None = None
     risk_share: RiskShareSpec | None = None
     governance: GovernanceTerms = GovernanceTerms()
+    price: PriceSpec = Field(
+        default=PriceSpec(),
+        description=(
+            "bid, rebase ('outturn' | 'never') and indexation of the fixed annual "
+            "payments; see PriceSpec"
+        ),
+    )
     subcontract_squeeze: Share = 0.02
     subcontract_delay_periods: Annotated[int, Field(ge=0, le=12)] = 2
     duration_years: Annotated[int, Field(ge=1, le=30)] = 10
@@ -581,7 +753,7 @@ class ContractModelSpec(Strict):
 
 
 class NegotiationSpec(Strict):
-    """Pre-contract negotiation and governance (MODEL.md s2-3; agents/negotiation.py).
+    """Pre-contract negotiation and governance (docs/odd.md §7.9; agents/negotiation.py).
 
     Used by contract models with ``negotiate = true``. Figures are seeds where a
     seed gives one (cited), otherwise priors or judgements to vary in
@@ -718,6 +890,13 @@ class Scenario(Strict):
                     )
             if spec.outcome and spec.outcome.split:
                 check_shares_sum_to_one(spec.outcome.split, f"{model_name}.outcome.split")
+        for shock in self.economy.shocks:
+            for model_name in shock.contract_models:
+                if model_name not in self.contract_models:
+                    raise ValueError(
+                        f"economy.shocks.{shock.name}.contract_models names '{model_name}'; "
+                        f"allowed: {', '.join(self.contract_models)}"
+                    )
         listed: set[tuple[str, str]] = set()
         for pair in self.trust.pairs:
             for who in (pair.source, pair.target):
@@ -760,11 +939,13 @@ def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
         if isinstance(node, list):
             matches = [item for item in node if isinstance(item, dict) and item.get("name") == part]
             if not matches:
-                allowed = ", ".join(
-                    str(item.get("name")) for item in node if isinstance(item, dict)
-                )
+                names = [str(item.get("name")) for item in node if isinstance(item, dict)]
                 raise ScenarioError(
-                    source, [f"key '{key}': no entry '{part}' at '{where}'; allowed: {allowed}"]
+                    source,
+                    [
+                        f"key '{key}': no entry '{part}' at '{where}'; "
+                        f"allowed: {', '.join(names)}{did_you_mean(part, names)}"
+                    ],
                 )
             if last:
                 raise ScenarioError(source, [f"key '{key}': cannot replace a whole entry"])
@@ -772,30 +953,46 @@ def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
             continue
         if not isinstance(node, dict):
             raise ScenarioError(source, [f"key '{key}': '{where}' is not a table"])
+        if part not in node:
+            allowed = sorted(node)
+            raise ScenarioError(
+                source,
+                [
+                    f"key '{key}': unknown key '{part}'; "
+                    f"allowed: {', '.join(allowed)}{did_you_mean(part, allowed)}"
+                ],
+            )
         if last:
-            if part not in node:
-                allowed = ", ".join(sorted(node))
-                raise ScenarioError(
-                    source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
-                )
             node[part] = value
         else:
-            if part not in node or node[part] is None:
-                if part in node:
-                    node[part] = {}
-                else:
-                    allowed = ", ".join(sorted(node))
-                    raise ScenarioError(
-                        source, [f"key '{key}': unknown key '{part}'; allowed: {allowed}"]
-                    )
+            if node[part] is None:
+                node[part] = {}
             node = node[part]
 
 
-def format_validation_error(error: ValidationError) -> list[str]:
-    """Each pydantic error as 'key 'a.b': message (got value)'."""
+def typed_key(loc: tuple, raw: Any = None) -> str:
+    """A pydantic location as the user writes the key: an entry of a list of named
+    tables by its name (``organisations.acute.reserves_pence``, as ``--set`` takes it,
+    not ``organisations.2.reserves_pence``); other list items by position."""
+    parts, node = [], raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list | tuple):
+            item = node[part] if 0 <= part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(str(name) if isinstance(name, str) and name else str(part))
+            node = item
+            continue
+        parts.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def format_validation_error(error: ValidationError, raw: Any = None) -> list[str]:
+    """Each pydantic error as 'key 'a.b': message (got value)', keys as the user typed
+    them (``raw`` is the data validated, to name list entries)."""
     problems = []
     for item in error.errors():
-        loc = ".".join(str(part) for part in item["loc"])
+        loc = typed_key(item["loc"], raw)
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
@@ -807,11 +1004,14 @@ def format_validation_error(error: ValidationError) -> list[str]:
         if item["type"] == "extra_forbidden":
             allowed = allowed_keys_at(item["loc"][:-1])
             listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            problems.append(f"{where}unknown key{listing}")
+            hint = did_you_mean(str(item["loc"][-1]), allowed) if allowed else ""
+            problems.append(f"{where}unknown key{listing}{hint}")
         elif isinstance(got, dict | list):
-            problems.append(f"{where}{message}")
+            problems.append(with_suggestion(f"{where}{message}"))
         else:
-            problems.append(f"{where}{message} (got {shown})")
+            expected = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
+            hint = did_you_mean(str(got), expected) if expected else ""
+            problems.append(f"{where}{message} (got {shown}){hint}")
     return problems
 
 
@@ -850,7 +1050,7 @@ def validate_scenario(raw: dict, source: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:
-        raise ScenarioError(source, format_validation_error(error)) from None
+        raise ScenarioError(source, format_validation_error(error, raw)) from None
 
 
 def preset_names() -> list[str]:
@@ -871,7 +1071,11 @@ def resolve_scenario_path(name_or_path: str | Path) -> tuple[str, str]:
     if name in preset_names():
         resource = resources.files("alliancesim.experiments") / "presets" / f"{name}.toml"
         return f"preset '{name}'", resource.read_text(encoding="utf-8")
-    raise ScenarioError(name, [f"no such file or preset; presets: {', '.join(preset_names())}"])
+    presets = preset_names()
+    raise ScenarioError(
+        name,
+        [f"no such file or preset; presets: {', '.join(presets)}{did_you_mean(name, presets)}"],
+    )
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -11,10 +11,12 @@ economy's plan for the contract year, as in the NHS's yearly contract refresh
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fractions import Fraction
 
 from alliancesim.experiments.scenario import (
     ContractModelSpec,
     OrganisationSpec,
+    PriceSpec,
     RiskShareSpec,
     Scenario,
 )
@@ -33,13 +35,67 @@ from alliancesim.model.payment.terms import (
     annual_value,
 )
 
+FIXED_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION, Basis.BLENDED, Basis.COST_PLUS_FEE})
+
+
+def whole_pence(exact: Fraction) -> int:
+    """Round an exact amount to whole pence, halves away from zero (as money is rounded)."""
+    sign = -1 if exact < 0 else 1
+    return sign * int(abs(exact) + Fraction(1, 2))
+
+
+def bid_price_pence(budget_pence: int, bid: float) -> int:
+    """The price bid against a budget: ``budget x (1 + bid)`` in whole pence, exactly.
+
+    The share is read from its decimal form (0.035 exactly, not its binary neighbour), so
+    UnitingCare's bid of 3.5% under a £752m maximum (anchors P5) is £725.68m to the penny.
+    """
+    return whole_pence(Fraction(budget_pence) * (1 + Fraction(str(bid))))
+
+
+def indexed_pence(base_pence: int, rate: float, years: int) -> int:
+    """A held price after ``years`` of indexation at ``rate`` a year, compounded, rounded
+    once to whole pence."""
+    return whole_pence(Fraction(base_pence) * (1 + Fraction(str(rate))) ** years)
+
+
+def priced_value(
+    budget_pence: int,
+    held_budget_pence: int,
+    price: PriceSpec,
+    contract_year: int,
+    demand_trend: float,
+) -> int:
+    """What a fixed annual payment is worth in a contract year under the price terms.
+
+    ``budget_pence``: the commissioner's budget at this year's plan (re-based on outturn);
+    ``held_budget_pence``: its budget at the first year's plan. Re-based: the bid applies
+    to this year's budget. Held: the bid applies to the first year's and the price moves
+    only by indexation."""
+    if price.rebase == "outturn":
+        return bid_price_pence(budget_pence, price.bid)
+    rate = demand_trend if price.indexation == "demand_trend" else price.indexation
+    return indexed_pence(bid_price_pence(held_budget_pence, price.bid), rate, contract_year)
+
 
 def line_terms(
-    line: ServiceLine, basis: Basis, spec: ContractModelSpec, growth: float, population: int
+    line: ServiceLine,
+    basis: Basis,
+    spec: ContractModelSpec,
+    growth: float,
+    population: int,
+    held: tuple[int, float, float] | None = None,
 ) -> LinePayment:
-    """Payment terms for one line at the plan of a contract year."""
+    """Payment terms for one line at the plan of a contract year.
+
+    ``held`` is (contract year, the first year's growth, the demand trend) when the
+    spec's price terms apply to this line: its fixed annual value is then priced by
+    :func:`priced_value`."""
     planned = line.planned_per_year * growth
     value = round(planned * line.unit_cost_pence)
+    if held is not None and basis in FIXED_BASES and not spec.price.is_neutral:
+        year, first_growth, trend = held
+        value = priced_value(value, first_budget(line, first_growth), spec.price, year, trend)
     price = line.unit_cost_pence
     match basis:
         case Basis.BLOCK:
@@ -79,6 +135,11 @@ def line_terms(
     raise ValueError(f"unknown basis {basis!r}")  # pragma: no cover
 
 
+def first_budget(line: ServiceLine, first_growth: float) -> int:
+    """A line's budget at the first contract year's plan (before any re-plan on outturn)."""
+    return round(line.plan_at_start * first_growth * line.unit_cost_pence)
+
+
 class ContractBuilder:
     """Turns the scenario's contract-model specs into terms for each contract year."""
 
@@ -93,6 +154,10 @@ class ContractBuilder:
         """Demand growth planned for a contract year: the trend at mid-year."""
         spec = self.scenario.economy
         return growth_factor(spec, (contract_year + 0.5) * spec.periods_per_year)
+
+    def held(self, contract_year: int) -> tuple[int, float, float]:
+        """What :func:`line_terms` needs to price a line held from the first year."""
+        return contract_year, self.growth(0), self.scenario.economy.demand_trend
 
     def basis_for(self, spec: ContractModelSpec, line: ServiceLine) -> Basis:
         if line.name in spec.payment:
@@ -155,17 +220,36 @@ class ContractBuilder:
         payments: list[ServicePayment] = []
         subcontracts: list[Subcontract] = []
         outside: list[ServicePayment] = []  # lines of non-members stay on the status quo
+        held = self.held(contract_year)
+        # a lead's price terms apply to its whole-scope payment (lead_payments), not to
+        # what it pays its subcontractors; otherwise to each fixed annual payment
+        leads = spec.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR)
+        outside_spec = spec
+        if self.status_quo.price != spec.price:
+            outside_spec = spec.model_copy(update={"price": self.status_quo.price})
         for line in self.lines:
             if line.provider in failed:
                 continue
             basis = self.basis_for(spec, line)
-            terms = line_terms(line, basis, spec, growth, population)
+            terms = line_terms(
+                line,
+                basis,
+                spec,
+                growth,
+                population,
+                None if leads or line.provider not in members else held,
+            )
             payment = ServicePayment(
                 payer=line.commissioner, provider=line.provider, line=line.name, terms=terms
             )
             if line.provider not in members:
                 sq_terms = line_terms(
-                    line, self.basis_for(self.status_quo, line), spec, growth, population
+                    line,
+                    self.basis_for(self.status_quo, line),
+                    outside_spec,
+                    growth,
+                    population,
+                    held,
                 )
                 outside.append(payment.model_copy(update={"terms": sq_terms}))
             elif spec.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR):
@@ -183,8 +267,8 @@ class ContractBuilder:
                 payments.append(payment)
             else:
                 payments.append(payment)
-        if spec.vehicle in (Vehicle.LEAD_PROVIDER, Vehicle.PRIME_CONTRACTOR):
-            payments = self.lead_payments(spec, payments, population)
+        if leads:
+            payments = self.lead_payments(spec, payments, population, held)
         contracts = self.split_by_vehicle(model_name, spec, members, payments, subcontracts)
         if outside:
             # non-members stay on the status quo's contracts, and at its forum (if any)
@@ -194,16 +278,28 @@ class ContractBuilder:
         return tuple(contracts)
 
     def lead_payments(
-        self, spec: ContractModelSpec, payments: list[ServicePayment], population: int
+        self,
+        spec: ContractModelSpec,
+        payments: list[ServicePayment],
+        population: int,
+        held: tuple[int, float, float] | None = None,
     ) -> list[ServicePayment]:
-        """The commissioners pay the lead for the whole scope (capitation or block)."""
+        """The commissioners pay the lead for the whole scope (capitation or block), at
+        the budget for the scope at plan unless the price terms say otherwise."""
         by_payer: dict[str, int] = {}
-        planned: dict[str, float] = {}
+        first: dict[str, int] = {}  # the budget at the first year's plan
+        lines = {line.name: line for line in self.lines}
         for payment in payments:
             by_payer[payment.payer] = by_payer.get(payment.payer, 0) + annual_value(payment.terms)
-            planned[payment.payer] = planned.get(payment.payer, 0.0) + population
+            if held is not None:
+                first[payment.payer] = first.get(payment.payer, 0) + first_budget(
+                    lines[payment.line], held[1]
+                )
         result = []
         for payer, value in sorted(by_payer.items()):
+            if held is not None and not spec.price.is_neutral:
+                year, _, trend = held
+                value = priced_value(value, first[payer], spec.price, year, trend)
             value = round(value * (1.0 - spec.management_fee_share))
             if spec.lead_payment == "capitation":
                 terms = LinePayment(

@@ -21,6 +21,7 @@ from alliancesim.experiments.scenario import (
     SHIFTABLE_SETTINGS,
     EconomySpec,
     ServiceLineSpec,
+    ShockSpec,
 )
 from alliancesim.model.streams import DEMAND_NOISE, DEMAND_SHOCK
 
@@ -45,6 +46,7 @@ class ServiceLine:
     shiftable: bool
     receiving: bool
     need_per_year: float = 0.0
+    plan_at_start: float = 0.0  # the first year's plan, never re-planned (a held price's base)
 
     @classmethod
     def from_spec(cls, spec: ServiceLineSpec, population: int) -> ServiceLine:
@@ -56,6 +58,7 @@ class ServiceLine:
             unit_cost_pence=spec.unit_cost_pence,
             planned_per_year=population * spec.demand_per_1000_per_year / 1000.0,
             need_per_year=population * spec.demand_per_1000_per_year / 1000.0,
+            plan_at_start=population * spec.demand_per_1000_per_year / 1000.0,
             shiftable=spec.setting in SHIFTABLE_SETTINGS,
             receiving=spec.setting in RECEIVING_SETTINGS,
         )
@@ -74,6 +77,12 @@ class Delivery(NamedTuple):
 def growth_factor(spec: EconomySpec, period: int) -> float:
     """Trend multiplier of demand at a period (compound yearly trend)."""
     return (1.0 + spec.demand_trend) ** (period / spec.periods_per_year)
+
+
+def season_factor(spec: EconomySpec, period: int) -> float:
+    """The seasonal multiplier of shiftable demand in a period (as ``draw_demand`` applies
+    it): known to every organisation, so a run rate can be read net of the season."""
+    return 1.0 + spec.seasonality * math.cos(2.0 * math.pi * period / spec.periods_per_year)
 
 
 def shift_fraction(integration: float, spec: EconomySpec) -> float:
@@ -110,6 +119,56 @@ class HealthEconomy:
         total = sum(line.planned_per_year for line in receiving) or 1.0
         # extra contacts from avoided care go to receiving lines in proportion to their plan
         self.receiving_share = {line.name: line.planned_per_year / total for line in receiving}
+        # scheduled shocks as (spec, first period, end period or None)
+        self.shocks = tuple((shock, *shock.periods(spec.periods_per_year)) for shock in spec.shocks)
+        self._factors: dict[tuple[str, str | None], dict[str, float]] = {}
+        self._factors_period = -1
+
+    def shock_factors(
+        self, kind: str, period: int, contract_model: str | None = None
+    ) -> dict[str, float]:
+        """Line -> multiplier of the scheduled shocks of a kind ('cost' or 'demand') in
+        force in a period (under a contract model, for shocks limited to some); overlapping
+        shocks compound. Empty when none is in force."""
+        if not self.shocks:
+            return {}
+        if self._factors_period != period:
+            self._factors, self._factors_period = {}, period
+        key = (kind, contract_model)
+        factors = self._factors.get(key)
+        if factors is None:
+            factors = {}
+            for shock, start, end in self.shocks:
+                if shock.kind != kind or period < start or (end is not None and period >= end):
+                    continue
+                if shock.contract_models and contract_model not in shock.contract_models:
+                    continue
+                for name in shock.lines:
+                    factors[name] = factors.get(name, 1.0) * (1.0 + shock.size)
+            self._factors[key] = factors
+        return factors
+
+    def cost_factors(self, period: int, contract_model: str | None = None) -> dict[str, float]:
+        """Line -> multiplier of its delivery cost from scheduled cost shocks in force
+        under ``contract_model``."""
+        return self.shock_factors("cost", period, contract_model)
+
+    def shocks_changing(self, period: int) -> list[tuple[str, ShockSpec]]:
+        """("starts" | "ends", shock spec) of every scheduled shock starting or ending now."""
+        changes: list[tuple[str, ShockSpec]] = []
+        for shock, start, end in self.shocks:
+            if start == period:
+                changes.append(("starts", shock))
+            if end is not None and end == period:
+                changes.append(("ends", shock))
+        return changes
+
+    def with_scheduled_shocks(self, period: int, demand: dict[str, float]) -> dict[str, float]:
+        """Demand with the scheduled demand shocks in force applied (no random draw)."""
+        factors = self.shock_factors("demand", period)
+        if not factors:
+            return demand
+        return {name: units * factors.get(name, 1.0) for name, units in demand.items()}
 
     def planned(self, line: ServiceLine, period: int) -> float:
         """Planned units in a period: the yearly plan grown by trend, no seasonality."""
@@ -166,7 +225,7 @@ class HealthEconomy:
             seasonal = season if line.shiftable else 1.0
             units = line.need_per_year / spec.periods_per_year * growth * seasonal * noise
             demand[line.name] = max(0.0, units * (shock if line.shiftable else 1.0))
-        return demand
+        return self.with_scheduled_shocks(period, demand)
 
     def advance_integration(self, effort: float) -> float:
         """Integration stock moves toward this period's joint effort with a lag."""

@@ -23,6 +23,14 @@ import mesa
 import networkx as nx
 import numpy as np
 from alliancesim.agents.commissioner import Commissioner
+from alliancesim.agents.exit import (
+    asks_for_more,
+    bearable_loss,
+    grants_request,
+    money_to_find,
+    projected_annual_loss,
+    shortfall,
+)
 from alliancesim.agents.incentives import (
     LineShift,
     commissioner_price,
@@ -46,6 +54,7 @@ from alliancesim.model.economy import (
     HealthEconomy,
     ServiceLine,
     let_go,
+    season_factor,
     shift_fraction,
     shift_sensitivity,
 )
@@ -64,11 +73,18 @@ from alliancesim.model.payment.settlement import (
     SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import ContractTerms, annual_value, contract_value
+from alliancesim.model.payment.terms import Basis, ContractTerms, annual_value, contract_value
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
 OUTCOME_TARGET_UPLIFT = 1.1  # outcome targets ask for 10% better than the base outcome
+# After a handback the commissioner runs the holder's services through interim
+# arrangements at RETURNED_RISK_PREMIUM for this long (judgement; range 3-12 months).
+TAKEBACK_MONTHS = 6
+# Re-procuring a handed-back contract: UnitingCare's procurement took 15 months (anchors
+# P5 table, NAO 2016), at the commissioner's negotiating cost a year (NegotiationSpec).
+REPROCUREMENT_MONTHS = 15
+HELD_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION})  # bases a holder is paid a fixed sum
 
 
 class OutcomeStake(NamedTuple):
@@ -154,6 +170,14 @@ class HealthEconomyModel(mesa.Model):
             for line in self.economy.lines
         ]
         self.n_failed = 0
+        # exit (agents/exit.py): requests for more money, relief granted, handbacks
+        self.exit_log: dict[str, Any] = dict(requests=0, granted=0, handbacks=[])
+        # holder -> (by, contract, pence a period, contract year, shortfall still to pay)
+        self._relief: dict[str, tuple[str, str, int, int, int]] = {}
+        self._takeback: list[tuple[str, int, int]] = []  # (line, first, last period) at premium
+        self._asked: dict[str, int] = {}  # holder -> contract year of its last request
+        self._surplus_history: dict[str, list[int]] = {}  # accrued surplus, last year
+        self._receivables: dict[str, int] = {}  # net_receivables() at the last review
         self._network = self.build_network()
         # the value of the cohort's care per line (need x unit cost), for the weight a
         # provider has in the one outcome index (outcome_weight)
@@ -425,6 +449,7 @@ class HealthEconomyModel(mesa.Model):
         for org in self.orgs.values():
             org.change_leadership()
         self.book(delivery, entries)
+        self.review_contracts(delivery)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
         self.collect(delivery, entries)
@@ -460,9 +485,284 @@ class HealthEconomyModel(mesa.Model):
                 },
             )
             self.start_contracts(self.period // self.periods_per_year)
+        for change, shock in self.economy.shocks_changing(self.period):
+            if shock.contract_models and self.active_model not in shock.contract_models:
+                continue  # a cost of other contract models' structure: none here
+            self.record_event(
+                "economy",
+                f"shock_{change.removesuffix('s')}",
+                f"scheduled {shock.kind} shock '{shock.name}' {change}: "
+                f"{shock.size:+.1%} on {', '.join(shock.lines)}",
+                shock=shock.name,
+                shock_kind=shock.kind,
+                size=shock.size,
+                lines=",".join(shock.lines),
+            )
+        self.set_failure_floors()
         for commissioner in self.commissioners:
             # capability decays while it pays for care through a lead it cannot see into
             commissioner.monitor(any(c == commissioner.name for c, _ in self.at_distance))
+
+    def set_failure_floors(self) -> None:
+        """A new vehicle fails against its own reserves while it holds a contract of the
+        model in force; otherwise (status quo, or after a handback) as its kind does."""
+        holders = self.contract_holders()
+        lead = self.lead_name
+        for provider in self.providers:
+            if provider.spec.new_vehicle:
+                holds = provider.name == lead or provider.name in holders
+                provider.failure_threshold = provider.spec.failure_floor(holds)
+
+    # ------------------------------------------------------------ exit (handback)
+    def review_contracts(self, delivery: Delivery) -> None:
+        """After the books close: relief granted earlier is paid, services handed back
+        cost their commissioner a premium, and each holder of a fixed-price contract that
+        is losing more than it can bear asks for more money, or, refused, hands the
+        contract back (agents/exit.py). Termination, not insolvency."""
+        self.pay_relief()
+        self.charge_takeback(delivery)
+        # on an accruals basis: what it is owed (withheld outcome money, delayed
+        # subcontract payments) counts as income, and what a lead has delayed as its debt;
+        # a holder judges its contract on the last year at most (one lumpy year-end
+        # settlement counts once), on a single month at first (anchors P5)
+        receivables = self.net_receivables()
+        holders = self.contract_holders()
+        for provider in self.providers:
+            change = receivables.get(provider.name, 0) - self._receivables.get(provider.name, 0)
+            surplus = provider.income - provider.cost + change
+            if provider.name in holders:  # the season is no news about the contract
+                surplus -= round(self.seasonal_surplus(provider.name, delivery))
+            history = self._surplus_history.setdefault(provider.name, [])
+            history.append(surplus)
+            del history[: -self.periods_per_year]
+        self._receivables = receivables
+        year = self.period // self.periods_per_year
+        for holder, held in holders.items():
+            provider = self.orgs[holder]
+            if provider.failed or self._asked.get(holder) == year:
+                continue
+            history = self._surplus_history[holder]
+            loss = projected_annual_loss(sum(history), len(history), self.periods_per_year)
+            position = provider.reserves + receivables.get(holder, 0)
+            income, floor = provider.annual_income, provider.failure_threshold
+            bearable = bearable_loss(position, income, floor, provider.risk_appetite)
+            if asks_for_more(loss, bearable, self.held_price(holder, held)):
+                self._asked[holder] = year
+                gap = shortfall(position, income, floor)
+                if not self.request_more_money(holder, held, loss, bearable, gap):
+                    break  # handed back: the contracts changed; the others review next period
+
+    def seasonal_surplus(self, name: str, delivery: Delivery) -> float:
+        """Pence of this period's surplus that is the season, not the contract: on each
+        shiftable line, its margin per unit (``incentives.line_margin``: a lead pays its
+        subcontractors per unit, a provider on a block bears its variable cost) times the
+        activity above the line's level net of the season. A run starts at the winter
+        peak, so a first month read without this overstates a year's loss."""
+        season = season_factor(self.scenario_spec.economy, self.period)
+        if season == 1.0:
+            return 0.0
+        above = 1.0 - 1.0 / season
+        base = self.period_shift_base()
+        margins = self.line_margins(name)
+        return sum(
+            margin * delivery.activity[template.line] * above
+            for (template, _, _), (margin, _, _) in zip(base.shiftable, margins, strict=False)
+        )
+
+    def net_receivables(self) -> dict[str, int]:
+        """Pence each organisation is owed (+) less what it owes (-) but has not yet been
+        paid or paid: withheld outcome money and delayed subcontract payments."""
+        net = dict(self.owed_to_providers())
+        for payer, _payee, amount in self.delayed_payments():
+            net[payer] = net.get(payer, 0) - amount
+        return net
+
+    def contract_holders(self) -> dict[str, list[ContractTerms]]:
+        """Providers paid a fixed sum (block or capitation, a lead's whole scope included)
+        under the active contract model's own contracts, with those contracts. None under
+        the status quo (the counterfactual the commissioner falls back on) or under terms
+        given in full. A member of a contract with a pooled risk share is not a holder on
+        its own (its losses are shared by the risk share and the alliance's governance,
+        seed 000 L1702), unless it is the lead, which holds the whole scope's money."""
+        cached = getattr(self, "_holders", None)
+        if cached is not None and cached[0] is self.contracts:
+            return cached[1]
+        model = self.active_model
+        holders: dict[str, list[ContractTerms]] = {}
+        own = (
+            model != self.scenario_spec.scenario.status_quo
+            and self.active_spec is not None
+            and not self.active_spec.contracts
+        )
+        for terms in self.contracts if own else ():
+            name = terms.name
+            if not (name == model or name.startswith(model + ":")):
+                continue
+            if name.startswith(model + ":outside"):
+                continue
+            for payment in terms.payments:
+                pooled = terms.risk_share is not None and payment.provider != terms.lead
+                if payment.terms.basis in HELD_BASES and not pooled:
+                    held = holders.setdefault(payment.provider, [])
+                    if terms not in held:
+                        held.append(terms)
+        self._holders = (self.contracts, holders)
+        return holders
+
+    def scope_lines(self, holder: str, held: list[ContractTerms]) -> list[ServiceLine]:
+        """The lines a holder is paid a fixed sum for: a lead's whole scope, else its own
+        block and capitation lines."""
+        names: set[str] = set()
+        for terms in held:
+            if terms.lead == holder:
+                members = set(terms.members)
+                names |= {line.name for line in self.economy.lines if line.provider in members}
+            names |= {
+                p.line
+                for p in terms.payments
+                if p.provider == holder and p.terms.basis in HELD_BASES
+            }
+        return [line for line in self.economy.lines if line.name in names]
+
+    @staticmethod
+    def price_by_payer(holder: str, held: list[ContractTerms]) -> dict[str, int]:
+        """Pence a year each commissioner pays the holder a fixed sum for, at plan."""
+        prices: dict[str, int] = {}
+        for terms in held:
+            for p in terms.payments:
+                if p.provider == holder and p.terms.basis in HELD_BASES:
+                    prices[p.payer] = prices.get(p.payer, 0) + annual_value(p.terms)
+        return prices
+
+    def held_price(self, holder: str, held: list[ContractTerms]) -> int:
+        return sum(self.price_by_payer(holder, held).values())
+
+    def request_more_money(
+        self, holder: str, held: list[ContractTerms], loss: int, bearable: int, gap: int = 0
+    ) -> bool:
+        """The holder asks for its projected loss a year, plus ``gap`` now to stand back at
+        its failure floor; the commissioner that pays it most decides (agents/exit.py).
+        Granted (True): the gap next period, the loss monthly to the contract year's end.
+        Refused (False): the holder hands the contract back."""
+        request = loss + gap
+        price_by_payer = self.price_by_payer(holder, held)
+        price = sum(price_by_payer.values())
+        payer = max(sorted(price_by_payer), key=lambda name: price_by_payer[name])
+        commissioner = self.orgs[payer]
+        growth = self.builder.growth(self.period // self.periods_per_year)
+        budget = sum(
+            round(line.planned_per_year * growth * line.unit_cost_pence)
+            for line in self.scope_lines(holder, held)
+        )
+        can_find = money_to_find(budget, price, commissioner.reserves, commissioner.savings_target)
+        trust = self.trust.trust(payer, holder)
+        granted = grants_request(request, can_find, trust)
+        self.exit_log["requests"] += 1
+        share = request / price if price else 0.0
+        self.record_event(
+            holder,
+            "request_more_money",
+            f"{holder} projects a loss of £{loss / 100:,.0f} a year on its contract, more "
+            f"than the £{bearable / 100:,.0f} it can bear, and asks {payer} for "
+            f"£{request / 100:,.0f} ({share:.0%} of its price); {payer} "
+            + ("agrees" if granted else "refuses"),
+            commissioner=payer,
+            request_pence=request,
+            loss_pence=loss,
+            shortfall_pence=gap,
+            share_of_price=round(share, 4),
+            bearable_pence=bearable,
+            budget_pence=budget,
+            price_pence=price,
+            can_find_pence=can_find,
+            trust=round(trust, 4),
+            decision="granted" if granted else "refused",
+        )
+        if granted:
+            self.exit_log["granted"] += 1
+            self._relief[holder] = (
+                payer,
+                held[0].name,
+                round(loss / self.periods_per_year),
+                self.period // self.periods_per_year,
+                gap,
+            )
+            return True
+        self.hand_back(holder, held, payer, price)
+        return False
+
+    def pay_relief(self) -> None:
+        """Relief granted on a request is paid each period to the end of its contract year,
+        as a journal entry from the commissioner."""
+        year = self.period // self.periods_per_year
+        for holder, (payer, contract, monthly, granted_year, gap) in sorted(self._relief.items()):
+            if granted_year != year or self.orgs[holder].failed:
+                del self._relief[holder]
+                continue
+            amount = monthly + gap  # the shortfall with the first payment
+            self._relief[holder] = (payer, contract, monthly, granted_year, 0)
+            self.transfer(payer, holder, amount, contract, "relief", "relief_granted")
+            self.orgs[payer].spend += amount
+
+    def hand_back(self, holder: str, held: list[ContractTerms], payer: str, price: int) -> None:
+        """The holder ends its contract. Its services return to the commissioner, which
+        runs them at a premium while it arranges interim contracts and pays to re-procure;
+        the economy goes on under status-quo contracts for the scope (as after a lead
+        fails). The holder keeps its losses: termination, not insolvency."""
+        lead = any(terms.lead == holder for terms in held)
+        self.exit_log["handbacks"].append((self.period, holder))
+        self._relief.pop(holder, None)
+        last = self.period + max(1, TAKEBACK_MONTHS * self.periods_per_year // 12)
+        self._takeback.extend((line.name, self.period + 1, last) for line in self.lines_of(holder))
+        negotiation = self.scenario_spec.negotiation
+        cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
+        self.charge_transaction_cost(payer, cost)
+        self.record_event(
+            holder,
+            "handback",
+            f"{holder} hands its contract back to {payer}: the contract ends (not an "
+            f"insolvency); {payer} takes the services back at a premium and re-procures "
+            f"(£{cost / 100:,.0f})",
+            commissioner=payer,
+            contracts=",".join(t.name for t in held),
+            lead=lead,
+            reprocurement_pence=cost,
+        )
+        if lead:
+            status_quo = self.scenario_spec.scenario.status_quo
+            self.active_model = status_quo
+            self.active_spec = self.scenario_spec.contract_models[status_quo]
+        else:
+            self.remove_member(holder)
+        self.start_contracts(self.period // self.periods_per_year)
+
+    def charge_takeback(self, delivery: Delivery) -> None:
+        """Premium over unit cost the commissioner pays on services handed back to it,
+        while interim arrangements last (as for a failed provider's services)."""
+        if not self._takeback:
+            return
+        lines = self.economy.by_name
+        kept = []
+        for name, first, last in self._takeback:
+            if self.period > last:
+                continue
+            kept.append((name, first, last))
+            if self.period < first:
+                continue
+            line = lines[name]
+            premium = round(
+                line.unit_cost_pence * delivery.activity[name] * (RETURNED_RISK_PREMIUM - 1.0)
+            )
+            self.post_cost(
+                line.commissioner,
+                STAFF_AND_SUPPLIERS,
+                premium,
+                "takeback_premium",
+                "handback",
+                name,
+            )
+            self.orgs[line.commissioner].returned_risk += premium
+        self._takeback = kept
 
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
@@ -701,8 +1001,11 @@ class HealthEconomyModel(mesa.Model):
         parts: dict[str, dict[tuple[str, str], float]] = {p.name: {} for p in self.providers}
         plan = self.economy.plan_for(self.period)
         activity = delivery.activity
+        shocked = self.economy.cost_factors(self.period, self.active_model)  # scheduled
         for name, provider, fixed_unit, variable_unit in self._line_costs:
             line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
+            if name in shocked:
+                line_cost *= shocked[name]
             costs[provider] += line_cost
             parts[provider]["delivery_cost", name] = line_cost
         behaviour = self.scenario_spec.behaviour

@@ -1,4 +1,4 @@
-"""The validation suite: patterns V1-V17 of VALIDATION.md, their runner and command.
+"""The validation suite: patterns V1-V17 of docs/validation.md, their runner and command.
 
 ``load_patterns()`` imports every pattern module so the registry in ``suite`` is
 full; the negotiation patterns (V1-V6, V14) are optional until that layer lands.

@@ -1,4 +1,4 @@
-"""Patterns V7-V13 of VALIDATION.md: behaviour under contract.
+"""Patterns V7-V13 of docs/validation.md: behaviour under contract.
 
 Each check runs the conditions it compares on common random numbers (one seed
 per replication, shared by every condition), computes its statistic from the

@@ -1,4 +1,4 @@
-"""Patterns V15-V17 of VALIDATION.md: the case presets reproduce what happened.
+"""Patterns V15-V17 of docs/validation.md: the case presets reproduce what happened.
 
 Each check runs a case preset (initial conditions and terms from the seeds, no
 results) against its status quo on common random numbers. The negotiation half

@@ -1,4 +1,4 @@
-"""Validation patterns V1-V6 and V14 (VALIDATION.md: negotiation and formation; governance).
+"""Validation patterns V1-V6 and V14 (docs/validation.md: negotiation and formation; governance).
 
 Imported by the registry loader (``experiments/validation/__init__.py``
 ``PATTERN_MODULES``), which fills ``suite.REGISTRY`` through ``@pattern``.

@@ -1,4 +1,4 @@
-"""The pattern suite of VALIDATION.md: a registry of named pattern checks, each with the
+"""The pattern suite of docs/validation.md: a registry of named pattern checks, each with the
 mechanism that should produce it and a knock-out that switches that mechanism off.
 
 Each pattern is a function ``(quick: bool, seed: int) -> PatternResult`` that
@@ -78,7 +78,7 @@ REGISTRY: dict[str, Pattern] = {}
 def pattern(
     code: str, title: str, mechanism: str = "", knockout: Mapping[str, Any] | None = None
 ) -> Callable[[PatternCheck], PatternCheck]:
-    """Register a pattern check under its VALIDATION.md code (V1 ... V17)."""
+    """Register a pattern check under its code in docs/validation.md (V1 ... V17)."""
 
     def register(check: PatternCheck) -> PatternCheck:
         if code in REGISTRY:

@@ -258,7 +258,7 @@ class GovernanceTerms(Frozen):
 
     decision_rule: DecisionRule = DecisionRule.UNANIMITY
     reserved_matters: tuple[str, ...] = ("membership", "termination", "new_investment")
-    commissioner_shares_risk: bool = False  # MODEL.md s2: NHS default is no
+    commissioner_shares_risk: bool = False  # docs/odd.md §2: NHS default is no
     # Dispute resolution (seed 000 L1010; domain notes 000 "Dispute resolution"). Each
     # level resolves a dispute with a chance equal to trust; past the last level comes the
     # final step. Default: the NHS Standard Contract (mediation, then binding expert

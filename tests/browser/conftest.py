@@ -70,6 +70,7 @@ SOLARA_ENV = {
     # Any asset missing from solara-assets would be fetched from a CDN by
     # Solara's proxy; a closed loopback port makes that fail fast, locally.
     "SOLARA_ASSETS_CDN": f"http://{HOST}:9/npm/",
+    "SOLARA_THEME_SHOW_BANNER": "False",
 }
 
 

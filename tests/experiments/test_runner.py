@@ -138,8 +138,31 @@ def test_resume_retries_failed_runs(tmp_path):
 
 def test_existing_sweep_is_not_overwritten_without_resume(tmp_path):
     _run(tmp_path / "o")
-    with pytest.raises(ExperimentError, match="--resume"):
+    with pytest.raises(ExperimentError, match="holds a finished run"):
         _run(tmp_path / "o")
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "stopped", chunk_size=2, replicate=Interrupting(k=5))
+    with pytest.raises(ExperimentError, match="sweep --resume"):
+        _run(tmp_path / "stopped", chunk_size=2)
+
+
+def test_parts_are_removed_once_the_run_is_finished_and_kept_while_resumable(tmp_path):
+    _run(tmp_path / "whole", chunk_size=2)
+    assert not (tmp_path / "whole" / "parts").exists()
+    assert (tmp_path / "whole" / "runs.parquet").is_file()
+    _run(tmp_path / "failed", replicate=failing_replication, chunk_size=2)
+    assert (tmp_path / "failed" / "parts" / "plan.json").is_file()  # kept to retry
+    _run(tmp_path / "failed", resume=True, chunk_size=2)
+    assert not (tmp_path / "failed" / "parts").exists()
+    _assert_same(_frames(tmp_path / "whole"), _frames(tmp_path / "failed"))
+
+
+def test_resuming_a_finished_run_runs_nothing_and_keeps_its_rows(tmp_path):
+    _run(tmp_path / "o")
+    before = _frames(tmp_path / "o")
+    summary = _run(tmp_path / "o", resume=True, replicate=failing_replication)
+    assert summary.n_skipped == 12 and summary.n_failed == 0 and summary.n_ok == 12
+    _assert_same(before, _frames(tmp_path / "o"))
 
 
 def test_resume_refuses_a_different_sweep(tmp_path):
@@ -209,10 +232,7 @@ def test_a_sweep_stored_with_even_chunks_resumes_with_even_chunks(tmp_path):
     """A plan written before chunks tapered (no "chunking" key) is cut the old way on
     resume, so its committed chunks still line up with the tasks they hold."""
     whole = tmp_path / "whole"
-    _run(whole, chunk_size=5)
-    plan = whole / "parts" / "plan.json"
-    stored = json.loads(plan.read_text())
-    assert stored["chunking"] == "tapered"
+    assert _run(whole, chunk_size=5).manifest["chunking"] == "tapered"
     killed = tmp_path / "killed"
     with pytest.raises(KeyboardInterrupt):
         _run(killed, chunk_size=5, replicate=Interrupting(k=5))  # chunk 0 (5 tasks) committed

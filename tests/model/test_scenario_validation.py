@@ -76,7 +76,8 @@ def test_negative_money_is_rejected_with_the_bound(tmp_path):
     path = edited(tmp_path, "unit_cost_pence = 30_000", "unit_cost_pence = -30_000")
     message = error_for(path)
     assert str(path) in message
-    assert "economy.service_lines.1.unit_cost_pence" in message
+    # the entry by its name, as --set takes it, not by its position in the list
+    assert "economy.service_lines.excess_bed_days.unit_cost_pence" in message
     assert "-30000" in message and "greater than 0" in message
 
 
