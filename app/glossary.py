@@ -58,6 +58,80 @@ TERMS: dict[str, tuple[str, str]] = {
         "Fee",
         "The alliance's payment for overheads and profit; also the usual cap on a pain share.",
     ),
+    "blended": (
+        "Blended payment / API",
+        "A fixed payment for planned activity plus a variable share of the price for "
+        "activity above or below plan.",
+    ),
+    "blended_reconciliation": (
+        "Blended payment / API",
+        "The quarterly true-up of a blended payment to the activity actually delivered.",
+    ),
+    "cost_true_up": (
+        "Cost reimbursement plus fee",
+        "Settling reimbursed costs to what they actually were (limb 1).",
+    ),
+    "takeback_premium": (
+        "Relief",
+        "The premium the commissioner pays to take back a handed-back contract's services "
+        "while it re-procures them.",
+    ),
+    "informal_cover": (
+        "Netting-off",
+        "Alliance partners covering a member's overspend from their own underspends, by "
+        "agreement during the year.",
+    ),
+    "delivery_cost": (
+        "Delivery cost",
+        "The provider's cost of running the line this month (staff and suppliers): a fixed "
+        "part to plan and a variable part to activity.",
+    ),
+    "integration_work": (
+        "Outside accounts",
+        "Staff time the provider spends on joint work with its partners (multidisciplinary "
+        "teams, data sharing), paid to its staff.",
+    ),
+    "outcome_work": (
+        "Outside accounts",
+        "Work on the measured outcomes, paid to the provider's staff.",
+    ),
+    "gaming": (
+        "Gaming",
+        "Staff time spent making the reported outcomes look better than the real ones.",
+    ),
+    "returned_services": (
+        "Outside accounts",
+        "What the commissioner pays, at a premium, to run a failed or departed provider's "
+        "services itself.",
+    ),
+    "contract_management": (
+        "Transaction costs",
+        "The commissioner's cost of managing a contract for the month.",
+    ),
+    "outcome_monitoring": (
+        "Transaction costs",
+        "The commissioner's cost of measuring the outcome metrics it pays on.",
+    ),
+    "transaction_cost": (
+        "Transaction costs",
+        "Staff time and advisers' fees for negotiating or rebargaining the contract.",
+    ),
+    "dispute": (
+        "Transaction costs",
+        "Advisers' and staff time for a dispute over a pain share, by level of escalation.",
+    ),
+    "write_off": (
+        "Write-off",
+        "A debt that will never be paid, such as the payments a failed lead had delayed.",
+    ),
+    "relief": (
+        "Relief",
+        "Extra money the commissioner grants a contract holder that asked for it.",
+    ),
+    "settle_on_exit": (
+        "Subcontract",
+        "A lead paying what it had delayed to a subcontractor that has left.",
+    ),
 }
 
 # rules settled once a year rather than every month (the year-end reconciliation)

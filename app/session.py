@@ -237,8 +237,6 @@ class DashboardModel(HealthEconomyModel):
         negotiate: bool | None = None,
         decide: Any = None,
     ):
-        # the role-play's outside decisions, consulted by negotiate_contract
-        self.decide = decide
         scenario, model_name, notes = build_scenario(
             preset=preset,
             contract_model=contract_model,
@@ -253,7 +251,8 @@ class DashboardModel(HealthEconomyModel):
             decision_rule=decision_rule,
             negotiate=negotiate,
         )
-        super().__init__(scenario, model_name, int(seed))
+        # the role-play's outside decisions, consulted by the negotiation
+        super().__init__(scenario, model_name, int(seed), decide=decide)
         self.preset = preset
         self.notes = notes
         self.status_quo = HealthEconomyModel(
@@ -261,37 +260,6 @@ class DashboardModel(HealthEconomyModel):
         )
         self.rival = HealthEconomyModel(scenario, pick_model(scenario, compare_with), int(seed))
         self.twins = (self.status_quo, self.rival)
-
-    def negotiate_contract(self) -> Any:
-        """The parent's negotiation (HealthEconomyModel.negotiate_contract), with the
-        role-play's outside decisions passed to :func:`negotiate`. Without them it is
-        the parent's own. Kept in step with the parent by tests/app."""
-        if self.decide is None:
-            return super().negotiate_contract()
-        from alliancesim.agents.negotiation import (
-            economics_from_scenario,
-            negotiate,
-            parties_from_model,
-            proposal_from_spec,
-        )
-
-        scenario = self.scenario_spec
-        agreement = negotiate(
-            proposal_from_spec(self.contract_model, self.spec, [p.name for p in self.providers]),
-            parties_from_model(self),
-            economics_from_scenario(scenario),
-            scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
-            self.random,
-            decide=self.decide,
-        )
-        for event in agreement.events:
-            details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
-            self.record_event(event["actor"], event["kind"], event["text"], **details)
-        for name, cost in agreement.cost_by_party.items():
-            self.charge_transaction_cost(name, cost)
-        for name in agreement.leadership_changes:
-            self.trust.turnover(self.orgs[name].name)
-        return agreement
 
     def step(self) -> None:
         if not self.running:  # a finished contract term: Step does nothing

@@ -119,8 +119,12 @@ class HealthEconomyModel(mesa.Model):
         seed: int,
         record_ledger: bool = True,
         agreement: Any = None,
+        decide: Callable[[str, dict], Any] | None = None,
     ):
+        """``decide``, if given, answers some parties' questions in the negotiation in
+        their place (the dashboard's role-play; ``agents.negotiation.negotiate``)."""
         super().__init__(rng=streams.stream_seed(seed, streams.MESA))
+        self.decide = decide
         scenario = ordering.canonical_scenario(scenario)  # listing order changes nothing
         self.streams = streams.Streams(seed)
         self.scenario_spec = scenario
@@ -261,6 +265,7 @@ class HealthEconomyModel(mesa.Model):
             economics_from_scenario(scenario),
             scenario.negotiation.with_status_quo(scenario.scenario.status_quo),
             self.streams(streams.NEGOTIATION, self.contract_model),
+            decide=self.decide,
         )
         for event in agreement.events:
             details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
