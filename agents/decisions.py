@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from alliancesim.model.payment.terms import Basis, LinePayment
 
@@ -53,15 +54,15 @@ def shadow_of_future(years_left: float) -> float:
     return years_left / (years_left + 1.0)
 
 
-def reciprocity(
-    weight: float, interdependence: float, years_left: float, expected_cooperation: float
-) -> float:
-    """Value placed on others' expected cooperation (trust-weighted), repeated-game style.
+def reciprocity(weight: float, years_left: float, tied_cooperation: float) -> float:
+    """Value placed on partners' expected cooperation, repeated-game style.
 
-    Zero when nothing ties the provider's payoff to the others (``interdependence``
-    0: separate bilateral contracts), larger with longer contracts to run.
+    ``tied_cooperation`` is the sum over partners of tie x trust x their last
+    cooperation (``HealthEconomyModel.expected_cooperation``): zero when nothing ties
+    the provider to anyone (no money link, no leadership team with shared objectives),
+    larger with longer contracts to run (:func:`shadow_of_future`).
     """
-    return weight * interdependence * shadow_of_future(years_left) * expected_cooperation
+    return weight * shadow_of_future(years_left) * tied_cooperation
 
 
 def integration_effort(
@@ -70,28 +71,45 @@ def integration_effort(
     incentive_weight: float,
     reciprocity_value: float,
     effort_cost: float,
+    risk_premium: float = 0.0,
 ) -> float:
-    """Best-response effort: ``((1 - a) m + a b + reciprocity) / c`` clipped to [0, 1].
+    """Best-response effort: ``((1 - a) m + a b + reciprocity) / (c + r sd^2)`` clipped
+    to [0, 1].
 
     ``marginal_profit`` m and ``system_benefit`` b are per unit of effort, as shares
-    of the provider's annual income.
+    of the provider's annual income. ``risk_premium`` is r x sd^2 (:func:`effort_risk`):
+    U = (1 - a) m e - (r/2) sd^2 e^2 + a b e + reciprocity e - c e^2 / 2 (MODEL.md s3a),
+    so aversion to the spread of the money effort earns acts as extra effort cost.
     """
     drive = (
         (1.0 - incentive_weight) * marginal_profit
         + incentive_weight * system_benefit
         + reciprocity_value
     )
-    return min(1.0, max(0.0, drive / effort_cost))
+    cost = effort_cost + max(0.0, risk_premium)
+    return min(1.0, max(0.0, drive / cost))
 
 
-def admission_push(unit_margin_share: float, incentive_weight: float, push_max: float) -> float:
+def effort_risk(aversion: float, pooled_return: float, cv: float) -> float:
+    """r x Var of the money one unit of effort earns, per unit of effort squared.
+
+    ``pooled_return`` is the part of the marginal profit that rides on others and on
+    chance (the gain/pain share of the system's result, the outcome withhold), as a
+    share of income; its standard deviation is ``cv`` times its size (a prior).
+    """
+    return aversion * (cv * pooled_return) ** 2
+
+
+def admission_push(
+    unit_margin_share: float, incentive_weight: float, push_max: float, patient_weight: float = 0.5
+) -> float:
     """Supplier-induced activity on a line paid per unit: keep admissions up.
 
     ``unit_margin_share`` is (marginal income - variable cost) / price; positive
     only under activity payment. Anchors s2.1 (Ellis & McGuire; Hennig-Schmidt:
-    fee-for-service over-provides, patient benefit still weighs).
+    fee-for-service over-provides, patient benefit still weighs, ``patient_weight``).
     """
-    drive = (1.0 - incentive_weight) * unit_margin_share - incentive_weight * 0.5
+    drive = (1.0 - incentive_weight) * unit_margin_share - incentive_weight * patient_weight
     return min(push_max, max(0.0, push_max * drive))
 
 
@@ -114,15 +132,23 @@ def should_squeeze(margin: float, target_margin: float, draw: float, probability
     return margin < target_margin and draw < probability
 
 
-def risk_aversion(risk_appetite: float, reserves_share: float, distressed: bool) -> float:
+def risk_aversion(
+    risk_appetite: float, reserves_share: float, distressed: bool, priors: Any
+) -> float:
     """CARA coefficient from risk appetite, thin reserves and distress.
 
     A small provider with thin reserves values a pain share below its expected
-    value (MODEL.md s3a); distress doubles aversion (seed 000 s3.2).
+    value (MODEL.md s3a); distress raises aversion (seed 000 s3.2). ``priors`` (the
+    scenario's ``behaviour``) gives the scale, the reserves cushion and the distress
+    multiplier, and switches the channel: with ``channels.risk_aversion`` off it is 0.
     """
-    base = (1.0 - risk_appetite) * 4.0
-    cushion = 1.0 / (0.5 + max(0.0, reserves_share) * 10.0)
-    return base * cushion * (2.0 if distressed else 1.0)
+    if not priors.channels.risk_aversion:
+        return 0.0
+    base = (1.0 - risk_appetite) * priors.risk_aversion_scale
+    cushion = 1.0 / (
+        priors.risk_cushion_floor + max(0.0, reserves_share) * priors.risk_cushion_slope
+    )
+    return base * cushion * (priors.risk_distress_multiplier if distressed else 1.0)
 
 
 # ------------------------------------------------------------ outcome payment

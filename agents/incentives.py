@@ -15,6 +15,7 @@ mental health care; the provider's profit changes by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -22,14 +23,10 @@ from alliancesim.agents.decisions import marginal_income
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,
+    GovernanceTerms,
     LinePayment,
-    Vehicle,
     annual_value,
 )
-
-# Money a provider spends on integration work at full effort, as a share of its
-# income a year (staff time in multidisciplinary teams, data sharing). Prior.
-EFFORT_SPEND_SHARE = 0.01
 
 
 @dataclass
@@ -42,11 +39,27 @@ class ProviderContractView:
     pain_share: float = 0.0
     withhold_value: float = 0.0  # pence a year at risk on outcomes
     leniency: float = 0.0
-    co_members: tuple[str, ...] = ()  # organisations its payoff is tied to
-    interdependence: float = 0.0  # 1 pooled risk, 0.5 lead-subcontractor, 0 separate contracts
+    # partner -> the share of its income a year that rides on the partner's conduct
+    # (financial_ties), and the partner's part of the leadership teams with shared objectives
+    # it sits on (forum_ties, before the relational_tie prior scales it). MODEL.md s3b.
+    financial_ties: dict[str, float] = field(default_factory=dict)
+    forum_ties: dict[str, float] = field(default_factory=dict)
     is_lead: bool = False
     years_left: float = 0.0
     contract_value: int = 0
+
+    def ties(self, relational_tie: float) -> dict[str, float]:
+        """Reciprocity's tie to each partner: the financial tie plus the relational tie.
+
+        The two add: money at stake on a partner's conduct and a shared leadership team
+        with shared objectives are separate reasons to value it (MODEL.md s3b). A partner
+        with neither is not in the result."""
+        partners = sorted(set(self.financial_ties) | set(self.forum_ties))
+        ties = {
+            p: self.financial_ties.get(p, 0.0) + relational_tie * self.forum_ties.get(p, 0.0)
+            for p in partners
+        }
+        return {p: tie for p, tie in ties.items() if tie > 0.0}
 
 
 def provider_views(
@@ -60,7 +73,8 @@ def provider_views(
     ``years_left`` is the relationship's expected remaining life: the contract's
     remaining years plus one renewal of the same length with probability
     ``renewal_belief`` (anchors s2.3: map the continuation probability to the
-    contract's length and the likelihood of renewal).
+    contract's length and the likelihood of renewal). The ties come from the terms
+    alone (:func:`financial_ties`, :func:`forum_ties`), never from a vehicle's name.
     """
     views = {name: ProviderContractView() for name in providers}
     for terms in contracts:
@@ -68,7 +82,6 @@ def provider_views(
         leniency = terms.outcome.leniency if terms.outcome else 0.0
         term = terms.duration_years + terms.extension_years
         years_left = term - contract_year + renewal_belief * term
-        pooled = pool_members(terms)
         for payment in terms.payments:
             view = views.get(payment.provider)
             if view is None:
@@ -86,50 +99,132 @@ def provider_views(
             views[sub.subcontractor].years_left = max(
                 views[sub.subcontractor].years_left, years_left
             )
-            for name in (sub.lead, sub.subcontractor):
-                views[name].interdependence = max(views[name].interdependence, 0.5)
         if terms.risk_share is not None:
             rs = terms.risk_share
             for name in terms.members:
                 if name in views:
                     views[name].gain_share = rs.provider_gain_share * rs.gain_shares.get(name, 0.0)
                     views[name].pain_share = rs.provider_pain_share * rs.pain_shares.get(name, 0.0)
-        if len(terms.members) < 2:
-            continue
-        for name in terms.members:
-            view = views.get(name)
-            if view is None:
-                continue
-            others = tuple(m for m in terms.members if m != name)
-            if name in pooled:
-                # its money rides on what every member spends or achieves
-                view.interdependence = 1.0
-                view.co_members = others
-            elif terms.vehicle == Vehicle.ALLIANCE:
-                # an overlay with no money at stake still binds members into one
-                # leadership team and joint decisions (seed 000 s1.1): a repeated-game
-                # tie, weaker than pooled money, like a lead and its subcontractor
-                view.interdependence = max(view.interdependence, 0.5)
-                view.co_members = others
-            elif terms.subcontracts:
-                view.co_members = others
+    income = {name: sum(annual_value(t) for t in v.paid_for.values()) for name, v in views.items()}
+    for terms in contracts:
+        for name, partner, tie in financial_ties(terms, contract_year, income):
+            if name in views and partner in views:
+                ties = views[name].financial_ties
+                ties[partner] = ties.get(partner, 0.0) + tie
+    for name, partner, tie in forum_ties(contracts, providers):
+        ties = views[name].forum_ties
+        ties[partner] = max(ties.get(partner, 0.0), tie)
     return views
 
 
-def pool_members(terms: ContractTerms) -> frozenset[str]:
-    """Members whose own money rides on the whole contract's result: those holding a
-    share of the gain or the pain, and those sharing an outcome pot. A subcontractor
-    of a prime that alone holds the risk share is not one of them."""
-    pooled: set[str] = set()
+def delivered_value(terms: ContractTerms) -> dict[str, int]:
+    """Pence a year of each member's own work in a contract at plan: what the payers pay
+    it, less what it passes on to subcontractors, plus what it is paid as one."""
+    value: dict[str, int] = {}
+    for payment in terms.payments:
+        value[payment.provider] = value.get(payment.provider, 0) + annual_value(payment.terms)
+    for sub in terms.subcontracts:
+        paid = annual_value(sub.terms)
+        value[sub.lead] = value.get(sub.lead, 0) - paid
+        value[sub.subcontractor] = value.get(sub.subcontractor, 0) + paid
+    return {name: max(0, v) for name, v in value.items()}
+
+
+def pooled_shares(terms: ContractTerms, contract_year: int) -> dict[str, float]:
+    """Each member's share of a pound of the contract's pooled result: the mean of its gain
+    and pain shares of the risk share (a pound saved or overspent is as likely), plus its
+    split of an outcome pot times the year's pot (the pot rides on joint attainment)."""
+    shares: dict[str, float] = {}
     rs = terms.risk_share
     if rs is not None:
-        pooled |= {m for m in terms.members if rs.gain_shares.get(m, 0.0) > 0.0}
-        pooled |= {m for m in terms.members if rs.pain_shares.get(m, 0.0) > 0.0}
+        for name in terms.members:
+            gain = rs.provider_gain_share * rs.gain_shares.get(name, 0.0)
+            pain = rs.provider_pain_share * rs.pain_shares.get(name, 0.0)
+            if gain + pain > 0.0:
+                shares[name] = 0.5 * (gain + pain)
     outcome = terms.outcome
     if outcome is not None and outcome.mode == "pot":
-        split = outcome.split
-        pooled |= {m for m in terms.members if not split or split.get(m, 0.0) > 0.0}
-    return frozenset(pooled)
+        pot = terms.withhold_share(contract_year)
+        split = outcome.split or {m: 1.0 / len(terms.members) for m in terms.members}
+        for name in terms.members:
+            if split.get(name, 0.0) > 0.0 and pot > 0.0:
+                shares[name] = shares.get(name, 0.0) + split[name] * pot
+    return shares
+
+
+def financial_ties(
+    terms: ContractTerms, contract_year: int, income: dict[str, int]
+) -> Iterator[tuple[str, str, float]]:
+    """(provider, partner, tie) for every money link in one contract (MODEL.md s3b).
+
+    - A pooled member i holding share s_i of the pool: s_i x (the part of the pool
+      partner j's work makes) / i's income. Summed over partners it is s_i x the pool's
+      size (less its own part) relative to its own income.
+    - A subcontractor: the share of its income its lead pays it.
+    - A lead: the share of its cost its subcontractor's payments make (its cost at
+      plan is taken as its income at plan: the contract is priced to cover it).
+    - Nothing else: no money linking them, no tie.
+    """
+    shares = pooled_shares(terms, contract_year)
+    if shares:
+        value = delivered_value(terms)
+        for name, share in shares.items():
+            own = income.get(name, 0)
+            if own <= 0:
+                continue
+            for partner, part in value.items():
+                if partner != name and part > 0:
+                    yield name, partner, share * part / own
+    for sub in terms.subcontracts:
+        paid = annual_value(sub.terms)
+        if income.get(sub.subcontractor, 0) > 0:
+            yield sub.subcontractor, sub.lead, paid / income[sub.subcontractor]
+        if income.get(sub.lead, 0) > 0:
+            yield sub.lead, sub.subcontractor, paid / income[sub.lead]
+
+
+class Forum(NamedTuple):
+    """A leadership team: the organisations at its table and the terms it meets on."""
+
+    members: frozenset[str]
+    governance: GovernanceTerms
+
+    @property
+    def frequency(self) -> float:
+        """Meetings a year relative to monthly, at most 1 (monthly or more often)."""
+        return min(1.0, self.governance.leadership_meetings_per_year / 12.0)
+
+
+def forums(contracts: tuple[ContractTerms, ...]) -> list[Forum]:
+    """The leadership teams that meet: contracts whose governance names one forum (or
+    carries the same governance terms) sit at one table, members and commissioners."""
+    tables: dict[object, tuple[set[str], GovernanceTerms]] = {}
+    for terms in contracts:
+        governance = terms.governance
+        if not governance.meets:
+            continue
+        key = governance.forum or governance
+        seats, _ = tables.setdefault(key, (set(), governance))
+        seats.update(terms.members)
+        seats.update(terms.commissioners)
+    return [Forum(frozenset(seats), governance) for seats, governance in tables.values()]
+
+
+def forum_ties(
+    contracts: tuple[ContractTerms, ...], providers: list[str]
+) -> Iterator[tuple[str, str, float]]:
+    """(provider, partner, tie before the relational_tie prior) from leadership teams with
+    shared objectives: the forum's frequency spread over the provider's partners at the
+    table. A forum that never meets, or has no shared objectives, ties no one."""
+    alive = set(providers)
+    for forum in forums(contracts):
+        if not forum.governance.shared_objectives:
+            continue
+        seated = sorted(forum.members & alive)
+        for name in seated:
+            partners = [p for p in seated if p != name]
+            for partner in partners:
+                yield name, partner, forum.frequency / len(partners)
 
 
 class LineShift(NamedTuple):

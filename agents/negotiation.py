@@ -47,6 +47,7 @@ from typing import Any
 
 from alliancesim.agents.decisions import risk_aversion
 from alliancesim.agents.trust import evidence_for, staff_turnover
+from alliancesim.experiments.scenario import BehaviourSpec
 from alliancesim.model import streams
 from alliancesim.model.ordering import canonical_scenario, largest
 
@@ -81,6 +82,7 @@ class Party:
     trust: dict[str, float] = field(default_factory=dict)  # trust in each other party
     prior_evidence: float = 10.0
     failure_floor: float = 0.0  # reserves may fall to this share of income before it fails
+    behaviour: Any = BehaviourSpec()  # the risk-aversion priors and channel switch
 
     @property
     def loss_capacity_pence(self) -> int:
@@ -99,7 +101,9 @@ class Party:
     def aversion(self) -> float:
         """CARA coefficient on shares of its income (decisions.risk_aversion)."""
         income = max(1, self.value_pence)
-        return risk_aversion(self.risk_appetite, self.reserves_pence / income, self.distressed)
+        return risk_aversion(
+            self.risk_appetite, self.reserves_pence / income, self.distressed, self.behaviour
+        )
 
 
 @dataclass(frozen=True)
@@ -1290,6 +1294,7 @@ def parties_from_scenario(
             trust={n: trust(org.name, n) for n in names if n != org.name},
             prior_evidence=scenario.trust.prior_evidence,
             failure_floor=0.0 if org.is_commissioner else -org.trait("failure_threshold"),
+            behaviour=scenario.behaviour,
         )
     return parties
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from alliancesim.agents.decisions import (
     admission_push,
+    effort_risk,
     gaming,
     integration_effort,
     marginal_income,
     outcome_effort,
     reciprocity,
+    risk_aversion,
     should_squeeze,
 )
-from alliancesim.agents.incentives import EFFORT_SPEND_SHARE
 from alliancesim.agents.organisation import Organisation
 from alliancesim.model.streams import SQUEEZE
 
@@ -50,31 +51,48 @@ class Provider(Organisation):
     @property
     def weight_on_system(self) -> float:
         """Best for service vs best for self; distress turns a provider inward (seed 000 s3.3)."""
-        return self.incentive_weight * (0.5 if self.distressed else 1.0)
+        behaviour = self.model.scenario_spec.behaviour
+        return self.incentive_weight * (
+            behaviour.distress_system_weight if self.distressed else 1.0
+        )
 
     def decide_effort(self) -> None:
-        """Choose integration effort and whether to keep admissions up (MODEL.md s3a)."""
+        """Choose integration effort and whether to keep admissions up (MODEL.md s3a).
+
+        Each term is one behavioural channel (``behaviour.channels``); a channel switched
+        off contributes nothing and changes no other term."""
         if self.failed:
             self.effort, self.push = 0.0, 0.0
             return
         model = self.model
         behaviour = model.scenario_spec.behaviour
+        channels = behaviour.channels
         view = model.views[self.name]
         income = max(1, self.annual_income)
-        profit, system_saving, outcome_slope = model.marginal_returns(self)
-        if behaviour.channels.payment_incentive:
-            # the outcome money: (1 - l) x stake x dA/d outcome x d outcome / d effort
-            profit += model.outcome_money_per_point(self.name) * outcome_slope
-        profit -= EFFORT_SPEND_SHARE * income
-        benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
-        expected = model.expected_cooperation(self)
-        recip = reciprocity(
-            behaviour.reciprocity_weight, view.interdependence, view.years_left, expected
+        profit, system_saving, outcome_slope, pooled = model.marginal_returns(self)
+        # the outcome money: (1 - l) x stake x dA/d outcome x d outcome / d effort
+        withhold = model.outcome_money_per_point(self.name) * outcome_slope
+        if not channels.payment_incentive:
+            profit = pooled = withhold = 0.0
+        profit += withhold
+        pooled = abs(pooled) + abs(withhold)
+        profit -= behaviour.effort_spend_share * income  # the work itself costs money
+        benefit = 0.0
+        if channels.system_benefit:
+            benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
+        recip = 0.0
+        if channels.reciprocity:
+            recip = reciprocity(
+                behaviour.reciprocity_weight, view.years_left, model.expected_cooperation(self)
+            )
+        aversion = risk_aversion(
+            self.risk_appetite, self.reserves / income, self.distressed, behaviour
         )
+        premium = effort_risk(aversion, pooled / income, behaviour.effort_return_cv)
         self.effort = integration_effort(
-            profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost
+            profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost, premium
         )
-        self.push = self.decide_push(view)
+        self.push = self.decide_push(view) if channels.admission_push else 0.0
         self.squeezing = self.decide_squeeze(view)
         self.decide_outcome_work()
 
@@ -118,6 +136,7 @@ class Provider(Organisation):
         return best
 
     def best_push(self, view) -> float:
+        behaviour = self.model.scenario_spec.behaviour
         best = 0.0
         for line in self.model.lines_of(self.name):
             if not line.shiftable or line.name not in view.paid_for:
@@ -130,7 +149,8 @@ class Provider(Organisation):
                 admission_push(
                     margin_share,
                     self.weight_on_system,
-                    self.model.scenario_spec.behaviour.admission_push_max,
+                    behaviour.admission_push_max,
+                    behaviour.push_patient_weight,
                 ),
             )
         return best

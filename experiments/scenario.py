@@ -387,47 +387,216 @@ class ChannelsSpec(Strict):
 CHANNELS = tuple(ChannelsSpec.model_fields)
 
 
+def prior(default: float, low: float, high: float, source: str, **bounds: Any) -> Any:
+    """A behaviour prior: its default, the plausible range a calibration will search, and
+    its source (a seed or anchor, or "judgement"). ``bounds`` are the validation limits."""
+    return Field(
+        default=default,
+        description=source,
+        json_schema_extra={"prior_range": [low, high], "source": source},
+        **bounds,
+    )
+
+
 class BehaviourSpec(Strict):
-    """Weights of the decision rules (docs/odd.md §7.3); priors, see docs/odd.md §8."""
+    """Weights of the decision rules (docs/odd.md §7.3); the behaviour-priors table.
+
+    Every number that drives effort, shift, trust or gaming is a field here with a default,
+    the plausible range a calibration will search, and its source; ``docs/priors.md`` is
+    built from these fields (``python -m alliancesim.experiments.priors --write
+    docs/priors.md``) and a test checks it is current."""
 
     channels: ChannelsSpec = ChannelsSpec()
 
-    # Priors (no seed figure). Drives are shares of a provider's income a year, a few
-    # per cent; c = 0.15 and a reciprocity weight of 0.2 keep best-response efforts
-    # inside (0, 1) on the default preset, where 0.1 / 0.6 clipped every alliance
-    # member at 1 (hiding s/N dilution) and 0.2 / 0.15 collapsed all effort to ~0.05.
-    # See docs/odd.md "Calibration of the behavioural priors"; vary them in sensitivity runs.
-    effort_cost: Annotated[float, Field(gt=0.0)] = 0.15
-    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.2
-    system_benefit_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
-    gaming_max: Share = 0.15  # anchors s2.9: reported vs true gaps of 20-27 pp
-    admission_push_max: Share = 0.08
-    squeeze_probability: Share = 0.5  # anchors s2.10: p_sq = 0.5
-    target_margin: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.02  # anchors s6: ~1-3% for NHS
-    capability_decay: Share = 0.01  # per period while a lead provider is a black box
-    # anchors s2.3 (Board 2011, citing Kelman 1990): government buyers re-award 58% of
-    # contracts to the incumbent; the chance a provider expects its contract renewed
-    renewal_belief: Share = 0.58
-    monitoring_cost_share: Share = 0.002  # of contract value a year per metric x audit (prior)
-    # managing one contract for a year (prior; anchors s2.6: transaction costs of the
-    # purchaser-provider split up to 14% of NHS costs, an upper bound)
-    contract_management_pence: Annotated[int, Field(ge=0, strict=True)] = 2_000_000
-    # Outcome payment: work on the measured outcomes and gaming of them (agents/decisions.py,
-    # docs/outcomes-based.md). Priors, no seed figure; ranges for calibration:
-    # outcome-index points a provider's full quality-improvement programme adds on its own
-    # patients (prior, 0.02-0.10: pay for performance moves measured quality by a few
-    # points; anchors s5 P3, s8 Cattel et al. 2018)
-    outcome_effort_gain: Share = 0.05
-    # c_q: convex cost of that work, c_q q^2 / 2 of income a year (prior, 0.01-0.05: a full
-    # programme costs about 1% of income)
-    outcome_effort_cost: Annotated[float, Field(gt=0.0, le=10.0)] = 0.02
-    # c_g: convex cost of gaming, c_g g^2 / 2 of income for g points (prior, 0.1-1.0); below
-    # real improvement's cost per point (about 2 at small effort), so gaming crowds in as
-    # the withhold grows (anchors s2.9, Bevan & Hood 2006)
-    gaming_cost: Annotated[float, Field(gt=0.0, le=100.0)] = 0.3
-    # sd of the attainment a provider expects this year: how sharply the pull of the money
-    # fades as the measured outcome nears its target (prior, 0.02-0.15)
-    attainment_belief_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    # Drives are shares of a provider's income a year, a few per cent; c = 0.15 and a
+    # reciprocity weight of 0.2 keep best-response efforts inside (0, 1) on the default
+    # preset (docs/odd.md "Calibration of the behavioural priors").
+    effort_cost: Annotated[float, Field(gt=0.0)] = prior(
+        0.15, 0.08, 0.3, "judgement: keeps best-response efforts interior (docs/odd.md 7.3)"
+    )
+    reciprocity_weight: Annotated[float, Field(ge=0.0, le=10.0)] = prior(
+        0.2, 0.0, 0.6, "judgement; the form is the relational contract of anchors s2.3"
+    )
+    system_benefit_weight: Annotated[float, Field(ge=0.0, le=10.0)] = prior(
+        0.5, 0.0, 1.0, "judgement; weight on the system/patient good (docs/odd.md §7.3)"
+    )
+    gaming_max: Share = prior(
+        0.15, 0.05, 0.27, "anchors s2.9: official vs survey gaps of 20-27 points"
+    )
+    admission_push_max: Share = prior(
+        0.08, 0.0, 0.15, "judgement; direction from seed 001 L606-608 (PbR keeps admissions up)"
+    )
+    squeeze_probability: Share = prior(0.5, 0.2, 0.8, "anchors s2.10: p_sq = 0.5")
+    target_margin: Annotated[float, Field(ge=-1.0, le=1.0)] = prior(
+        0.02, 0.01, 0.03, "anchors s6: about 1-3% for the NHS"
+    )
+    capability_decay: Share = prior(
+        0.01, 0.0, 0.03, "judgement; per period while a lead provider is a black box"
+    )
+    renewal_belief: Share = prior(
+        0.58,
+        0.4,
+        0.8,
+        "anchors s2.3 (Board 2011, citing Kelman 1990): 58% of contracts re-awarded to the "
+        "incumbent",
+    )
+    monitoring_cost_share: Share = prior(
+        0.002, 0.001, 0.005, "judgement; of contract value a year per metric x audit"
+    )
+    contract_management_pence: Annotated[int, Field(ge=0, strict=True)] = prior(
+        2_000_000,
+        1_000_000,
+        5_000_000,
+        "judgement; managing one contract for a year (anchors s2.6: purchaser-provider "
+        "transaction costs up to 14% of NHS costs, an upper bound)",
+    )
+    # ------------------------------------------------ shift and joint effort (docs/odd.md 7.2)
+    let_go_floor: Share = prior(
+        0.3,
+        0.1,
+        0.6,
+        "judgement: the share of the avoidable demand integration would move that goes even "
+        "when its provider does not cooperate (let go = floor + (1 - floor) x cooperation; a "
+        "provider's own effort releases 1 - floor of it on its own lines)",
+    )
+    joint_effort_floor: Share = prior(
+        0.4,
+        0.2,
+        0.7,
+        "judgement: what community and primary care's effort achieves without the acute "
+        "side's cooperation (joint effort = community x (floor + (1 - floor) x acute))",
+    )
+    # ------------------------------------------------ decision rules (docs/odd.md 7.3)
+    effort_spend_share: Share = prior(
+        0.01,
+        0.005,
+        0.03,
+        "judgement: money spent on integration work at full effort, share of income a year",
+    )
+    push_patient_weight: Annotated[float, Field(ge=0.0, le=10.0)] = prior(
+        0.5,
+        0.25,
+        1.0,
+        "judgement; anchors s2.1 (Hennig-Schmidt 2011): patient benefit still weighs against "
+        "over-provision; push drive = (1 - a) x unit margin - weight x a",
+    )
+    distress_system_weight: Share = prior(
+        0.5,
+        0.25,
+        1.0,
+        "judgement; direction seed 000 s3.3 (distress turns a provider inward): multiplies "
+        "the weight on the system good while distressed",
+    )
+    risk_aversion_scale: Annotated[float, Field(ge=0.0, le=100.0)] = prior(
+        4.0,
+        1.0,
+        8.0,
+        "judgement: CARA coefficient on income shares of a provider with no risk appetite",
+    )
+    risk_cushion_floor: Annotated[float, Field(gt=0.0, le=10.0)] = prior(
+        0.5,
+        0.25,
+        1.0,
+        "judgement: aversion x 1 / (floor + slope x reserves share); thin reserves raise it",
+    )
+    risk_cushion_slope: Annotated[float, Field(ge=0.0, le=100.0)] = prior(
+        10.0, 5.0, 20.0, "judgement: how fast reserves (share of income) cushion aversion"
+    )
+    risk_distress_multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = prior(
+        2.0, 1.0, 3.0, "judgement; direction seed 000 s3.2 (distress raises aversion)"
+    )
+    effort_return_cv: Annotated[float, Field(ge=0.0, le=10.0)] = prior(
+        0.5,
+        0.25,
+        1.0,
+        "judgement: spread of the pooled money (gain/pain share, outcome withhold) a unit of "
+        "effort earns, as a share of its expected size; variance = (cv x pooled part)^2",
+    )
+    # ------------------------------------------------ trust and the relational channel (7.4)
+    everyday_contact: Share = prior(
+        0.05,
+        0.0,
+        0.15,
+        "judgement: observation weight a month between providers serving one cohort, with "
+        "no joint work and no forum",
+    )
+    commissioner_watch: Share = prior(
+        0.2, 0.1, 0.4, "judgement: weight a month of a commissioner's view of a provider it pays"
+    )
+    distant_watch: Share = prior(
+        0.1,
+        0.0,
+        0.2,
+        "judgement: weight of a commissioner's view of a provider it does not pay directly "
+        "(a subcontractor behind a lead)",
+    )
+    provider_judging: Share = prior(
+        0.1, 0.05, 0.3, "judgement: weight a month of a provider's view of a commissioner"
+    )
+    forum_contact: Share = prior(
+        0.2,
+        0.05,
+        0.5,
+        "judgement; direction seed 000 L121, L1708, L1636 (trust from working together): "
+        "observation weight a month a leadership team meeting monthly adds between each pair "
+        "at its table (pro rata to meetings a year, at most monthly)",
+    )
+    forum_clarity: Share = prior(
+        0.4,
+        0.2,
+        0.6,
+        "judgement: how clearly conduct is seen at a forum with neither open book nor shared "
+        "data (1 = as seen in joint work, 0 = nothing learnt)",
+    )
+    open_book_clarity: Share = prior(
+        0.3, 0.1, 0.4, "judgement; open book (seed 000 L981-984, seed 004 L301) adds clarity"
+    )
+    shared_data_clarity: Share = prior(
+        0.3, 0.1, 0.4, "judgement; sharing data (seed 000 L984) adds clarity"
+    )
+    relational_tie: Annotated[float, Field(ge=0.0, le=10.0)] = prior(
+        0.5,
+        0.0,
+        1.0,
+        "judgement; seed 000 L1822, L1636 (relationships and shared vision carried the "
+        "alliances): the tie a monthly leadership team with shared objectives adds, spread "
+        "over the partners at its table",
+    )
+
+    # ------------------------------------------------ outcome payment (docs/outcomes-based.md)
+    outcome_effort_gain: Share = prior(
+        0.05,
+        0.02,
+        0.10,
+        "judgement; outcome-index points a provider's full quality-improvement programme "
+        "adds on its own patients (pay for performance moves measured quality by a few "
+        "points; anchors s5 P3, s8 Cattel et al. 2018)",
+    )
+    outcome_effort_cost: Annotated[float, Field(gt=0.0, le=10.0)] = prior(
+        0.02,
+        0.01,
+        0.05,
+        "judgement; c_q, convex cost of that work, c_q q^2 / 2 of income a year (a full "
+        "programme costs about 1% of income)",
+    )
+    gaming_cost: Annotated[float, Field(gt=0.0, le=100.0)] = prior(
+        0.3,
+        0.1,
+        1.0,
+        "judgement; c_g, convex cost of gaming, c_g g^2 / 2 of income for g points; below "
+        "real improvement's cost per point, so gaming crowds in as the withhold grows "
+        "(anchors s2.9, Bevan & Hood 2006)",
+    )
+    attainment_belief_sd: Annotated[float, Field(ge=0.0, le=1.0)] = prior(
+        0.05,
+        0.02,
+        0.15,
+        "judgement; sd of the attainment a provider expects this year: how sharply the pull "
+        "of the money fades as the measured outcome nears its target",
+    )
+
+
+BEHAVIOUR_PRIORS = tuple(name for name in BehaviourSpec.model_fields if name != "channels")
 
 
 class RiskShareSpec(Strict):

@@ -25,6 +25,7 @@ from alliancesim.model.economy import ServiceLine, growth_factor
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,
+    GovernanceTerms,
     LinePayment,
     OutcomeTerms,
     RiskShareTerms,
@@ -270,7 +271,10 @@ class ContractBuilder:
             payments = self.lead_payments(spec, payments, population, held)
         contracts = self.split_by_vehicle(model_name, spec, members, payments, subcontracts)
         if outside:
-            contracts += self.bilateral(f"{model_name}:outside", outside, spec)
+            # non-members stay on the status quo's contracts, and at its forum (if any)
+            contracts += self.bilateral(
+                f"{model_name}:outside", outside, spec, self.status_quo.governance
+            )
         return tuple(contracts)
 
     def lead_payments(
@@ -408,9 +412,14 @@ class ContractBuilder:
         ]
 
     def bilateral(
-        self, model_name: str, payments: list[ServicePayment], spec: ContractModelSpec
+        self,
+        model_name: str,
+        payments: list[ServicePayment],
+        spec: ContractModelSpec,
+        governance: GovernanceTerms | None = None,
     ) -> list[ContractTerms]:
-        """One NHS Standard Contract per commissioner-provider pair (the baseline)."""
+        """One NHS Standard Contract per commissioner-provider pair (the baseline), each
+        carrying the contract model's governance terms (a joint-work forum, if any)."""
         pairs: dict[tuple[str, str], list[ServicePayment]] = {}
         for payment in payments:
             pairs.setdefault((payment.payer, payment.provider), []).append(payment)
@@ -422,6 +431,7 @@ class ContractBuilder:
                 members=(provider,),
                 payments=tuple(group),
                 outcome=self.outcome_terms(spec),
+                governance=spec.governance if governance is None else governance,
                 duration_years=spec.duration_years,
                 extension_years=spec.extension_years,
             )

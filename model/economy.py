@@ -242,12 +242,14 @@ class HealthEconomy:
         push: dict[str, float],
         capacity: dict[str, float],
         quality: float,
+        let_go_floor: float,
     ) -> Delivery:
         """Turn demand into activity.
 
         ``cooperation`` (provider -> [0, 1]) is how far the provider of a shiftable
         line lets avoidable demand go (an acute trust on a tariff keeps admissions
-        up); ``push`` adds supplier-induced activity on its shiftable lines;
+        up; :func:`let_go`, with the ``behaviour.let_go_floor`` prior);
+        ``push`` adds supplier-induced activity on its shiftable lines;
         ``capacity`` (provider -> multiple of plan) limits receiving lines.
         """
         spec = self.spec
@@ -255,8 +257,8 @@ class HealthEconomy:
         wanted: dict[str, float] = {}
         for line in self.lines:
             if line.shiftable:
-                let_go = 0.3 + 0.7 * cooperation.get(line.provider, 1.0)
-                wanted[line.name] = demand[line.name] * fraction * let_go
+                released = let_go(cooperation.get(line.provider, 1.0), let_go_floor)
+                wanted[line.name] = demand[line.name] * fraction * released
         avoided_wanted = sum(wanted.values())
         extra_needed = avoided_wanted * spec.contacts_per_avoided_unit
         # capacity check on receiving lines: the shift happens only where capacity exists
@@ -283,6 +285,13 @@ class HealthEconomy:
         )
         outcome = max(0.0, min(1.0, outcome))
         return Delivery(demand, activity, avoided, outcome, overload)
+
+
+def let_go(cooperation: float, floor: float) -> float:
+    """Share of the avoidable demand integration would move that its provider lets go:
+    ``floor + (1 - floor) x cooperation`` (``behaviour.let_go_floor``, a prior: some goes
+    through the others' work even when the provider keeps admissions up)."""
+    return floor + (1.0 - floor) * cooperation
 
 
 def min_headroom(

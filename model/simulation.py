@@ -32,9 +32,9 @@ from alliancesim.agents.exit import (
     shortfall,
 )
 from alliancesim.agents.incentives import (
-    EFFORT_SPEND_SHARE,
     LineShift,
     commissioner_price,
+    forums,
     line_margin,
     provider_views,
     share_of_saving,
@@ -53,6 +53,7 @@ from alliancesim.model.economy import (
     Delivery,
     HealthEconomy,
     ServiceLine,
+    let_go,
     season_factor,
     shift_fraction,
     shift_sensitivity,
@@ -77,7 +78,6 @@ from alliancesim.model.payment.terms import Basis, ContractTerms, annual_value, 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
 OUTCOME_TARGET_UPLIFT = 1.1  # outcome targets ask for 10% better than the base outcome
-JOINT_WORK_CONTACT = 0.05  # everyday contact between providers serving one cohort
 # After a handback the commissioner runs the holder's services through interim
 # arrangements at RETURNED_RISK_PREMIUM for this long (judgement; range 3-12 months).
 TAKEBACK_MONTHS = 6
@@ -794,7 +794,8 @@ class HealthEconomyModel(mesa.Model):
         shiftable, receiving = self.weights
         community = sum(w * self.orgs[p].effort for p, w in receiving.items())
         acute = sum(w * self.orgs[p].effort for p, w in shiftable.items())
-        return community, acute, community * (0.4 + 0.6 * acute)
+        floor = self.scenario_spec.behaviour.joint_effort_floor  # a prior (docs/priors.md)
+        return community, acute, community * (floor + (1.0 - floor) * acute)
 
     @property
     def weights(self) -> tuple[dict[str, float], dict[str, float]]:
@@ -822,15 +823,16 @@ class HealthEconomyModel(mesa.Model):
         expect_acute = 0.0
         for partner, index, w, cooperation in base.shiftable_partners:
             expect_acute += w * (cooperation * trust[index] if partner != name else own)
-        d_joint = receiving.get(name, 0.0) * (0.4 + 0.6 * expect_acute) + (
-            0.6 * shiftable.get(name, 0.0) * expect_community
+        floor = self.scenario_spec.behaviour.joint_effort_floor  # as in joint_effort
+        d_joint = receiving.get(name, 0.0) * (floor + (1.0 - floor) * expect_acute) + (
+            (1.0 - floor) * shiftable.get(name, 0.0) * expect_community
         )
         d_fraction = base.sensitivity * d_joint
         units: list[float] = []
         avoided = 0.0
-        for template, demand, let_go in base.shiftable:
+        for template, demand, released in base.shiftable:
             moved = demand * (
-                d_fraction * let_go + (base.own_share if template.provider == name else 0.0)
+                d_fraction * released + (base.own_share if template.provider == name else 0.0)
             )
             avoided += moved
             units.append(-moved)
@@ -846,10 +848,11 @@ class HealthEconomyModel(mesa.Model):
         templates = self.period_shift_base().templates
         return [with_units(t, u) for t, u in zip(templates, units, strict=True)], slope
 
-    def marginal_returns(self, provider: Provider) -> tuple[float, float, float]:
+    def marginal_returns(self, provider: Provider) -> tuple[float, float, float, float]:
         """Per unit of the provider's effort, pence a year: its marginal profit under its
         contract terms (``incentives.marginal_profit``, from per-line margins prepared
-        once per contract set), the system cost it saves, and the outcome slope."""
+        once per contract set), the system cost it saves, the outcome slope, and the part
+        of the marginal profit that is its gain or pain share of the pooled result."""
         units, slope = self.effort_units(provider)
         total = saving = system = 0.0
         for moved, (margin, price, unit_cost) in zip(
@@ -859,7 +862,8 @@ class HealthEconomyModel(mesa.Model):
             saving -= moved * price
             system -= moved * unit_cost
         view = self.views[provider.name]
-        return total + share_of_saving(view, saving) * saving, system, slope
+        pooled = share_of_saving(view, saving) * saving
+        return total + pooled, system, slope, pooled
 
     def line_margins(self, name: str) -> tuple[tuple[float, float, float], ...]:
         """(its margin, commissioners' price, unit cost) per line, in effort_units order."""
@@ -890,6 +894,7 @@ class HealthEconomyModel(mesa.Model):
         if cached is not None and cached.period == self.period:
             return cached
         spec = self.scenario_spec.economy
+        floor = self.scenario_spec.behaviour.let_go_floor  # a prior (docs/priors.md)
         integration = self.economy.integration
         growth = (1.0 + spec.demand_trend) ** (self.period / self.periods_per_year)
         templates = self.line_templates
@@ -897,7 +902,7 @@ class HealthEconomyModel(mesa.Model):
             (
                 templates[line.name],
                 line.planned_per_year * growth,
-                0.3 + 0.7 * self.orgs[line.provider].cooperation,
+                let_go(self.orgs[line.provider].cooperation, floor),
             )
             for line in self.economy.lines
             if line.shiftable
@@ -910,7 +915,8 @@ class HealthEconomyModel(mesa.Model):
         self._shift_base = ShiftBase(
             self.period,
             shift_sensitivity(integration, spec),
-            0.7 * shift_fraction(integration, spec),
+            # its own effort lets go of the rest on its own lines: d let_go / d cooperation
+            (1.0 - floor) * shift_fraction(integration, spec),
             shiftable,
             receiving,
             tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in receiving_weights.items()),
@@ -941,12 +947,19 @@ class HealthEconomyModel(mesa.Model):
         return cache[1]
 
     def expected_cooperation(self, provider: Provider) -> float:
-        """Trust-weighted cooperation it expects from the organisations its payoff is tied to."""
-        partners = self.views[provider.name].co_members
-        if not partners:
+        """The cooperation it expects of its partners, weighted by its tie to each:
+        sum over partners of tie x trust x their last cooperation (MODEL.md s3b). The tie
+        is the financial tie plus the relational tie (``ProviderContractView.ties``);
+        a partner with neither counts for nothing."""
+        ties = self.views[provider.name].ties(self.scenario_spec.behaviour.relational_tie)
+        if not ties:
             return 0.0
         trust, index, orgs = self.trust.row(provider.name), self.trust.index, self.orgs
-        return sum(trust[index[p]] * orgs[p].cooperation for p in partners) / len(partners)
+        return sum(
+            tie * trust[index[p]] * orgs[p].cooperation
+            for p, tie in ties.items()
+            if not orgs[p].failed
+        )
 
     def deliver(self, demand: dict[str, float]) -> Delivery:
         _, _, joint = self.joint_effort()
@@ -957,7 +970,15 @@ class HealthEconomyModel(mesa.Model):
         alive = [p for p in self.providers if not p.failed]
         quality = sum(p.quality for p in alive) / len(alive) if alive else 0.5
         squeezed = sum(1 for p in self.providers for s in p.squeezing.values() if s)
-        delivery = self.economy.deliver(self.period, demand, cooperation, push, capacity, quality)
+        delivery = self.economy.deliver(
+            self.period,
+            demand,
+            cooperation,
+            push,
+            capacity,
+            quality,
+            let_go_floor=self.scenario_spec.behaviour.let_go_floor,
+        )
         if squeezed:
             # a squeezed subcontractor cuts cost and some quality with it (anchors s2.10)
             delivery = delivery._replace(
@@ -998,7 +1019,7 @@ class HealthEconomyModel(mesa.Model):
             # of its income a year
             year = provider.annual_income / self.periods_per_year
             for item, share in (
-                ("integration_work", provider.effort * EFFORT_SPEND_SHARE),
+                ("integration_work", provider.effort * behaviour.effort_spend_share),
                 ("outcome_work", behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2),
                 ("gaming", behaviour.gaming_cost * provider.gaming**2 / 2),
             ):
@@ -1220,14 +1241,20 @@ class HealthEconomyModel(mesa.Model):
 
     def observe(self, delivery: Delivery) -> None:
         """What each organisation saw of each other this period, as observation and weight
-        matrices (row: the observer) written into the trust network."""
+        matrices (row: the observer) written into the trust network.
+
+        Two ways of seeing: everyday work (joint work between providers, a commissioner's
+        monitoring) and the leadership teams the governance terms set up, which add
+        weight (how often they meet) and see conduct with a clarity set by open book and
+        shared data (MODEL.md s3b; docs/odd.md 7.4)."""
+        behaviour = self.scenario_spec.behaviour
         commissioners, providers = self._in_trust_order
         blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
-        push_max = max(1e-9, self.scenario_spec.behaviour.admission_push_max)
+        push_max = max(1e-9, behaviour.admission_push_max)
         effort = np.array(blank_c + [p.effort for p in providers])
         push = np.array(blank_c + [p.push for p in providers]) / push_max
         capability = np.array([c.capability for c in commissioners] + blank_p)[None, :]
-        between, watched, judging, base_weight = self.observation_pattern()
+        between, watched, judging, base_weight, forum_weight, clarity = self.observation_pattern()
         # providers read each other by reciprocal fairness, weighted by joint work;
         # commissioners watch providers; providers judge their commissioner's dealings
         observation = np.where(
@@ -1240,8 +1267,12 @@ class HealthEconomyModel(mesa.Model):
             ),
         )
         weight = np.where(
-            between, np.minimum(effort[:, None], effort[None, :]) + JOINT_WORK_CONTACT, base_weight
+            between,
+            np.minimum(effort[:, None], effort[None, :]) + behaviour.everyday_contact,
+            base_weight,
         )
+        if forum_weight is not None:
+            observation, weight = with_forum(observation, weight, forum_weight, clarity)
         index = self.trust.index
         for squeezer in self.providers:
             if not squeezer.squeezing:
@@ -1260,12 +1291,15 @@ class HealthEconomyModel(mesa.Model):
     def orgs_in_trust_order(self) -> list:
         return [self.orgs[name] for name in self.trust.names]
 
-    def observation_pattern(self) -> tuple[np.ndarray, ...]:
-        """Who observes whom, and the fixed weights: rebuilt when a provider fails or the
-        contracts change (a lead in place keeps the commissioner at a distance)."""
+    def observation_pattern(self) -> tuple[Any, ...]:
+        """Who observes whom, the fixed weights, and what the leadership teams add (weight
+        and clarity; None when no forum meets): rebuilt when a provider fails or the
+        contracts change. A commissioner sees less of a provider it does not pay directly
+        (a subcontractor behind a lead): ``distant_watch`` instead of ``commissioner_watch``."""
         cached = self._pattern
         if cached is not None and cached[0] is self.contracts and cached[1] == self.n_failed:
             return cached[2]
+        behaviour = self.scenario_spec.behaviour
         orgs = self.orgs_in_trust_order
         is_provider = np.array([isinstance(o, Provider) and not o.failed for o in orgs])
         is_commissioner = np.array([isinstance(o, Commissioner) for o in orgs])
@@ -1275,11 +1309,47 @@ class HealthEconomyModel(mesa.Model):
         judging = is_provider[:, None] & is_commissioner[None, :]
         at_distance = self.at_distance
         distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
-        base_weight = np.where(watched, np.where(distant, 0.1, 0.2), 0.0)
-        base_weight = np.where(judging, 0.1, base_weight)
-        pattern = (between, watched, judging, base_weight)
+        base_weight = np.where(
+            watched, np.where(distant, behaviour.distant_watch, behaviour.commissioner_watch), 0.0
+        )
+        base_weight = np.where(judging, behaviour.provider_judging, base_weight)
+        forum_weight, clarity = self.forum_pattern(between | watched | judging)
+        pattern = (between, watched, judging, base_weight, forum_weight, clarity)
         self._pattern = (self.contracts, self.n_failed, pattern)
         return pattern
+
+    def forum_pattern(self, seen: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Observation weight and clarity the leadership teams in force add to each pair
+        whose conduct is seen at all (``seen``); (None, None) when no forum meets.
+
+        Weight: ``forum_contact`` x meetings a year / 12 (at most monthly). Clarity:
+        ``forum_clarity`` + ``open_book_clarity`` with open book + ``shared_data_clarity``
+        with shared data, at most 1. A pair at two tables takes the larger of each."""
+        tables = forums(self.contracts)
+        if not tables:
+            return None, None
+        behaviour = self.scenario_spec.behaviour
+        index = self.trust.index
+        n = len(index)
+        weight, clarity = np.zeros((n, n)), np.zeros((n, n))
+        for forum in tables:
+            governance = forum.governance
+            seats = np.zeros(n, dtype=bool)
+            for name in forum.members:
+                if name in index and not getattr(self.orgs[name], "failed", False):
+                    seats[index[name]] = True
+            pair = seats[:, None] & seats[None, :] & seen
+            sharpness = min(
+                1.0,
+                behaviour.forum_clarity
+                + behaviour.open_book_clarity * governance.open_book
+                + behaviour.shared_data_clarity * governance.shared_data,
+            )
+            weight = np.where(
+                pair, np.maximum(weight, behaviour.forum_contact * forum.frequency), weight
+            )
+            clarity = np.where(pair, np.maximum(clarity, sharpness), clarity)
+        return weight, clarity
 
     @property
     def lead_name(self) -> str | None:
@@ -1696,6 +1766,22 @@ def carry_state(
     if previous is None:
         return SettlementState.start(terms)._replace(contract_year=contract_year)
     return previous.refreshed(terms, contract_year)
+
+
+def with_forum(
+    observation: np.ndarray, weight: np.ndarray, forum_weight: np.ndarray, clarity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add what a leadership team sees to everyday observation: the same conduct, read
+    at the forum with clarity k (``0.5 + k x (o - 0.5)``: what is not seen clearly reads
+    as neutral), pooled with everyday observation in proportion to the two weights."""
+    at_forum = 0.5 + clarity * (observation - 0.5)
+    total = weight + forum_weight
+    pooled = np.where(
+        total > 0.0,
+        (weight * observation + forum_weight * at_forum) / np.where(total > 0.0, total, 1.0),
+        observation,
+    )
+    return pooled, total
 
 
 def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tuple[str, str]]:

@@ -273,6 +273,41 @@ class GovernanceTerms(Frozen):
     # sign it and keep its money in its own contract, and talks that run out of time sign
     # the overlay alone (seed 000 L627). False: a deal not agreed is abandoned.
     overlay_fallback: bool = False
+    # How the parties work together (MODEL.md s3b, the relational channel; docs/odd.md 7.4)
+    leadership_meetings_per_year: Annotated[int, Field(ge=0, le=365)] = Field(
+        default=0,
+        description=(
+            "meetings a year of a leadership team with one member from each party (seed 000 "
+            "L960); sets how often they see each other's conduct; 0 = no team, or one that "
+            "never meets: no relational channel, whatever the vehicle"
+        ),
+    )
+    open_book: bool = Field(
+        default=False,
+        description="open-book accounting (seed 000 L956, L981; seed 004 L301): clearer sight",
+    )
+    shared_objectives: bool = Field(
+        default=False,
+        description=(
+            "shared objectives or a joint work programme (seed 000 L84, L147): with a team "
+            "that meets, each partner's conduct is tied to one's own (the relational tie)"
+        ),
+    )
+    shared_data: bool = Field(
+        default=False,
+        description="shared activity and outcome data (seed 000 L984): clearer sight",
+    )
+    forum: str = Field(
+        default="",
+        description=(
+            "name of the leadership team; contracts naming the same forum sit at one table; "
+            "empty = contracts with the same governance terms share one"
+        ),
+    )
+
+    @property
+    def meets(self) -> bool:
+        return self.leadership_meetings_per_year > 0
 
 
 class ContractTerms(Frozen):

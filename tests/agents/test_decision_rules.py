@@ -7,6 +7,7 @@ formula, so a changed coefficient or a swapped sign fails here.
 import pytest
 from alliancesim.agents.decisions import (
     admission_push,
+    effort_risk,
     integration_effort,
     marginal_income,
     reciprocity,
@@ -15,6 +16,7 @@ from alliancesim.agents.decisions import (
     shadow_of_future,
     should_squeeze,
 )
+from alliancesim.experiments.scenario import BehaviourSpec, ChannelsSpec
 from alliancesim.model.payment.terms import Basis, LinePayment
 from hypothesis import given
 from hypothesis import strategies as st
@@ -121,16 +123,17 @@ def test_longer_contracts_cast_a_longer_shadow(a, b):
     assert 0.0 <= shadow_of_future(lo) <= shadow_of_future(hi) < 1.0
 
 
-def test_reciprocity_is_the_product_of_weight_tie_shadow_and_expected_cooperation():
-    # 0.6 * 1.0 * (4 / 5) * 0.5 = 0.24
-    assert reciprocity(0.6, 1.0, 4, 0.5) == pytest.approx(0.24)
-    # lead-subcontractor tie (0.5) halves it
-    assert reciprocity(0.6, 0.5, 4, 0.5) == pytest.approx(0.12)
+def test_reciprocity_is_the_product_of_weight_shadow_and_tied_cooperation():
+    # tied cooperation = sum of tie x trust x cooperation, e.g. 1.0 x 0.5 = 0.5
+    # 0.6 * (4 / 5) * 0.5 = 0.24
+    assert reciprocity(0.6, 4, 0.5) == pytest.approx(0.24)
+    # half the tie, half the reciprocity
+    assert reciprocity(0.6, 4, 0.25) == pytest.approx(0.12)
 
 
-def test_no_reciprocity_between_separate_contracts_or_with_defecting_partners():
-    assert reciprocity(0.6, 0.0, 10, 1.0) == 0.0
-    assert reciprocity(0.6, 1.0, 10, 0.0) == 0.0
+def test_no_reciprocity_without_a_tie_or_with_defecting_partners():
+    assert reciprocity(0.6, 10, 0.0) == 0.0  # no partner tied (or none cooperating)
+    assert reciprocity(0.6, 0, 1.0) == 0.0  # no future to the relationship
 
 
 # ------------------------------------------------------------ admission push
@@ -147,6 +150,11 @@ def test_no_admission_push_on_a_block_line_where_each_unit_only_costs():
 def test_weight_on_patients_suppresses_admission_push():
     # drive = 0.2 * 0.6 - 0.8 * 0.5 < 0
     assert admission_push(0.6, 0.8, 0.08) == 0.0
+
+
+def test_the_patient_weight_prior_sets_how_strongly_patients_hold_push_back():
+    # (1 - 0.3) * 0.6 - 0.3 * 1.0 = 0.12 -> 0.08 * 0.12 = 0.0096 (0.0216 at the default 0.5)
+    assert admission_push(0.6, 0.3, 0.08, 1.0) == pytest.approx(0.0096)
 
 
 def test_admission_push_never_exceeds_its_maximum():
@@ -190,17 +198,42 @@ def test_lead_at_or_above_its_target_margin_never_squeezes():
 
 
 # ---------------------------------------------------------- risk aversion
+PRIORS = BehaviourSpec()
+
+
 def test_risk_aversion_by_hand():
     # base (1 - 0.5) * 4 = 2; cushion 1 / (0.5 + 0.05 * 10) = 1
-    assert risk_aversion(0.5, 0.05, False) == pytest.approx(2.0)
-    assert risk_aversion(0.5, 0.05, True) == pytest.approx(4.0)  # distress doubles it
-    assert risk_aversion(1.0, 0.05, False) == 0.0  # full appetite: risk neutral
+    assert risk_aversion(0.5, 0.05, False, PRIORS) == pytest.approx(2.0)
+    assert risk_aversion(0.5, 0.05, True, PRIORS) == pytest.approx(4.0)  # distress doubles it
+    assert risk_aversion(1.0, 0.05, False, PRIORS) == 0.0  # full appetite: risk neutral
+
+
+def test_risk_aversion_reads_its_scale_from_the_priors_and_its_switch_from_the_channels():
+    scaled = PRIORS.model_copy(update={"risk_aversion_scale": 8.0, "risk_cushion_slope": 20.0})
+    # (1 - 0.5) * 8 / (0.5 + 0.05 * 20) = 4 / 1.5
+    assert risk_aversion(0.5, 0.05, False, scaled) == pytest.approx(4.0 / 1.5)
+    off = PRIORS.model_copy(update={"channels": ChannelsSpec(risk_aversion=False)})
+    assert risk_aversion(0.0, 0.0, True, off) == 0.0
 
 
 @given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 2), st.floats(0, 2), st.booleans())
 def test_risk_aversion_falls_with_appetite_and_reserves(a1, a2, r1, r2, distressed):
     lo_a, hi_a = sorted((a1, a2))
     lo_r, hi_r = sorted((r1, r2))
-    assert risk_aversion(hi_a, lo_r, distressed) <= risk_aversion(lo_a, lo_r, distressed)
-    assert risk_aversion(lo_a, hi_r, distressed) <= risk_aversion(lo_a, lo_r, distressed)
-    assert risk_aversion(lo_a, lo_r, False) <= risk_aversion(lo_a, lo_r, True)
+    p = PRIORS
+    assert risk_aversion(hi_a, lo_r, distressed, p) <= risk_aversion(lo_a, lo_r, distressed, p)
+    assert risk_aversion(lo_a, hi_r, distressed, p) <= risk_aversion(lo_a, lo_r, distressed, p)
+    assert risk_aversion(lo_a, lo_r, False, p) <= risk_aversion(lo_a, lo_r, True, p)
+
+
+def test_effort_risk_is_aversion_times_the_variance_of_the_pooled_return():
+    # r = 2, pooled return 0.1 of income a unit of effort, cv 0.5: 2 x (0.05)^2 = 0.005
+    assert effort_risk(2.0, 0.1, 0.5) == pytest.approx(0.005)
+    assert effort_risk(0.0, 0.1, 0.5) == 0.0  # risk neutral
+    assert effort_risk(2.0, 0.0, 0.5) == 0.0  # nothing pooled: no variance from effort
+
+
+def test_risk_premium_acts_as_extra_effort_cost():
+    # drive 0.05 / (0.1 + 0.025) = 0.4, against 0.05 / 0.1 = 0.5 with no premium
+    assert integration_effort(0.05, 0.0, 0.0, 0.0, 0.1, 0.025) == pytest.approx(0.4)
+    assert integration_effort(0.05, 0.0, 0.0, 0.0, 0.1) == pytest.approx(0.5)

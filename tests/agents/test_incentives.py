@@ -15,7 +15,17 @@ from alliancesim.agents.incentives import (
 from alliancesim.experiments.scenario import load_scenario
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import HealthEconomy
-from alliancesim.model.payment.terms import Basis, LinePayment
+from alliancesim.model.payment.terms import (
+    Basis,
+    ContractTerms,
+    GovernanceTerms,
+    LinePayment,
+    RiskShareTerms,
+    ServicePayment,
+    Subcontract,
+    Vehicle,
+    annual_value,
+)
 
 PRICE = 2_000  # tariff per admission
 VARIABLE_ACUTE = 800.0  # 60% fixed cost
@@ -124,8 +134,8 @@ def default_views():
 def test_status_quo_ties_no_provider_to_another(default_views):
     views = default_views("status_quo")
     for view in views.values():
-        assert view.interdependence == 0.0
-        assert view.co_members == ()
+        assert view.financial_ties == {} and view.forum_ties == {}
+        assert view.ties(relational_tie=1.0) == {}
         assert view.gain_share == 0.0
     assert views["acute_trust"].paid_for["emergency_admissions"].basis == Basis.TARIFF
 
@@ -134,14 +144,17 @@ def test_alliance_pools_risk_between_all_members_with_shares_summing_to_the_prov
     default_views,
 ):
     views = default_views("alliance")
-    assert all(v.interdependence == 1.0 for v in views.values())
-    assert all(len(v.co_members) == len(views) - 1 for v in views.values())
     # gain shares by value times the 50% provider side
     assert sum(v.gain_share for v in views.values()) == pytest.approx(0.5)
     # charities may not bear losses: no pain share whatever the file says
     assert views["care_charity"].pain_share == 0.0
     assert views["support_charity"].pain_share == 0.0
     assert views["acute_trust"].pain_share > 0.0
+    # every member has a money tie to every other (each delivers part of the pool), and
+    # the preset's monthly leadership team with shared objectives seats them all
+    for name, view in views.items():
+        assert set(view.financial_ties) == set(views) - {name}
+        assert sum(view.forum_ties.values()) == pytest.approx(1.0)
 
 
 def test_lead_provider_pays_its_subcontractors_and_is_tied_to_them(default_views):
@@ -150,25 +163,152 @@ def test_lead_provider_pays_its_subcontractors_and_is_tied_to_them(default_views
     assert lead.is_lead
     assert "emergency_admissions" in lead.pays_for
     assert lead.paid_for["whole_scope"].basis == Basis.CAPITATION
-    assert views["acute_trust"].interdependence == 0.5
+    # the acute trust's whole income is paid by the lead: tie 1 to the lead, none to others
+    assert views["acute_trust"].financial_ties == pytest.approx({"community_trust": 1.0})
     assert not views["acute_trust"].is_lead
+    # the lead's tie to the acute trust: the share of its cost (its income at plan) the
+    # acute trust's subcontract makes
+    acute_value = sum(annual_value(t) for t in views["acute_trust"].paid_for.values())
+    lead_income = sum(annual_value(t) for t in lead.paid_for.values())
+    assert lead.financial_ties["acute_trust"] == pytest.approx(acute_value / lead_income)
 
 
 def test_a_risk_share_the_prime_alone_holds_ties_only_the_prime_to_the_pool():
     """MSK prime (seed 001 L253): Circle alone takes the surplus or deficit on the 95%;
-    its subcontractors are paid for their work and share no pool, so their tie is the
-    lead-subcontractor one (0.5), not pooled money (1.0)."""
+    its subcontractors are paid for their work and share no pool, so their only tie is
+    their dependence on the prime's payments."""
     scenario = load_scenario("msk_prime_contractor")
     economy = HealthEconomy(scenario.economy, None)
     providers = [o.name for o in scenario.organisations if not o.is_commissioner]
     contracts = ContractBuilder(scenario, economy.lines).build("prime_contractor", 0)
     views = provider_views(contracts, providers, 0)
     prime = scenario.contract_models["prime_contractor"].lead
-    assert views[prime].interdependence == 1.0 and views[prime].gain_share > 0
+    assert views[prime].gain_share > 0
     subs = [name for name in providers if name != prime]
-    assert subs and all(views[n].interdependence == 0.5 for n in subs)
-    assert all(views[n].gain_share == 0.0 == views[n].pain_share for n in subs)
-    assert all(prime in views[n].co_members for n in subs)
+    assert subs and all(views[n].gain_share == 0.0 == views[n].pain_share for n in subs)
+    # each subcontractor's whole income comes from the prime
+    assert all(views[n].financial_ties == pytest.approx({prime: 1.0}) for n in subs)
+
+
+# ------------------------------------------------------- ties from terms, by hand
+def block(value: int) -> LinePayment:
+    return LinePayment(basis=Basis.BLOCK, annual_value_pence=value)
+
+
+def pooled_contract(vehicle: Vehicle = Vehicle.ALLIANCE, **governance) -> ContractTerms:
+    """A, B and C paid blocks of 600, 300 and 100 by one commissioner, sharing half of any
+    gain or pain against target in proportion to value."""
+    values = {"a": 600, "b": 300, "c": 100}
+    return ContractTerms(
+        name="pool",
+        vehicle=vehicle,
+        commissioners=("icb",),
+        members=tuple(values),
+        payments=tuple(
+            ServicePayment(payer="icb", provider=n, line=f"{n}_line", terms=block(v))
+            for n, v in values.items()
+        ),
+        risk_share=RiskShareTerms(
+            target_annual_pence=950,
+            gain_shares={"a": 0.6, "b": 0.3, "c": 0.1},
+            pain_shares={"a": 0.6, "b": 0.3, "c": 0.1},
+        ),
+        governance=GovernanceTerms(**governance),
+    )
+
+
+def test_a_pooled_members_tie_is_its_share_times_the_partners_part_over_its_income():
+    views = provider_views((pooled_contract(),), ["a", "b", "c"], 0)
+    # a: share 0.5 x 0.6 = 0.3 of the pool; b's part 300 of a's income 600: 0.3 x 0.5
+    assert views["a"].financial_ties["b"] == pytest.approx(0.15)
+    # c: share 0.05, a's part 600 over c's income 100: 0.3 (small members are more exposed)
+    assert views["c"].financial_ties["a"] == pytest.approx(0.3)
+    # summed over partners: share x (pool - own part) / own income = 0.3 x 400 / 600
+    assert sum(views["a"].financial_ties.values()) == pytest.approx(0.2)
+
+
+def test_subcontract_ties_the_subcontractor_by_its_income_and_the_lead_by_its_cost():
+    contract = ContractTerms(
+        name="lead",
+        vehicle=Vehicle.LEAD_PROVIDER,
+        commissioners=("icb",),
+        members=("lead", "sub", "other"),
+        lead="lead",
+        payments=(
+            ServicePayment(payer="icb", provider="lead", line="scope", terms=block(1_000)),
+            ServicePayment(payer="icb", provider="other", line="own", terms=block(500)),
+        ),
+        subcontracts=(Subcontract(lead="lead", subcontractor="sub", line="x", terms=block(400)),),
+    )
+    views = provider_views((contract,), ["lead", "sub", "other"], 0)
+    assert views["sub"].financial_ties == pytest.approx({"lead": 1.0})  # 400 of its 400
+    assert views["lead"].financial_ties == pytest.approx({"sub": 0.4})  # 400 of 1,000
+    assert views["other"].financial_ties == {}  # no money links it to either
+
+
+def test_no_money_and_no_governance_means_no_tie():
+    separate = tuple(
+        ContractTerms(
+            name=f"sq:{n}",
+            vehicle=Vehicle.BILATERAL,
+            commissioners=("icb",),
+            members=(n,),
+            payments=(ServicePayment(payer="icb", provider=n, line=f"{n}_line", terms=block(5)),),
+        )
+        for n in ("a", "b")
+    )
+    views = provider_views(separate, ["a", "b"], 0)
+    assert all(v.ties(relational_tie=1.0) == {} for v in views.values())
+
+
+def test_a_leadership_team_with_shared_objectives_adds_the_relational_tie():
+    meets = pooled_contract(leadership_meetings_per_year=12, shared_objectives=True)
+    views = provider_views((meets,), ["a", "b", "c"], 0)
+    # monthly: full frequency, spread over a's two partners
+    assert views["a"].forum_ties == pytest.approx({"b": 0.5, "c": 0.5})
+    ties = views["a"].ties(relational_tie=0.4)
+    assert ties["b"] == pytest.approx(0.15 + 0.4 * 0.5)  # financial + relational
+    quarterly = pooled_contract(leadership_meetings_per_year=4, shared_objectives=True)
+    views = provider_views((quarterly,), ["a", "b", "c"], 0)
+    assert views["a"].forum_ties["b"] == pytest.approx(0.5 / 3)
+
+
+def test_a_board_that_never_meets_or_shares_no_objectives_adds_no_relational_tie():
+    for governance in (
+        {"leadership_meetings_per_year": 0, "shared_objectives": True, "open_book": True},
+        {"leadership_meetings_per_year": 12, "shared_objectives": False},
+    ):
+        views = provider_views((pooled_contract(**governance),), ["a", "b", "c"], 0)
+        assert all(v.forum_ties == {} for v in views.values())
+
+
+def test_separate_contracts_at_one_forum_tie_their_providers_relationally():
+    """A status quo with a joint-work forum: two bilateral contracts, no money between
+    the providers, one leadership team with shared objectives."""
+    forum = GovernanceTerms(
+        leadership_meetings_per_year=12, shared_objectives=True, forum="joint_work"
+    )
+    separate = tuple(
+        ContractTerms(
+            name=f"sq:{n}",
+            vehicle=Vehicle.BILATERAL,
+            commissioners=("icb",),
+            members=(n,),
+            payments=(ServicePayment(payer="icb", provider=n, line=f"{n}_line", terms=block(5)),),
+            governance=forum,
+        )
+        for n in ("a", "b")
+    )
+    views = provider_views(separate, ["a", "b"], 0)
+    assert views["a"].financial_ties == {}
+    assert views["a"].ties(relational_tie=0.5) == pytest.approx({"b": 0.5})
+
+
+def test_the_vehicle_label_changes_no_tie():
+    alliance = provider_views((pooled_contract(Vehicle.ALLIANCE),), ["a", "b", "c"], 0)
+    bilateral = provider_views((pooled_contract(Vehicle.BILATERAL),), ["a", "b", "c"], 0)
+    for name in ("a", "b", "c"):
+        assert alliance[name].financial_ties == bilateral[name].financial_ties
 
 
 def test_expected_renewal_lengthens_the_relationship_by_one_term():

@@ -342,7 +342,7 @@ def test_marginal_returns_equal_the_reference_incentive_rule(default_scenario, n
         for provider in model.providers:
             if provider.failed:
                 continue
-            profit, system, slope = model.marginal_returns(provider)
+            profit, system, slope, _ = model.marginal_returns(provider)
             shifts, reference_slope = model.effort_shifts(provider)
             view = model.views[provider.name]
             expected = marginal_profit(provider.name, view, shifts, model.above_baseline)
