@@ -36,9 +36,10 @@ MISSING: dict[str, str] = {
     "V16": "the overlay signs in every negotiation, but bed use falls ~0.1%, not ~20%: with no "
     "money at stake and no relational tie from the overlay's terms, members change almost "
     "no services (length of stay is not modelled apart from bed days)",
-    "V17": "every negotiation of the MoU is abandoned (the lead or main provider withdraws), "
-    "so no contract is signed: the JV of the lead and the GP federation is not reached as a "
-    "fallback of the wider talks",
+    "V17": "every party, the lead included, refuses to join at its first decision (month ~8): "
+    "at the preset's low trust (0.35-0.5) the fear that its money is lost in the system "
+    "outweighs the joint work for all, so nothing is signed; the model has no path to the "
+    "JV of the lead and the GP federation as the fallback of the wider talks",
 }
 
 UNTIED: dict[str, str] = {
