@@ -183,7 +183,7 @@ def test_a_demand_shock_multiplies_need_on_its_lines_only():
         (
             'kind = "cost"',
             'kind = "price"',
-            ["economy.shocks.0.kind", "'cost' or 'demand'"],
+            ["economy.shocks.unfunded_vat.kind", "'cost' or 'demand'"],
         ),
         (
             "start_month = 0 ",
