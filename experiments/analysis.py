@@ -257,3 +257,12 @@ def format_differences(table: pd.DataFrame) -> str:
     lines = [shown.to_string(index=False)]
     lines += [f"note ({r[MODEL]}): {r['note']}" for _, r in table.iterrows() if r["note"]]
     return "\n".join(lines)
+
+
+def models_in_order(frame: pd.DataFrame, baseline: str) -> list[str]:
+    """The contract models of a table in the order they first appear, the baseline first."""
+    models = list(dict.fromkeys(frame[MODEL]))
+    if baseline in models:
+        models.remove(baseline)
+        models.insert(0, baseline)
+    return models

@@ -278,18 +278,22 @@ def format_decomposition(table: pd.DataFrame, horizon: str, status_quo: str) -> 
 
 
 def decomposition_reading(table: pd.DataFrame) -> list[str]:
-    """Plain sentences generated from the decomposition numbers."""
+    """Plain sentences generated from the decomposition numbers: which channel carries
+    most of the saving, which works against it, and what is left with every channel off."""
     sentences = []
     for model, frame in table.groupby(MODEL, sort=False):
         total = frame[frame["kind"] == TOTAL].iloc[0]
         channels = frame[frame["kind"] == "channel"]
         rest = frame[frame["kind"] == INTERACTION].iloc[0]
         none = frame[frame["kind"] == NO_CHANNEL]
-        without = (
-            f" With every channel off it still saves £{_pounds_m(none.iloc[0]['mean_pence'])}m."
-            if not none.empty
-            else ""
-        )
+        without = ""
+        if not none.empty:
+            left = none.iloc[0]["mean_pence"]
+            without = (
+                f" With every channel off it saves £{_pounds_m(left)}m."
+                if left >= 0
+                else f" With every channel off it spends £{_pounds_m(-left)}m more."
+            )
         moved = channels[channels["mean_pence"].abs() >= 0.5e6]  # at least £5,000
         if moved.empty:
             sentences.append(
@@ -298,15 +302,27 @@ def decomposition_reading(table: pd.DataFrame) -> list[str]:
                 f"£5,000), so no single switchable channel carries it.{without}"
             )
             continue
-        top = moved.loc[moved["mean_pence"].abs().idxmax()]
-        sure = _excludes_zero(top)
-        sentences.append(
-            f"{model}: of its £{_pounds_m(total['mean_pence'])}m saving, "
-            f"{channel_label(top['component'])} carries the most, "
-            f"£{_pounds_m(top['mean_pence'])}m"
-            f"{'' if sure else ' (its interval includes zero)'}; the interaction of the "
-            f"channels accounts for £{_pounds_m(rest['mean_pence'])}m.{without}"
+        parts = [f"{model}: of its £{_pounds_m(total['mean_pence'])}m saving"]
+        carrying = moved[moved["mean_pence"] > 0]
+        if not carrying.empty:
+            top = carrying.loc[carrying["mean_pence"].idxmax()]
+            parts.append(
+                f", {channel_label(top['component'])} carries the most, "
+                f"£{_pounds_m(top['mean_pence'])}m"
+                f"{'' if _excludes_zero(top) else ' (its interval includes zero)'}"
+            )
+        against = moved[moved["mean_pence"] < 0]
+        if not against.empty:
+            worst = against.loc[against["mean_pence"].idxmin()]
+            parts.append(
+                f"; {channel_label(worst['component'])} works against it (without it the "
+                f"saving is £{_pounds_m(-worst['mean_pence'])}m larger)"
+            )
+        parts.append(
+            f"; the interaction of the channels accounts for £{_pounds_m(rest['mean_pence'])}m."
+            f"{without}"
         )
+        sentences.append("".join(parts))
     return sentences
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from alliancesim.experiments.analysis import MODEL, t_interval, with_savings
+from alliancesim.experiments.analysis import MODEL, models_in_order, t_interval, with_savings
 
 INTERVAL_NAME = "95% interval (simulation noise)"
 NO_INTERVAL = "no interval (1 replication)"
@@ -145,19 +145,11 @@ def _row(table: str, model: str, row: str, measure: str, unit: str, values: Any)
     }
 
 
-def _models(runs: pd.DataFrame, status_quo: str) -> list[str]:
-    models = list(dict.fromkeys(runs[MODEL]))
-    if status_quo in models:
-        models.remove(status_quo)
-        models.insert(0, status_quo)
-    return models
-
-
 def policy_table(runs: pd.DataFrame, status_quo: str = "status_quo") -> pd.DataFrame:
     """Per contract model and measure: mean and 95% interval, in display units."""
     runs = with_savings(runs, status_quo)
     rows = []
-    for model in _models(runs, status_quo):
+    for model in models_in_order(runs, status_quo):
         frame = runs[runs[MODEL] == model]
         for m in POLICY_MEASURES:
             if m.column in frame.columns:
@@ -223,7 +215,7 @@ def risk_table(
     rows = []
     providers = providers_of(runs)
     pounds = 1e-8
-    for model in _models(runs, status_quo):
+    for model in models_in_order(runs, status_quo):
         frame = runs[runs[MODEL] == model]
         for org in providers:
             surplus = frame[f"surplus_pence__{org}"].astype(float) * pounds

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from alliancesim.experiments.analysis import (  # noqa: E402
     MODEL,
     PAIR_KEYS,
+    models_in_order,
     paired_differences,
     t_interval,
     with_savings,
@@ -81,14 +82,6 @@ def _style(models: list[str]) -> dict[str, tuple[Any, str]]:
     return {m: STYLES[i % len(STYLES)] for i, m in enumerate(models)}
 
 
-def _models_in_order(frame: pd.DataFrame, baseline: str) -> list[str]:
-    models = list(dict.fromkeys(frame[MODEL]))
-    if baseline in models:
-        models.remove(baseline)
-        models.insert(0, baseline)
-    return models
-
-
 def _mean_interval(grouped: Any, confidence: float = 0.95) -> pd.DataFrame:
     """Mean and t-interval of the mean per group (a pandas SeriesGroupBy)."""
     mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
@@ -139,7 +132,7 @@ def plot_time_series(
     periods = pd.read_parquet(periods_path, columns=wanted)
     if periods.empty:
         return None
-    models = _models_in_order(periods, baseline)
+    models = models_in_order(periods, baseline)
     colours, styles = _colours(models), _style(models)
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels) + 0.6), sharex=True)
     axes = [axes] if len(panels) == 1 else list(axes)
@@ -278,7 +271,7 @@ def plot_spend_by_year(
     """
     if spend.empty:
         return None
-    models = _models_in_order(spend, baseline)
+    models = models_in_order(spend, baseline)
     colours, styles = _colours(models), _style(models)
     # small horizontal offsets, so models with the same value sit side by side
     offsets = {m: (i - (len(models) - 1) / 2) * 0.08 for i, m in enumerate(models)}
@@ -409,7 +402,7 @@ def spend_by_year_section(
     figure = plot_spend_by_year(spend, savings, out, baseline)
     if figure is None:
         return []
-    models = _models_in_order(spend, baseline)
+    models = models_in_order(spend, baseline)
     title = "Spend and savings by contract year"
     lines = [f"## {title}", "", f"![{title}]({figure.name})", ""]
     short = spend[spend["months"] < spend["months"].max()]
@@ -658,7 +651,7 @@ def plot_money_flows(
     if found is None:
         return None
     flows, runs = found
-    models = _models_in_order(flows, baseline)
+    models = models_in_order(flows, baseline)
     nodes = sorted(set(flows["payer"]) | set(flows["payee"]))
     pos = nx.circular_layout(nodes)
     fig, axes = plt.subplots(

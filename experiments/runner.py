@@ -493,14 +493,7 @@ def run_tasks(
                 "failed runs: `alliancesim sweep --resume` continues a sweep; otherwise choose "
                 "another --out, or delete the folder to replace it)",
             )
-        if stored.get("fingerprint") != fingerprint:
-            raise ExperimentError(
-                str(out_dir),
-                "--resume",
-                str(out_dir),
-                "the same experiment, scenario, seed and replications as the stored sweep "
-                "(this one differs; use a new --out)",
-            )
+        same_sweep(stored, fingerprint, out_dir)
         chunk_size = int(stored["chunk_size"])
         taper = stored.get("chunking") == "tapered"  # sweeps stored before tapering: even
     elif manifest_path.exists():  # a finished run: its parts/ were removed
@@ -513,14 +506,7 @@ def run_tasks(
                 "a new or empty folder (this one holds a finished run: choose another "
                 "--out, or delete the folder to replace it)",
             )
-        if stored.get("fingerprint") != fingerprint:
-            raise ExperimentError(
-                str(out_dir),
-                "--resume",
-                str(out_dir),
-                "the same experiment, scenario, seed and replications as the stored sweep "
-                "(this one differs; use a new --out)",
-            )
+        same_sweep(stored, fingerprint, out_dir)
         return _finished_summary(out_dir, stored)  # nothing is left to run
     elif resume and out_dir.exists() and any(out_dir.iterdir()):
         raise ExperimentError(
@@ -680,6 +666,19 @@ def run_tasks(
         elapsed_s=elapsed,
         manifest=manifest,
     )
+
+
+def same_sweep(stored: dict, fingerprint: str, out_dir: Path) -> None:
+    """A resumed sweep must be the one stored in ``out_dir``: same experiment, scenario,
+    seed and replications (its fingerprint)."""
+    if stored.get("fingerprint") != fingerprint:
+        raise ExperimentError(
+            str(out_dir),
+            "--resume",
+            str(out_dir),
+            "the same experiment, scenario, seed and replications as the stored sweep "
+            "(this one differs; use a new --out)",
+        )
 
 
 def _finished_summary(out_dir: Path, manifest: dict[str, Any]) -> RunSummary:

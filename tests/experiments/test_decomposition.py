@@ -130,3 +130,41 @@ def test_on_the_real_model_the_knockouts_switch_the_channel_off_in_every_model(t
     table = decompose(main.runs, knocked, "status_quo", channels=("gaming",))
     saving = main.runs[main.runs["contract_model"] == "alliance"]["savings_pence"].mean()
     assert _value(table, TOTAL) == pytest.approx(saving)
+
+
+def test_the_reading_names_what_carries_the_saving_and_what_works_against_it():
+    """A channel whose knock-out raises the saving works against it; it is never said
+    to 'carry' it, and a negative saving with every channel off is extra spend."""
+    import pandas as pd
+    from alliancesim.experiments.analysis import MODEL
+    from alliancesim.experiments.decomposition import (
+        INTERACTION,
+        NO_CHANNEL,
+        TOTAL,
+        decomposition_reading,
+    )
+
+    def row(kind, component, pounds):
+        pence = pounds * 100
+        return {
+            MODEL: "alliance",
+            "kind": kind,
+            "component": component,
+            "mean_pence": pence,
+            "ci_low_pence": pence - 100,
+            "ci_high_pence": pence + 100,
+        }
+
+    table = pd.DataFrame(
+        [
+            row(TOTAL, TOTAL, 43_000_000),
+            row("channel", "payment_incentive", -66_000_000),
+            row("channel", "reciprocity", 42_000_000),
+            row(NO_CHANNEL, NO_CHANNEL, -1_500_000),
+            row(INTERACTION, INTERACTION, 27_000_000),
+        ]
+    )
+    (sentence,) = decomposition_reading(table)
+    assert "reciprocity carries the most, £42.0m" in sentence
+    assert "payment incentive works against it" in sentence and "£66.0m larger" in sentence
+    assert "spends £1.5m more" in sentence
