@@ -19,7 +19,7 @@ from alliancesim.experiments.validation.suite import PatternResult, active_knock
 from alliancesim.model.simulation import HealthEconomyModel
 from scipy import stats
 
-QUICK_PAIRS = 12
+QUICK_PAIRS = 8  # quick mode: the tests directory (patterns and knock-outs) in about a minute
 FULL_PAIRS = 100
 
 
@@ -71,7 +71,7 @@ def wilson_interval(successes: int, n: int) -> Interval:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n)
+    return Interval(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), n)
 
 
 def variant(scenario: Scenario, overrides: dict[str, Any], source: str) -> Scenario:
@@ -151,3 +151,53 @@ def pattern_result(
         bool(passed),
         note,
     )
+
+
+def slope(levels: Sequence[float], values: Sequence[float]) -> float:
+    """Least-squares slope of ``values`` on ``levels`` (one replication's dose-response)."""
+    x = np.asarray(levels, dtype=float)
+    y = np.asarray(values, dtype=float)
+    dx = x - x.mean()
+    return float((dx * (y - y.mean())).sum() / (dx * dx).sum())
+
+
+def trend(levels: Sequence[float], per_seed: Sequence[Sequence[float]]) -> Interval:
+    """A dose-response on paired seeds: the mean of the per-seed slopes over ``levels``
+    (at least three) with its 95% t interval. ``per_seed`` holds, for each seed, the
+    response at every level, all on that seed's common random numbers."""
+    if len(levels) < 3:
+        raise ValueError("a dose-response needs at least three levels")
+    return mean_interval([slope(levels, row) for row in per_seed])
+
+
+def spearman(levels: Sequence[float], per_seed: Sequence[Sequence[float]]) -> float:
+    """Spearman rank correlation of the response with the level, over every replication
+    (for the record beside :func:`trend`; nan if the response never varies)."""
+    x = [lv for row in per_seed for lv in levels[: len(row)]]
+    y = [v for row in per_seed for v in row]
+    if len(set(y)) < 2:
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def bootstrap_interval(
+    seeds_values: Sequence[Any], statistic: Callable[[Sequence[Any]], float], draws: int = 400
+) -> Interval:
+    """A statistic of the whole sample (e.g. a ratio of sums) with a 95% percentile
+    bootstrap interval over the paired replications (resampled whole, so pairs stay
+    pairs). The resampling stream is fixed, so the interval is reproducible."""
+    n = len(seeds_values)
+    estimate = statistic(seeds_values)
+    if n < 2:
+        return Interval(estimate, estimate, estimate, n)
+    rng = np.random.default_rng(20240601)
+    values = []
+    for _ in range(draws):
+        picks = rng.integers(0, n, n)
+        value = statistic([seeds_values[i] for i in picks])
+        if not math.isnan(value):
+            values.append(value)
+    if not values:
+        return Interval(estimate, float("nan"), float("nan"), n)
+    low, high = np.percentile(values, [2.5, 97.5])
+    return Interval(estimate, float(min(low, estimate)), float(max(high, estimate)), n)
