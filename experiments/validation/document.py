@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 from alliancesim.experiments.validation import load_patterns
-from alliancesim.experiments.validation.gaps import MISSING, UNTIED
+from alliancesim.experiments.validation.gaps import FULL_RUN_ONLY, MISSING, UNTIED
 from alliancesim.experiments.validation.suite import REGISTRY
 
 INTRO = """\
@@ -98,7 +98,8 @@ def section(row: dict) -> list[str]:
     if row["verdict"] == "fail":
         lines.append(f"- **What the model lacks:** {MISSING.get(code, 'not diagnosed yet')}")
     if row["verdict"] == "not tied to a mechanism":
-        lines.append(f"- **What else produces it:** {UNTIED.get(code, 'not diagnosed yet')}")
+        why = UNTIED.get(code) or FULL_RUN_ONLY.get(code, "not diagnosed yet")
+        lines.append(f"- **What else produces it:** {why}")
     doc = inspect.getdoc(entry.check) if entry else None
     if doc:
         lines += ["", doc]

@@ -51,3 +51,13 @@ UNTIED: dict[str, str] = {
     "income away), and with the payment incentive off the acute trust still works less than "
     "its partners: its resistance does not come from its margin",
 }
+
+# Diagnoses the page shows that mark no test: a pattern whose verdict differs between
+# the quick run (the tests) and the full run (the page).
+FULL_RUN_ONLY: dict[str, str] = {
+    "V6": "in the full run (400 seeds) sharing still adds 0.035 joining providers with risk "
+    "aversion off, most likely because halving each provider's pain share also eases the "
+    "reserve-cover and loss-fear screens of the valuation, which are not risk aversion (not "
+    "yet checked by knocking those out); the quick run (8 seeds) cannot see an effect that "
+    "small",
+}
