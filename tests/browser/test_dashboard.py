@@ -189,6 +189,10 @@ def test_class_mode_negotiation_settlement_and_role_play(app_url, new_page):
     expect(month(page)).to_have_text(re.compile(r"^Month 0 of "))
     choose(page, "Preset", "small_economy")
     button(page, "Reset").click()
+    # the page may still say Ready before the server has taken the click: wait for the
+    # new preset's model, not for the old one's ready indicator
+    expect(page.locator(".alliancesim-pending")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^Preset 'small_economy'"))).to_be_visible()
     ready(page)
     page.get_by_role("tab", name="Class mode").click()
 

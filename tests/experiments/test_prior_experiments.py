@@ -26,7 +26,7 @@ OTHERS = ["status_quo", "lead_provider", "outcomes_based"]
     "name,method,n_params,points,reps,models",
     [
         # Morris: trajectories x (parameters + 1)
-        ("morris_priors.toml", "morris", 12, 50 * 13, 4, ALLIANCE),
+        ("morris_priors.toml", "morris", 14, 50 * 15, 4, ALLIANCE),
         ("morris_priors_other_models.toml", "morris", 13, 40 * 14, 3, OTHERS),
         # Sobol without second order: base sample x (parameters + 2)
         ("sobol_priors.toml", "sobol", 5, 512 * 7, 2, ALLIANCE),
@@ -57,7 +57,7 @@ def test_sobol_priors_are_a_subset_of_the_morris_priors_with_the_same_ranges():
 
 @pytest.mark.parametrize(
     "name,count",
-    [("morris_priors.toml", "650 points x 4"), ("sobol_priors.toml", "3584 points x 2")],
+    [("morris_priors.toml", "750 points x 4"), ("sobol_priors.toml", "3584 points x 2")],
 )
 def test_dry_run_prints_the_planned_count(app, tmp_path, monkeypatch, name, count):
     monkeypatch.chdir(tmp_path)
