@@ -95,6 +95,17 @@ def free_port() -> int:
     return _free_port()
 
 
+@pytest.fixture
+def solara_env() -> dict[str, str]:
+    """The process environment for a dashboard server: offline, headless, quiet."""
+    return {**os.environ, **SOLARA_ENV}
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))

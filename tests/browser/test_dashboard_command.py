@@ -10,16 +10,14 @@ import sys
 import time
 import urllib.request
 
-from conftest import REPO_ROOT, SOLARA_ENV, _free_port
 
-
-def test_sigterm_to_the_commands_pid_stops_the_server():
-    port = _free_port()
+def test_sigterm_to_the_commands_pid_stops_the_server(free_port, solara_env, repo_root):
+    port = free_port
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen(
         [sys.executable, "-m", "alliancesim", "dashboard", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env={**os.environ, **SOLARA_ENV},
+        cwd=repo_root,
+        env=solara_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -51,10 +49,10 @@ def test_sigterm_to_the_commands_pid_stops_the_server():
             proc.wait()
 
 
-def test_a_bad_keep_sessions_is_refused_with_exit_code_2():
+def test_a_bad_keep_sessions_is_refused_with_exit_code_2(repo_root):
     done = subprocess.run(
         [sys.executable, "-m", "alliancesim", "dashboard", "--keep-sessions", "soon"],
-        cwd=REPO_ROOT,
+        cwd=repo_root,
         capture_output=True,
         text=True,
         timeout=120,
