@@ -188,6 +188,8 @@ def test_class_mode_negotiation_settlement_and_role_play(app_url, new_page):
     page = new_page(app_url, height=1100)
     expect(month(page)).to_have_text(re.compile(r"^Month 0 of "))
     choose(page, "Preset", "small_economy")
+    # Reset applies what the server holds: wait until it holds the new preset
+    expect(page.locator(".alliancesim-pending")).to_contain_text("Press Reset")
     button(page, "Reset").click()
     # the page may still say Ready before the server has taken the click: wait for the
     # new preset's model, not for the old one's ready indicator
