@@ -30,7 +30,7 @@ that weighs more on small parties (seed 000 L1178: legal advice "costly for the
 smaller of the contractual parties"). Approvals go through each member's
 internal governance, at the pace of the slowest member. Outside shocks
 (policy change, leadership change, commissioner finances) arrive with a
-Weibull hazard that grows with the months already spent (docs/calibration.md
+Weibull hazard that grows with the months already spent (docs/case-figures.md
 s7: shape 2.5, scale 29 months) and reopen, reshape or end the deal.
 
 Everything here is plain-Python scalar maths on the model's ``random`` stream;
@@ -298,7 +298,7 @@ def shock_probability(month: float, shape: float, scale: float) -> float:
     """Chance of an outside shock in the month ending at ``month`` (Weibull hazard).
 
     Cumulative hazard H(m) = (m / scale) ** shape; shape > 1 makes the hazard
-    grow with the length of negotiation (docs/calibration.md s7: shape 2.5 and
+    grow with the length of negotiation (docs/case-figures.md s7: shape 2.5 and
     scale 29 give P(shock by 18 months) ~ 0.25 and by 30 months ~ 0.65).
     """
     if month <= 0:

@@ -757,7 +757,7 @@ class NegotiationSpec(Strict):
 
     Used by contract models with ``negotiate = true``. Figures are seeds where a
     seed gives one (cited), otherwise priors or judgements to vary in
-    sensitivity analysis (docs/calibration.md s7, docs/negotiation.md).
+    sensitivity analysis (docs/case-figures.md s7, docs/negotiation.md).
     """
 
     # beliefs about the money, shares of the scope's annual value
@@ -808,7 +808,7 @@ class NegotiationSpec(Strict):
         }
     )
     max_months: Annotated[float, Field(gt=0.0, le=120.0)] = 40.0  # seed 001 L134, L158: ~40
-    # outside shocks: Weibull hazard (docs/calibration.md s7, judgement)
+    # outside shocks: Weibull hazard (docs/case-figures.md s7, judgement)
     shock_shape: Annotated[float, Field(gt=0.0, le=10.0)] = 2.5
     shock_scale_months: Annotated[float, Field(gt=0.0, le=600.0)] = 29.0
     shock_rework_months: Annotated[float, Field(ge=0.0, le=24.0)] = 3.0
