@@ -47,9 +47,9 @@ from typing import Any
 
 from alliancesim.agents.decisions import risk_aversion
 from alliancesim.agents.trust import evidence_for, staff_turnover
-from alliancesim.experiments.scenario import BehaviourSpec
 from alliancesim.model import streams
 from alliancesim.model.ordering import canonical_scenario, largest
+from alliancesim.scenario import BehaviourSpec
 
 AGREED = "agreed"
 SCALED_DOWN = "scaled_down"

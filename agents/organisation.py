@@ -9,9 +9,9 @@ from alliancesim.agents.trust import EvidenceView, evidence_for
 from alliancesim.model.streams import TURNOVER
 
 if TYPE_CHECKING:
-    from alliancesim.experiments.scenario import OrganisationSpec
     from alliancesim.model.payment.ledger import JournalEntry
     from alliancesim.model.simulation import HealthEconomyModel
+    from alliancesim.scenario import OrganisationSpec
 
 
 class Organisation(mesa.Agent):

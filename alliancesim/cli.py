@@ -106,7 +106,7 @@ def notebooks(
 def _list_presets_in_run_help(typer_app: typer.Typer) -> None:
     """``run --help`` ends with the preset names (the run command's own module
     defines its options; the list is added here, where the commands are assembled)."""
-    from alliancesim.experiments.scenario import preset_names
+    from alliancesim.scenario import preset_names
 
     for info in typer_app.registered_commands:
         if info.name == "run":

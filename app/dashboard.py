@@ -63,7 +63,7 @@ from alliancesim.app.session import (
     rival_choices,
     starting_controls,
 )
-from alliancesim.experiments.scenario import preset_names
+from alliancesim.scenario import preset_names
 
 __all__ = ["DashboardModel", "Page", "build_model"]
 

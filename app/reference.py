@@ -27,7 +27,7 @@ START, END = "<!-- reference:start -->", "<!-- reference:end -->"
 
 def roots() -> list[tuple[str, type[BaseModel], str]]:
     """(title, model, key prefix) of each file format documented."""
-    from alliancesim.experiments.scenario import Scenario
+    from alliancesim.scenario import Scenario
 
     out: list[tuple[str, type[BaseModel], str]] = [("Scenario file", Scenario, "")]
     try:

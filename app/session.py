@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from alliancesim.experiments.scenario import (
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import (
     Scenario,
     ScenarioError,
     load_preset,
     preset_names,
 )
-from alliancesim.model.simulation import HealthEconomyModel
 
 DEFAULT_PRESET = "default"
 DEFAULT_MODEL = "alliance"

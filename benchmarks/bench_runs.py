@@ -25,7 +25,7 @@ from pathlib import Path
 
 from alliancesim.experiments.replication import run_model, run_replication
 from alliancesim.experiments.runner import plan_tasks, run_tasks
-from alliancesim.experiments.scenario import load_scenario, validate_scenario
+from alliancesim.scenario import load_scenario, validate_scenario
 
 
 def machine() -> str:

@@ -36,7 +36,7 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 def bad_input_exits() -> Iterator[None]:
     """Turn every bad-input error into a message on stderr and exit status 2."""
     try:
-        from alliancesim.experiments.scenario import ScenarioError
+        from alliancesim.scenario import ScenarioError
     except ImportError:  # pragma: no cover - the lead's module is absent
         ScenarioError = ExperimentError  # noqa: N806
     try:

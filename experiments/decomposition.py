@@ -40,8 +40,8 @@ import pandas as pd
 from alliancesim.experiments.analysis import MODEL, t_interval, with_savings
 from alliancesim.experiments.replication import ReplicationResult
 from alliancesim.experiments.runner import Task, run_tasks
-from alliancesim.experiments.scenario import CHANNELS
 from alliancesim.experiments.seeding import check_root_seed, task_seed
+from alliancesim.scenario import CHANNELS
 
 ALL_OFF = "all_off"
 TOTAL = "total"

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Sequence
 
 from alliancesim.experiments.outputs import run_summary
-from alliancesim.experiments.scenario import ScenarioError, load_scenario
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import ScenarioError, load_scenario
 
 LEVELS = (0.0, 0.02, 0.05, 0.10, 0.20)
 

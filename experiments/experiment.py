@@ -401,7 +401,7 @@ def load_experiment_scenario(experiment: Experiment) -> Any:
     Raises the scenario's ``ScenarioError`` (naming the point) or
     :class:`ExperimentError`; nothing is written.
     """
-    from alliancesim.experiments.scenario import load_scenario
+    from alliancesim.scenario import load_scenario
 
     scenario = load_scenario(experiment.scenario_ref())
     known = list(getattr(scenario, "contract_models", {}) or [])

@@ -15,8 +15,8 @@ import argparse
 import sys
 
 from alliancesim.agents.decisions import reciprocity
-from alliancesim.experiments.scenario import ScenarioError, load_preset
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import ScenarioError, load_preset
 
 HEADER = (
     "| contract model | margin per effort (share of income) | tie: money + relationship "

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alliancesim.experiments.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
+from alliancesim.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
 
 HEADER = """# Behaviour priors
 
-Generated from the scenario schema (`BehaviourSpec` in `experiments/scenario.py`) by
+Generated from the scenario schema (`BehaviourSpec` in `scenario/schema.py`) by
 `python -m alliancesim.experiments.priors --write docs/priors.md`; do not edit by hand.
 
 Every number that drives effort, shift, trust or gaming is a field of the scenario's

@@ -2,7 +2,7 @@
 
     run_replication(scenario, seed, replication=0, models=None, ledger=True) -> ReplicationResult
 
-- ``scenario``: a validated :class:`alliancesim.experiments.scenario.Scenario`.
+- ``scenario``: a validated :class:`alliancesim.scenario.Scenario`.
 - ``seed``: an int derived from ``numpy.random.SeedSequence`` for this
   (scenario point, replication); the same seed is used for every contract model,
   so the models are compared on common random numbers.
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alliancesim.experiments.outputs import ledger_rows, run_summary
-from alliancesim.experiments.scenario import Scenario
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import Scenario
 
 
 @dataclass

@@ -43,7 +43,7 @@ from alliancesim.experiments.policy_tables import (
     to_markdown,
     wrap,
 )
-from alliancesim.experiments.scenario import (
+from alliancesim.scenario import (
     CHANNELS,
     ScenarioError,
     load_scenario,

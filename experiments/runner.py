@@ -823,7 +823,7 @@ def run_scenario(
     directory removed. ``Results.n_failed`` tells whether any run failed.
     """
     if isinstance(scenario, str | Path):
-        from alliancesim.experiments.scenario import load_scenario
+        from alliancesim.scenario import load_scenario
 
         scenario = load_scenario(scenario)
     tasks = plan_tasks([{}], reps, seed, ledger=ledger)

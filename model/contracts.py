@@ -13,13 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-from alliancesim.experiments.scenario import (
-    ContractModelSpec,
-    OrganisationSpec,
-    PriceSpec,
-    RiskShareSpec,
-    Scenario,
-)
 from alliancesim.model import ordering
 from alliancesim.model.economy import ServiceLine, growth_factor
 from alliancesim.model.payment.terms import (
@@ -33,6 +26,13 @@ from alliancesim.model.payment.terms import (
     Subcontract,
     Vehicle,
     annual_value,
+)
+from alliancesim.scenario import (
+    ContractModelSpec,
+    OrganisationSpec,
+    PriceSpec,
+    RiskShareSpec,
+    Scenario,
 )
 
 FIXED_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION, Basis.BLENDED, Basis.COST_PLUS_FEE})

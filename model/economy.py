@@ -16,14 +16,14 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from alliancesim.experiments.scenario import (
+from alliancesim.model.streams import DEMAND_NOISE, DEMAND_SHOCK
+from alliancesim.scenario import (
     RECEIVING_SETTINGS,
     SHIFTABLE_SETTINGS,
     EconomySpec,
     ServiceLineSpec,
     ShockSpec,
 )
-from alliancesim.model.streams import DEMAND_NOISE, DEMAND_SHOCK
 
 if TYPE_CHECKING:
     from alliancesim.model.streams import Streams

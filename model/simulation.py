@@ -46,7 +46,6 @@ from alliancesim.agents.trust import (
     conduct_seen,
     provider_seen_by_commissioner,
 )
-from alliancesim.experiments.scenario import Scenario
 from alliancesim.model import ordering, streams
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import (
@@ -74,6 +73,7 @@ from alliancesim.model.payment.settlement import (
     settle_period,
 )
 from alliancesim.model.payment.terms import Basis, ContractTerms, annual_value, contract_value
+from alliancesim.scenario import Scenario
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
 RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost

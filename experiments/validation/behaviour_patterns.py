@@ -296,7 +296,7 @@ def dilution_scenario(n: int, acute_member: bool = False):
         "alliance": alliance,
     }
     raw["scenario"]["compare"] = ["status_quo", "alliance"]
-    from alliancesim.experiments.scenario import validate_scenario
+    from alliancesim.scenario import validate_scenario
 
     return validate_scenario(raw, f"V10 dilution with {n} community members")
 

@@ -9,7 +9,6 @@ the full run would use). Where the case reports a size, the pass rule is that si
 from __future__ import annotations
 
 from alliancesim.agents.negotiation import ABANDONED, negotiate_scenario
-from alliancesim.experiments.scenario import Setting
 from alliancesim.experiments.validation.common import (
     mean_interval,
     paired_seeds,
@@ -21,6 +20,7 @@ from alliancesim.experiments.validation.common import (
     wilson_interval,
 )
 from alliancesim.experiments.validation.suite import PatternResult, pattern
+from alliancesim.scenario import Setting
 
 BED_SETTINGS = (Setting.BED_BASED.value, Setting.PLACEMENT.value)
 

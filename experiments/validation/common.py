@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from alliancesim.experiments.scenario import Scenario, load_scenario, validate_scenario
 from alliancesim.experiments.validation.suite import PatternResult, active_knockout
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import Scenario, load_scenario, validate_scenario
 from scipy import stats
 
 QUICK_PAIRS = 8  # quick mode: the tests directory (patterns and knock-outs) in about a minute

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from alliancesim.agents.negotiation import AGREED, Agreement, negotiate_scenario, scope_values
-from alliancesim.experiments.scenario import Scenario
 from alliancesim.experiments.validation.common import (
     bootstrap_interval,
     pattern_result,
@@ -32,6 +31,7 @@ from alliancesim.experiments.validation.common import (
 )
 from alliancesim.experiments.validation.common import mean_interval as t_interval
 from alliancesim.experiments.validation.suite import PatternResult, pattern
+from alliancesim.scenario import Scenario
 
 QUICK_PAIRS = 60
 FULL_PAIRS = 400

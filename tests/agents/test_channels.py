@@ -8,8 +8,8 @@ each channel in ``behaviour.channels`` switched off removes its term and nothing
 from pathlib import Path
 
 import pytest
-from alliancesim.experiments.scenario import ChannelsSpec, load_preset
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import ChannelsSpec, load_preset
 
 AGENTS = Path(__file__).resolve().parents[2] / "agents"
 SHORT = {"economy__periods": 24}  # two contract years

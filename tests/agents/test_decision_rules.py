@@ -16,8 +16,8 @@ from alliancesim.agents.decisions import (
     shadow_of_future,
     should_squeeze,
 )
-from alliancesim.experiments.scenario import BehaviourSpec, ChannelsSpec
 from alliancesim.model.payment.terms import Basis, LinePayment
+from alliancesim.scenario import BehaviourSpec, ChannelsSpec
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -12,7 +12,6 @@ from alliancesim.agents.incentives import (
     marginal_profit,
     provider_views,
 )
-from alliancesim.experiments.scenario import load_scenario
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import HealthEconomy
 from alliancesim.model.payment.terms import (
@@ -26,6 +25,7 @@ from alliancesim.model.payment.terms import (
     Vehicle,
     annual_value,
 )
+from alliancesim.scenario import load_scenario
 
 PRICE = 2_000  # tariff per admission
 VARIABLE_ACUTE = 800.0  # 60% fixed cost

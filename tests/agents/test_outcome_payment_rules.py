@@ -18,8 +18,8 @@ from alliancesim.agents.decisions import (
     outcome_gain,
     outcome_money_per_point,
 )
-from alliancesim.experiments.scenario import load_preset
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_preset
 
 
 # ------------------------------------------------------------------ by hand

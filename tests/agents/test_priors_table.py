@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from alliancesim.experiments.priors import markdown, rows
-from alliancesim.experiments.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
+from alliancesim.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "priors.md"
 

@@ -15,8 +15,8 @@ from alliancesim.agents.trust import (
     staff_turnover,
     update_evidence,
 )
-from alliancesim.experiments.scenario import load_scenario
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_scenario
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -52,7 +52,7 @@ def test_controls_left_at_the_presets_values_leave_the_preset_as_it_is():
     """The dashboard's first run must be the run ``alliancesim run`` makes on the preset:
     the starting values come from the preset and change nothing until moved."""
     from alliancesim.app.session import build_scenario
-    from alliancesim.experiments.scenario import load_preset
+    from alliancesim.scenario import load_preset
 
     scenario, model_name, notes = build_scenario()
     assert scenario == load_preset("default")

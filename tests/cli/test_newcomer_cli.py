@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from alliancesim.experiments.scenario import did_you_mean, preset_names
+from alliancesim.scenario import did_you_mean, preset_names
 from typer.testing import CliRunner
 
 import alliancesim
@@ -107,7 +107,7 @@ def test_importing_the_source_folder_without_the_install_says_how_to_set_up():
     """The system python3 in the repository root finds the local alliancesim/ folder
     without the mapped subpackages; -S leaves out site-packages and so the install."""
     result = subprocess.run(
-        [sys.executable, "-S", "-c", "import alliancesim.experiments.scenario"],
+        [sys.executable, "-S", "-c", "import alliancesim.scenario"],
         cwd=ROOT,
         capture_output=True,
         text=True,

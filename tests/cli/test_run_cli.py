@@ -130,7 +130,7 @@ def test_one_replication_prints_no_interval_and_no_nan(app, tmp_path):
 
 
 def test_decomposition_is_written_for_every_channel_and_can_be_skipped(app, tmp_path):
-    from alliancesim.experiments.scenario import CHANNELS
+    from alliancesim.scenario import CHANNELS
 
     out = tmp_path / "out"
     result = invoke(app, "run", "default", "--reps", 3, "--seed", 5, "--out", out, "--no-report",
@@ -227,7 +227,7 @@ def test_impossible_value_exits_2_naming_key_and_value(app, tmp_path):
 
 
 def test_overlay_stake_above_one_exits_2_naming_file_key_value_and_bound(app, tmp_path):
-    default = (resources.files("alliancesim.experiments") / "presets" / "default.toml").read_text(
+    default = (resources.files("alliancesim.scenario") / "presets" / "default.toml").read_text(
         encoding="utf-8"
     )
     bad = tmp_path / "stake.toml"

@@ -16,7 +16,7 @@ from alliancesim.cli import build_app
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "docs" / "sources.md"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-DATA = sorted((ROOT / "experiments" / "presets").glob("*.toml")) + sorted(
+DATA = sorted((ROOT / "scenario" / "presets").glob("*.toml")) + sorted(
     (ROOT / "experiments" / "experiment_files").glob("*.toml")
 )
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from alliancesim.app.reference import field_keys, markdown, reference_section
-from alliancesim.experiments.scenario import Scenario
+from alliancesim.scenario import Scenario
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 FIX = "run: python -m alliancesim.app.reference --write docs/user-guide.md"

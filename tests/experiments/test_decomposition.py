@@ -14,7 +14,7 @@ from alliancesim.experiments.decomposition import (
     run_knockouts,
 )
 from alliancesim.experiments.runner import plan_tasks, run_scenario
-from alliancesim.experiments.scenario import CHANNELS
+from alliancesim.scenario import CHANNELS
 from experiment_fakes import ChannelFakeScenario, channel_fake_replication
 
 REPS = 4
@@ -113,7 +113,7 @@ def test_the_printed_decomposition_says_what_it_is_and_fits_in_100_columns(tmp_p
 
 
 def test_on_the_real_model_the_knockouts_switch_the_channel_off_in_every_model(tmp_path):
-    from alliancesim.experiments.scenario import load_preset
+    from alliancesim.scenario import load_preset
 
     scenario = load_preset("small_economy", economy__periods=12)
     main = run_scenario(scenario, 2, 5, progress=False, ledger="none")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alliancesim.experiments.incentive_path import incentive_row, main
-from alliancesim.experiments.scenario import load_preset
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_preset
 
 
 def test_separate_contracts_tie_nobody_and_a_pool_does():

@@ -6,7 +6,7 @@ import pytest
 from alliancesim.experiments import report as report_module
 from alliancesim.experiments.report import build_report
 from alliancesim.experiments.runner import run_scenario
-from alliancesim.experiments.scenario import load_preset
+from alliancesim.scenario import load_preset
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 MODELS = ("status_quo", "alliance", "lead_provider", "outcomes_based")

@@ -4,8 +4,8 @@ the lead still delays when the run ends is the lead's debt, not its profit."""
 from __future__ import annotations
 
 from alliancesim.experiments.outputs import run_summary
-from alliancesim.experiments.scenario import load_preset
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_preset
 
 
 def _runs(overrides: dict):

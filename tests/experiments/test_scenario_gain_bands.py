@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 from alliancesim.experiments.replication import run_replication
-from alliancesim.experiments.scenario import ScenarioError, load_preset, load_scenario
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import HealthEconomy
 from alliancesim.model.payment.terms import GainBand, annual_value
+from alliancesim.scenario import ScenarioError, load_preset, load_scenario
 from typer.testing import CliRunner
 
 from alliancesim.cli import build_app
 
 MSK_TEXT = (
-    resources.files("alliancesim.experiments") / "presets" / "msk_prime_contractor.toml"
+    resources.files("alliancesim.scenario") / "presets" / "msk_prime_contractor.toml"
 ).read_text(encoding="utf-8")
 MSK_BANDS = "gain_bands = [{ below_ratio = 0.92625, provider_share = 0.5 }]"
 BANDS_KEY = "contract_models.prime_contractor.risk_share.gain_bands"

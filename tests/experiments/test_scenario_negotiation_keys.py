@@ -5,9 +5,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from alliancesim.experiments.scenario import ScenarioError, load_preset, load_scenario
+from alliancesim.scenario import ScenarioError, load_preset, load_scenario
 
-DEFAULT_TEXT = (resources.files("alliancesim.experiments") / "presets" / "default.toml").read_text(
+DEFAULT_TEXT = (resources.files("alliancesim.scenario") / "presets" / "default.toml").read_text(
     encoding="utf-8"
 )
 

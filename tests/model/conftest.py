@@ -1,5 +1,5 @@
 import pytest
-from alliancesim.experiments.scenario import load_scenario
+from alliancesim.scenario import load_scenario
 
 SHORT = {"economy.periods": 24}
 

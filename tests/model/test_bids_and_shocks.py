@@ -4,7 +4,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from alliancesim.experiments.scenario import PriceSpec, ScenarioError, load_scenario
 from alliancesim.model.contracts import (
     ContractBuilder,
     bid_price_pence,
@@ -14,9 +13,10 @@ from alliancesim.model.contracts import (
 from alliancesim.model.economy import HealthEconomy
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.model.streams import Streams
+from alliancesim.scenario import PriceSpec, ScenarioError, load_scenario
 
 PRESET = "older_people_lead_bid"
-TEXT = (resources.files("alliancesim.experiments") / "presets" / f"{PRESET}.toml").read_text(
+TEXT = (resources.files("alliancesim.scenario") / "presets" / f"{PRESET}.toml").read_text(
     encoding="utf-8"
 )
 
@@ -159,7 +159,7 @@ def test_a_demand_shock_multiplies_need_on_its_lines_only():
             "end_month": 2,
         }
     ]
-    from alliancesim.experiments.scenario import validate_scenario
+    from alliancesim.scenario import validate_scenario
 
     shocked = validate_scenario(raw, "test")
     calm = HealthEconomy(scenario.economy, Streams(5))

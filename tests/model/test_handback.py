@@ -3,8 +3,8 @@
 import statistics
 
 from alliancesim.experiments.replication import run_replication
-from alliancesim.experiments.scenario import load_scenario
 from alliancesim.model.simulation import REPROCUREMENT_MONTHS, HealthEconomyModel
+from alliancesim.scenario import load_scenario
 
 PRESET = "older_people_lead_bid"
 

@@ -14,7 +14,6 @@ from collections import defaultdict
 
 import pytest
 from alliancesim.agents.provider import Provider
-from alliancesim.experiments.scenario import load_preset, preset_names
 from alliancesim.model.payment.ledger import (
     ADVISERS,
     OUTSIDE_ACCOUNTS,
@@ -23,6 +22,7 @@ from alliancesim.model.payment.ledger import (
     check_entries,
 )
 from alliancesim.model.simulation import RETURNED_RISK_PREMIUM, HealthEconomyModel
+from alliancesim.scenario import load_preset, preset_names
 
 
 class LedgerReserves:

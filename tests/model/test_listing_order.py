@@ -16,19 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alliancesim.experiments.scenario import (
+from alliancesim.model import streams
+from alliancesim.model.contracts import ContractBuilder
+from alliancesim.model.ordering import canonical_scenario, lead_commissioner
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,
     validate_scenario,
 )
-from alliancesim.model import streams
-from alliancesim.model.contracts import ContractBuilder
-from alliancesim.model.ordering import canonical_scenario, lead_commissioner
-from alliancesim.model.simulation import HealthEconomyModel
 
 PRESETS = sorted(
-    p.stem for p in (Path(__file__).parents[2] / "experiments" / "presets").glob("*.toml")
+    p.stem for p in (Path(__file__).parents[2] / "scenario" / "presets").glob("*.toml")
 )
 PERIODS = 24  # two contract years: a year-end settlement and a refresh, quickly
 SEED = 5

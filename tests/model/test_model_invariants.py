@@ -360,7 +360,7 @@ def negotiated_runs(default_scenario):
     """The default alliance negotiated at high trust (so it is agreed, with governance)
     and the mental health alliance case: members overspend and ask partners to cover,
     disputes cost advisers' time, the envelope is rebargained on the demand trigger."""
-    from alliancesim.experiments.scenario import load_scenario
+    from alliancesim.scenario import load_scenario
 
     trusting = default_scenario.with_overrides(
         {

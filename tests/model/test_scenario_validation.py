@@ -5,14 +5,14 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from alliancesim.experiments.scenario import (
+from alliancesim.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,
     parse_set_options,
 )
 
-DEFAULT_TEXT = (resources.files("alliancesim.experiments") / "presets" / "default.toml").read_text(
+DEFAULT_TEXT = (resources.files("alliancesim.scenario") / "presets" / "default.toml").read_text(
     encoding="utf-8"
 )
 

@@ -4,8 +4,8 @@ financial plan by 10% or more")."""
 
 from __future__ import annotations
 
-from alliancesim.experiments.scenario import load_preset
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_preset
 
 
 def _model(**overrides) -> HealthEconomyModel:

@@ -26,9 +26,9 @@ from alliancesim.agents.negotiation import (
     zeuthen_concedes,
 )
 from alliancesim.experiments.outputs import run_summary
-from alliancesim.experiments.scenario import load_preset
 from alliancesim.model.payment.terms import GovernanceTerms
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_preset
 
 HIGH = {"trust.initial": 0.85, "trust.commissioner_provider": 0.85, "trust.pairs": []}
 LOW = {"trust.initial": 0.3, "trust.commissioner_provider": 0.3, "trust.pairs": []}

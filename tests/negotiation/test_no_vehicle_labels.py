@@ -23,8 +23,8 @@ from alliancesim.agents.negotiation import (
     proposal_from_spec,
     scope_values,
 )
-from alliancesim.experiments.scenario import load_preset
 from alliancesim.model.payment.terms import Vehicle
+from alliancesim.scenario import load_preset
 
 AGENTS = Path(__file__).resolve().parents[2] / "agents"
 LABELS = {v.value for v in Vehicle} | {"status_quo", "outcomes_based"}

@@ -19,7 +19,7 @@ from alliancesim.agents.negotiation import (
     Proposal,
     negotiate_scenario,
 )
-from alliancesim.experiments.scenario import load_preset
+from alliancesim.scenario import load_preset
 
 ECONOMICS = Economics(savings_belief=0.05, spend_sd=0.03, baseline_sd=0.02, data_quality=0.4)
 PARAMS = load_preset("default").negotiation

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 from alliancesim.experiments.replication import run_replication
-from alliancesim.experiments.scenario import load_scenario, preset_names
+from alliancesim.scenario import load_scenario, preset_names
 
 CASE_PRESETS = [
     "mental_health_alliance",
@@ -33,7 +33,7 @@ def test_all_case_presets_are_bundled() -> None:
 def test_preset_loads_and_cites_seeds(name: str) -> None:
     scenario = load_scenario(name)
     assert scenario.scenario.name == name
-    text = (resources.files("alliancesim.experiments") / "presets" / f"{name}.toml").read_text()
+    text = (resources.files("alliancesim.scenario") / "presets" / f"{name}.toml").read_text()
     assert "seed 00" in text
 
 

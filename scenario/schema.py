@@ -11,13 +11,7 @@ by a test, so the two cannot drift.
 
 from __future__ import annotations
 
-import copy
-import difflib
-import re
-import tomllib
 from enum import StrEnum
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from alliancesim.model.payment.terms import (
@@ -33,7 +27,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -41,45 +34,6 @@ from pydantic import (
 PositiveInt = Annotated[int, Field(gt=0)]
 Pence = Annotated[int, Field(ge=0, strict=True)]
 SignedPence = Annotated[int, Field(strict=True)]
-
-
-def did_you_mean(typed: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' (did you mean 'x'?)' for the closest of ``choices`` to a misspelt name, else ''."""
-    names = [str(c) for c in choices]
-    close = difflib.get_close_matches(str(typed), names, n=1, cutoff=0.6)
-    if not close and len(str(typed)) >= 3:  # a shortened name: 'acute' for 'acute_trust'
-        close = [n for n in names if str(typed).lower() in n.lower()]
-    return f" (did you mean '{close[0]}'?)" if len(close) == 1 else ""
-
-
-# a rule's message naming what was typed and what is allowed: "... 'X' ...; allowed: a, b"
-_NAMED_THEN_ALLOWED = re.compile(r"'(?P<typed>[^']+)'[^']*; allowed[^:]*: (?P<choices>[^;()]+)$")
-
-
-def with_suggestion(problem: str) -> str:
-    """Add "did you mean" to a message that names a value and lists the allowed ones."""
-    if "did you mean" in problem:
-        return problem
-    match = _NAMED_THEN_ALLOWED.search(problem)
-    if not match:
-        return problem
-    choices = [c.strip() for c in match["choices"].split(",") if c.strip()]
-    return problem + did_you_mean(match["typed"], choices)
-
-
-class ScenarioError(Exception):
-    """Bad input: names the file, the key, the value and what is allowed."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        lines = [f"{self.source}: invalid scenario"]
-        lines += [f"  - {problem}" for problem in self.problems]
-        return "\n".join(lines)
 
 
 class Strict(BaseModel):
@@ -923,189 +877,12 @@ class Scenario(Strict):
 
         Lists of named tables are indexed by name: ``organisations.acute.reserves_pence``.
         """
+        from alliancesim.scenario.loading import (  # loading reads Scenario
+            set_dotted,
+            validate_scenario,
+        )
+
         raw = self.model_dump(mode="json", by_alias=True, exclude_unset=False)
         for key, value in overrides.items():
             set_dotted(raw, key, value, source)
         return validate_scenario(raw, source)
-
-
-def set_dotted(raw: dict, key: str, value: Any, source: str) -> None:
-    """Set ``value`` at a dotted path in nested dicts (lists of tables by ``name``)."""
-    parts = key.split(".")
-    node: Any = raw
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        where = ".".join(parts[: depth + 1])
-        if isinstance(node, list):
-            matches = [item for item in node if isinstance(item, dict) and item.get("name") == part]
-            if not matches:
-                names = [str(item.get("name")) for item in node if isinstance(item, dict)]
-                raise ScenarioError(
-                    source,
-                    [
-                        f"key '{key}': no entry '{part}' at '{where}'; "
-                        f"allowed: {', '.join(names)}{did_you_mean(part, names)}"
-                    ],
-                )
-            if last:
-                raise ScenarioError(source, [f"key '{key}': cannot replace a whole entry"])
-            node = matches[0]
-            continue
-        if not isinstance(node, dict):
-            raise ScenarioError(source, [f"key '{key}': '{where}' is not a table"])
-        if part not in node:
-            allowed = sorted(node)
-            raise ScenarioError(
-                source,
-                [
-                    f"key '{key}': unknown key '{part}'; "
-                    f"allowed: {', '.join(allowed)}{did_you_mean(part, allowed)}"
-                ],
-            )
-        if last:
-            node[part] = value
-        else:
-            if node[part] is None:
-                node[part] = {}
-            node = node[part]
-
-
-def typed_key(loc: tuple, raw: Any = None) -> str:
-    """A pydantic location as the user writes the key: an entry of a list of named
-    tables by its name (``organisations.acute.reserves_pence``, as ``--set`` takes it,
-    not ``organisations.2.reserves_pence``); other list items by position."""
-    parts, node = [], raw
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list | tuple):
-            item = node[part] if 0 <= part < len(node) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            parts.append(str(name) if isinstance(name, str) and name else str(part))
-            node = item
-            continue
-        parts.append(str(part))
-        node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts)
-
-
-def format_validation_error(error: ValidationError, raw: Any = None) -> list[str]:
-    """Each pydantic error as 'key 'a.b': message (got value)', keys as the user typed
-    them (``raw`` is the data validated, to name list entries)."""
-    problems = []
-    for item in error.errors():
-        loc = typed_key(item["loc"], raw)
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        got = item.get("input")
-        shown = repr(got)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        where = f"key '{loc}': " if loc else ""
-        if item["type"] == "extra_forbidden":
-            allowed = allowed_keys_at(item["loc"][:-1])
-            listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            hint = did_you_mean(str(item["loc"][-1]), allowed) if allowed else ""
-            problems.append(f"{where}unknown key{listing}{hint}")
-        elif isinstance(got, dict | list):
-            problems.append(with_suggestion(f"{where}{message}"))
-        else:
-            expected = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
-            hint = did_you_mean(str(got), expected) if expected else ""
-            problems.append(f"{where}{message} (got {shown}){hint}")
-    return problems
-
-
-def allowed_keys_at(loc: tuple) -> list[str]:
-    """The keys a table at ``loc`` in a scenario file may hold (for error messages)."""
-    current: Any = Scenario
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part) or next(
-            (f for f in current.model_fields.values() if f.alias == part), None
-        )
-        if field is None:
-            # a key of a free-form table (e.g. a contract model's name): keep the value type
-            continue
-        current = inner_model(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
-    return []
-
-
-def inner_model(annotation: Any) -> Any:
-    """The pydantic model inside ``X | None``, ``tuple[X, ...]`` or ``dict[str, X]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in reversed(getattr(annotation, "__args__", ())):
-        found = inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def validate_scenario(raw: dict, source: str) -> Scenario:
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as error:
-        raise ScenarioError(source, format_validation_error(error, raw)) from None
-
-
-def preset_names() -> list[str]:
-    folder = resources.files("alliancesim.experiments") / "presets"
-    return sorted(
-        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
-    )
-
-
-def resolve_scenario_path(name_or_path: str | Path) -> tuple[str, str]:
-    """(source label, text) for a preset name or a file path."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ScenarioError(str(path), ["file not found"])
-        return str(path), path.read_text(encoding="utf-8")
-    name = str(name_or_path)
-    if name in preset_names():
-        resource = resources.files("alliancesim.experiments") / "presets" / f"{name}.toml"
-        return f"preset '{name}'", resource.read_text(encoding="utf-8")
-    presets = preset_names()
-    raise ScenarioError(
-        name,
-        [f"no such file or preset; presets: {', '.join(presets)}{did_you_mean(name, presets)}"],
-    )
-
-
-def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load and validate a scenario from a path or a preset name, then apply overrides."""
-    source, text = resolve_scenario_path(name_or_path)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(source, [f"malformed TOML: {error}"]) from None
-    scenario = validate_scenario(copy.deepcopy(raw), source)
-    if overrides:
-        scenario = scenario.with_overrides(overrides, source=f"{source} with --set")
-    return scenario
-
-
-def load_preset(name: str, **overrides: Any) -> Scenario:
-    """Load a bundled preset; keyword overrides use ``__`` for dots (``trust__initial=0.3``)."""
-    return load_scenario(name, {k.replace("__", "."): v for k, v in overrides.items()})
-
-
-def parse_set_options(options: list[str], source: str = "--set") -> dict[str, Any]:
-    """Parse ``key=value`` pairs; values are read as TOML (numbers, booleans, lists, strings)."""
-    overrides: dict[str, Any] = {}
-    for option in options:
-        if "=" not in option:
-            raise ScenarioError(source, [f"'{option}' is not key=value"])
-        key, text = option.split("=", 1)
-        try:
-            value = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        overrides[key.strip()] = value
-    return overrides
