@@ -20,8 +20,8 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 # the test tools, and the extras the tests exercise (dashboard, notebooks, browser,
-# Dask cluster, PRIM discovery)
-bash scripts/setup.sh test dashboard notebooks browser cluster discovery
+# Dask cluster, PRIM discovery, ABC calibration)
+bash scripts/setup.sh test dashboard notebooks browser cluster discovery calibration
 
 # Headless, offline-safe settings for the test run.
 export MPLBACKEND=Agg                          # no display for matplotlib
