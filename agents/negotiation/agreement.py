@@ -3,9 +3,10 @@
 :class:`Agreement` is what a negotiation produces and what the model reads to run the
 contract (``terms``: the fields of the contract model's spec to replace) and to report it
 (:meth:`Agreement.summary`: the per-run columns). :class:`Closing` decides the result when
-the talks stop: agreed, scaled down (a smaller risk share, a cut outcome share, or, when
-time runs out, the overlay signed without its money: seed 000 L627) or abandoned (the
-status quo contracts continue).
+the talks stop: agreed; scaled down (fewer risk sharers than the design needs, an
+outcome-linked share cut or a lead on a block; or, when time runs out and the terms allow
+it, the overlay signed without its money: seed 000 L627); or abandoned (the status quo
+contracts continue).
 """
 
 from __future__ import annotations
