@@ -92,6 +92,14 @@ def calibrate(
     except ImportError as error:
         typer.echo(f"error: {error}; install the 'calibration' extra (pyabc)", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except Exception as error:  # a simulation failed: say which, keep what was done
+        typer.echo(
+            f"error: the calibration failed: {type(error).__name__}: {error}\n"
+            "finished generations are in calibration.db; after the fix, "
+            "`alliancesim calibrate FILE --out DIR --resume` continues",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         typer.echo(
             "interrupted: finished generations are in calibration.db; "

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from alliancesim.experiments.calibration.config import Calibration, CaseTarget
-from alliancesim.experiments.calibration.sampler import stream_seed
+from alliancesim.experiments.calibration.posterior import read_manifest
+from alliancesim.experiments.calibration.sampler import statistic, stream_seed
 
 UNCONSTRAINED_COVER = 0.8  # a 90% interval over >= 80% of the prior range
 CONSTRAINS_RATIO = 0.8  # a target alone narrows a prior's spread below 80%
@@ -90,7 +91,7 @@ def constraint_table(particles: pd.DataFrame, calibration: Calibration) -> pd.Da
 
 
 def _simulate_draw(targets: tuple[CaseTarget, ...], values: dict[str, float], seed: int) -> dict:
-    return {t.column: float(t.target.statistic(values, seed)) for t in targets}
+    return {t.column: statistic(t, values, seed) for t in targets}
 
 
 def predictive_draws(
@@ -123,7 +124,8 @@ def predictive_summary(draws: pd.DataFrame, calibration: Calibration) -> pd.Data
         if draws.empty:
             break
         s = draws[case.column].to_numpy(dtype=float)
-        inside = np.mean([(case.low <= v <= case.high) for v in s])
+        inside = np.mean([case.gap(v) == 0.0 for v in s])
+        near = np.mean([case.gap(v) <= case.scale for v in s])
         rows.append(
             {
                 "target": case.name,
@@ -133,6 +135,7 @@ def predictive_summary(draws: pd.DataFrame, calibration: Calibration) -> pd.Data
                 "q05": float(np.quantile(s, 0.05)),
                 "q95": float(np.quantile(s, 0.95)),
                 "share_inside": float(inside),
+                "share_within_scale": float(near),
             }
         )
     return pd.DataFrame(rows)
@@ -254,12 +257,15 @@ def write_diagnostics(
     words = plain_words(summary)
 
     last = generations.iloc[-1]
+    manifest = read_manifest(out_dir) or {}
+    simulations = int(manifest.get("simulations") or generations["simulations"].sum())
     lines = [
         f"# Calibration diagnostics: {calibration.name}",
         "",
         calibration.description,
         "",
-        f"{len(generations)} generations, {int(generations['simulations'].sum())} simulations, "
+        f"{len(generations)} generations, {simulations} simulations (with pyabc's first "
+        f"sample from the prior, which sets the first epsilon), "
         f"final epsilon {last['epsilon']:.4g}, last acceptance rate "
         f"{last['acceptance_rate']:.3f}; {len(posterior)} particles in the posterior.",
         "",
@@ -290,8 +296,9 @@ def write_diagnostics(
         "## Posterior predictive check",
         "",
         f"Each target's statistic re-simulated at {calibration.predictive_draws} weighted "
-        "posterior draws with fresh seeds: median, 90% interval and the share of draws inside "
-        "the case range.",
+        "posterior draws with fresh seeds: median, 90% interval, the share of draws inside "
+        "the case range and the share within one distance unit (scale) of it (a case value "
+        "given as one number is a range of width 0, so few draws land exactly inside it).",
         "",
         _markdown_table(check) if not check.empty else "(no predictive draws requested)",
         "",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import math
 import random
 import sys
@@ -76,9 +77,24 @@ class Simulator:
     def __call__(self, parameter: Mapping[str, float]) -> dict[str, float]:
         values = self.values(parameter)
         seed = simulation_seed(self.calibration_seed, values)
-        stats = {t.column: float(t.target.statistic(values, seed)) for t in self.targets}
+        stats: dict[str, float] = {t.column: statistic(t, values, seed) for t in self.targets}
         stats[SEED_KEY] = seed
         return stats
+
+
+class SimulationError(RuntimeError):
+    """A target's statistic failed: names the target, the prior values and the seed."""
+
+
+def statistic(case: CaseTarget, values: Mapping[str, float], seed: int) -> float:
+    """One target's statistic at ``values`` with ``seed``; a failure names all three."""
+    try:
+        return float(case.target.statistic(values, seed))
+    except Exception as error:
+        raise SimulationError(
+            f"target '{case.name}' failed at {dict(values)} with seed {seed}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,7 @@ class Backend:
     cluster: str | None
     reproducible: str
     client: Any = None  # a dask client, for the predictive check
+    executor: Any = None  # the loky executor, for the predictive check
     owned: list = field(default_factory=list)
 
     def close(self) -> None:
@@ -172,8 +189,8 @@ def make_backend(workers: int, cluster: Any) -> Backend:
             None,
             address,
             REPRODUCIBILITY_PARALLEL,
-            client,
-            owned,
+            client=client,
+            owned=owned,
         )
     if workers == 1:
         return Backend(
@@ -189,6 +206,7 @@ def make_backend(workers: int, cluster: Any) -> Backend:
         workers,
         None,
         REPRODUCIBILITY_PARALLEL,
+        executor=executor,
     )
 
 
@@ -219,8 +237,15 @@ class GenerationReport:
         )
 
 
+def quiet_pyabc() -> None:
+    """pyabc logs every step at INFO; the calibration prints its own progress line."""
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+
+
 def build_abc(calibration: Calibration, backend: Backend) -> Any:
     import pyabc
+
+    quiet_pyabc()
 
     keys = tuple(p.key for p in calibration.priors)
     return pyabc.ABCSMC(

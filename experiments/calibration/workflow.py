@@ -97,14 +97,13 @@ def _map_fn(backend: sampler.Backend) -> diagnostics.MapFn | None:
             return client.gather(futures)
 
         return dask_map
-    if backend.workers and backend.workers > 1:
-        from joblib import Parallel, delayed
+    if backend.executor is not None:
+        executor = backend.executor
 
-        def joblib_map(fn, items):
-            parallel = Parallel(n_jobs=backend.workers, backend="loky")
-            return parallel(delayed(fn)(*item) for item in items)
+        def loky_map(fn, items):
+            return list(executor.map(fn, *zip(*items, strict=True)))
 
-        return joblib_map
+        return loky_map
     return None
 
 

@@ -59,3 +59,7 @@ value = 0.1
 scale = 0.02
 source = "judgement: a test target"
 """
+
+
+def failing_statistic(overrides, seed: int) -> float:
+    raise ValueError("the model broke")

@@ -229,3 +229,30 @@ def test_dask_cluster_runs_end_to_end(tmp_path):
     assert "not reproducible" in manifest["reproducibility"]
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert len(posterior) == 15 and posterior["weight"].sum() == pytest.approx(1.0)
+
+
+def test_two_workers_run_end_to_end(tmp_path):
+    out = tmp_path / "out"
+    result = invoke(write(tmp_path, particles=15, generations=2), "--out", out, "--workers", 2)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sampler"].startswith("ConcurrentFutureSampler")
+    assert manifest["workers"] == 2
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert posterior["weight"].sum() == pytest.approx(1.0)
+    assert len(pd.read_parquet(out / "predictive.parquet")) == 6
+
+
+def test_a_failing_statistic_exits_1_naming_target_and_seed(tmp_path, monkeypatch):
+    from alliancesim.experiments.calibration.targets import Target
+    from calibration_fakes import failing_statistic
+
+    monkeypatch.setitem(
+        targets.TARGETS,
+        "stand_in_sum",
+        Target("stand_in_sum", "T1", "fails", failing_statistic),
+    )
+    result = invoke(write(tmp_path, particles=5, generations=1), "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "target 'stand_in_sum' failed" in result.output and "with seed" in result.output
+    assert "the model broke" in result.output
