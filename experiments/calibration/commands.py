@@ -47,8 +47,9 @@ def calibrate(
 ) -> None:
     """Infer behavioural priors from the case patterns by ABC-SMC (pyabc).
 
-    Writes calibration.db, posterior.parquet, particles.parquet, generations.parquet,
-    manifest.json, diagnostics.md and figures/ into the output folder, as it goes.
+    Writes pyabc's database, posterior.parquet, particles.parquet, generations.parquet,
+    manifest.json, a diagnostics report and figures/ into the output folder as it goes
+    (see docs/calibration.md).
     One worker is reproducible from the seed; with several workers or a cluster each
     particle is reproducible from its recorded seed, the posterior as a whole is not.
     """
