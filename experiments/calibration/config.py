@@ -173,7 +173,9 @@ def calibratable_priors() -> list[str]:
 
 
 def _bounds_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
-    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    left = "(" if low_open or math.isinf(low) else "["
+    right = ")" if high_open or math.isinf(high) else "]"
+    return f"{left}{low:g}, {high:g}{right}"
 
 
 def _prior(spec: PriorSpec, where: str) -> tuple[Prior | None, list[str]]:

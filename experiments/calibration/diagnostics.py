@@ -124,16 +124,20 @@ def predictive_summary(draws: pd.DataFrame, calibration: Calibration) -> pd.Data
         if draws.empty:
             break
         s = draws[case.column].to_numpy(dtype=float)
-        inside = np.mean([case.gap(v) == 0.0 for v in s])
+        inside = np.mean([case.gap(v) == 0.0 for v in s])  # a nan draw counts as outside
         near = np.mean([case.gap(v) <= case.scale for v in s])
+        finite = s[np.isfinite(s)]
+        if finite.size == 0:
+            finite = np.array([np.nan])
         rows.append(
             {
                 "target": case.name,
                 "case_low": case.low,
                 "case_high": case.high,
-                "median": float(np.median(s)),
-                "q05": float(np.quantile(s, 0.05)),
-                "q95": float(np.quantile(s, 0.95)),
+                "median": float(np.median(finite)),
+                "q05": float(np.quantile(finite, 0.05)),
+                "q95": float(np.quantile(finite, 0.95)),
+                "no_value": int(np.sum(~np.isfinite(s))),
                 "share_inside": float(inside),
                 "share_within_scale": float(near),
             }
@@ -298,7 +302,8 @@ def write_diagnostics(
         f"Each target's statistic re-simulated at {calibration.predictive_draws} weighted "
         "posterior draws with fresh seeds: median, 90% interval, the share of draws inside "
         "the case range and the share within one distance unit (scale) of it (a case value "
-        "given as one number is a range of width 0, so few draws land exactly inside it).",
+        "given as one number is a range of width 0, so few draws land exactly inside it); "
+        "no_value counts draws whose statistic has no value (nan), which count as outside.",
         "",
         _markdown_table(check) if not check.empty else "(no predictive draws requested)",
         "",

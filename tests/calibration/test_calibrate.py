@@ -171,7 +171,7 @@ BAD = [
         'key = "behaviour.effort_cost"',
         'key = "behaviour.effort_cost"\nlow = -0.1',
         "priors[1].low",
-        "(0, inf]",
+        "(0, inf)",
     ),
     (
         'key = "behaviour.reciprocity_weight"',
