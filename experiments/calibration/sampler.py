@@ -263,16 +263,17 @@ def run_generations(
     backend: Backend,
     on_generation: Callable[[GenerationReport], None],
     stream: TextIO | None = None,
-) -> int:
+) -> tuple[int, str]:
     """Run generations until a stopping rule holds (at most ``generations`` in all, counting
-    those of a resumed run); ``on_generation`` streams each one. The generations run."""
+    those of a resumed run); ``on_generation`` streams each one. The number of generations
+    run and why it stopped, in words."""
     stream = stream or sys.stderr
     serial = backend.workers == 1
     start = time.perf_counter()
     t0 = abc.history.max_t + 1
     remaining = calibration.generations - t0
     if remaining <= 0:
-        return 0
+        return 0, f"it already has {calibration.generations} generations"
     if serial:
         seed_draws(calibration.seed, "initialise", t0)
     t0 = abc.initialize_components_before_run(
@@ -284,6 +285,7 @@ def run_generations(
         min_eps_diff=0.0,
     )
     t = t0
+    reason = f"reached {calibration.generations} generations"
     try:
         while True:
             if serial:
@@ -291,12 +293,12 @@ def run_generations(
             before = abc.history.total_nr_simulations
             result = abc.run_generation(t=t)
             if not result["successful"]:
-                print(
-                    f"generation {t}: stopped, the acceptance rate fell below "
-                    f"{calibration.min_acceptance:g}",
-                    file=stream,
-                    flush=True,
+                reason = (
+                    f"generation {t} could not reach {calibration.particles} particles at an "
+                    f"acceptance rate of min_acceptance = {calibration.min_acceptance:g} "
+                    "(not kept)"
                 )
+                t -= 1
                 break
             report = GenerationReport(
                 generation=t,
@@ -308,6 +310,7 @@ def run_generations(
             print(report.line(), file=stream, flush=True)
             on_generation(report)
             if abc.check_terminate(t=t, acceptance_rate=result["acceptance_rate"]):
+                reason = stop_reason(report, calibration, t >= calibration.generations - 1)
                 break
             t += 1
     finally:
@@ -315,7 +318,21 @@ def run_generations(
 
         abc.history.done(end_time=datetime.now())
         abc.sampler.stop()
-    return t - t0 + 1
+    return t - t0 + 1, reason
+
+
+def stop_reason(report: GenerationReport, calibration: Calibration, last: bool) -> str:
+    """Which of the stopping rules ended the calibration, in words."""
+    if report.epsilon <= calibration.min_epsilon:
+        return f"epsilon reached min_epsilon = {calibration.min_epsilon:g}"
+    if report.acceptance_rate < calibration.min_acceptance:
+        return (
+            f"the acceptance rate {report.acceptance_rate:.3g} fell below min_acceptance = "
+            f"{calibration.min_acceptance:g}"
+        )
+    if last:
+        return f"reached {calibration.generations} generations"
+    return "a pyabc stopping rule held"
 
 
 @contextlib.contextmanager

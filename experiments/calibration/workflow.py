@@ -172,7 +172,7 @@ def calibrate(
                 manifest["wall_time_s"] = earlier_s + time.perf_counter() - start
                 posterior.write_manifest(out_dir, manifest)
 
-            ran = sampler.run_generations(abc, calibration, backend, on_generation, stream)
+            ran, reason = sampler.run_generations(abc, calibration, backend, on_generation, stream)
         except BaseException:
             manifest["status"] = "stopped"
             manifest["wall_time_s"] = earlier_s + time.perf_counter() - start
@@ -182,11 +182,11 @@ def calibrate(
                 posterior.write_manifest(out_dir, manifest)
             raise
         if ran == 0:
-            print(
-                f"nothing to run: the calibration already has {calibration.generations} "
-                "generations (raise generations to continue it)",
-                file=stream,
-            )
+            print(f"nothing to run: {reason} (raise generations to continue it)", file=stream)
+        if abc.history.max_t < 0:
+            manifest.update(status="stopped", stopped_because=reason)
+            posterior.write_manifest(out_dir, manifest)
+            raise RuntimeError(f"no generation finished: {reason}")
         table = posterior.write_tables(abc.history, calibration, out_dir)
         summary = diagnostics.write_diagnostics(out_dir, calibration, _map_fn(backend))
         wall = earlier_s + time.perf_counter() - start
@@ -194,6 +194,7 @@ def calibrate(
         simulations = int(abc.history.total_nr_simulations)
         manifest.update(
             status="done",
+            stopped_because=reason,
             simulations=simulations,
             predictive_simulations=calibration.predictive_draws,
             generations=len(generations),
@@ -202,8 +203,8 @@ def calibrate(
         posterior.write_manifest(out_dir, manifest)
     last = generations.iloc[-1]
     print(
-        f"done: {len(generations)} generations, {simulations} simulations, final epsilon "
-        f"{last['epsilon']:.4g}, {wall:.1f} s -> {out_dir}",
+        f"done ({reason}): {len(generations)} generations, {simulations} simulations, final "
+        f"epsilon {last['epsilon']:.4g}, {wall:.1f} s -> {out_dir}",
         file=stream,
     )
     return CalibrationResult(out_dir, table, generations, simulations, wall, summary)

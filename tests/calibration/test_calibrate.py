@@ -107,6 +107,7 @@ def test_posterior_schema_weights_and_recorded_seeds(tmp_path):
     assert manifest["sampler"] == "SingleCoreSampler"
     assert manifest["simulations"] >= generations["simulations"].sum()
     assert manifest["seed"] == 7
+    assert manifest["stopped_because"] == "reached 2 generations"
     assert (out / "calibration.toml").read_text() == calibration_file.read_text()
 
 
@@ -256,3 +257,15 @@ def test_a_failing_statistic_exits_1_naming_target_and_seed(tmp_path, monkeypatc
     assert result.exit_code == 1
     assert "target 'stand_in_sum' failed" in result.output and "with seed" in result.output
     assert "the model broke" in result.output
+
+
+def test_a_low_acceptance_rate_stops_the_calibration_and_says_so(tmp_path):
+    text = TOML.format(particles=10, generations=5).replace(
+        "predictive_draws = 6", "predictive_draws = 0\nmin_acceptance = 0.95"
+    )
+    out = tmp_path / "out"
+    result = invoke(write(tmp_path, text=text), "--out", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "min_acceptance = 0.95" in manifest["stopped_because"]
+    assert len(pd.read_parquet(out / "generations.parquet")) < 5
