@@ -3,7 +3,7 @@ ranges, the samplers on the project's runners, resume and progress.
 
 pyabc classes used: ``ABCSMC`` (median-quantile epsilon, multivariate normal transition,
 both pyabc's defaults), ``Distribution`` of ``RV("uniform")`` priors, and the samplers
-``SingleCoreSampler`` (one worker), ``ConcurrentFutureSampler`` on joblib's loky process
+``SingleCoreSampler`` (one worker), ``ConcurrentFutureSampler`` on a joblib loky process
 pool (``--workers N``) and ``DaskDistributedSampler`` (``--cluster ADDRESS``).
 
 Reproducibility. Every simulation's seed is derived from the calibration seed and the
@@ -146,6 +146,14 @@ class Backend:
                 thing.close()
 
 
+@dataclass(frozen=True)
+class _Shutdown:
+    executor: Any
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
 def make_backend(workers: int, cluster: Any) -> Backend:
     """The pyabc sampler on the project's runners: one process, joblib's loky pool, or a
     Dask cluster (``'local'`` starts a two-worker LocalCluster, as the runner does)."""
@@ -196,9 +204,11 @@ def make_backend(workers: int, cluster: Any) -> Backend:
         return Backend(
             pyabc.sampler.SingleCoreSampler(), "SingleCoreSampler", 1, None, REPRODUCIBILITY_SERIAL
         )
-    from joblib.externals.loky import get_reusable_executor
+    # joblib's loky process pool, but a private one: the reusable executor is a singleton
+    # that joblib's Parallel (the runner) would then find without its memmapping set-up.
+    from joblib.externals.loky import ProcessPoolExecutor
 
-    executor = get_reusable_executor(max_workers=workers)
+    executor = ProcessPoolExecutor(max_workers=workers)
     sampler = pyabc.sampler.ConcurrentFutureSampler(executor, client_max_jobs=workers)
     return Backend(
         sampler,
@@ -207,6 +217,7 @@ def make_backend(workers: int, cluster: Any) -> Backend:
         None,
         REPRODUCIBILITY_PARALLEL,
         executor=executor,
+        owned=[_Shutdown(executor)],
     )
 
 
