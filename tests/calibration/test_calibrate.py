@@ -269,3 +269,19 @@ def test_a_low_acceptance_rate_stops_the_calibration_and_says_so(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert "min_acceptance = 0.95" in manifest["stopped_because"]
     assert len(pd.read_parquet(out / "generations.parquet")) < 5
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cluster", "scheduler:8786"], "tcp://host:8786"),
+        (["--resume"], "--resume needs --out"),
+    ],
+)
+def test_bad_options_exit_2_and_write_nothing(tmp_path, monkeypatch, extra, message):
+    monkeypatch.chdir(tmp_path)
+    out = ["--out", tmp_path / "out"] if "--resume" not in extra else []
+    result = invoke(write(tmp_path, particles=5, generations=1), *out, *extra)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "results").exists()
