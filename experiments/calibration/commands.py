@@ -45,14 +45,7 @@ def calibrate(
         ),
     ] = None,
 ) -> None:
-    """Infer behavioural priors from the case patterns by ABC-SMC (pyabc).
-
-    Writes pyabc's database, posterior.parquet, particles.parquet, generations.parquet,
-    manifest.json, a diagnostics report and figures/ into the output folder as it goes
-    (see docs/calibration.md).
-    One worker is reproducible from the seed; with several workers or a cluster each
-    particle is reproducible from its recorded seed, the posterior as a whole is not.
-    """
+    """Infer behavioural priors from the case patterns by ABC-SMC (pyabc); see HELP."""
     from alliancesim.experiments.calibration.config import CalibrationError, load_calibration
     from alliancesim.experiments.calibration.workflow import calibrate as run
     from alliancesim.experiments.calibration.workflow import default_out
@@ -112,5 +105,15 @@ def calibrate(
         typer.echo(line)
 
 
+HELP = (
+    "Infer behavioural priors from the case patterns by ABC-SMC (pyabc).\n\n"
+    "Writes pyabc's database, posterior.parquet, particles.parquet, generations.parquet, "
+    "manifest.json, a diagnostics report and figures/ into the output folder as it goes "
+    "(see docs/calibration.md).\n\n"
+    "One worker is reproducible from the seed; with several workers or a cluster each "
+    "particle is reproducible from its recorded seed, the posterior as a whole is not."
+)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("calibrate")(calibrate)
+    app.command("calibrate", help=HELP)(calibrate)
