@@ -110,8 +110,8 @@ HELP = (
     "Writes pyabc's database, posterior.parquet, particles.parquet, generations.parquet, "
     "manifest.json, a diagnostics report and figures/ into the output folder as it goes "
     "(see docs/calibration.md).\n\n"
-    "One worker is reproducible from the seed; with several workers or a cluster each "
-    "particle is reproducible from its recorded seed, the posterior as a whole is not."
+    "Same seed, same posterior on any number of workers or a Dask cluster; each particle "
+    "is re-simulated exactly from its recorded seed."
 )
 
 

@@ -1,29 +1,32 @@
 """ABC-SMC over the behavioural priors with pyabc: the simulator, the distance to the case
-ranges, the samplers on the project's runners, resume and progress.
+ranges, the sampler on the project's runners, resume and progress.
 
 pyabc classes used: ``ABCSMC`` (median-quantile epsilon, multivariate normal transition,
-both pyabc's defaults), ``Distribution`` of ``RV("uniform")`` priors, and the samplers
-``SingleCoreSampler`` (one worker), ``ConcurrentFutureSampler`` on a joblib loky process
-pool (``--workers N``) and ``DaskDistributedSampler`` (``--cluster ADDRESS``).
+both pyabc's defaults), ``Distribution`` of ``RV("uniform")`` priors, and
+``MappingSampler`` (static scheduling: one job per particle, each sampling until it has
+one accepted particle), mapped over one process, a joblib loky process pool
+(``--workers N``) or a Dask cluster (``--cluster ADDRESS``).
 
-Reproducibility. Every simulation's seed is derived from the calibration seed and the
-particle's prior values (:func:`simulation_seed`) and recorded, so each particle's
-statistics can be re-simulated exactly from its row. With one worker the whole calibration
-is reproducible: pyabc draws the particles from numpy's global generator, which is seeded
-from the calibration seed before each generation. With several workers or a cluster it is
-not: pyabc's parallel samplers reseed every job from the operating system's entropy
-(``np.random.seed()`` in each job) and accept the first particles to finish, so the
-posterior is a different sample of the same distribution on every run.
+Reproducibility: same seed, same posterior, on any number of workers or a cluster.
+pyabc's own ``MappingSampler`` reseeds every job from the operating system's entropy;
+:class:`SeededMappingSampler` instead gives job ``i`` of a generation a seed drawn in the
+main process, whose generators are seeded from the calibration seed before each
+generation, and the mappers return results in job order. So the particles do not depend
+on which worker ran them or when it finished. Every simulation's seed is derived from
+the calibration seed and the particle's prior values (:func:`simulation_seed`) and
+recorded, so each particle's statistics can be re-simulated exactly from its row.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import math
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,13 +38,9 @@ from alliancesim.experiments.calibration.config import Calibration, CalibrationE
 SEED_KEY = "seed"
 SEED_LIMIT = 2**32  # a simulation seed fits numpy's legacy and new generators alike
 
-REPRODUCIBILITY_SERIAL = (
-    "reproducible: one worker, pyabc's draws seeded from the calibration seed each generation"
-)
-REPRODUCIBILITY_PARALLEL = (
-    "not reproducible as a whole: pyabc's parallel samplers reseed each job from system "
-    "entropy and keep the first particles to finish; each particle is reproducible from "
-    "its recorded seed"
+REPRODUCIBLE = (
+    "reproducible on any number of workers: each job's seed is drawn from the calibration "
+    "seed in the main process and results are kept in job order"
 )
 
 
@@ -129,13 +128,55 @@ def prior_distribution(calibration: Calibration) -> Any:
     )
 
 
+# pyabc draws from numpy's and Python's global generators, which the threads of one
+# process share: a Dask worker with several threads runs one seeded job at a time
+_GLOBAL_GENERATORS = threading.Lock()
+
+
+def seeded_job(sample_factory: Any, simulate_one: Callable, seed: int) -> tuple[Any, int]:
+    """One job of a generation: seed this process's generators, then sample particles
+    until one is accepted (pyabc's static scheduling). Runs on a worker."""
+    with _GLOBAL_GENERATORS:
+        np.random.seed(seed)
+        random.seed(seed)
+        sample = sample_factory()
+        simulations = 0
+        while True:
+            particle = simulate_one()
+            simulations += 1
+            sample.append(particle)
+            if particle.accepted:
+                return sample, simulations
+
+
+def seeded_mapping_sampler(map_: Callable) -> Any:
+    """pyabc's ``MappingSampler`` with jobs seeded from the main process.
+
+    ``map_(function, items)`` must return the results in the order of ``items`` (the
+    builtin ``map``, a loky executor's ``map``, Dask's ``gather(map(...))``)."""
+    import pyabc
+
+    class SeededMappingSampler(pyabc.sampler.MappingSampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, **_):  # noqa: ANN001, ARG002
+            seeds = [int(s) for s in np.random.randint(0, SEED_LIMIT, size=n, dtype=np.int64)]
+            job = functools.partial(seeded_job, self.sample_factory, simulate_one)
+            results, evaluations = zip(*self.map_(job, seeds), strict=True)
+            self.nr_evaluations_ = sum(evaluations)
+            sample = self._create_empty_sample()
+            for result in results:
+                sample += result
+            return sample
+
+    return SeededMappingSampler(map_=map_, mapper_pickles=True)
+
+
 @dataclass
 class Backend:
     sampler: Any
-    label: str  # e.g. "SingleCoreSampler", "ConcurrentFutureSampler(loky, 2 workers)"
+    label: str  # e.g. "SeededMappingSampler(joblib loky, 2 workers)"
     workers: int | None
     cluster: str | None
-    reproducible: str
+    reproducible: str = REPRODUCIBLE
     client: Any = None  # a dask client, for the predictive check
     executor: Any = None  # the loky executor, for the predictive check
     owned: list = field(default_factory=list)
@@ -155,10 +196,9 @@ class _Shutdown:
 
 
 def make_backend(workers: int, cluster: Any) -> Backend:
-    """The pyabc sampler on the project's runners: one process, joblib's loky pool, or a
-    Dask cluster (``'local'`` starts a two-worker LocalCluster, as the runner does)."""
-    import pyabc
-
+    """The seeded pyabc sampler mapped over the project's runners: one process, joblib's
+    loky pool, or a Dask cluster (``'local'`` starts a two-worker LocalCluster, as the
+    runner does)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise CalibrationError("--workers", [f"--workers: {workers!r}; allowed: an integer >= 1"])
     if cluster is not None:
@@ -190,39 +230,33 @@ def make_backend(workers: int, cluster: Any) -> Backend:
                 "--cluster",
                 [f"--cluster: {cluster!r}; allowed: 'local' or an address like tcp://host:8786"],
             )
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
-        return Backend(
-            sampler,
-            "DaskDistributedSampler",
-            None,
-            address,
-            REPRODUCIBILITY_PARALLEL,
-            client=client,
-            owned=owned,
-        )
+
+        def on_dask(function: Callable, items: list) -> list:
+            return client.gather(client.map(function, items, pure=False))
+
+        sampler = seeded_mapping_sampler(on_dask)
+        label = "SeededMappingSampler(Dask)"
+        return Backend(sampler, label, None, address, client=client, owned=owned)
     if workers == 1:
-        return Backend(
-            pyabc.sampler.SingleCoreSampler(), "SingleCoreSampler", 1, None, REPRODUCIBILITY_SERIAL
-        )
+        return Backend(seeded_mapping_sampler(map), "SeededMappingSampler(one process)", 1, None)
     # joblib's loky process pool, but a private one: the reusable executor is a singleton
     # that joblib's Parallel (the runner) would then find without its memmapping set-up.
     from joblib.externals.loky import ProcessPoolExecutor
 
     executor = ProcessPoolExecutor(max_workers=workers)
-    sampler = pyabc.sampler.ConcurrentFutureSampler(executor, client_max_jobs=workers)
     return Backend(
-        sampler,
-        f"ConcurrentFutureSampler(joblib loky, {workers} workers)",
+        seeded_mapping_sampler(executor.map),
+        f"SeededMappingSampler(joblib loky, {workers} workers)",
         workers,
         None,
-        REPRODUCIBILITY_PARALLEL,
         executor=executor,
         owned=[_Shutdown(executor)],
     )
 
 
 def seed_draws(calibration_seed: int, *labels: Any) -> None:
-    """Seed the generators pyabc draws from in this process (used with one worker)."""
+    """Seed the generators pyabc draws from in the main process: the parameters of
+    generation 0's jobs and every job's seed come from them."""
     value = stream_seed(calibration_seed, *labels)
     np.random.seed(value)
     random.seed(value)
@@ -279,14 +313,12 @@ def run_generations(
     those of a resumed run); ``on_generation`` streams each one. The number of generations
     run and why it stopped, in words."""
     stream = stream or sys.stderr
-    serial = backend.workers == 1
     start = time.perf_counter()
     t0 = abc.history.max_t + 1
     remaining = calibration.generations - t0
     if remaining <= 0:
         return 0, f"it already has {calibration.generations} generations"
-    if serial:
-        seed_draws(calibration.seed, "initialise", t0)
+    seed_draws(calibration.seed, "initialise", t0)
     t0 = abc.initialize_components_before_run(
         minimum_epsilon=calibration.min_epsilon,
         max_nr_populations=remaining,
@@ -299,8 +331,7 @@ def run_generations(
     reason = f"reached {calibration.generations} generations"
     try:
         while True:
-            if serial:
-                seed_draws(calibration.seed, "generation", t)
+            seed_draws(calibration.seed, "generation", t)
             before = abc.history.total_nr_simulations
             result = abc.run_generation(t=t)
             if not result["successful"]:
