@@ -50,6 +50,82 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str, f
     }
 
 
+def posterior_interval(
+    values: Sequence[float],
+    draws: Sequence[int],
+    settings: Sequence[int],
+    confidence: float = 0.95,
+) -> dict[str, float]:
+    """Mean over the posterior and a 95% interval split into parameters and noise.
+
+    ``values`` are one measure per run; ``draws`` the posterior draw each run belongs
+    to; ``settings`` the prior setting (posterior particle) of that draw. Draws of one
+    particle share their settings, so runs are grouped by setting g, weighted by the
+    share w_g of draws that picked it. With m_g the mean of the n_g runs at g and s2
+    the pooled within-setting variance (df = N - G), by the law of total variance:
+
+    - centre: sum w_g m_g, the posterior mean of the expected value;
+    - noise: t(N - G) x sqrt(s2 x sum w_g^2 / n_g), the seed-to-seed error of the centre;
+    - parameters: z x sqrt(V), V the posterior variance of the expected value across
+      settings, estimated by the spread of the m_g less the noise it carries:
+      ``max(0, sum w_g (m_g - centre)^2 - s2 x sum w_g (1 - w_g) / n_g) / (1 - sum w_g^2)``
+      (0 when every draw has the same setting);
+    - combined: centre +/- sqrt(parameters^2 + noise^2).
+
+    With one setting this is the plain t-interval of the mean (:func:`t_interval`).
+    Half-widths are nan when there are too few runs to tell them (one run per setting).
+    """
+    frame = pd.DataFrame(
+        {
+            "y": np.asarray(values, dtype=float),
+            "draw": np.asarray(draws),
+            "setting": np.asarray(settings),
+        }
+    )
+    frame = frame[np.isfinite(frame["y"])]
+    n = len(frame)
+    nan = math.nan
+    if n == 0:
+        return {"mean": nan, "ci_low": nan, "ci_high": nan, "half_width": nan, "n": 0,
+                "param_half": nan, "noise_half": nan, "draws": 0, "settings": 0}  # fmt: skip
+    grouped = frame.groupby("setting", sort=True)
+    counts = grouped.size().astype(float)
+    means = grouped["y"].mean()
+    weights = grouped["draw"].nunique().astype(float)
+    weights = weights / weights.sum()
+    centre = float((weights * means).sum())
+    n_settings = len(counts)
+    df_within = n - n_settings
+    if df_within >= 1:
+        residual = frame["y"] - frame["setting"].map(means)
+        within = float((residual**2).sum() / df_within)
+        noise_var = within * float((weights**2 / counts).sum())
+        noise_half = float(stats.t.ppf(0.5 + confidence / 2, df_within) * math.sqrt(noise_var))
+    else:
+        within, noise_half = nan, nan
+    if n_settings == 1:
+        param_var = 0.0
+    elif math.isnan(within):
+        param_var = nan
+    else:
+        between = float((weights * (means - centre) ** 2).sum())
+        carried = within * float((weights * (1 - weights) / counts).sum())
+        param_var = max(0.0, between - carried) / (1 - float((weights**2).sum()))
+    param_half = float(stats.norm.ppf(0.5 + confidence / 2) * math.sqrt(param_var))
+    half = math.sqrt(param_half**2 + noise_half**2)
+    return {
+        "mean": centre,
+        "ci_low": centre - half,
+        "ci_high": centre + half,
+        "half_width": half,
+        "n": n,
+        "param_half": param_half,
+        "noise_half": noise_half,
+        "draws": int(frame["draw"].nunique()),
+        "settings": n_settings,
+    }
+
+
 def replications_needed(sd: float, target_half_width: float, confidence: float = 0.95) -> int:
     """About how many replications give a t-interval of ``+/- target_half_width``."""
     if not (sd > 0 and target_half_width > 0):
