@@ -59,9 +59,9 @@ def posterior_interval(
     """Mean over the posterior and a 95% interval split into parameters and noise.
 
     ``values`` are one measure per run; ``draws`` the posterior draw each run belongs
-    to; ``settings`` the prior setting (posterior particle) of that draw. Draws of one
-    particle share their settings, so runs are grouped by setting g, weighted by the
-    share w_g of draws that picked it. With m_g the mean of the n_g runs at g and s2
+    to; ``settings`` the prior setting of that draw (draws of one particle, or of
+    particles with equal values, share one). Runs are grouped by setting g, weighted
+    by the share w_g of draws that picked it. With m_g the mean of the n_g runs at g and s2
     the pooled within-setting variance (df = N - G), by the law of total variance:
 
     - centre: sum w_g m_g, the posterior mean of the expected value;

@@ -42,8 +42,9 @@ CONDITIONAL = (
     "At fixed behavioural priors (the scenario's values): results are conditional on them; "
     "see --posterior."
 )
-#: Run columns a posterior run adds: the draw of each run and the particle it drew.
-DRAW_KEYS = ("draw", "particle")
+#: Run columns a posterior run adds: the draw of each run and its prior setting (the
+#: particle drawn, or the first particle with the same values).
+DRAW_KEYS = ("draw", "setting")
 NO_INTERVAL = "no interval (1 replication)"
 NOMINAL = "nominal (cash as paid each year; not adjusted for inflation or discounted)"
 PERIOD_NAMES = {12: ("month", "months"), 4: ("quarter", "quarters"), 52: ("week", "weeks")}
@@ -181,14 +182,14 @@ def _row(
     values: Any,
     draws: pd.DataFrame | None = None,
 ) -> dict:
-    """One tidy row. With ``draws`` (the ``draw`` and ``particle`` of each value, in
+    """One tidy row. With ``draws`` (the ``draw`` and ``setting`` of each value, in
     the same order) the interval is :func:`analysis.posterior_interval`, and the row
     keeps its two parts; otherwise the t-interval of simulation noise alone."""
     numbers = pd.Series(values, dtype=float).to_numpy()
     if draws is None:
         ci = t_interval(numbers)
     else:
-        ci = posterior_interval(numbers, draws["draw"].to_numpy(), draws["particle"].to_numpy())
+        ci = posterior_interval(numbers, draws["draw"].to_numpy(), draws["setting"].to_numpy())
     found = {
         "table": table,
         MODEL: model,
@@ -206,7 +207,7 @@ def _row(
 
 
 def over_posterior(frame: pd.DataFrame) -> bool:
-    """Whether run rows come from a run over a posterior (they carry draw and particle)."""
+    """Whether run rows come from a run over a posterior (they carry draw and setting)."""
     return set(DRAW_KEYS) <= set(frame.columns)
 
 
@@ -289,7 +290,7 @@ def risk_table(
     ``exited`` (% of runs with such an event). The ``commissioners`` row holds
     ``returned_risk`` (the cost of taking back a failed provider's patients),
     ``pain_received`` and ``gain_paid``. Runs over a posterior (``draw`` and
-    ``particle`` columns) get the posterior interval with its two parts.
+    ``setting`` columns) get the posterior interval with its two parts.
     """
     rows = []
     providers = providers_of(runs)

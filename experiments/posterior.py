@@ -71,12 +71,14 @@ class Draw:
     weight: float
     overrides: dict[str, float]
     replications: int = 0
+    setting: int = 0  # the first particle with these values: draws of equal values share it
 
     def record(self) -> dict[str, Any]:
         return {
             "draw": self.draw,
             "particle": self.particle,
             "weight": self.weight,
+            "setting": self.setting,
             "replications": self.replications,
             "overrides": dict(self.overrides),
         }
@@ -234,10 +236,15 @@ def split_replications(reps: int, draws: int) -> list[int]:
 
 def draw_settings(posterior: Posterior, draws: int, reps: int, seed: int) -> list[Draw]:
     """``draws`` particles drawn with replacement by weight, from the stream
-    ``("posterior", "")`` of ``seed``; each with its share of the ``reps``."""
+    ``("posterior", "")`` of ``seed``; each with its share of the ``reps``. Particles
+    with equal prior values are one *setting* (named by the first of them): the
+    interval's parameter part is the spread between settings."""
     rng = stream(seed, POSTERIOR_STREAM)
     picked = rng.choices(range(len(posterior.particles)), weights=posterior.weights, k=draws)
     shares = split_replications(reps, draws)
+    first: dict[tuple, int] = {}
+    for i, values in enumerate(posterior.values):
+        first.setdefault(tuple(sorted(values.items())), posterior.particles[i])
     return [
         Draw(
             draw=d,
@@ -245,6 +252,7 @@ def draw_settings(posterior: Posterior, draws: int, reps: int, seed: int) -> lis
             weight=posterior.weights[i],
             overrides=dict(posterior.values[i]),
             replications=shares[d],
+            setting=first[tuple(sorted(posterior.values[i].items()))],
         )
         for d, i in enumerate(picked)
     ]
@@ -267,13 +275,14 @@ def check_draw_values(draws: list[Draw], scenario: Any, source: str) -> None:
 
 
 def draws_frame(draws: list[Draw]) -> pd.DataFrame:
-    """One row per draw: draw, particle, weight, replications and each prior's value."""
+    """One row per draw: draw, particle, weight, setting, replications and each prior's value."""
     return pd.DataFrame(
         [
             {
                 "draw": d.draw,
                 "particle": d.particle,
                 "weight": d.weight,
+                "setting": d.setting,
                 "replications": d.replications,
                 **d.overrides,
             }

@@ -96,13 +96,15 @@ class Task:
 @dataclass
 class DrawTask(Task):
     """One replication of one draw from a posterior (``run --posterior``): the point is
-    the draw; its rows carry ``draw`` and ``particle`` (the posterior particle drawn)."""
+    the draw; its rows carry ``draw``, ``particle`` (the posterior particle drawn) and
+    ``setting`` (the first particle with the same prior values)."""
 
     draw: int = 0
     particle: int = 0
+    setting: int = 0
 
     def labels(self) -> dict[str, Any]:
-        return {"draw": self.draw, "particle": self.particle}
+        return {"draw": self.draw, "particle": self.particle, "setting": self.setting}
 
 
 @dataclass
@@ -184,6 +186,7 @@ def plan_draw_tasks(draws: Sequence[Any], root_seed: int, ledger: str = "sample"
                     ledger=task_id in with_ledger,
                     draw=draw.draw,
                     particle=draw.particle,
+                    setting=draw.setting,
                 )
             )
     return tasks
