@@ -60,7 +60,7 @@ COMMISSIONERS = "commissioners"
 WIDTH = 99  # printed lines stay under 100 columns
 TIDY_COLUMNS = ["table", MODEL, "row", "measure", "unit", "mean", "ci_low", "ci_high", "n"]
 #: Under --posterior the tidy rows add the two parts of the interval (half-widths).
-PART_COLUMNS = ["param_half", "noise_half"]
+PART_COLUMNS = ["param_low", "param_high", "param_half", "noise_half"]
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def _row(
         "n": ci["n"],
     }
     if draws is not None:
-        found.update(param_half=ci["param_half"], noise_half=ci["noise_half"])
+        found.update({k: ci[k] for k in PART_COLUMNS})
     return found
 
 
@@ -386,11 +386,24 @@ def _cell(row: pd.Series | None, digits: int, single: bool) -> str:
     half = (row["ci_high"] - row["ci_low"]) / 2
     if single or not math.isfinite(half):
         return text
+    if "param_half" in row.index:  # over a posterior the interval can be lopsided
+        return f"{text} {_range(row, digits, 99)}"
     return f"{text} ± {_number(half, digits)}"
 
 
 def _lookup(table: pd.DataFrame) -> dict[tuple[str, str, str], pd.Series]:
     return {(r[MODEL], r["row"], r["measure"]): r for _, r in table.iterrows()}
+
+
+def _range(row: pd.Series | None, digits: int, room: int) -> str:
+    """'[low, high]' in at most ``room`` characters (fewer decimals if need be)."""
+    if row is None or not math.isfinite(row["ci_low"]):
+        return ""
+    for shown in range(digits, -1, -1):
+        text = f"[{_number(row['ci_low'], shown)}, {_number(row['ci_high'], shown)}]"
+        if len(text) <= room:
+            break
+    return text
 
 
 def format_policy_table(table: pd.DataFrame, context: Context) -> str:
@@ -415,20 +428,29 @@ def format_policy_table(table: pd.DataFrame, context: Context) -> str:
         (
             f"Cells: mean; {NO_INTERVAL}."
             if single
+            else f"Cells: mean, and under it the {context.interval}."
+            if context.posterior
             else f"Cells: mean ± half-width of the {context.interval}."
         ),
         "",
         *header,
     ]
+    ranges = bool(context.posterior) and not single  # a lopsided interval: [low, high]
     for model in models:
         line = f"{model:<{name_width}}"
+        under = f"{'':<{name_width}}"
         for m in measures:
+            row = found.get((model, "", m.column))
             if m.baseline_blank and model == context.status_quo:
-                cell = "baseline"
+                cell, below = "baseline", ""
+            elif ranges:
+                cell = _cell(row, m.digits, True)
+                below = _range(row, m.digits, width - 1)
             else:
-                cell = _cell(found.get((model, "", m.column)), m.digits, single)
+                cell, below = _cell(row, m.digits, single), ""
             line += f"{cell:>{width}}"
-        lines.append(line)
+            under += f"{below:>{width}}"
+        lines += [line, under] if ranges else [line]
     if context.posterior and not single:
         lines += ["", *interval_parts(found, models, measures, context, name_width, width)]
     lines += ["", *wrap(policy_footnotes(context))]
@@ -440,7 +462,15 @@ def interval_parts(
     name_width: int, width: int,
 ) -> list[str]:  # fmt: skip
     """The two parts of each ± above: parameters (between draws) / noise (within)."""
-    lines = ["Of which (half-widths): parameters ± / simulation noise ±", ""]
+    lines = [
+        *wrap(
+            [
+                "Of which: parameters ± (half the width of the 95% range of the expected value "
+                "over the prior settings) / simulation noise ± (half-width)"
+            ]
+        ),
+        "",
+    ]
     for model in models:
         line = f"{model:<{name_width}}"
         for m in measures:
@@ -510,11 +540,19 @@ def format_risk_table(table: pd.DataFrame, context: Context) -> str:
     found = _lookup(table)
     measures = set(table["measure"])
     columns = [c for c in RISK_HEADER if c[0] in measures]
+    if context.posterior and not single:  # room for 'mean [low, high]'
+        columns = [(*c[:3], 24, c[4]) if c[0] == "surplus" else c for c in columns]
     org_width = max(27, *(len(r) + 4 for r in table["row"]))
     ledger_runs = table.loc[table["measure"] == "pain_paid", "n"]
     notes = [
         "Surplus: income minus costs over the horizon, with money owed at the end; "
-        + ("no interval (1 replication)." if single else f"± = {context.interval}."),
+        + (
+            "no interval (1 replication)."
+            if single
+            else f"[low, high] = {context.interval}."
+            if context.posterior
+            else f"± = {context.interval}."
+        ),
     ]
     if "pain_paid" in measures:
         notes.append(

@@ -126,7 +126,7 @@ def test_the_manifest_records_the_folder_as_given_its_hash_and_the_draws(
     )
     assert str(tmp_path) not in result.output
     assert "Over the posterior in cal: 2 draws" in result.output
-    assert "Of which (half-widths): parameters ± / simulation noise ±" in result.output
+    assert "Of which: parameters ± (half the width of the 95% range" in result.output
     assert "decomposition: skipped under --posterior" in result.output
     assert not Path("out/decomposition.parquet").exists()
 

@@ -61,12 +61,37 @@ def test_settings_far_apart_make_the_parameter_part_and_widen_the_interval():
     settings = np.repeat(range(4), 5)
     values = means[settings] + rng.normal(0.0, 0.5, size=20)
     found = posterior_interval(values, settings, settings)
-    # the four settings' expected values have sd sqrt(125 * 4 / 3) (unbiased, equal weights)
-    assert found["param_half"] == pytest.approx(1.96 * math.sqrt(500 / 3), rel=0.05)
+    # four equally likely settings: the 95% range of their expected values is 0 to 30,
+    # a little narrower once the noise in each setting's mean is taken out
+    assert found["mean"] == pytest.approx(15.0, abs=0.5)
+    assert 14.0 < found["param_low"] <= 15.5 and 14.0 < found["param_high"] <= 15.5
     assert found["noise_half"] < 1.0
-    half = found["ci_high"] - found["mean"]
-    assert half == pytest.approx(math.hypot(found["param_half"], found["noise_half"]))
-    assert half > found["noise_half"]
+    assert found["ci_high"] - found["mean"] == pytest.approx(
+        math.hypot(found["param_high"], found["noise_half"])
+    )
+    assert found["ci_high"] - found["mean"] > found["noise_half"]
+
+
+def test_a_lopsided_posterior_gives_a_lopsided_interval():
+    # five of six draws at a setting saving 0, one at a setting saving 30 (no noise)
+    values = [0.0, 0.0] * 5 + [30.0, 30.0]
+    draws = np.repeat(range(6), 2)
+    settings = [0] * 10 + [1, 1]
+    found = posterior_interval(values, draws, settings)
+    assert found["mean"] == pytest.approx(5.0)
+    assert found["ci_low"] == pytest.approx(0.0)
+    assert found["ci_high"] == pytest.approx(30.0)
+    assert found["param_half"] == pytest.approx(15.0)
+
+
+def test_noise_in_the_settings_means_is_not_counted_as_parameters():
+    # two settings with the same expected value: their means differ by noise alone
+    rng = np.random.default_rng(3)
+    settings = np.repeat([0, 1], 50)
+    values = rng.normal(10.0, 3.0, size=100)
+    found = posterior_interval(values, settings, settings)
+    raw_gap = abs(values[:50].mean() - values[50:].mean()) / 2
+    assert found["param_half"] < raw_gap
 
 
 def test_a_particle_drawn_twice_weighs_twice_in_the_centre():
