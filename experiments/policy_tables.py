@@ -8,7 +8,9 @@ under 100 columns:
   against the status quo (£m over the stated horizon, and %), the fall in acute
   activity and the outcome index, each with its 95% interval over replications
   (simulation noise only: the spread of the mean over random seeds, not
-  uncertainty in the model's priors);
+  uncertainty in the model's priors, and the heading says the results are
+  conditional on the priors; under ``run --posterior`` the interval adds the
+  parameter uncertainty, see :func:`analysis.posterior_interval`);
 - the **risk table**, who carries the risk: each provider's cumulative surplus or
   deficit, the pain it paid and the gain it received under a risk share, how
   often it failed or exited, and the commissioners' returned risk.

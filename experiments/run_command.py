@@ -8,6 +8,13 @@ channel switched off for the channel decomposition (``decomposition.parquet``,
 ``--no-decomposition`` to skip), prints the policy table, the risk table and the
 decomposition (``--format table|csv|json|markdown``), and writes the figures
 and ``report.md`` of ``alliancesim report`` beside them.
+
+Without ``--posterior`` the results hold at the scenario's behavioural priors and
+say so. ``--posterior DIR`` draws K prior settings from a calibration's
+``posterior.parquet`` (``experiments/posterior.py``), runs the replications shared
+out over them (``runner.run_over_posterior``) and prints every comparison with an
+interval of parameters and simulation noise (``analysis.posterior_interval``); the
+channel decomposition is then skipped, with a note saying why.
 """
 
 from __future__ import annotations

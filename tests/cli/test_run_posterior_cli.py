@@ -71,6 +71,13 @@ def test_draws_that_differ_in_a_prior_that_matters_widen_the_interval(app, tmp_p
     by_setting = alliance.groupby(f"param.{KEY}")["savings_pence"].mean() / 1e8
     assert saving["param_half"] < abs(by_setting[0.9] - by_setting[0.0]) * 1.96
     assert saving["param_half"] > abs(by_setting[0.9] - by_setting[0.0]) / 4
+    # report.md shows both parts beside each interval
+    from alliancesim.experiments.report import build_report
+
+    text = build_report(out).read_text()
+    assert "## Over the posterior" in text
+    assert f"(parameters ±{saving['param_half']:.1f}, noise ±" in text
+    assert "conditional on them" not in text
 
 
 def test_identical_particles_leave_only_noise(app, tmp_path):
