@@ -177,13 +177,22 @@ def run(
         else:
             draws = draw_settings(drawn_from, n_draws, reps, seed)
             check_draw_values(draws, loaded, drawn_from.source)
+            shares = sorted({d.replications for d in draws})
+            distinct = len({d.particle for d in draws})
             typer.echo(
-                f"posterior: {n_draws} draws from {drawn_from.source} "
-                f"({len({d.particle for d in draws})} distinct particles), "
-                f"{min(d.replications for d in draws)}-{max(d.replications for d in draws)} "
+                f"posterior: {n_draws} draw{'s' if n_draws != 1 else ''} from "
+                f"{drawn_from.source} ({distinct} distinct particle"
+                f"{'s' if distinct != 1 else ''}), "
+                f"{'-'.join(str(n) for n in (shares[0], shares[-1])[: len(shares)])} "
                 "replications each",
                 err=True,
             )
+            overlap = sorted(set(overrides) & set(drawn_from.priors))
+            if overlap:
+                typer.echo(
+                    f"note: --set {', '.join(overlap)} is replaced by the posterior's values",
+                    err=True,
+                )
             results = run_over_posterior(
                 loaded,
                 draws,
