@@ -37,6 +37,16 @@ MAX_DEFAULT_DRAWS = 40
 WEIGHT_TOLERANCE = 1e-6
 
 
+class PosteriorError(ScenarioError):
+    """Bad posterior input: names the file (or option) and the column; exit 2."""
+
+    @property
+    def message(self) -> str:
+        return "\n".join(
+            [f"{self.source}: invalid posterior", *(f"  - {p}" for p in self.problems)]
+        )
+
+
 @dataclass(frozen=True)
 class Posterior:
     """The particles of a posterior: their weights and prior values (dotted keys)."""
@@ -100,33 +110,38 @@ def load_posterior(folder: Path | str, scenario: Any) -> Posterior:
     folder = Path(folder)
     source = f"{shown}/{POSTERIOR_FILE}"
     if not folder.is_dir():
-        raise ScenarioError(
+        raise PosteriorError(
             "--posterior", [f"'{shown}' is not a folder; allowed: a calibration's output folder"]
         )
     path = folder / POSTERIOR_FILE
     if not path.is_file():
-        raise ScenarioError(
+        raise PosteriorError(
             source,
             [f"no {POSTERIOR_FILE} in '{shown}'; allowed: a folder `alliancesim calibrate` wrote"],
         )
-    data = path.read_bytes()
     try:
+        data = path.read_bytes()
         frame = pd.read_parquet(path)
-    except Exception as error:  # pyarrow raises several kinds for a bad file
-        raise ScenarioError(
+    except Exception as error:  # OSError, or one of pyarrow's several kinds for a bad file
+        raise PosteriorError(
             source, [f"not a readable Parquet file ({type(error).__name__})"]
         ) from None
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise ScenarioError(
+        raise PosteriorError(
             source,
             [f"column '{c}' is missing; required: {', '.join(REQUIRED)}" for c in missing],
         )
     if frame.empty:
-        raise ScenarioError(source, ["no particles (0 rows); allowed: at least one"])
+        raise PosteriorError(source, ["no particles (0 rows); allowed: at least one"])
+    particle = frame["particle"]
+    if not pd.api.types.is_integer_dtype(particle) and not (
+        pd.api.types.is_float_dtype(particle) and (particle % 1 == 0).all()
+    ):
+        raise PosteriorError(source, ["column 'particle' is not whole numbers; allowed: ints"])
     if frame["particle"].duplicated().any():
         first = frame.loc[frame["particle"].duplicated(), "particle"].iloc[0]
-        raise ScenarioError(
+        raise PosteriorError(
             source, [f"column 'particle' repeats {first}; allowed: one row per particle"]
         )
     priors = [
@@ -135,7 +150,7 @@ def load_posterior(folder: Path | str, scenario: Any) -> Posterior:
         if c not in BOOKKEEPING and not str(c).startswith(TARGET_PREFIX)
     ]
     if not priors:
-        raise ScenarioError(
+        raise PosteriorError(
             source, ["no prior columns; allowed: one column per prior, named by its scenario key"]
         )
     _check_weights(frame["weight"], source)
@@ -155,16 +170,16 @@ def load_posterior(folder: Path | str, scenario: Any) -> Posterior:
 
 def _check_weights(weights: pd.Series, source: str) -> None:
     if not pd.api.types.is_numeric_dtype(weights):
-        raise ScenarioError(source, ["column 'weight' is not numeric; allowed: numbers >= 0"])
+        raise PosteriorError(source, ["column 'weight' is not numeric; allowed: numbers >= 0"])
     values = weights.astype(float)
     bad = values[~values.map(math.isfinite)]
     if not bad.empty:
-        raise ScenarioError(
+        raise PosteriorError(
             source, [f"column 'weight' has {len(bad)} missing or infinite value(s)"]
         )
     negative = values[values < 0]
     if not negative.empty:
-        raise ScenarioError(
+        raise PosteriorError(
             source,
             [
                 f"column 'weight' has {len(negative)} negative value(s) (the first "
@@ -173,7 +188,7 @@ def _check_weights(weights: pd.Series, source: str) -> None:
         )
     total = float(values.sum())
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
-        raise ScenarioError(
+        raise PosteriorError(
             source,
             [f"column 'weight' sums to {total:.6g}; allowed: weights >= 0 summing to 1"],
         )
@@ -181,16 +196,16 @@ def _check_weights(weights: pd.Series, source: str) -> None:
 
 def _check_prior(values: pd.Series, column: str, scenario: Any, source: str) -> None:
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        raise ScenarioError(source, [f"column '{column}' is not numeric; allowed: numbers"])
+        raise PosteriorError(source, [f"column '{column}' is not numeric; allowed: numbers"])
     numbers = values.astype(float)
     if not numbers.map(math.isfinite).all():
-        raise ScenarioError(source, [f"column '{column}' has missing or infinite values"])
+        raise PosteriorError(source, [f"column '{column}' has missing or infinite values"])
     for value in (float(numbers.min()), float(numbers.max())):
         try:
             scenario.with_overrides({column: value}, source=source)
         except ScenarioError as error:
             problems = "; ".join(error.problems)
-            raise ScenarioError(
+            raise PosteriorError(
                 source,
                 [
                     f"column '{column}' (value {value:g}) is not a scenario key it can set: {problems}"
@@ -219,7 +234,7 @@ def check_draws(draws: int, reps: int) -> None:
     """Each draw needs 2 replications to tell simulation noise from the parameters."""
     allowed = max(1, reps // 2)
     if draws > allowed:
-        raise ScenarioError(
+        raise PosteriorError(
             "--posterior-draws",
             [
                 f"{draws} draws for --reps {reps}: each draw needs at least 2 replications "
@@ -268,7 +283,7 @@ def check_draw_values(draws: list[Draw], scenario: Any, source: str) -> None:
         try:
             scenario.with_overrides(draw.overrides, source=source)
         except ScenarioError as error:
-            raise ScenarioError(
+            raise PosteriorError(
                 source,
                 [f"particle {draw.particle}: {problem}" for problem in error.problems],
             ) from None

@@ -145,6 +145,10 @@ def test_the_manifest_records_the_folder_as_given_its_hash_and_the_draws(
         (lambda f: (f.mkdir(), f)[1], ["posterior.parquet", "no posterior.parquet"]),
         (lambda f: write_posterior(f, [0.1, 0.2], weights=[0.5, 0.4]), ["'weight'", "sums to 0.9"]),
         (lambda f: write_posterior(f, [0.1, 0.2], weights=[1.2, -0.2]), ["'weight'", "negative"]),
+        (
+            lambda f: (f.mkdir(), (f / "posterior.parquet").write_text("x"), f)[2],
+            ["nowhere/posterior.parquet: invalid posterior", "not a readable Parquet file"],
+        ),
     ],
 )
 def test_bad_posterior_exits_2_naming_file_and_column_and_writes_nothing(app, tmp_path, make,
