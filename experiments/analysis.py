@@ -50,6 +50,99 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str, f
     }
 
 
+def posterior_interval(
+    values: Sequence[float],
+    draws: Sequence[int],
+    settings: Sequence[int],
+    confidence: float = 0.95,
+) -> dict[str, float]:
+    """Mean over the posterior and its interval, split into parameters and noise.
+
+    ``values`` are one measure per run; ``draws`` the posterior draw each run belongs
+    to; ``settings`` the prior setting of that draw (draws of one particle, or of
+    particles with equal values, share one). Runs are grouped by setting g, weighted
+    by the share w_g of draws that picked it; m_g is the mean of its n_g runs and s2
+    the pooled within-setting variance (df = N - G).
+
+    - centre: c = sum w_g m_g, the posterior mean of the expected value;
+    - noise: t(N - G) x sqrt(s2 x sum w_g^2 / n_g), the seed-to-seed error of c;
+    - parameters: the 2.5% and 97.5% quantiles (weights w_g) of the settings' expected
+      values. The m_g carry noise too, which would widen their spread, so they are
+      first pulled towards c by sqrt(V / raw): raw = sum w_g (m_g - c)^2, and V = raw
+      less the noise it carries, s2 x sum w_g (1 - w_g) / n_g (law of total variance;
+      0 when every draw has one setting). ``param_low`` and ``param_high`` are c minus
+      the lower and the upper minus c (the range can be lopsided); ``param_half`` half
+      its width;
+    - combined: [c - hypot(param_low, noise), c + hypot(param_high, noise)].
+
+    With one setting this is the plain t-interval of the mean (:func:`t_interval`).
+    Half-widths are nan when there are too few runs to tell them (one run per setting).
+    """
+    frame = pd.DataFrame(
+        {
+            "y": np.asarray(values, dtype=float),
+            "draw": np.asarray(draws),
+            "setting": np.asarray(settings),
+        }
+    )
+    frame = frame[np.isfinite(frame["y"])]
+    n = len(frame)
+    nan = math.nan
+    if n == 0:
+        return {"mean": nan, "ci_low": nan, "ci_high": nan, "half_width": nan, "n": 0,
+                "param_low": nan, "param_high": nan, "param_half": nan, "noise_half": nan,
+                "draws": 0, "settings": 0}  # fmt: skip
+    grouped = frame.groupby("setting", sort=True)
+    counts = grouped.size().astype(float)
+    means = grouped["y"].mean()
+    weights = grouped["draw"].nunique().astype(float)
+    weights = weights / weights.sum()
+    centre = float((weights * means).sum())
+    n_settings = len(counts)
+    df_within = n - n_settings
+    if df_within >= 1:
+        residual = frame["y"] - frame["setting"].map(means)
+        within = float((residual**2).sum() / df_within)
+        noise_var = within * float((weights**2 / counts).sum())
+        noise_half = float(stats.t.ppf(0.5 + confidence / 2, df_within) * math.sqrt(noise_var))
+    else:
+        within, noise_half = 0.0, nan  # no replicate runs: the spread stays unshrunk
+    raw = float((weights * (means - centre) ** 2).sum())
+    carried = within * float((weights * (1 - weights) / counts).sum())
+    pull = math.sqrt(max(0.0, raw - carried) / raw) if raw > 0 else 0.0
+    expected = centre + pull * (means - centre)
+    tail = (1 - confidence) / 2
+    param_low = max(0.0, centre - _weighted_quantile(expected, weights, tail, above=True))
+    param_high = max(0.0, _weighted_quantile(expected, weights, 1 - tail) - centre)
+    low = centre - math.hypot(param_low, noise_half)
+    high = centre + math.hypot(param_high, noise_half)
+    return {
+        "mean": centre,
+        "ci_low": low,
+        "ci_high": high,
+        "half_width": (high - low) / 2,
+        "n": n,
+        "param_low": param_low,
+        "param_high": param_high,
+        "param_half": (param_low + param_high) / 2,
+        "noise_half": noise_half,
+        "draws": int(frame["draw"].nunique()),
+        "settings": n_settings,
+    }
+
+
+def _weighted_quantile(
+    values: pd.Series, weights: pd.Series, q: float, above: bool = False
+) -> float:
+    """The first value (in order) whose cumulative weight reaches ``q`` (passes it when
+    ``above``), so that equal weights give symmetric lower and upper quantiles."""
+    order = np.argsort(values.to_numpy(), kind="stable")
+    sorted_values = values.to_numpy()[order]
+    cumulative = np.cumsum(weights.to_numpy()[order])
+    reached = cumulative > q + 1e-12 if above else cumulative >= q - 1e-12
+    return float(sorted_values[int(np.argmax(reached))])
+
+
 def replications_needed(sd: float, target_half_width: float, confidence: float = 0.95) -> int:
     """About how many replications give a t-interval of ``+/- target_half_width``."""
     if not (sd > 0 and target_half_width > 0):

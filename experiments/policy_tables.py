@@ -8,7 +8,9 @@ under 100 columns:
   against the status quo (£m over the stated horizon, and %), the fall in acute
   activity and the outcome index, each with its 95% interval over replications
   (simulation noise only: the spread of the mean over random seeds, not
-  uncertainty in the model's priors);
+  uncertainty in the model's priors, and the heading says the results are
+  conditional on the priors; under ``run --posterior`` the interval adds the
+  parameter uncertainty, see :func:`analysis.posterior_interval`);
 - the **risk table**, who carries the risk: each provider's cumulative surplus or
   deficit, the pain it paid and the gain it received under a risk share, how
   often it failed or exited, and the commissioners' returned risk.
@@ -27,9 +29,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from alliancesim.experiments.analysis import MODEL, models_in_order, t_interval, with_savings
+from alliancesim.experiments.analysis import (
+    MODEL,
+    models_in_order,
+    posterior_interval,
+    t_interval,
+    with_savings,
+)
 
 INTERVAL_NAME = "95% interval (simulation noise)"
+POSTERIOR_INTERVAL_NAME = "95% interval (parameters and simulation noise)"
+#: One line saying results at fixed priors are conditional on them (run and report.md).
+CONDITIONAL = (
+    "At fixed behavioural priors (the scenario's values): results are conditional on them; "
+    "see --posterior."
+)
+#: Run columns a posterior run adds: the draw of each run and its prior setting (the
+#: particle drawn, or the first particle with the same values).
+DRAW_KEYS = ("draw", "setting")
 NO_INTERVAL = "no interval (1 replication)"
 NOMINAL = "nominal (cash as paid each year; not adjusted for inflation or discounted)"
 PERIOD_NAMES = {12: ("month", "months"), 4: ("quarter", "quarters"), 52: ("week", "weeks")}
@@ -44,6 +61,8 @@ GAIN_ITEMS = ("gain_share", "underspend_first_call")
 COMMISSIONERS = "commissioners"
 WIDTH = 99  # printed lines stay under 100 columns
 TIDY_COLUMNS = ["table", MODEL, "row", "measure", "unit", "mean", "ci_low", "ci_high", "n"]
+#: Under --posterior the tidy rows add the two parts of the interval (half-widths).
+PART_COLUMNS = ["param_low", "param_high", "param_half", "noise_half"]
 
 
 @dataclass(frozen=True)
@@ -78,10 +97,19 @@ class Context:
     reps: int
     seed: int | None
     outcome_base: float | None = None
+    posterior: str | None = None  # the posterior folder as given (run --posterior)
+    draws: int = 0  # posterior draws (K)
 
     @classmethod
-    def from_scenario(cls, scenario: dict[str, Any], reps: int, seed: int | None) -> Context:
-        """From a scenario record (``Scenario.model_dump`` or the manifest's ``scenario``)."""
+    def from_scenario(
+        cls,
+        scenario: dict[str, Any],
+        reps: int,
+        seed: int | None,
+        posterior: dict[str, Any] | None = None,
+    ) -> Context:
+        """From a scenario record (``Scenario.model_dump`` or the manifest's ``scenario``)
+        and, for a run over a posterior, the manifest's ``posterior`` record."""
         meta = scenario.get("scenario") or {}
         economy = scenario.get("economy") or {}
         return cls(
@@ -92,6 +120,8 @@ class Context:
             reps=int(reps),
             seed=seed,
             outcome_base=economy.get("outcome_base"),
+            posterior=str(posterior.get("folder")) if posterior else None,
+            draws=int(posterior.get("draws") or 0) if posterior else 0,
         )
 
     @property
@@ -104,12 +134,27 @@ class Context:
 
     @property
     def interval(self) -> str:
-        return NO_INTERVAL if self.reps < 2 else INTERVAL_NAME
+        if self.reps < 2:
+            return NO_INTERVAL
+        return POSTERIOR_INTERVAL_NAME if self.posterior else INTERVAL_NAME
+
+    @property
+    def priors_line(self) -> str:
+        """One line: over which prior settings the results hold."""
+        if not self.posterior:
+            return CONDITIONAL
+        return (
+            f"Over the posterior in {self.posterior}: {self.draws} draw"
+            f"{'s' if self.draws != 1 else ''} of the behavioural priors, the replications "
+            "shared out over them."
+        )
 
 
 # ------------------------------------------------------------------ tidy tables
-LEDGER_COLUMNS = ["point_id", "replication", "seed", MODEL, "line_item", "payer", "payee", "amount"]
-EVENT_COLUMNS = ["point_id", "replication", "seed", MODEL, "actor", "kind"]
+LEDGER_COLUMNS = [
+    "point_id", "replication", "seed", *DRAW_KEYS, MODEL, "line_item", "payer", "payee", "amount",
+]  # fmt: skip
+EVENT_COLUMNS = ["point_id", "replication", "seed", *DRAW_KEYS, MODEL, "actor", "kind"]
 
 
 def read_columns(path: Any, columns: list[str]) -> pd.DataFrame | None:
@@ -130,9 +175,24 @@ def risk_inputs(out_dir: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None]
     )
 
 
-def _row(table: str, model: str, row: str, measure: str, unit: str, values: Any) -> dict:
-    ci = t_interval(pd.Series(values, dtype=float).to_numpy())
-    return {
+def _row(
+    table: str,
+    model: str,
+    row: str,
+    measure: str,
+    unit: str,
+    values: Any,
+    draws: pd.DataFrame | None = None,
+) -> dict:
+    """One tidy row. With ``draws`` (the ``draw`` and ``setting`` of each value, in
+    the same order) the interval is :func:`analysis.posterior_interval`, and the row
+    keeps its two parts; otherwise the t-interval of simulation noise alone."""
+    numbers = pd.Series(values, dtype=float).to_numpy()
+    if draws is None:
+        ci = t_interval(numbers)
+    else:
+        ci = posterior_interval(numbers, draws["draw"].to_numpy(), draws["setting"].to_numpy())
+    found = {
         "table": table,
         MODEL: model,
         "row": row,
@@ -143,6 +203,23 @@ def _row(table: str, model: str, row: str, measure: str, unit: str, values: Any)
         "ci_high": ci["ci_high"],
         "n": ci["n"],
     }
+    if draws is not None:
+        found.update({k: ci[k] for k in PART_COLUMNS})
+    return found
+
+
+def over_posterior(frame: pd.DataFrame) -> bool:
+    """Whether run rows come from a run over a posterior (they carry draw and setting)."""
+    return set(DRAW_KEYS) <= set(frame.columns)
+
+
+def _draws_of(frame: pd.DataFrame) -> pd.DataFrame | None:
+    return frame[list(DRAW_KEYS)].reset_index(drop=True) if over_posterior(frame) else None
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    parts = PART_COLUMNS if any("param_half" in r for r in rows) else []
+    return pd.DataFrame(rows, columns=[*TIDY_COLUMNS, *parts])
 
 
 def policy_table(runs: pd.DataFrame, status_quo: str = "status_quo") -> pd.DataFrame:
@@ -154,8 +231,8 @@ def policy_table(runs: pd.DataFrame, status_quo: str = "status_quo") -> pd.DataF
         for m in POLICY_MEASURES:
             if m.column in frame.columns:
                 values = frame[m.column].astype(float) * m.scale
-                rows.append(_row("policy", model, "", m.column, m.unit, values))
-    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+                rows.append(_row("policy", model, "", m.column, m.unit, values, _draws_of(frame)))
+    return _frame(rows)
 
 
 def providers_of(runs: pd.DataFrame) -> list[str]:
@@ -164,25 +241,27 @@ def providers_of(runs: pd.DataFrame) -> list[str]:
 
 
 def _run_keys(frame: pd.DataFrame) -> list[str]:
-    return [k for k in ("point_id", "replication", "seed") if k in frame.columns]
+    return [k for k in ("point_id", "replication", "seed", *DRAW_KEYS) if k in frame.columns]
 
 
 def _share_of_runs(events: pd.DataFrame | None, runs: pd.DataFrame, model: str, who: str,
-                   kinds: Iterable[str]) -> pd.Series:  # fmt: skip
-    """1 for each run of ``model`` in which ``who`` had an event of ``kinds``, else 0."""
+                   kinds: Iterable[str]) -> pd.DataFrame:  # fmt: skip
+    """Per run of ``model`` (its keys), ``_value`` 1 when ``who`` had an event of
+    ``kinds`` in it, else 0."""
     keys = _run_keys(runs)
-    own = runs.loc[runs[MODEL] == model, keys]
+    own = runs.loc[runs[MODEL] == model, keys].reset_index(drop=True)
     if events is None or events.empty or not {"actor", "kind"} <= set(events.columns):
-        return pd.Series(0.0, index=range(len(own)))
+        return own.assign(_value=0.0)
     hit = events[(events[MODEL] == model) & (events["actor"] == who)]
     hit = hit[hit["kind"].isin(list(kinds))][keys].drop_duplicates()
-    flagged = own.merge(hit.assign(_hit=1.0), on=keys, how="left")["_hit"].fillna(0.0)
-    return flagged.reset_index(drop=True)
+    flagged = own.merge(hit.assign(_value=1.0), on=keys, how="left")
+    return flagged.fillna({"_value": 0.0}).reset_index(drop=True)
 
 
 def _ledger_by_run(ledger: pd.DataFrame | None, model: str, items: Iterable[str], side: str,
-                   who: str | None) -> pd.Series | None:  # fmt: skip
-    """Pence per sampled run (with a ledger) of ``items`` paid (side=payer) or received."""
+                   who: str | None) -> pd.DataFrame | None:  # fmt: skip
+    """Per sampled run (with a ledger) of ``model`` (its keys), ``_value`` the pence of
+    ``items`` paid (side=payer) or received (side=payee)."""
     if ledger is None or ledger.empty or "line_item" not in ledger.columns:
         return None
     own = ledger[ledger[MODEL] == model]
@@ -193,8 +272,10 @@ def _ledger_by_run(ledger: pd.DataFrame | None, model: str, items: Iterable[str]
     picked = own[own["line_item"].isin(list(items))]
     if who is not None:  # else every payer or payee: all the commissioners together
         picked = picked[picked[side] == who]
-    sums = picked.groupby(keys)["amount"].sum().rename("_sum").reset_index()
-    return runs.merge(sums, on=keys, how="left")["_sum"].fillna(0).astype(float)
+    sums = picked.groupby(keys)["amount"].sum().rename("_value").reset_index()
+    merged = runs.merge(sums, on=keys, how="left").reset_index(drop=True)
+    merged["_value"] = merged["_value"].fillna(0).astype(float)
+    return merged
 
 
 def risk_table(
@@ -210,35 +291,67 @@ def risk_table(
     (risk-share money, from the runs whose ledger was kept), ``failed`` and
     ``exited`` (% of runs with such an event). The ``commissioners`` row holds
     ``returned_risk`` (the cost of taking back a failed provider's patients),
-    ``pain_received`` and ``gain_paid``.
+    ``pain_received`` and ``gain_paid``. Runs over a posterior (``draw`` and
+    ``setting`` columns) get the posterior interval with its two parts.
     """
     rows = []
     providers = providers_of(runs)
     pounds = 1e-8
     for model in models_in_order(runs, status_quo):
         frame = runs[runs[MODEL] == model]
+        draws = _draws_of(frame)
         for org in providers:
             surplus = frame[f"surplus_pence__{org}"].astype(float) * pounds
-            rows.append(_row("risk", model, org, "surplus", "£m", surplus))
+            rows.append(_row("risk", model, org, "surplus", "£m", surplus, draws))
             for measure, items in (("pain_paid", PAIN_ITEMS), ("gain_received", GAIN_ITEMS)):
                 side = "payer" if measure == "pain_paid" else "payee"
-                values = _ledger_by_run(ledger, model, items, side, org)
-                if values is not None:
-                    rows.append(_row("risk", model, org, measure, "£m", values * pounds))
+                money = _ledger_by_run(ledger, model, items, side, org)
+                if money is not None:
+                    rows.append(
+                        _row(
+                            "risk",
+                            model,
+                            org,
+                            measure,
+                            "£m",
+                            money["_value"] * pounds,
+                            _draws_of(money),
+                        )  # fmt: skip
+                    )
             for measure, kinds in (("failed", FAILURE_KINDS), ("exited", EXIT_KINDS)):
-                share = _share_of_runs(events, runs, model, org, kinds) * 100
-                rows.append(_row("risk", model, org, measure, "% of runs", share))
+                share = _share_of_runs(events, runs, model, org, kinds)
+                rows.append(
+                    _row(
+                        "risk",
+                        model,
+                        org,
+                        measure,
+                        "% of runs",
+                        share["_value"] * 100,
+                        _draws_of(share),
+                    )  # fmt: skip
+                )
         if "returned_risk_pence" in frame.columns:
             returned = frame["returned_risk_pence"].astype(float) * pounds
-            rows.append(_row("risk", model, COMMISSIONERS, "returned_risk", "£m", returned))
+            rows.append(_row("risk", model, COMMISSIONERS, "returned_risk", "£m", returned, draws))
         for measure, items, side in (
             ("pain_received", PAIN_ITEMS, "payee"),
             ("gain_paid", GAIN_ITEMS, "payer"),
         ):
-            values = _ledger_by_run(ledger, model, items, side, None)
-            if values is not None:
-                rows.append(_row("risk", model, COMMISSIONERS, measure, "£m", values * pounds))
-    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+            money = _ledger_by_run(ledger, model, items, side, None)
+            if money is not None:
+                rows.append(
+                    _row(
+                        "risk",
+                        model,
+                        COMMISSIONERS,
+                        measure,
+                        "£m",
+                        money["_value"] * pounds,
+                        _draws_of(money),
+                    )  # fmt: skip
+                )
+    return _frame(rows)
 
 
 def decomposition_tidy(decomposition: pd.DataFrame) -> pd.DataFrame:
@@ -275,11 +388,24 @@ def _cell(row: pd.Series | None, digits: int, single: bool) -> str:
     half = (row["ci_high"] - row["ci_low"]) / 2
     if single or not math.isfinite(half):
         return text
+    if "param_half" in row.index:  # over a posterior the interval can be lopsided
+        return f"{text} {_range(row, digits, 99)}"
     return f"{text} ± {_number(half, digits)}"
 
 
 def _lookup(table: pd.DataFrame) -> dict[tuple[str, str, str], pd.Series]:
     return {(r[MODEL], r["row"], r["measure"]): r for _, r in table.iterrows()}
+
+
+def _range(row: pd.Series | None, digits: int, room: int) -> str:
+    """'[low, high]' in at most ``room`` characters (fewer decimals if need be)."""
+    if row is None or not math.isfinite(row["ci_low"]):
+        return ""
+    for shown in range(digits, -1, -1):
+        text = f"[{_number(row['ci_low'], shown)}, {_number(row['ci_high'], shown)}]"
+        if len(text) <= room:
+            break
+    return text
 
 
 def format_policy_table(table: pd.DataFrame, context: Context) -> str:
@@ -299,26 +425,65 @@ def format_policy_table(table: pd.DataFrame, context: Context) -> str:
     lines = [
         f"{context.name}: contract models compared {context.horizon}, "
         f"{context.reps} paired replication{'s' if context.reps != 1 else ''}",
+        *wrap([context.priors_line]),
         f"Money: £m, {NOMINAL}.",
         (
             f"Cells: mean; {NO_INTERVAL}."
             if single
-            else f"Cells: mean ± half-width of the {INTERVAL_NAME}."
+            else f"Cells: mean, and under it the {context.interval}."
+            if context.posterior
+            else f"Cells: mean ± half-width of the {context.interval}."
         ),
         "",
         *header,
     ]
+    ranges = bool(context.posterior) and not single  # a lopsided interval: [low, high]
+    for model in models:
+        line = f"{model:<{name_width}}"
+        under = f"{'':<{name_width}}"
+        for m in measures:
+            row = found.get((model, "", m.column))
+            if m.baseline_blank and model == context.status_quo:
+                cell, below = "baseline", ""
+            elif ranges:
+                cell = _cell(row, m.digits, True)
+                below = _range(row, m.digits, width - 1)
+            else:
+                cell, below = _cell(row, m.digits, single), ""
+            line += f"{cell:>{width}}"
+            under += f"{below:>{width}}"
+        lines += [line, under] if ranges else [line]
+    if context.posterior and not single:
+        lines += ["", *interval_parts(found, models, measures, context, name_width, width)]
+    lines += ["", *wrap(policy_footnotes(context))]
+    return "\n".join(lines)
+
+
+def interval_parts(
+    found: dict, models: list[str], measures: list[Measure], context: Context,
+    name_width: int, width: int,
+) -> list[str]:  # fmt: skip
+    """The two parts of each ± above: parameters (between draws) / noise (within)."""
+    lines = [
+        *wrap(
+            [
+                "Of which: parameters ± (half the width of the 95% range of the expected value "
+                "over the prior settings) / simulation noise ± (half-width)"
+            ]
+        ),
+        "",
+    ]
     for model in models:
         line = f"{model:<{name_width}}"
         for m in measures:
-            if m.baseline_blank and model == context.status_quo:
-                cell = "baseline"
+            row = found.get((model, "", m.column))
+            if (m.baseline_blank and model == context.status_quo) or row is None:
+                cell = ""
             else:
-                cell = _cell(found.get((model, "", m.column)), m.digits, single)
+                cell = f"{_number(row['param_half'], m.digits)} / {_number(row['noise_half'], m.digits)}"
             line += f"{cell:>{width}}"
         lines.append(line)
-    lines += ["", *wrap(policy_footnotes(context))]
-    return "\n".join(lines)
+    return lines
 
 
 def wrap(paragraphs: Iterable[str], indent: str = "    ") -> list[str]:
@@ -344,8 +509,14 @@ def policy_footnotes(context: Context) -> list[str]:
         f"each {one}{base}; higher is better.",
         f"[2] Fall in acute activity: hospital activity in the last year, % below the "
         f"{context.status_quo} on the same seed.",
-        "The interval is simulation noise only (seed to seed); it leaves out uncertainty in "
-        "the model's assumptions.",
+        (
+            "The interval combines parameter uncertainty (how far the expected value moves "
+            "between the posterior's prior settings) and simulation noise (seed to seed within "
+            "a setting); see docs/experiments.md, 'Headlines over a posterior'."
+            if context.posterior
+            else "The interval is simulation noise only (seed to seed); it leaves out "
+            "uncertainty in the model's assumptions (run with --posterior for it)."
+        ),
     ]
 
 
@@ -371,11 +542,19 @@ def format_risk_table(table: pd.DataFrame, context: Context) -> str:
     found = _lookup(table)
     measures = set(table["measure"])
     columns = [c for c in RISK_HEADER if c[0] in measures]
+    if context.posterior and not single:  # room for 'mean [low, high]'
+        columns = [(*c[:3], 24, c[4]) if c[0] == "surplus" else c for c in columns]
     org_width = max(27, *(len(r) + 4 for r in table["row"]))
     ledger_runs = table.loc[table["measure"] == "pain_paid", "n"]
     notes = [
         "Surplus: income minus costs over the horizon, with money owed at the end; "
-        + ("no interval (1 replication)." if single else "± = 95% interval (simulation noise)."),
+        + (
+            "no interval (1 replication)."
+            if single
+            else f"[low, high] = {context.interval}."
+            if context.posterior
+            else f"± = {context.interval}."
+        ),
     ]
     if "pain_paid" in measures:
         notes.append(
@@ -390,6 +569,7 @@ def format_risk_table(table: pd.DataFrame, context: Context) -> str:
     )
     lines = [
         f"Who carries the risk, {context.horizon}: £m, nominal",
+        *wrap([context.priors_line]),
         *wrap(notes),
         "",
         f"{'':<{org_width}}" + "".join(f"{c[1]:>{c[3]}}" for c in columns),
@@ -443,6 +623,18 @@ def reading(policy: pd.DataFrame, risk: pd.DataFrame, context: Context) -> list[
             text += f" ({_number(abs(share['mean']), 1)}% of its spend)"
         if context.reps < 2:
             text += f"; {NO_INTERVAL}."
+        elif context.posterior:
+            low, high = saving["ci_low"], saving["ci_high"]
+            text += (
+                f"; 95% interval over the posterior £{_number(low, 1)}m to £{_number(high, 1)}m "
+                f"(parameters ±{_number(saving['param_half'], 1)}, "
+                f"noise ±{_number(saving['noise_half'], 1)})"
+            )
+            text += (
+                ", which includes no saving at all."
+                if low <= 0 <= high
+                else ", so the sign holds over the posterior."
+            )
         else:
             low, high = saving["ci_low"], saving["ci_high"]
             text += f"; 95% interval £{_number(low, 1)}m to £{_number(high, 1)}m"
@@ -498,7 +690,8 @@ def tidy_tables(*tables: pd.DataFrame) -> pd.DataFrame:
     kept = [t for t in tables if t is not None and not t.empty]
     if not kept:
         return pd.DataFrame(columns=TIDY_COLUMNS)
-    return pd.concat(kept, ignore_index=True)[TIDY_COLUMNS]
+    tidy = pd.concat(kept, ignore_index=True)
+    return tidy[[*TIDY_COLUMNS, *(c for c in PART_COLUMNS if c in tidy.columns)]]
 
 
 def to_json(tidy: pd.DataFrame, context: Context) -> str:
@@ -511,6 +704,8 @@ def to_json(tidy: pd.DataFrame, context: Context) -> str:
         "root_seed": context.seed,
         "money": "nominal pounds; £m columns in millions",
         "interval": context.interval,
+        "priors": context.priors_line,
+        **({"posterior": context.posterior, "draws": context.draws} if context.posterior else {}),
         "rows": json.loads(tidy.to_json(orient="records")),
     }
     return json.dumps(payload, indent=1)
@@ -522,11 +717,14 @@ def to_markdown(policy: pd.DataFrame, risk: pd.DataFrame, context: Context) -> s
     found = _lookup(policy)
     measures = [m for m in POLICY_MEASURES if m.column in set(policy["measure"])]
     lines = [
+        context.priors_line,
+        "",
         f"Contract models compared {context.horizon}; money in £m, {NOMINAL}. "
         + (
             f"Cells: mean ({NO_INTERVAL})."
             if single
-            else f"Cells: mean [{INTERVAL_NAME}] over {context.reps} paired replications."
+            else f"Cells: mean [{context.interval}] over {context.reps} paired replications"
+            + (" (parameters ± half-width, noise ± half-width)." if context.posterior else ".")
         ),
         "",
         "| contract model | " + " | ".join(" ".join(m.header) for m in measures) + " |",
@@ -579,12 +777,19 @@ def to_markdown(policy: pd.DataFrame, risk: pd.DataFrame, context: Context) -> s
 
 
 def _bracket(row: pd.Series | None, digits: int, single: bool) -> str:
+    """'mean [low, high]', and over a posterior '(parameters ±p, noise ±n)' after it."""
     if row is None:
         return ""
     text = _number(row["mean"], digits)
     if single or not math.isfinite(row["ci_low"]):
         return text
-    return f"{text} [{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]"
+    text += f" [{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]"
+    if "param_half" in row.index and isinstance(row["param_half"], float):
+        text += (
+            f" (parameters ±{_number(row['param_half'], digits)}, "
+            f"noise ±{_number(row['noise_half'], digits)})"
+        )
+    return text
 
 
 # ------------------------------------------------------------------ negotiation

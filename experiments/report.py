@@ -704,6 +704,41 @@ def plot_money_flows(
     return out
 
 
+POOLED_FIGURES_NOTE = (
+    "The figures below pool the runs of every draw: their bands are the spread of the mean "
+    "over all runs, not the combined interval of the tables above."
+)
+
+
+def posterior_section(out_dir: Path, posterior: dict[str, Any]) -> list[str]:
+    """What the posterior run drew: K, the particles and each prior's range over the draws."""
+    lines = [
+        "## Over the posterior",
+        "",
+        f"- posterior: {posterior.get('folder')}/{posterior.get('file', 'posterior.parquet')} "
+        f"(sha256 {str(posterior.get('sha256', ''))[:12]}…), "
+        f"{posterior.get('particles')} particles"
+        + (f", calibration {posterior['calibration']}" if posterior.get("calibration") else ""),
+    ]
+    draws_path = out_dir / "draws.parquet"
+    if draws_path.is_file():
+        draws = pd.read_parquet(draws_path)
+        lines.append(
+            f"- {len(draws)} draws by weight with replacement ({draws['particle'].nunique()} "
+            f"distinct particles), {int(draws['replications'].min())}-"
+            f"{int(draws['replications'].max())} replications each (draws.parquet)"
+        )
+        for prior in posterior.get("priors", []):
+            if prior in draws.columns:
+                values = draws[prior].astype(float)
+                lines.append(
+                    f"- {prior}: mean {values.mean():.3g}, drawn from "
+                    f"{values.min():.3g} to {values.max():.3g}"
+                )
+    lines += ["", POOLED_FIGURES_NOTE, ""]
+    return lines
+
+
 def build_report(
     out_dir: str | Path, baseline: str = "status_quo", metric: str = "savings_pence"
 ) -> Path:
@@ -732,16 +767,24 @@ def build_report(
         "",
     ]
     scenario = manifest.get("scenario")
+    posterior = manifest.get("posterior")
+    if posterior:
+        reps = int(counts.get("tasks") or 0)
+    else:
+        reps = int(runs["replication"].nunique()) if "replication" in runs.columns else 0
     context = Context.from_scenario(
         scenario if isinstance(scenario, dict) else {},
-        reps=int(runs["replication"].nunique()) if "replication" in runs.columns else 0,
+        reps=reps,
         seed=manifest.get("root_seed"),
+        posterior=posterior,
     )
     if runs.empty:
         lines.append("No successful runs.")
     else:
         pooled = ["point_id"] if runs["point_id"].nunique() > 1 else []
-        if pooled:
+        if posterior:
+            lines += posterior_section(out_dir, posterior)
+        elif pooled:
             lines.append(f"Pooled over {runs['point_id'].nunique()} parameter points.\n")
         policy = policy_table(runs, baseline)
         risk = risk_table(runs, baseline, *risk_inputs(out_dir))
@@ -797,7 +840,7 @@ def build_report(
                 )
             )
             notes = [f"- {r[MODEL]}: {r['note']}" for _, r in diffs.iterrows() if r["note"]]
-            if notes:
+            if notes and not posterior:  # replications for a narrow noise interval
                 lines += ["Precision notes:", "", *notes, ""]
         if (out_dir / "sensitivity.parquet").is_file():
             sens = pd.read_parquet(out_dir / "sensitivity.parquet")

@@ -8,6 +8,13 @@ channel switched off for the channel decomposition (``decomposition.parquet``,
 ``--no-decomposition`` to skip), prints the policy table, the risk table and the
 decomposition (``--format table|csv|json|markdown``), and writes the figures
 and ``report.md`` of ``alliancesim report`` beside them.
+
+Without ``--posterior`` the results hold at the scenario's behavioural priors and
+say so. ``--posterior DIR`` draws K prior settings from a calibration's
+``posterior.parquet`` (``experiments/posterior.py``), runs the replications shared
+out over them (``runner.run_over_posterior``) and prints every comparison with an
+interval of parameters and simulation noise (``analysis.posterior_interval``); the
+channel decomposition is then skipped, with a note saying why.
 """
 
 from __future__ import annotations
@@ -43,6 +50,14 @@ from alliancesim.experiments.policy_tables import (
     to_markdown,
     wrap,
 )
+from alliancesim.experiments.posterior import (
+    MAX_DEFAULT_DRAWS,
+    check_draw_values,
+    check_draws,
+    default_draws,
+    draw_settings,
+    load_posterior,
+)
 from alliancesim.scenario import (
     CHANNELS,
     ScenarioError,
@@ -51,6 +66,12 @@ from alliancesim.scenario import (
 )
 
 FORMATS = ("table", "csv", "json", "markdown")
+POSTERIOR_DECOMPOSITION_NOTE = (
+    "channel decomposition: skipped under --posterior. It switches each channel off on "
+    "common seeds at one prior setting; over a posterior it would need the knock-outs at "
+    "every draw (seven times the runs) to be consistent. Run without --posterior for it, "
+    "at the scenario's priors (or with --set at a posterior value)."
+)
 
 
 def run(
@@ -93,9 +114,26 @@ def run(
         str,
         typer.Option("--format", help="Printed tables: table (default), csv, json or markdown"),
     ] = "table",
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            help="A calibration's output folder (posterior.parquet): draw the behavioural "
+            "priors from it and report every comparison with an interval of parameters "
+            "and simulation noise"
+        ),
+    ] = None,
+    posterior_draws: Annotated[
+        int | None,
+        typer.Option(
+            help="Prior settings drawn from the posterior (by weight, with replacement); "
+            f"the replications are shared out over them; default: --reps / 2, at most "
+            f"{MAX_DEFAULT_DRAWS}",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario under its contract models and compare them on common random numbers."""
-    from alliancesim.experiments.runner import run_scenario
+    from alliancesim.experiments.runner import run_over_posterior, run_scenario
 
     with bad_input_exits():
         overrides = parse_set_options(set_ or [], source="--set")
@@ -113,25 +151,66 @@ def run(
                 "--decomposition-reps",
                 [f"{decomposition_reps} is more than --reps {reps}; allowed: 1 to {reps}"],
             )
+        if posterior_draws is not None and posterior is None:
+            raise ScenarioError(
+                "--posterior-draws", ["needs --posterior DIR (the posterior to draw from)"]
+            )
+        drawn_from = load_posterior(posterior, loaded) if posterior is not None else None
+        if drawn_from is not None:
+            n_draws = posterior_draws or default_draws(reps)
+            check_draws(n_draws, reps)
         chatter = format_ != "table"  # scripts read stdout: everything else goes to stderr
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
             typer.echo(f"seed: {seed} (pass --seed {seed} to repeat this run)", err=chatter)
-        results = run_scenario(
-            loaded,
-            reps=reps,
-            seed=seed,
-            workers=workers,
-            out_dir=out,
-            cluster=cluster,
-            ledger=ledger,
-            progress=True,
-        )
+        if drawn_from is None:
+            results = run_scenario(
+                loaded,
+                reps=reps,
+                seed=seed,
+                workers=workers,
+                out_dir=out,
+                cluster=cluster,
+                ledger=ledger,
+                progress=True,
+            )
+        else:
+            draws = draw_settings(drawn_from, n_draws, reps, seed)
+            check_draw_values(draws, loaded, drawn_from.source)
+            shares = sorted({d.replications for d in draws})
+            distinct = len({d.particle for d in draws})
+            typer.echo(
+                f"posterior: {n_draws} draw{'s' if n_draws != 1 else ''} from "
+                f"{drawn_from.source} ({distinct} distinct particle"
+                f"{'s' if distinct != 1 else ''}), "
+                f"{'-'.join(str(n) for n in (shares[0], shares[-1])[: len(shares)])} "
+                "replications each",
+                err=True,
+            )
+            overlap = sorted(set(overrides) & set(drawn_from.priors))
+            if overlap:
+                typer.echo(
+                    f"note: --set {', '.join(overlap)} is replaced by the posterior's values",
+                    err=True,
+                )
+            results = run_over_posterior(
+                loaded,
+                draws,
+                seed,
+                drawn_from.record(),
+                out,
+                workers=workers,
+                cluster=cluster,
+                ledger=ledger,
+                progress=True,
+            )
         status_quo = loaded.scenario.status_quo
         runs = with_savings(results.runs, status_quo)
         knocked_failed = 0
         decomposed = None
-        if decomposition and not runs.empty:
+        if decomposition and drawn_from is not None:
+            typer.echo(POSTERIOR_DECOMPOSITION_NOTE, err=True)
+        elif decomposition and not runs.empty:
             n_decomposition = decomposition_reps or default_reps(reps)
             typer.echo(
                 f"channel decomposition: {len(CHANNELS)} channels switched off one at a time, "
@@ -148,7 +227,12 @@ def run(
             )
             decomposed = decompose(runs, knocked, status_quo)
             decomposed.to_parquet(out / "decomposition.parquet", index=False)
-    context = Context.from_scenario(loaded.model_dump(mode="json", by_alias=True), reps, seed)
+    context = Context.from_scenario(
+        loaded.model_dump(mode="json", by_alias=True),
+        reps,
+        seed,
+        results.manifest.get("posterior"),
+    )
     policy = policy_table(runs, status_quo)
     risk = risk_table(runs, status_quo, *risk_inputs(out))
     if format_ == "table":
@@ -179,7 +263,12 @@ def run(
 def _print_tables(runs, policy, risk, decomposed, context: Context) -> None:
     typer.echo("")
     typer.echo(format_policy_table(policy, context))
-    notes = precision_notes(runs, context.status_quo) if context.reps > 1 else []
+    # replications needed for a narrow interval: noise alone, so not over a posterior
+    notes = (
+        precision_notes(runs, context.status_quo)
+        if context.reps > 1 and not context.posterior
+        else []
+    )
     if notes:
         typer.echo("\nPrecision:")
         typer.echo("\n".join(notes))

@@ -88,6 +88,24 @@ class Task:
     def record(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def labels(self) -> dict[str, Any]:
+        """Columns every row of this task carries besides point, replication and seed."""
+        return {}
+
+
+@dataclass
+class DrawTask(Task):
+    """One replication of one draw from a posterior (``run --posterior``): the point is
+    the draw; its rows carry ``draw``, ``particle`` (the posterior particle drawn) and
+    ``setting`` (the first particle with the same prior values)."""
+
+    draw: int = 0
+    particle: int = 0
+    setting: int = 0
+
+    def labels(self) -> dict[str, Any]:
+        return {"draw": self.draw, "particle": self.particle, "setting": self.setting}
+
 
 @dataclass
 class RunSummary:
@@ -119,13 +137,7 @@ def plan_tasks(
         raise ExperimentError("ledger", "ledger", ledger, ", ".join(LEDGER_RULES))
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise ExperimentError("reps", "replications", reps, "an integer >= 1")
-    n = len(points) * reps
-    if ledger == "full" or (ledger == "sample" and n <= LEDGER_SAMPLE_TASKS):
-        with_ledger = set(range(n))
-    elif ledger == "sample":
-        with_ledger = {int(i) for i in np.linspace(0, n - 1, LEDGER_SAMPLE_TASKS).round()}
-    else:
-        with_ledger = set()
+    with_ledger = ledger_tasks(len(points) * reps, ledger)
     tasks = []
     for point_id, overrides in enumerate(points):
         for replication in range(reps):
@@ -138,6 +150,43 @@ def plan_tasks(
                     seed=task_seed(root, point_id, replication),
                     overrides=dict(overrides),
                     ledger=task_id in with_ledger,
+                )
+            )
+    return tasks
+
+
+def ledger_tasks(n: int, ledger: str) -> set[int]:
+    """The task ids (of ``n``) that keep their ledger under the rule ``ledger``."""
+    if ledger == "full" or (ledger == "sample" and n <= LEDGER_SAMPLE_TASKS):
+        return set(range(n))
+    if ledger == "sample":
+        return {int(i) for i in np.linspace(0, n - 1, LEDGER_SAMPLE_TASKS).round()}
+    return set()
+
+
+def plan_draw_tasks(draws: Sequence[Any], root_seed: int, ledger: str = "sample") -> list[Task]:
+    """Tasks for every (draw, replication) of a posterior run: the draw is the point, so
+    the seed of replication r of draw d is :func:`seeding.task_seed` ``(root, d, r)``,
+    and every contract model of it runs on that seed (paired within the draw)."""
+    root = check_root_seed(root_seed)
+    if ledger not in LEDGER_RULES:
+        raise ExperimentError("ledger", "ledger", ledger, ", ".join(LEDGER_RULES))
+    with_ledger = ledger_tasks(sum(d.replications for d in draws), ledger)
+    tasks: list[Task] = []
+    for draw in draws:
+        for replication in range(draw.replications):
+            task_id = len(tasks)
+            tasks.append(
+                DrawTask(
+                    task_id=task_id,
+                    point_id=draw.draw,
+                    replication=replication,
+                    seed=task_seed(root, draw.draw, replication),
+                    overrides=dict(draw.overrides),
+                    ledger=task_id in with_ledger,
+                    draw=draw.draw,
+                    particle=draw.particle,
+                    setting=draw.setting,
                 )
             )
     return tasks
@@ -159,6 +208,8 @@ def _rows_to_table(rows: list[dict], task: Task, with_params: bool) -> pa.Table:
     columns["point_id"] = [task.point_id] * n
     columns["replication"] = [task.replication] * n
     columns["seed"] = [task.seed] * n
+    for key, value in task.labels().items():
+        columns[key] = [value] * n
     if with_params:
         for key, value in task.overrides.items():
             columns[PARAM_PREFIX + key] = [value] * n
@@ -448,6 +499,7 @@ def run_tasks(
     ledger_rule: str = "sample",
     experiment: dict[str, Any] | None = None,
     points: Sequence[dict[str, Any]] | None = None,
+    posterior: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Run ``tasks`` on one of three backends and stream their rows to ``out_dir``.
 
@@ -474,13 +526,14 @@ def run_tasks(
 
     plan_path = out_dir / "parts" / "plan.json"
     plan_tasks_records = [t.record() for t in tasks]
-    fingerprint = _fingerprint(
-        {
-            "scenario": scenario_record(scenario),
-            "tasks": plan_tasks_records,
-            "models": list(models) if models else None,
-        }
-    )
+    planned = {
+        "scenario": scenario_record(scenario),
+        "tasks": plan_tasks_records,
+        "models": list(models) if models else None,
+    }
+    if posterior is not None:
+        planned["posterior"] = posterior
+    fingerprint = _fingerprint(planned)
     manifest_path = out_dir / "manifest.json"
     if plan_path.exists():
         stored = json.loads(plan_path.read_text(encoding="utf-8"))
@@ -633,6 +686,7 @@ def run_tasks(
         "models": list(models) if models else None,
         "scenario": scenario_record(scenario),
         "experiment": experiment,
+        **({"posterior": posterior} if posterior is not None else {}),
         "points": list(points),
         "backend": backend,
         "workers": n_workers if cluster is None else None,
@@ -858,6 +912,53 @@ def run_scenario(
         resume=resume,
         root_seed=seed,
         ledger_rule=ledger,
+    )
+    return load_results(out_dir)
+
+
+def run_over_posterior(
+    scenario: Any,
+    draws: Sequence[Any],
+    seed: int,
+    posterior: dict[str, Any],
+    out_dir: str | Path,
+    workers: int = 1,
+    cluster: Any = None,
+    models: Sequence[str] | None = None,
+    ledger: str = "sample",
+    progress: bool = True,
+    replicate: Replicate | None = None,
+) -> Results:
+    """Run each posterior draw (``experiments.posterior.Draw``) for its replications.
+
+    Every draw is the scenario with that draw's prior values (``with_overrides``);
+    its replications run every contract model on common seeds. Rows carry ``draw``
+    and ``particle``; ``draws.parquet`` lists each draw's particle, weight,
+    replications and prior values; the manifest keeps ``posterior`` (the folder as
+    given, the file's hash) with K and the draws.
+    """
+    from alliancesim.experiments.posterior import draws_frame
+
+    out_dir = Path(out_dir)
+    tasks = plan_draw_tasks(draws, seed, ledger=ledger)
+    record = {**posterior, "draws": len(draws), "drawn": [d.record() for d in draws]}
+    run_tasks(
+        tasks,
+        scenario,
+        out_dir,
+        workers=workers,
+        cluster=cluster,
+        models=models,
+        replicate=replicate,
+        progress=progress,
+        root_seed=seed,
+        ledger_rule=ledger,
+        points=[d.overrides for d in draws],
+        posterior=record,
+    )
+    _atomic_write_table(
+        out_dir / "draws.parquet",
+        pa.Table.from_pandas(draws_frame(list(draws)), preserve_index=False),
     )
     return load_results(out_dir)
 
