@@ -11,7 +11,7 @@ and ``report.md`` of ``alliancesim report`` beside them.
 
 Without ``--posterior`` the results hold at the scenario's behavioural priors and
 say so. ``--posterior DIR`` draws K prior settings from a calibration's
-``posterior.parquet`` (``experiments/posterior.py``), runs the replications shared
+``posterior.parquet`` (``experiments/posterior_draws.py``), runs the replications shared
 out over them (``runner.run_over_posterior``) and prints every comparison with an
 interval of parameters and simulation noise (``analysis.posterior_interval``); the
 channel decomposition is then skipped, with a note saying why.
@@ -50,7 +50,7 @@ from alliancesim.experiments.policy_tables import (
     to_markdown,
     wrap,
 )
-from alliancesim.experiments.posterior import (
+from alliancesim.experiments.posterior_draws import (
     MAX_DEFAULT_DRAWS,
     check_draw_values,
     check_draws,

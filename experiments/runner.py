@@ -929,7 +929,7 @@ def run_over_posterior(
     progress: bool = True,
     replicate: Replicate | None = None,
 ) -> Results:
-    """Run each posterior draw (``experiments.posterior.Draw``) for its replications.
+    """Run each posterior draw (``experiments.posterior_draws.Draw``) for its replications.
 
     Every draw is the scenario with that draw's prior values (``with_overrides``);
     its replications run every contract model on common seeds. Rows carry ``draw``
@@ -937,7 +937,7 @@ def run_over_posterior(
     replications and prior values; the manifest keeps ``posterior`` (the folder as
     given, the file's hash) with K and the draws.
     """
-    from alliancesim.experiments.posterior import draws_frame
+    from alliancesim.experiments.posterior_draws import draws_frame
 
     out_dir = Path(out_dir)
     tasks = plan_draw_tasks(draws, seed, ledger=ledger)

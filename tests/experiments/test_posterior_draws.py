@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from alliancesim.experiments.analysis import posterior_interval, t_interval
-from alliancesim.experiments.posterior import (
+from alliancesim.experiments.posterior_draws import (
     default_draws,
     draw_settings,
     load_posterior,
