@@ -36,7 +36,6 @@ from alliancesim.agents.incentives import (
     commissioner_price,
     forums,
     line_margin,
-    provider_views,
     share_of_saving,
 )
 from alliancesim.agents.provider import Provider
@@ -69,10 +68,11 @@ from alliancesim.model.payment.primitives import allocate
 from alliancesim.model.payment.settlement import (
     PeriodInputs,
     ProviderActuals,
-    SettlementState,
     settle_period,
 )
-from alliancesim.model.payment.terms import Basis, ContractTerms, annual_value, contract_value
+from alliancesim.model.payment.terms import ContractTerms, annual_value, contract_value
+from alliancesim.model.stages import contract_year
+from alliancesim.model.stages.contract_year import HELD_BASES
 from alliancesim.scenario import Scenario
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
@@ -84,7 +84,6 @@ TAKEBACK_MONTHS = 6
 # Re-procuring a handed-back contract: UnitingCare's procurement took 15 months (anchors
 # P5 table, NAO 2016), at the commissioner's negotiating cost a year (NegotiationSpec).
 REPROCUREMENT_MONTHS = 15
-HELD_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION})  # bases a holder is paid a fixed sum
 
 
 class OutcomeStake(NamedTuple):
@@ -227,7 +226,7 @@ class HealthEconomyModel(mesa.Model):
         self.active_spec = self.builder.spec_with_terms(
             self.active_model, getattr(self.agreement, "terms", None)
         )
-        self.start_contracts(year=0)
+        contract_year.start_contracts(self, year=0)
         self.main_provider = ordering.main_provider(
             {p.name: p.annual_income for p in self.providers}
         )
@@ -278,44 +277,10 @@ class HealthEconomyModel(mesa.Model):
         return agreement
 
     def remove_member(self, name: str) -> None:
-        """A member leaves or is excluded: from next contract year its lines return to
-        bilateral status-quo contracts."""
-        spec = self.active_spec
-        if spec is None or spec.members is not None and name not in spec.members:
-            return
-        members = tuple(m for m in self.builder.members(spec) if m != name)
-        update: dict[str, Any] = {"members": members}
-        if spec.risk_share is not None:
-            rs = spec.risk_share
-            shares = rs.shares if isinstance(rs.shares, dict) else None
-            if shares is not None:
-                shares = {k: v for k, v in shares.items() if k != name}
-                total = sum(shares.values())
-                shares = {k: v / total for k, v in shares.items()} if total else None
-            update["risk_share"] = (
-                rs.model_copy(
-                    update={
-                        "shares": shares,
-                        "excluded": tuple(e for e in rs.excluded if e != name),
-                    }
-                )
-                if shares
-                else None
-            )
-        self.active_spec = spec.model_copy(update=update)
+        return contract_year.remove_member(self, name)
 
     def renegotiate_target(self) -> float:
-        """Rebargain the savings target (at a trigger or renewal) with today's trust."""
-        from alliancesim.agents.negotiation import rebargain_target
-
-        spec = self.active_spec
-        if spec is None or spec.risk_share is None:
-            return 0.0
-        target = rebargain_target(self, spec)
-        self.active_spec = spec.model_copy(
-            update={"risk_share": spec.risk_share.model_copy(update={"target_savings": target})}
-        )
-        return target
+        return contract_year.renegotiate_target(self)
 
     # ----------------------------------------------------------------- set-up
     @property
@@ -353,86 +318,6 @@ class HealthEconomyModel(mesa.Model):
             graph.edges[pair.source, pair.target]["trust"] = pair.value
         return graph
 
-    def start_contracts(self, year: int) -> None:
-        """Build (or refresh) the contracts in force for a contract year."""
-        failed = frozenset(p.name for p in self.providers if p.failed)
-        model_name = self.active_model
-        if failed and self.builder_needs_fallback(model_name, failed):
-            model_name = self.scenario_spec.scenario.status_quo
-        spec = self.active_spec if model_name == self.active_model else None
-        contracts = self.builder.build(model_name, year, failed, spec=spec)
-        if failed and self.scenario_spec.contract_models[model_name].contracts:
-            contracts = tuple(c for c in (self.without(c, failed) for c in contracts) if c)
-        self.contracts: tuple[ContractTerms, ...] = contracts
-        old = getattr(self, "states", {})
-        self.states = {c.name: carry_state(old.get(c.name), c, year) for c in contracts}
-        self.contract_values = {c.name: contract_value(c) for c in contracts}
-        names = [p.name for p in self.providers]
-        self.views = provider_views(
-            contracts, names, year, self.scenario_spec.behaviour.renewal_belief
-        )
-        for provider in self.providers:
-            view = self.views[provider.name]
-            value = sum(
-                round(t.planned_activity * t.price_pence)
-                if t.price_pence and t.planned_activity
-                else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
-                for t in view.paid_for.values()
-            )
-            provider.annual_income = max(1, value)
-            provider.year_income = provider.year_cost = 0
-        self.at_distance = commissioner_distance(contracts)
-        # one draw per contract and contract year, keyed to its name (a rebuild after a
-        # failure keeps the year's draw)
-        self.lenient = {
-            c.name: self.streams.draw(streams.LENIENCY, f"{c.name}@{year}")
-            < (c.outcome.leniency if c.outcome else 0.0)
-            for c in contracts
-        }
-
-    def builder_needs_fallback(self, model_name: str, failed: frozenset[str]) -> bool:
-        """A failed lead takes its contract down: the commissioner contracts directly again."""
-        spec = self.scenario_spec.contract_models[model_name]
-        return spec.lead is not None and spec.lead in failed
-
-    @staticmethod
-    def without(terms: ContractTerms, failed: frozenset[str]) -> ContractTerms | None:
-        payments = tuple(p for p in terms.payments if p.provider not in failed)
-        if not payments:
-            return None
-        members = tuple(m for m in terms.members if m not in failed)
-        update: dict[str, Any] = {
-            "payments": payments,
-            "members": members,
-            "subcontracts": tuple(s for s in terms.subcontracts if s.subcontractor not in failed),
-        }
-        if terms.outcome is not None and terms.outcome.split:
-            kept = {k: v for k, v in terms.outcome.split.items() if k not in failed}
-            total = sum(kept.values())
-            update["outcome"] = terms.outcome.model_copy(
-                update={"split": {k: v / total for k, v in kept.items()} if total else {}}
-            )
-        if terms.risk_share is not None:
-            rs = terms.risk_share
-            gain = renormalise(rs.gain_shares, failed)
-            pain = renormalise(rs.pain_shares, failed)
-            update["risk_share"] = rs.model_copy(
-                update={
-                    "gain_shares": gain,
-                    "pain_shares": pain,
-                    "excluded": tuple(e for e in rs.excluded if e not in failed),
-                }
-            )
-        return ContractTerms.model_validate(
-            {
-                **terms.model_dump(),
-                **{
-                    k: (v.model_dump() if hasattr(v, "model_dump") else v)
-                    for k, v in update.items()
-                },
-            }
-        )
-
     # --------------------------------------------------------------- schedule
     def step(self) -> None:
         """One period. Mesa wraps this method so that ``steps`` and ``time`` advance;
@@ -441,7 +326,7 @@ class HealthEconomyModel(mesa.Model):
 
     def advance_period(self) -> None:
         """The stages of one period, in order (MODEL.md s3)."""
-        self.open_contract_year()
+        contract_year.open_contract_year(self)
         demand = self.economy.draw_demand(self.period)
         for provider in self.providers:
             provider.decide_effort()  # each reads what the others did last period
@@ -477,46 +362,7 @@ class HealthEconomyModel(mesa.Model):
 
     # ----------------------------------------------------------------- stages
     def open_contract_year(self) -> None:
-        if self.period > 0 and self.period % self.periods_per_year == 0:
-            last_year = self.rows[-self.periods_per_year :]
-            self.economy.replan(
-                {
-                    line.name: sum(r["activity__" + line.name] for r in last_year)
-                    for line in self.economy.lines
-                },
-                {
-                    line.name: sum(r["planned__" + line.name] for r in last_year)
-                    for line in self.economy.lines
-                },
-            )
-            self.start_contracts(self.period // self.periods_per_year)
-        for change, shock in self.economy.shocks_changing(self.period):
-            if shock.contract_models and self.active_model not in shock.contract_models:
-                continue  # a cost of other contract models' structure: none here
-            self.record_event(
-                "economy",
-                f"shock_{change.removesuffix('s')}",
-                f"scheduled {shock.kind} shock '{shock.name}' {change}: "
-                f"{shock.size:+.1%} on {', '.join(shock.lines)}",
-                shock=shock.name,
-                shock_kind=shock.kind,
-                size=shock.size,
-                lines=",".join(shock.lines),
-            )
-        self.set_failure_floors()
-        for commissioner in self.commissioners:
-            # capability decays while it pays for care through a lead it cannot see into
-            commissioner.monitor(any(c == commissioner.name for c, _ in self.at_distance))
-
-    def set_failure_floors(self) -> None:
-        """A new vehicle fails against its own reserves while it holds a contract of the
-        model in force; otherwise (status quo, or after a handback) as its kind does."""
-        holders = self.contract_holders()
-        lead = self.lead_name
-        for provider in self.providers:
-            if provider.spec.new_vehicle:
-                holds = provider.name == lead or provider.name in holders
-                provider.failure_threshold = provider.spec.failure_floor(holds)
+        return contract_year.open_contract_year(self)
 
     # ------------------------------------------------------------ exit (handback)
     def review_contracts(self, delivery: Delivery) -> None:
@@ -531,7 +377,7 @@ class HealthEconomyModel(mesa.Model):
         # a holder judges its contract on the last year at most (one lumpy year-end
         # settlement counts once), on a single month at first (anchors P5)
         receivables = self.net_receivables()
-        holders = self.contract_holders()
+        holders = contract_year.contract_holders(self)
         for provider in self.providers:
             change = receivables.get(provider.name, 0) - self._receivables.get(provider.name, 0)
             surplus = provider.income - provider.cost + change
@@ -581,38 +427,6 @@ class HealthEconomyModel(mesa.Model):
         for payer, _payee, amount in self.delayed_payments():
             net[payer] = net.get(payer, 0) - amount
         return net
-
-    def contract_holders(self) -> dict[str, list[ContractTerms]]:
-        """Providers paid a fixed sum (block or capitation, a lead's whole scope included)
-        under the active contract model's own contracts, with those contracts. None under
-        the status quo (the counterfactual the commissioner falls back on) or under terms
-        given in full. A member of a contract with a pooled risk share is not a holder on
-        its own (its losses are shared by the risk share and the alliance's governance,
-        seed 000 L1702), unless it is the lead, which holds the whole scope's money."""
-        cached = getattr(self, "_holders", None)
-        if cached is not None and cached[0] is self.contracts:
-            return cached[1]
-        model = self.active_model
-        holders: dict[str, list[ContractTerms]] = {}
-        own = (
-            model != self.scenario_spec.scenario.status_quo
-            and self.active_spec is not None
-            and not self.active_spec.contracts
-        )
-        for terms in self.contracts if own else ():
-            name = terms.name
-            if not (name == model or name.startswith(model + ":")):
-                continue
-            if name.startswith(model + ":outside"):
-                continue
-            for payment in terms.payments:
-                pooled = terms.risk_share is not None and payment.provider != terms.lead
-                if payment.terms.basis in HELD_BASES and not pooled:
-                    held = holders.setdefault(payment.provider, [])
-                    if terms not in held:
-                        held.append(terms)
-        self._holders = (self.contracts, holders)
-        return holders
 
     def scope_lines(self, holder: str, held: list[ContractTerms]) -> list[ServiceLine]:
         """The lines a holder is paid a fixed sum for: a lead's whole scope, else its own
@@ -738,8 +552,8 @@ class HealthEconomyModel(mesa.Model):
             self.active_model = status_quo
             self.active_spec = self.scenario_spec.contract_models[status_quo]
         else:
-            self.remove_member(holder)
-        self.start_contracts(self.period // self.periods_per_year)
+            contract_year.remove_member(self, holder)
+        contract_year.start_contracts(self, self.period // self.periods_per_year)
 
     def charge_takeback(self, delivery: Delivery) -> None:
         """Premium over unit cost the commissioner pays on services handed back to it,
@@ -1353,7 +1167,7 @@ class HealthEconomyModel(mesa.Model):
 
     @property
     def lead_name(self) -> str | None:
-        return next((c.lead for c in self.contracts if c.lead), None)
+        return contract_year.lead_name(self)
 
     def book(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
         """Post the period's settlement entries and every cost to the ledger (reserves
@@ -1613,7 +1427,7 @@ class HealthEconomyModel(mesa.Model):
             "risk return to the commissioner",
         )
         delayed = self.delayed_by_contract()
-        self.start_contracts(self.period // self.periods_per_year)
+        contract_year.start_contracts(self, self.period // self.periods_per_year)
         self.settle_dropped_debts(delayed)
 
     def settle_dropped_debts(self, before: list[tuple[str, str, str, int]]) -> None:
@@ -1759,15 +1573,6 @@ class HealthEconomyModel(mesa.Model):
             org.transaction_cost = 0
 
 
-def carry_state(
-    previous: SettlementState | None, terms: ContractTerms, contract_year: int
-) -> SettlementState:
-    """Settlement state for terms built at a refresh or after a member failed."""
-    if previous is None:
-        return SettlementState.start(terms)._replace(contract_year=contract_year)
-    return previous.refreshed(terms, contract_year)
-
-
 def with_forum(
     observation: np.ndarray, weight: np.ndarray, forum_weight: np.ndarray, clarity: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1784,18 +1589,6 @@ def with_forum(
     return pooled, total
 
 
-def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tuple[str, str]]:
-    """(commissioner, provider) pairs where the commissioner pays for the provider's care
-    only through a lead: the provider is paid under a subcontract and the commissioner
-    pays it nothing directly. The commissioner sees such a provider at a distance and,
-    while it has one, its capability decays (seed 001 in the domain notes s4.1: a lead
-    left as a "black box"). Computed from who pays whom, not from the vehicle's name."""
-    direct = {(p.payer, p.provider) for c in contracts for p in c.payments}
-    commissioners = {p.payer for c in contracts for p in c.payments}
-    behind_lead = {s.subcontractor for c in contracts for s in c.subcontracts}
-    return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
-
-
 def with_units(template: LineShift, units: float) -> LineShift:
     """``template`` with ``units`` set (direct construction: ``_replace`` is 3x slower)."""
     line, _, unit_cost, variable_cost, provider, price = template
@@ -1805,12 +1598,6 @@ def with_units(template: LineShift, units: float) -> LineShift:
 def normalise(values: dict[str, float]) -> dict[str, float]:
     total = sum(values.values())
     return {k: v / total for k, v in values.items()} if total > 0 else {}
-
-
-def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, float]:
-    kept = {k: v for k, v in shares.items() if k not in failed}
-    total = sum(kept.values())
-    return {k: v / total for k, v in kept.items()} if total > 0 else {}
 
 
 Factory = Callable[[Scenario, str, int], HealthEconomyModel]
