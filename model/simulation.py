@@ -65,7 +65,7 @@ from alliancesim.model.payment.settlement import (
     settle_period,
 )
 from alliancesim.model.payment.terms import ContractTerms, annual_value
-from alliancesim.model.stages import choices, contract_year
+from alliancesim.model.stages import care_delivery, choices, contract_year
 from alliancesim.model.stages.choices import OUTCOME_TARGET_UPLIFT
 from alliancesim.model.stages.contract_year import HELD_BASES
 from alliancesim.scenario import Scenario
@@ -301,7 +301,7 @@ class HealthEconomyModel(mesa.Model):
         contract_year.open_contract_year(self)
         demand = self.economy.draw_demand(self.period)
         choices.decide(self.providers)
-        delivery = self.deliver(demand)
+        delivery = care_delivery.deliver(self, demand)
         entries = self.settle(delivery)
         self.observe(delivery)
         self.trust.update(self.scenario_spec.trust.forgetting)  # every belief at once
@@ -560,14 +560,6 @@ class HealthEconomyModel(mesa.Model):
             {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
         )
 
-    def joint_effort(self) -> tuple[float, float, float]:
-        """(community effort, acute cooperation, joint effort E) from this period's choices."""
-        shiftable, receiving = self.weights
-        community = sum(w * self.orgs[p].effort for p, w in receiving.items())
-        acute = sum(w * self.orgs[p].effort for p, w in shiftable.items())
-        floor = self.scenario_spec.behaviour.joint_effort_floor  # a prior (docs/priors.md)
-        return community, acute, community * (floor + (1.0 - floor) * acute)
-
     @property
     def weights(self) -> tuple[dict[str, float], dict[str, float]]:
         return choices.weights(self)
@@ -584,74 +576,6 @@ class HealthEconomyModel(mesa.Model):
 
     def expected_cooperation(self, provider: Provider) -> float:
         return choices.expected_cooperation(self, provider)
-
-    def deliver(self, demand: dict[str, float]) -> Delivery:
-        _, _, joint = self.joint_effort()
-        self.economy.advance_integration(joint)
-        cooperation = {p.name: p.effort for p in self.providers}
-        push = {p.name: p.push for p in self.providers}
-        capacity = {p.name: p.capacity for p in self.providers}
-        alive = [p for p in self.providers if not p.failed]
-        quality = sum(p.quality for p in alive) / len(alive) if alive else 0.5
-        squeezed = sum(1 for p in self.providers for s in p.squeezing.values() if s)
-        delivery = self.economy.deliver(
-            self.period,
-            demand,
-            cooperation,
-            push,
-            capacity,
-            quality,
-            let_go_floor=self.scenario_spec.behaviour.let_go_floor,
-        )
-        if squeezed:
-            # a squeezed subcontractor cuts cost and some quality with it (anchors s2.10)
-            delivery = delivery._replace(
-                outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
-            )
-        improved = self.outcome_improvement()
-        if improved:
-            # work on the measured outcomes raises the true outcome (docs/outcomes-based.md)
-            delivery = delivery._replace(outcome_true=min(1.0, delivery.outcome_true + improved))
-        plan = self.economy.plan_for(self.period)
-        activity = delivery.activity
-        self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
-        self.shiftable_done = sum([activity[name] for name in self._shiftable_names])
-        self.above_baseline = self.shiftable_done > self.shiftable_plan
-        return delivery
-
-    def provider_costs(self, delivery: Delivery) -> dict[str, int]:
-        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence.
-
-        Each provider's cost is summed in floats (activity is fractional) and rounded
-        once, half to even; the parts behind it (one a line, and the integration work)
-        are kept in ``period_cost_parts`` so that :meth:`delivery_cost_entries` can
-        split the rounded total between them exactly (largest remainder)."""
-        costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
-        parts: dict[str, dict[tuple[str, str], float]] = {p.name: {} for p in self.providers}
-        plan = self.economy.plan_for(self.period)
-        activity = delivery.activity
-        shocked = self.economy.cost_factors(self.period, self.active_model)  # scheduled
-        for name, provider, fixed_unit, variable_unit in self._line_costs:
-            line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
-            if name in shocked:
-                line_cost *= shocked[name]
-            costs[provider] += line_cost
-            parts[provider]["delivery_cost", name] = line_cost
-        behaviour = self.scenario_spec.behaviour
-        for provider in self.providers:
-            # integration work, outcome work (c_q q^2 / 2) and gaming (c_g g^2 / 2), shares
-            # of its income a year
-            year = provider.annual_income / self.periods_per_year
-            for item, share in (
-                ("integration_work", provider.effort * behaviour.effort_spend_share),
-                ("outcome_work", behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2),
-                ("gaming", behaviour.gaming_cost * provider.gaming**2 / 2),
-            ):
-                if share:
-                    costs[provider.name] += share * year
-                    parts[provider.name][item, ""] = share * year
-        self.period_cost_parts = parts
-        return {name: round(value) for name, value in costs.items()}
 
     def delivery_cost_entries(self, name: str, cost: int) -> list[JournalEntry]:
         """A provider's cost this period as entries to its staff and suppliers: one a
@@ -675,7 +599,7 @@ class HealthEconomyModel(mesa.Model):
 
     def settle(self, delivery: Delivery) -> list[JournalEntry]:
         """The payment core settles every contract in force; nothing here computes money."""
-        costs = self.provider_costs(delivery)
+        costs = care_delivery.provider_costs(self, delivery)
         self.period_costs = costs
         activity = delivery.activity
         actuals = {
@@ -759,18 +683,6 @@ class HealthEconomyModel(mesa.Model):
 
     def outcome_weight(self, name: str) -> float:
         return choices.outcome_weight(self, name)
-
-    def outcome_improvement(self) -> float:
-        """Points the providers' work on the measured outcomes adds to the true outcome:
-        sum over providers of weight x gain x f(q) (``decisions.outcome_gain``)."""
-        from alliancesim.agents.decisions import outcome_gain
-
-        gain = self.scenario_spec.behaviour.outcome_effort_gain
-        return sum(
-            choices.outcome_weight(self, p.name) * gain * outcome_gain(p.outcome_effort)
-            for p in self.providers
-            if p.outcome_effort > 0.0 and not p.failed
-        )
 
     def outcome_stakes(self) -> dict[str, choices.OutcomeStake]:
         return choices.outcome_stakes(self)
