@@ -59,14 +59,8 @@ from alliancesim.model.payment.ledger import (
     JournalEntry,
 )
 from alliancesim.model.payment.primitives import allocate
-from alliancesim.model.payment.settlement import (
-    PeriodInputs,
-    ProviderActuals,
-    settle_period,
-)
 from alliancesim.model.payment.terms import ContractTerms, annual_value
-from alliancesim.model.stages import care_delivery, choices, contract_year
-from alliancesim.model.stages.choices import OUTCOME_TARGET_UPLIFT
+from alliancesim.model.stages import care_delivery, choices, contract_year, settling
 from alliancesim.model.stages.contract_year import HELD_BASES
 from alliancesim.scenario import Scenario
 
@@ -161,7 +155,7 @@ class HealthEconomyModel(mesa.Model):
         }
         self._weights_for: tuple = (None, {})  # (contracts, outcome weights)
         self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
-        self.last_attainment = self.attainment(scenario.economy.outcome_base)
+        self.last_attainment = settling.attainment(self, scenario.economy.outcome_base)
         # per-period output columns, named once
         self.line_columns = [
             (line, ("activity__" + line.name, "planned__" + line.name))
@@ -302,7 +296,7 @@ class HealthEconomyModel(mesa.Model):
         demand = self.economy.draw_demand(self.period)
         choices.decide(self.providers)
         delivery = care_delivery.deliver(self, demand)
-        entries = self.settle(delivery)
+        entries = settling.settle(self, delivery)
         self.observe(delivery)
         self.trust.update(self.scenario_spec.trust.forgetting)  # every belief at once
         for org in self.orgs.values():
@@ -597,89 +591,9 @@ class HealthEconomyModel(mesa.Model):
             if pence > 0
         ]
 
-    def settle(self, delivery: Delivery) -> list[JournalEntry]:
-        """The payment core settles every contract in force; nothing here computes money."""
-        costs = care_delivery.provider_costs(self, delivery)
-        self.period_costs = costs
-        activity = delivery.activity
-        actuals = {
-            name: ProviderActuals({line: activity[line] for line in lines}, costs[name])
-            for name, lines in self._line_names_by_provider.items()
-        }
-        reported = self.reported_outcome(delivery.outcome_true)
-        self.outcome_reported = reported
-        attainment = self.last_attainment = self.attainment(reported)
-        # the demand trigger compares the need that presents with the need the plan
-        # expected (trend and season). Not with the activity plan: that is re-based on
-        # outturn, so it already expects the care integration avoids, and need before
-        # that shift would trip the trigger every month once the alliance works
-        plan = self.economy.expected_shiftable_need
-        demand = sum([delivery.demand[name] for name in self._shiftable_names])
-        squeeze = {s: flag for p in self.providers for s, flag in p.squeezing.items()}
-        inputs = PeriodInputs(
-            period=self.period,
-            contract_period=self.period,  # every contract starts with the run
-            periods_per_year=self.periods_per_year,
-            actuals=actuals,
-            attainment={"outcome_index": attainment},
-            population=self.scenario_spec.economy.population,
-            demand_vs_plan=demand / plan if plan > 0 else 1.0,
-            lenient=False,
-            squeeze=squeeze,
-        )
-        entries: list[JournalEntry] = []
-        self.contract_flags = []
-        for terms in self.contracts:
-            lenient = self.lenient.get(terms.name, False)
-            result = settle_period(
-                terms, inputs._replace(lenient=True) if lenient else inputs, self.states[terms.name]
-            )
-            self.states[terms.name] = result.state
-            entries.extend(result.entries)
-            self.contract_flags.append((terms.name, result.flags))
-            if result.flags.get("year_end"):
-                for key, value in result.flags.items():
-                    self.tally_flag(key, value)
-        return entries
-
     @property
     def flags(self) -> dict[str, Any]:
-        """This period's settlement flags, keyed ``"<contract>.<flag>"``."""
-        return {
-            f"{name}.{key}": value
-            for name, flags in self.contract_flags
-            for key, value in flags.items()
-        }
-
-    def tally_flag(self, key: str, value: Any) -> None:
-        if key in ("gain_pence", "pain_pence") and isinstance(value, int | float):
-            self.totals[key.removesuffix("_pence")] += int(value)
-        elif key == "outcome_paid_pence" and isinstance(value, int | float):
-            self.totals["outcome_paid"] += int(value)
-        elif key == "outcome_at_stake_pence" and isinstance(value, int | float):
-            self.totals["outcome_at_risk"] += int(value)
-
-    def attainment(self, reported: float) -> float:
-        """Outcome attainment against a target 10% above the economy's base outcome."""
-        target = OUTCOME_TARGET_UPLIFT * self.scenario_spec.economy.outcome_base
-        return min(1.0, max(0.0, reported / target))
-
-    def reported_outcome(self, true_outcome: float) -> float:
-        """True outcome plus what each provider's gaming adds past the audit of the
-        commissioner it reports to (``decisions.reported_outcome``)."""
-        from alliancesim.agents.decisions import reported_outcome
-
-        stakes = choices.outcome_stakes(self)
-        gamed = [
-            (
-                choices.outcome_weight(self, p.name),
-                self.orgs[stakes[p.name].payer].audit,
-                p.gaming,
-            )
-            for p in self.providers
-            if p.gaming > 0.0 and not p.failed and p.name in stakes
-        ]
-        return reported_outcome(true_outcome, gamed)
+        return settling.flags(self)
 
     def outcome_weight(self, name: str) -> float:
         return choices.outcome_weight(self, name)
