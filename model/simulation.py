@@ -33,14 +33,10 @@ from alliancesim.agents.exit import (
 )
 from alliancesim.agents.incentives import (
     LineShift,
-    forums,
 )
 from alliancesim.agents.provider import Provider
 from alliancesim.agents.trust import (
     TrustNetwork,
-    commissioner_seen_by_provider,
-    conduct_seen,
-    provider_seen_by_commissioner,
 )
 from alliancesim.model import ordering, streams
 from alliancesim.model.contracts import ContractBuilder
@@ -60,7 +56,7 @@ from alliancesim.model.payment.ledger import (
 )
 from alliancesim.model.payment.primitives import allocate
 from alliancesim.model.payment.terms import ContractTerms, annual_value
-from alliancesim.model.stages import care_delivery, choices, contract_year, settling
+from alliancesim.model.stages import care_delivery, choices, contract_year, observing, settling
 from alliancesim.model.stages.contract_year import HELD_BASES
 from alliancesim.scenario import Scenario
 
@@ -147,7 +143,7 @@ class HealthEconomyModel(mesa.Model):
         self._asked: dict[str, int] = {}  # holder -> contract year of its last request
         self._surplus_history: dict[str, list[int]] = {}  # accrued surplus, last year
         self._receivables: dict[str, int] = {}  # net_receivables() at the last review
-        self._network = self.build_network()
+        self._network = observing.build_network(self)
         # the value of the cohort's care per line (need x unit cost), for the weight a
         # provider has in the one outcome index (outcome_weight)
         self._line_values = {
@@ -196,7 +192,7 @@ class HealthEconomyModel(mesa.Model):
         self.main_provider = ordering.main_provider(
             {p.name: p.annual_income for p in self.providers}
         )
-        self.set_rift(scenario.trust.rift_stickiness)
+        observing.set_rift(self, scenario.trust.rift_stickiness)
         if (
             self.agreement is not None
             and scenario.negotiation.governance
@@ -251,38 +247,7 @@ class HealthEconomyModel(mesa.Model):
     # ----------------------------------------------------------------- set-up
     @property
     def network(self) -> nx.DiGraph:
-        """Directed graph of organisations; each edge carries the source's current trust
-        in the target and their joint-work history. The agents' evidence is the truth;
-        the graph is brought up to date when it is read (not every period)."""
-        graph = self._network
-        index = self.trust.index
-        trust = self.trust.matrix()
-        for source, target, data in graph.edges(data=True):
-            i, j = index[source], index[target]
-            data["trust"] = float(trust[i, j])
-            data["joint_work"] = float(self.joint_work[i, j])
-        return graph
-
-    def build_network(self) -> nx.DiGraph:
-        """Directed trust graph of every pair of organisations, with initial trust."""
-        spec = self.scenario_spec.trust
-        graph = nx.DiGraph()
-        for org in self.orgs.values():
-            graph.add_node(org.name, kind=org.kind)
-        for source in self.orgs.values():
-            for target in self.orgs.values():
-                if source is target:
-                    continue
-                initial = spec.initial
-                is_pair = isinstance(source, Commissioner) != isinstance(target, Commissioner)
-                if is_pair and spec.commissioner_provider is not None:
-                    initial = spec.commissioner_provider
-                source.set_initial_trust(target.name, initial, spec.prior_evidence)
-                graph.add_edge(source.name, target.name, trust=initial, joint_work=0.0)
-        for pair in spec.pairs:
-            self.orgs[pair.source].set_initial_trust(pair.target, pair.value, spec.prior_evidence)
-            graph.edges[pair.source, pair.target]["trust"] = pair.value
-        return graph
+        return observing.network(self)
 
     # --------------------------------------------------------------- schedule
     def step(self) -> None:
@@ -297,10 +262,8 @@ class HealthEconomyModel(mesa.Model):
         choices.decide(self.providers)
         delivery = care_delivery.deliver(self, demand)
         entries = settling.settle(self, delivery)
-        self.observe(delivery)
-        self.trust.update(self.scenario_spec.trust.forgetting)  # every belief at once
-        for org in self.orgs.values():
-            org.change_leadership()
+        observing.observe(self, delivery)
+        observing.update_trust(self)
         self.book(delivery, entries)
         self.review_contracts(delivery)
         if self.governance is not None:
@@ -605,126 +568,17 @@ class HealthEconomyModel(mesa.Model):
         return choices.outcome_money_per_point(self, name)
 
     def is_rift(self, source: str, target: str) -> bool:
-        """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
-        return {source, target} == {self.lead_commissioner, self.main_provider}
-
-    def set_rift(self, stickiness: float) -> None:
-        """Good news between the commissioner and its main provider counts for less."""
-        i = self.trust.index[self.lead_commissioner]
-        j = self.trust.index[self.main_provider]
-        self.trust.good_news[i, j] = self.trust.good_news[j, i] = stickiness
+        return observing.is_rift(self, source, target)
 
     def observe(self, delivery: Delivery) -> None:
-        """What each organisation saw of each other this period, as observation and weight
-        matrices (row: the observer) written into the trust network.
-
-        Two ways of seeing: everyday work (joint work between providers, a commissioner's
-        monitoring) and the leadership teams the governance terms set up, which add
-        weight (how often they meet) and see conduct with a clarity set by open book and
-        shared data (MODEL.md s3b; docs/odd.md 7.4)."""
-        behaviour = self.scenario_spec.behaviour
-        commissioners, providers = self._in_trust_order
-        blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
-        push_max = max(1e-9, behaviour.admission_push_max)
-        effort = np.array(blank_c + [p.effort for p in providers])
-        push = np.array(blank_c + [p.push for p in providers]) / push_max
-        capability = np.array([c.capability for c in commissioners] + blank_p)[None, :]
-        between, watched, judging, base_weight, forum_weight, clarity = self.observation_pattern()
-        # providers read each other by reciprocal fairness, weighted by joint work;
-        # commissioners watch providers; providers judge their commissioner's dealings
-        observation = np.where(
-            between,
-            conduct_seen(effort[:, None], effort[None, :], push[None, :]),
-            np.where(
-                watched,
-                provider_seen_by_commissioner(effort, push)[None, :],
-                np.where(judging, commissioner_seen_by_provider(capability, push[:, None]), 0.5),
-            ),
-        )
-        weight = np.where(
-            between,
-            np.minimum(effort[:, None], effort[None, :]) + behaviour.everyday_contact,
-            base_weight,
-        )
-        if forum_weight is not None:
-            observation, weight = with_forum(observation, weight, forum_weight, clarity)
-        index = self.trust.index
-        for squeezer in self.providers:
-            if not squeezer.squeezing:
-                continue
-            for sub, squeezed in squeezer.squeezing.items():
-                if squeezed and not squeezer.failed and not self.orgs[sub].failed:
-                    # a squeeze is a broken promise
-                    observation[index[sub], index[squeezer.name]] = 0.0
-                    weight[index[sub], index[squeezer.name]] = 1.0
-        self.trust.observation = observation
-        self.trust.weight = weight
-        self.joint_work *= 0.9
-        self.joint_work += weight
+        return observing.observe(self, delivery)
 
     @property
     def orgs_in_trust_order(self) -> list:
-        return [self.orgs[name] for name in self.trust.names]
+        return observing.orgs_in_trust_order(self)
 
     def observation_pattern(self) -> tuple[Any, ...]:
-        """Who observes whom, the fixed weights, and what the leadership teams add (weight
-        and clarity; None when no forum meets): rebuilt when a provider fails or the
-        contracts change. A commissioner sees less of a provider it does not pay directly
-        (a subcontractor behind a lead): ``distant_watch`` instead of ``commissioner_watch``."""
-        cached = self._pattern
-        if cached is not None and cached[0] is self.contracts and cached[1] == self.n_failed:
-            return cached[2]
-        behaviour = self.scenario_spec.behaviour
-        orgs = self.orgs_in_trust_order
-        is_provider = np.array([isinstance(o, Provider) and not o.failed for o in orgs])
-        is_commissioner = np.array([isinstance(o, Commissioner) for o in orgs])
-        between = is_provider[:, None] & is_provider[None, :]
-        np.fill_diagonal(between, False)
-        watched = is_commissioner[:, None] & is_provider[None, :]
-        judging = is_provider[:, None] & is_commissioner[None, :]
-        at_distance = self.at_distance
-        distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
-        base_weight = np.where(
-            watched, np.where(distant, behaviour.distant_watch, behaviour.commissioner_watch), 0.0
-        )
-        base_weight = np.where(judging, behaviour.provider_judging, base_weight)
-        forum_weight, clarity = self.forum_pattern(between | watched | judging)
-        pattern = (between, watched, judging, base_weight, forum_weight, clarity)
-        self._pattern = (self.contracts, self.n_failed, pattern)
-        return pattern
-
-    def forum_pattern(self, seen: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Observation weight and clarity the leadership teams in force add to each pair
-        whose conduct is seen at all (``seen``); (None, None) when no forum meets.
-
-        Weight: ``forum_contact`` x meetings a year / 12 (at most monthly). Clarity:
-        ``forum_clarity`` + ``open_book_clarity`` with open book + ``shared_data_clarity``
-        with shared data, at most 1. A pair at two tables takes the larger of each."""
-        tables = forums(self.contracts)
-        if not tables:
-            return None, None
-        behaviour = self.scenario_spec.behaviour
-        index = self.trust.index
-        n = len(index)
-        weight, clarity = np.zeros((n, n)), np.zeros((n, n))
-        for forum in tables:
-            governance = forum.governance
-            seats = np.zeros(n, dtype=bool)
-            for name in forum.members:
-                if name in index and not getattr(self.orgs[name], "failed", False):
-                    seats[index[name]] = True
-            pair = seats[:, None] & seats[None, :] & seen
-            sharpness = min(
-                1.0,
-                behaviour.forum_clarity
-                + behaviour.open_book_clarity * governance.open_book
-                + behaviour.shared_data_clarity * governance.shared_data,
-            )
-            weight = np.where(
-                pair, np.maximum(weight, behaviour.forum_contact * forum.frequency), weight
-            )
-            clarity = np.where(pair, np.maximum(clarity, sharpness), clarity)
-        return weight, clarity
+        return observing.observation_pattern(self)
 
     @property
     def lead_name(self) -> str | None:
@@ -1132,22 +986,6 @@ class HealthEconomyModel(mesa.Model):
         self.rows.append(row)
         for org in self.orgs.values():
             org.transaction_cost = 0
-
-
-def with_forum(
-    observation: np.ndarray, weight: np.ndarray, forum_weight: np.ndarray, clarity: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Add what a leadership team sees to everyday observation: the same conduct, read
-    at the forum with clarity k (``0.5 + k x (o - 0.5)``: what is not seen clearly reads
-    as neutral), pooled with everyday observation in proportion to the two weights."""
-    at_forum = 0.5 + clarity * (observation - 0.5)
-    total = weight + forum_weight
-    pooled = np.where(
-        total > 0.0,
-        (weight * observation + forum_weight * at_forum) / np.where(total > 0.0, total, 1.0),
-        observation,
-    )
-    return pooled, total
 
 
 Factory = Callable[[Scenario, str, int], HealthEconomyModel]
