@@ -47,21 +47,24 @@ from alliancesim.model.economy import (
     season_factor,
 )
 from alliancesim.model.payment.ledger import (
-    ADVISERS,
-    NO_CONTRACT,
-    OUTSIDE_ACCOUNTS,
     STAFF_AND_SUPPLIERS,
     WRITTEN_OFF,
     JournalEntry,
 )
-from alliancesim.model.payment.primitives import allocate
 from alliancesim.model.payment.terms import ContractTerms, annual_value
-from alliancesim.model.stages import care_delivery, choices, contract_year, observing, settling
+from alliancesim.model.stages import (
+    booking,
+    care_delivery,
+    choices,
+    contract_year,
+    observing,
+    settling,
+)
+from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
 from alliancesim.model.stages.contract_year import HELD_BASES
 from alliancesim.scenario import Scenario
 
 FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
-RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
 # After a handback the commissioner runs the holder's services through interim
 # arrangements at RETURNED_RISK_PREMIUM for this long (judgement; range 3-12 months).
 TAKEBACK_MONTHS = 6
@@ -232,7 +235,7 @@ class HealthEconomyModel(mesa.Model):
             details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
             self.record_event(event["actor"], event["kind"], event["text"], **details)
         for name, cost in agreement.cost_by_party.items():
-            self.charge_transaction_cost(name, cost)  # reported with period 0
+            booking.charge_transaction_cost(self, name, cost)  # reported with period 0
         for name in agreement.leadership_changes:
             org = self.orgs[name]
             self.trust.turnover(org.name)
@@ -264,7 +267,8 @@ class HealthEconomyModel(mesa.Model):
         entries = settling.settle(self, delivery)
         observing.observe(self, delivery)
         observing.update_trust(self)
-        self.book(delivery, entries)
+        booking.book(self, delivery, entries)
+        self.exit_failed()
         self.review_contracts(delivery)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
@@ -349,8 +353,8 @@ class HealthEconomyModel(mesa.Model):
     def net_receivables(self) -> dict[str, int]:
         """Pence each organisation is owed (+) less what it owes (-) but has not yet been
         paid or paid: withheld outcome money and delayed subcontract payments."""
-        net = dict(self.owed_to_providers())
-        for payer, _payee, amount in self.delayed_payments():
+        net = dict(booking.owed_to_providers(self))
+        for payer, _payee, amount in booking.delayed_payments(self):
             net[payer] = net.get(payer, 0) - amount
         return net
 
@@ -446,7 +450,7 @@ class HealthEconomyModel(mesa.Model):
                 continue
             amount = monthly + gap  # the shortfall with the first payment
             self._relief[holder] = (payer, contract, monthly, granted_year, 0)
-            self.transfer(payer, holder, amount, contract, "relief", "relief_granted")
+            booking.transfer(self, payer, holder, amount, contract, "relief", "relief_granted")
             self.orgs[payer].spend += amount
 
     def hand_back(self, holder: str, held: list[ContractTerms], payer: str, price: int) -> None:
@@ -461,7 +465,7 @@ class HealthEconomyModel(mesa.Model):
         self._takeback.extend((line.name, self.period + 1, last) for line in self.lines_of(holder))
         negotiation = self.scenario_spec.negotiation
         cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
-        self.charge_transaction_cost(payer, cost)
+        booking.charge_transaction_cost(self, payer, cost)
         self.record_event(
             holder,
             "handback",
@@ -498,7 +502,8 @@ class HealthEconomyModel(mesa.Model):
             premium = round(
                 line.unit_cost_pence * delivery.activity[name] * (RETURNED_RISK_PREMIUM - 1.0)
             )
-            self.post_cost(
+            booking.post_cost(
+                self,
                 line.commissioner,
                 STAFF_AND_SUPPLIERS,
                 premium,
@@ -534,26 +539,6 @@ class HealthEconomyModel(mesa.Model):
     def expected_cooperation(self, provider: Provider) -> float:
         return choices.expected_cooperation(self, provider)
 
-    def delivery_cost_entries(self, name: str, cost: int) -> list[JournalEntry]:
-        """A provider's cost this period as entries to its staff and suppliers: one a
-        service line it runs (line item ``delivery_cost``, the line in the note) and one
-        for integration work, the rounded total split by largest remainder."""
-        split = allocate(cost, self.period_cost_parts[name]) if cost > 0 else {}
-        return [
-            JournalEntry(
-                self.period,
-                NO_CONTRACT,
-                item,
-                name,
-                STAFF_AND_SUPPLIERS,
-                pence,
-                "provider_costs",
-                line,
-            )
-            for (item, line), pence in sorted(split.items())
-            if pence > 0
-        ]
-
     @property
     def flags(self) -> dict[str, Any]:
         return settling.flags(self)
@@ -584,104 +569,11 @@ class HealthEconomyModel(mesa.Model):
     def lead_name(self) -> str | None:
         return contract_year.lead_name(self)
 
-    def book(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        """Post the period's settlement entries and every cost to the ledger (reserves
-        move only with entries, :meth:`post`); update distress; failures exit."""
-        net: dict[str, int] = {name: 0 for name in self.orgs}
-        for entry in entries:
-            net[entry.payer] -= entry.amount
-            net[entry.payee] += entry.amount
-        self.post(entries)
-        owed = self.owed_to_providers()
-        owes = self.owed_by_providers()
-        for provider in self.providers:
-            if provider.failed:  # exited: no more money flows through it
-                provider.income = provider.cost = 0
-                continue
-            cost = self.period_costs[provider.name]
-            self.post(self.delivery_cost_entries(provider.name, cost))
-            provider.book(
-                net[provider.name], cost, owed.get(provider.name, 0), owes.get(provider.name, 0)
-            )
-        returned: dict[str, int] = {}
-        for commissioner, line, pence in self.returned_services(delivery):
-            returned[commissioner] = returned.get(commissioner, 0) + pence
-            self.post_cost(
-                commissioner, STAFF_AND_SUPPLIERS, pence, "returned_services", "returned_risk", line
-            )
-        monitoring: dict[str, int] = {}
-        for commissioner, contract, item, pence in self.monitoring_items():
-            monitoring[commissioner] = monitoring.get(commissioner, 0) + pence
-            self.post_cost(
-                commissioner, STAFF_AND_SUPPLIERS, pence, item, "monitoring_costs", "", contract
-            )
-        for commissioner in self.commissioners:
-            commissioner.spend = -net[commissioner.name]
-            commissioner.returned_risk = returned.get(commissioner.name, 0)
-            commissioner.monitoring_cost = monitoring.get(commissioner.name, 0)
-            self.totals["transaction"] += commissioner.monitoring_cost
+    def exit_failed(self) -> None:
+        """A provider below its failure floor for FAILURE_PERIODS periods running exits."""
         for provider in self.providers:
             if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
                 self.fail(provider)
-
-    def monitoring_costs(self) -> dict[str, int]:
-        """What running the contracts costs the commissioners this period (anchors s2.6).
-
-        Each contract costs a fixed amount to manage (so one alliance or lead contract
-        in place of several bilateral ones saves, as Bedford's 20 contracts became
-        one, seed 001 L117), plus monitoring of each outcome metric in proportion to
-        the value at stake and the audit intensity.
-
-        Each commissioner's monthly cost is summed in floats and rounded once, half to
-        even; :meth:`monitoring_items` splits it between the contracts and the two
-        parts (management, outcome monitoring) by largest remainder.
-        """
-        audits = tuple(c.audit for c in self.commissioners)
-        cached = self._monitoring
-        if cached[0] is self.contracts and cached[1] == audits:
-            return cached[2][0]
-        behaviour = self.scenario_spec.behaviour
-        costs: dict[str, float] = {}
-        parts: dict[str, dict[tuple[str, str], float]] = {}
-        for terms in self.contracts:
-            metrics = len(terms.outcome.metrics) if terms.outcome else 0
-            shares = self._monitoring_split(terms)
-            for name, share in shares.items():
-                audit = self.orgs[name].audit
-                metric_cost = (
-                    behaviour.monitoring_cost_share
-                    * self.contract_values[terms.name]
-                    * metrics
-                    * audit
-                )
-                yearly = behaviour.contract_management_pence + metric_cost
-                costs[name] = costs.get(name, 0.0) + share * yearly / self.periods_per_year
-                items = parts.setdefault(name, {})
-                per_period = share / self.periods_per_year
-                items["contract_management", terms.name] = (
-                    per_period * behaviour.contract_management_pence
-                )
-                items["outcome_monitoring", terms.name] = per_period * metric_cost
-        result = {name: round(value) for name, value in costs.items()}
-        split = [
-            (name, contract, item, pence)
-            for name in sorted(result)
-            if result[name] > 0
-            for (item, contract), pence in sorted(allocate(result[name], parts[name]).items())
-            if pence > 0
-        ]
-        self._monitoring = (self.contracts, audits, (result, split))  # kept while neither changes
-        return result
-
-    def monitoring_items(self) -> list[tuple[str, str, str, int]]:
-        """(commissioner, contract, line item, pence) of this period's monitoring costs:
-        ``contract_management`` and ``outcome_monitoring`` of each contract it holds."""
-        self.monitoring_costs()
-        return self._monitoring[2][1]
-
-    @staticmethod
-    def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
-        return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
 
     def charge_transaction_cost(
         self,
@@ -690,52 +582,10 @@ class HealthEconomyModel(mesa.Model):
         line_item: str = "transaction_cost",
         note: str = "staff time and advisers' fees",
     ) -> None:
-        """Staff time and advisers' fees (negotiating, rebargaining, disputes): money out
-        of the organisation to the ``advisers`` account, posted now and reported in this
-        period's provider costs or commissioner spend."""
-        amount = int(cost)
-        if amount != cost or amount < 0:
-            raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
-        org = self.orgs[name]
-        self.post_cost(name, ADVISERS, amount, line_item, "transaction_costs", note)
-        org.transaction_cost += amount
-        self.totals["transaction"] += amount
-
-    def post_cost(
-        self,
-        payer: str,
-        payee: str,
-        amount: int,
-        line_item: str,
-        rule: str,
-        note: str = "",
-        contract: str = NO_CONTRACT,
-    ) -> None:
-        """Post a payment to an outside account (staff and suppliers, advisers)."""
-        if amount > 0:
-            entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
-            self.post([entry])
+        return booking.charge_transaction_cost(self, name, cost, line_item, note)
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
-        """Record entries in the ledger and apply each to the reserves of the
-        organisations it names (``Organisation.post``). This is the only way money
-        moves: outside accounts have no reserves, and no code sets reserves directly.
-        ``period_entries`` holds everything posted in the current period."""
-        entries = tuple(entries)
-        if getattr(self, "_entries_period", None) != self.period:
-            self._entries_period = self.period
-            self.period_entries = []
-        orgs = self.orgs
-        for entry in entries:
-            for name in (entry.payer, entry.payee):
-                org = orgs.get(name)
-                if org is not None:
-                    org.post(entry)
-                elif name not in OUTSIDE_ACCOUNTS:
-                    raise KeyError(f"journal entry names {name!r}: no such organisation")
-        self.period_entries.extend(entries)
-        if self.record_ledger:
-            self.ledger.extend(entries)
+        return booking.post(self, entries)
 
     def transfer(
         self,
@@ -747,88 +597,16 @@ class HealthEconomyModel(mesa.Model):
         rule: str,
         note: str = "",
     ) -> None:
-        """A payment decided outside settlement (e.g. an alliance covering a member's
-        overspend): recorded in the ledger like any other, with reserves and the
-        period's income moved with it."""
-        if amount <= 0:
-            return
-        entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
-        self.post([entry])
-        for name, sign in ((payer, -1), (payee, 1)):
-            org = self.orgs[name]
-            if isinstance(org, Provider):
-                org.income += sign * amount
-                org.year_income += sign * amount
+        return booking.transfer(self, payer, payee, amount, contract, line_item, rule, note)
 
     def delayed_payments(self) -> list[tuple[str, str, int]]:
-        """(lead, subcontractor, pence) of every subcontract payment the lead has delayed
-        and not yet paid: a debt of the lead, not a gain."""
-        return [(payer, payee, amount) for _, payer, payee, amount in self.delayed_by_contract()]
-
-    def delayed_by_contract(self) -> list[tuple[str, str, str, int]]:
-        """(contract, lead, subcontractor, pence) of every delayed subcontract payment."""
-        return [
-            (
-                name,
-                state.plan.subcontracts[index].payer,
-                state.plan.subcontracts[index].payee,
-                amount,
-            )
-            for name, state in self.states.items()
-            for _release, index, amount in state.delayed
-        ]
+        return booking.delayed_payments(self)
 
     def debts_at_end(self) -> dict[str, int]:
-        """Net pence each organisation is owed (+) or owes (-) in delayed subcontract
-        payments now: what a surplus on an accruals basis adds to the cash surplus."""
-        net: dict[str, int] = {}
-        for payer, payee, amount in self.delayed_payments():
-            net[payer] = net.get(payer, 0) - amount
-            net[payee] = net.get(payee, 0) + amount
-        return net
-
-    def owed_to_providers(self) -> dict[str, int]:
-        """Money held back, not lost: subcontract payments delayed by the lead, and the
-        outcome withhold that falls due at the year end."""
-        owed: dict[str, int] = {}
-        for _payer, payee, amount in self.delayed_payments():
-            owed[payee] = owed.get(payee, 0) + amount
-        for state in self.states.values():
-            for stream, withheld in zip(state.plan.payments, state.withheld_ytd, strict=True):
-                if withheld:
-                    owed[stream.payee] = owed.get(stream.payee, 0) + withheld
-        return owed
-
-    def owed_by_providers(self) -> dict[str, int]:
-        """Money each provider owes (a payable): subcontract payments it has delayed as a
-        lead and not yet paid."""
-        owes: dict[str, int] = {}
-        for payer, _payee, amount in self.delayed_payments():
-            owes[payer] = owes.get(payer, 0) + amount
-        return owes
+        return booking.debts_at_end(self)
 
     def returned_risk(self, delivery: Delivery) -> dict[str, int]:
-        """A failed provider's patients return to the commissioner, at a premium."""
-        returned: dict[str, int] = {}
-        for commissioner, _line, pence in self.returned_services(delivery):
-            returned[commissioner] = returned.get(commissioner, 0) + pence
-        return returned
-
-    def returned_services(self, delivery: Delivery) -> list[tuple[str, str, int]]:
-        """(commissioner, line, pence): the commissioner pays staff and suppliers to run a
-        failed provider's line directly, at unit cost x activity x the premium, rounded
-        once a line, half to even."""
-        if not self.n_failed:
-            return []
-        return [
-            (
-                line.commissioner,
-                line.name,
-                round(line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM),
-            )
-            for line in self.economy.lines
-            if self.orgs[line.provider].failed
-        ]
+        return booking.returned_risk(self, delivery)
 
     def fail(self, provider: Provider) -> None:
         provider.failed = True
@@ -841,7 +619,7 @@ class HealthEconomyModel(mesa.Model):
             f"{provider.name} ran out of reserves and exited; its patients and the financial "
             "risk return to the commissioner",
         )
-        delayed = self.delayed_by_contract()
+        delayed = booking.delayed_by_contract(self)
         contract_year.start_contracts(self, self.period // self.periods_per_year)
         self.settle_dropped_debts(delayed)
 
@@ -856,7 +634,7 @@ class HealthEconomyModel(mesa.Model):
           paid now, to the failed subcontractor's estate.
         """
         still: dict[tuple[str, str, str], int] = {}
-        for contract, payer, payee, amount in self.delayed_by_contract():
+        for contract, payer, payee, amount in booking.delayed_by_contract(self):
             still[contract, payer, payee] = still.get((contract, payer, payee), 0) + amount
         dropped: dict[tuple[str, str, str], int] = {}
         for contract, payer, payee, amount in before:
@@ -878,7 +656,7 @@ class HealthEconomyModel(mesa.Model):
                     "write_off",
                     note,
                 )
-                self.post([entry])
+                booking.post(self, [entry])
                 lead.cost += amount  # the period's surplus row is its change in reserves
                 self.record_event(
                     payer,
@@ -890,7 +668,8 @@ class HealthEconomyModel(mesa.Model):
                     contract=contract,
                 )
             else:
-                self.transfer(
+                booking.transfer(
+                    self,
                     payer,
                     payee,
                     amount,
