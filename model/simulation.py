@@ -23,14 +23,6 @@ import mesa
 import networkx as nx
 import numpy as np
 from alliancesim.agents.commissioner import Commissioner
-from alliancesim.agents.exit import (
-    asks_for_more,
-    bearable_loss,
-    grants_request,
-    money_to_find,
-    projected_annual_loss,
-    shortfall,
-)
 from alliancesim.agents.incentives import (
     LineShift,
 )
@@ -44,33 +36,38 @@ from alliancesim.model.economy import (
     Delivery,
     HealthEconomy,
     ServiceLine,
-    season_factor,
 )
 from alliancesim.model.payment.ledger import (
-    STAFF_AND_SUPPLIERS,
-    WRITTEN_OFF,
     JournalEntry,
 )
-from alliancesim.model.payment.terms import ContractTerms, annual_value
 from alliancesim.model.stages import (
     booking,
     care_delivery,
     choices,
     contract_year,
+    failure_exit,
     observing,
     settling,
 )
 from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
-from alliancesim.model.stages.contract_year import HELD_BASES
+from alliancesim.model.stages.choices import OUTCOME_TARGET_UPLIFT
+from alliancesim.model.stages.failure_exit import (
+    FAILURE_PERIODS,
+    REPROCUREMENT_MONTHS,
+    TAKEBACK_MONTHS,
+)
 from alliancesim.scenario import Scenario
 
-FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
-# After a handback the commissioner runs the holder's services through interim
-# arrangements at RETURNED_RISK_PREMIUM for this long (judgement; range 3-12 months).
-TAKEBACK_MONTHS = 6
-# Re-procuring a handed-back contract: UnitingCare's procurement took 15 months (anchors
-# P5 table, NAO 2016), at the commissioner's negotiating cost a year (NegotiationSpec).
-REPROCUREMENT_MONTHS = 15
+# constants the tests and notebooks read here; each is defined beside the stage that uses it
+__all__ = [
+    "FAILURE_PERIODS",
+    "OUTCOME_TARGET_UPLIFT",
+    "REPROCUREMENT_MONTHS",
+    "RETURNED_RISK_PREMIUM",
+    "TAKEBACK_MONTHS",
+    "HealthEconomyModel",
+    "Factory",
+]
 
 
 class HealthEconomyModel(mesa.Model):
@@ -268,8 +265,8 @@ class HealthEconomyModel(mesa.Model):
         observing.observe(self, delivery)
         observing.update_trust(self)
         booking.book(self, delivery, entries)
-        self.exit_failed()
-        self.review_contracts(delivery)
+        failure_exit.exit_failed(self)
+        failure_exit.review_contracts(self, delivery)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
         self.collect(delivery, entries)
@@ -295,224 +292,8 @@ class HealthEconomyModel(mesa.Model):
         return contract_year.open_contract_year(self)
 
     # ------------------------------------------------------------ exit (handback)
-    def review_contracts(self, delivery: Delivery) -> None:
-        """After the books close: relief granted earlier is paid, services handed back
-        cost their commissioner a premium, and each holder of a fixed-price contract that
-        is losing more than it can bear asks for more money, or, refused, hands the
-        contract back (agents/exit.py). Termination, not insolvency."""
-        self.pay_relief()
-        self.charge_takeback(delivery)
-        # on an accruals basis: what it is owed (withheld outcome money, delayed
-        # subcontract payments) counts as income, and what a lead has delayed as its debt;
-        # a holder judges its contract on the last year at most (one lumpy year-end
-        # settlement counts once), on a single month at first (anchors P5)
-        receivables = self.net_receivables()
-        holders = contract_year.contract_holders(self)
-        for provider in self.providers:
-            change = receivables.get(provider.name, 0) - self._receivables.get(provider.name, 0)
-            surplus = provider.income - provider.cost + change
-            if provider.name in holders:  # the season is no news about the contract
-                surplus -= round(self.seasonal_surplus(provider.name, delivery))
-            history = self._surplus_history.setdefault(provider.name, [])
-            history.append(surplus)
-            del history[: -self.periods_per_year]
-        self._receivables = receivables
-        year = self.period // self.periods_per_year
-        for holder, held in holders.items():
-            provider = self.orgs[holder]
-            if provider.failed or self._asked.get(holder) == year:
-                continue
-            history = self._surplus_history[holder]
-            loss = projected_annual_loss(sum(history), len(history), self.periods_per_year)
-            position = provider.reserves + receivables.get(holder, 0)
-            income, floor = provider.annual_income, provider.failure_threshold
-            bearable = bearable_loss(position, income, floor, provider.risk_appetite)
-            if asks_for_more(loss, bearable, self.held_price(holder, held)):
-                self._asked[holder] = year
-                gap = shortfall(position, income, floor)
-                if not self.request_more_money(holder, held, loss, bearable, gap):
-                    break  # handed back: the contracts changed; the others review next period
-
     def seasonal_surplus(self, name: str, delivery: Delivery) -> float:
-        """Pence of this period's surplus that is the season, not the contract: on each
-        shiftable line, its margin per unit (``incentives.line_margin``: a lead pays its
-        subcontractors per unit, a provider on a block bears its variable cost) times the
-        activity above the line's level net of the season. A run starts at the winter
-        peak, so a first month read without this overstates a year's loss."""
-        season = season_factor(self.scenario_spec.economy, self.period)
-        if season == 1.0:
-            return 0.0
-        above = 1.0 - 1.0 / season
-        base = choices.period_shift_base(self)
-        margins = choices.line_margins(self, name)
-        return sum(
-            margin * delivery.activity[template.line] * above
-            for (template, _, _), (margin, _, _) in zip(base.shiftable, margins, strict=False)
-        )
-
-    def net_receivables(self) -> dict[str, int]:
-        """Pence each organisation is owed (+) less what it owes (-) but has not yet been
-        paid or paid: withheld outcome money and delayed subcontract payments."""
-        net = dict(booking.owed_to_providers(self))
-        for payer, _payee, amount in booking.delayed_payments(self):
-            net[payer] = net.get(payer, 0) - amount
-        return net
-
-    def scope_lines(self, holder: str, held: list[ContractTerms]) -> list[ServiceLine]:
-        """The lines a holder is paid a fixed sum for: a lead's whole scope, else its own
-        block and capitation lines."""
-        names: set[str] = set()
-        for terms in held:
-            if terms.lead == holder:
-                members = set(terms.members)
-                names |= {line.name for line in self.economy.lines if line.provider in members}
-            names |= {
-                p.line
-                for p in terms.payments
-                if p.provider == holder and p.terms.basis in HELD_BASES
-            }
-        return [line for line in self.economy.lines if line.name in names]
-
-    @staticmethod
-    def price_by_payer(holder: str, held: list[ContractTerms]) -> dict[str, int]:
-        """Pence a year each commissioner pays the holder a fixed sum for, at plan."""
-        prices: dict[str, int] = {}
-        for terms in held:
-            for p in terms.payments:
-                if p.provider == holder and p.terms.basis in HELD_BASES:
-                    prices[p.payer] = prices.get(p.payer, 0) + annual_value(p.terms)
-        return prices
-
-    def held_price(self, holder: str, held: list[ContractTerms]) -> int:
-        return sum(self.price_by_payer(holder, held).values())
-
-    def request_more_money(
-        self, holder: str, held: list[ContractTerms], loss: int, bearable: int, gap: int = 0
-    ) -> bool:
-        """The holder asks for its projected loss a year, plus ``gap`` now to stand back at
-        its failure floor; the commissioner that pays it most decides (agents/exit.py).
-        Granted (True): the gap next period, the loss monthly to the contract year's end.
-        Refused (False): the holder hands the contract back."""
-        request = loss + gap
-        price_by_payer = self.price_by_payer(holder, held)
-        price = sum(price_by_payer.values())
-        payer = max(sorted(price_by_payer), key=lambda name: price_by_payer[name])
-        commissioner = self.orgs[payer]
-        growth = self.builder.growth(self.period // self.periods_per_year)
-        budget = sum(
-            round(line.planned_per_year * growth * line.unit_cost_pence)
-            for line in self.scope_lines(holder, held)
-        )
-        can_find = money_to_find(budget, price, commissioner.reserves, commissioner.savings_target)
-        trust = self.trust.trust(payer, holder)
-        granted = grants_request(request, can_find, trust)
-        self.exit_log["requests"] += 1
-        share = request / price if price else 0.0
-        self.record_event(
-            holder,
-            "request_more_money",
-            f"{holder} projects a loss of £{loss / 100:,.0f} a year on its contract, more "
-            f"than the £{bearable / 100:,.0f} it can bear, and asks {payer} for "
-            f"£{request / 100:,.0f} ({share:.0%} of its price); {payer} "
-            + ("agrees" if granted else "refuses"),
-            commissioner=payer,
-            request_pence=request,
-            loss_pence=loss,
-            shortfall_pence=gap,
-            share_of_price=round(share, 4),
-            bearable_pence=bearable,
-            budget_pence=budget,
-            price_pence=price,
-            can_find_pence=can_find,
-            trust=round(trust, 4),
-            decision="granted" if granted else "refused",
-        )
-        if granted:
-            self.exit_log["granted"] += 1
-            self._relief[holder] = (
-                payer,
-                held[0].name,
-                round(loss / self.periods_per_year),
-                self.period // self.periods_per_year,
-                gap,
-            )
-            return True
-        self.hand_back(holder, held, payer, price)
-        return False
-
-    def pay_relief(self) -> None:
-        """Relief granted on a request is paid each period to the end of its contract year,
-        as a journal entry from the commissioner."""
-        year = self.period // self.periods_per_year
-        for holder, (payer, contract, monthly, granted_year, gap) in sorted(self._relief.items()):
-            if granted_year != year or self.orgs[holder].failed:
-                del self._relief[holder]
-                continue
-            amount = monthly + gap  # the shortfall with the first payment
-            self._relief[holder] = (payer, contract, monthly, granted_year, 0)
-            booking.transfer(self, payer, holder, amount, contract, "relief", "relief_granted")
-            self.orgs[payer].spend += amount
-
-    def hand_back(self, holder: str, held: list[ContractTerms], payer: str, price: int) -> None:
-        """The holder ends its contract. Its services return to the commissioner, which
-        runs them at a premium while it arranges interim contracts and pays to re-procure;
-        the economy goes on under status-quo contracts for the scope (as after a lead
-        fails). The holder keeps its losses: termination, not insolvency."""
-        lead = any(terms.lead == holder for terms in held)
-        self.exit_log["handbacks"].append((self.period, holder))
-        self._relief.pop(holder, None)
-        last = self.period + max(1, TAKEBACK_MONTHS * self.periods_per_year // 12)
-        self._takeback.extend((line.name, self.period + 1, last) for line in self.lines_of(holder))
-        negotiation = self.scenario_spec.negotiation
-        cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
-        booking.charge_transaction_cost(self, payer, cost)
-        self.record_event(
-            holder,
-            "handback",
-            f"{holder} hands its contract back to {payer}: the contract ends (not an "
-            f"insolvency); {payer} takes the services back at a premium and re-procures "
-            f"(£{cost / 100:,.0f})",
-            commissioner=payer,
-            contracts=",".join(t.name for t in held),
-            lead=lead,
-            reprocurement_pence=cost,
-        )
-        if lead:
-            status_quo = self.scenario_spec.scenario.status_quo
-            self.active_model = status_quo
-            self.active_spec = self.scenario_spec.contract_models[status_quo]
-        else:
-            contract_year.remove_member(self, holder)
-        contract_year.start_contracts(self, self.period // self.periods_per_year)
-
-    def charge_takeback(self, delivery: Delivery) -> None:
-        """Premium over unit cost the commissioner pays on services handed back to it,
-        while interim arrangements last (as for a failed provider's services)."""
-        if not self._takeback:
-            return
-        lines = self.economy.by_name
-        kept = []
-        for name, first, last in self._takeback:
-            if self.period > last:
-                continue
-            kept.append((name, first, last))
-            if self.period < first:
-                continue
-            line = lines[name]
-            premium = round(
-                line.unit_cost_pence * delivery.activity[name] * (RETURNED_RISK_PREMIUM - 1.0)
-            )
-            booking.post_cost(
-                self,
-                line.commissioner,
-                STAFF_AND_SUPPLIERS,
-                premium,
-                "takeback_premium",
-                "handback",
-                name,
-            )
-            self.orgs[line.commissioner].returned_risk += premium
-        self._takeback = kept
+        return failure_exit.seasonal_surplus(self, name, delivery)
 
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
@@ -569,12 +350,6 @@ class HealthEconomyModel(mesa.Model):
     def lead_name(self) -> str | None:
         return contract_year.lead_name(self)
 
-    def exit_failed(self) -> None:
-        """A provider below its failure floor for FAILURE_PERIODS periods running exits."""
-        for provider in self.providers:
-            if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
-                self.fail(provider)
-
     def charge_transaction_cost(
         self,
         name: str,
@@ -607,77 +382,6 @@ class HealthEconomyModel(mesa.Model):
 
     def returned_risk(self, delivery: Delivery) -> dict[str, int]:
         return booking.returned_risk(self, delivery)
-
-    def fail(self, provider: Provider) -> None:
-        provider.failed = True
-        self.n_failed += 1
-        provider.effort = provider.cooperation = 0.0
-        provider.outcome_effort = provider.gaming = 0.0
-        self.record_event(
-            provider.name,
-            "failure",
-            f"{provider.name} ran out of reserves and exited; its patients and the financial "
-            "risk return to the commissioner",
-        )
-        delayed = booking.delayed_by_contract(self)
-        contract_year.start_contracts(self, self.period // self.periods_per_year)
-        self.settle_dropped_debts(delayed)
-
-    def settle_dropped_debts(self, before: list[tuple[str, str, str, int]]) -> None:
-        """Delayed subcontract payments the rebuilt contracts no longer carry (``before``
-        is :meth:`delayed_by_contract` before the rebuild) do not vanish:
-
-        - owed by a failed lead, they will never be paid: written off, an entry from
-          the lead to ``written_off`` (its closing reserves are net of what it owed; the
-          subcontractor's receivable is gone) and a ``write_off`` event;
-        - owed by a lead still trading (to a subcontractor that failed), the debt is
-          paid now, to the failed subcontractor's estate.
-        """
-        still: dict[tuple[str, str, str], int] = {}
-        for contract, payer, payee, amount in booking.delayed_by_contract(self):
-            still[contract, payer, payee] = still.get((contract, payer, payee), 0) + amount
-        dropped: dict[tuple[str, str, str], int] = {}
-        for contract, payer, payee, amount in before:
-            dropped[contract, payer, payee] = dropped.get((contract, payer, payee), 0) + amount
-        for (contract, payer, payee), amount in sorted(dropped.items()):
-            amount -= still.get((contract, payer, payee), 0)
-            if amount <= 0:
-                continue
-            lead = self.orgs[payer]
-            if getattr(lead, "failed", False):
-                note = f"subcontract payments owed to {payee}, delayed and never paid"
-                entry = JournalEntry(
-                    self.period,
-                    contract,
-                    "write_off",
-                    payer,
-                    WRITTEN_OFF,
-                    amount,
-                    "write_off",
-                    note,
-                )
-                booking.post(self, [entry])
-                lead.cost += amount  # the period's surplus row is its change in reserves
-                self.record_event(
-                    payer,
-                    "write_off",
-                    f"{payer} failed owing {payee} £{amount / 100:,.0f} of delayed subcontract "
-                    "payments; the debt is written off and never paid",
-                    creditor=payee,
-                    amount_pence=amount,
-                    contract=contract,
-                )
-            else:
-                booking.transfer(
-                    self,
-                    payer,
-                    payee,
-                    amount,
-                    contract,
-                    "subcontract",
-                    "settle_on_exit",
-                    f"delayed subcontract payments settled when {payee} left the contract",
-                )
 
     def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
         self.events.append(
