@@ -44,6 +44,7 @@ from alliancesim.model.stages import (
     booking,
     care_delivery,
     choices,
+    collection,
     contract_year,
     failure_exit,
     observing,
@@ -269,7 +270,7 @@ class HealthEconomyModel(mesa.Model):
         failure_exit.review_contracts(self, delivery)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
-        self.collect(delivery, entries)
+        collection.collect(self, delivery, entries)
         self.period += 1
         if self.period >= self.periods:
             self.running = False
@@ -395,80 +396,8 @@ class HealthEconomyModel(mesa.Model):
         )
 
     # ---------------------------------------------------------------- outputs
-    def alive_pairs(self) -> np.ndarray:
-        """Mask of (source, target) pairs of distinct organisations still in the economy."""
-        cached = getattr(self, "_alive_pairs", None)
-        if cached is not None and cached[0] == self.n_failed:
-            return cached[1]
-        alive = np.array([not getattr(self.orgs[n], "failed", False) for n in self.trust.names])
-        pairs = alive[:, None] & alive[None, :]
-        np.fill_diagonal(pairs, False)
-        self._alive_pairs = (self.n_failed, pairs)
-        return pairs
-
     def trust_values(self) -> list[float]:
-        """Trust of every organisation still in the economy in every other one."""
-        return self.trust.matrix()[self.alive_pairs()].tolist()
-
-    def trust_summary(self) -> tuple[float, float]:
-        """Mean and minimum trust between organisations still in the economy."""
-        values = self.trust.matrix()[self.alive_pairs()]
-        if values.size == 0:
-            return 0.0, 0.0
-        # sum / size is what ndarray.mean computes, without its per-call overhead
-        return float(values.sum() / values.size), float(values.min())
-
-    def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        mean_trust, min_trust = self.trust_summary()
-        payments = returned = monitoring = transaction = 0
-        for c in self.commissioners:
-            payments += c.spend
-            returned += c.returned_risk
-            monitoring += c.monitoring_cost
-        for o in self.orgs.values():
-            transaction += o.transaction_cost
-        spend = sum(
-            c.spend + c.returned_risk + c.monitoring_cost + c.transaction_cost
-            for c in self.commissioners
-        )
-        # sum() on floats (compensated in Python 3.12), not a running total
-        activity = delivery.activity
-        shiftable = sum([activity[name] for name in self._shiftable_names])
-        receiving = sum([activity[name] for name in self._receiving_names])
-        effort = sum([p.effort for p in self.providers])
-        failures = sum([p.failed for p in self.providers])
-        row: dict[str, Any] = {
-            "period": self.period,
-            "year": self.period // self.periods_per_year,
-            "spend_pence": spend,
-            "payments_pence": payments,
-            "returned_risk_pence": returned,
-            "monitoring_pence": monitoring,
-            "transaction_pence": transaction,
-            "acute_activity": shiftable,
-            "community_activity": receiving,
-            "avoided": delivery.avoided,
-            "integration": self.economy.integration,
-            "outcome_true": delivery.outcome_true,
-            "outcome_reported": self.outcome_reported,
-            "mean_trust": mean_trust,
-            "min_trust": min_trust,
-            "mean_effort": effort / len(self.providers),
-            "failures": failures,
-            "commissioner_capability": self.orgs[self.lead_commissioner].capability,
-        }
-        plan = self.economy.plan_for(self.period)
-        for line, (activity_key, planned_key) in self.line_columns:
-            row[activity_key] = activity[line.name]
-            row[planned_key] = plan[line.name]
-        for provider, (reserves, income, surplus, effort) in self.provider_columns:
-            row[reserves] = provider.reserves
-            row[income] = provider.income
-            row[surplus] = provider.income - provider.cost - provider.transaction_cost
-            row[effort] = provider.effort
-        self.rows.append(row)
-        for org in self.orgs.values():
-            org.transaction_cost = 0
+        return collection.trust_values(self)
 
 
 Factory = Callable[[Scenario, str, int], HealthEconomyModel]
