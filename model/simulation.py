@@ -46,6 +46,7 @@ from alliancesim.model.stages import (
     choices,
     collection,
     contract_year,
+    demand_draw,
     failure_exit,
     observing,
     settling,
@@ -259,7 +260,7 @@ class HealthEconomyModel(mesa.Model):
     def advance_period(self) -> None:
         """The stages of one period, in order (MODEL.md s3)."""
         contract_year.open_contract_year(self)
-        demand = self.economy.draw_demand(self.period)
+        demand = demand_draw.draw_demand(self)
         choices.decide(self.providers)
         delivery = care_delivery.deliver(self, demand)
         entries = settling.settle(self, delivery)
