@@ -23,9 +23,6 @@ import mesa
 import networkx as nx
 import numpy as np
 from alliancesim.agents.commissioner import Commissioner
-from alliancesim.agents.incentives import (
-    LineShift,
-)
 from alliancesim.agents.provider import Provider
 from alliancesim.agents.trust import (
     TrustNetwork,
@@ -33,7 +30,6 @@ from alliancesim.agents.trust import (
 from alliancesim.model import ordering, streams
 from alliancesim.model.contracts import ContractBuilder
 from alliancesim.model.economy import (
-    Delivery,
     HealthEconomy,
     ServiceLine,
 )
@@ -51,25 +47,7 @@ from alliancesim.model.stages import (
     observing,
     settling,
 )
-from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
-from alliancesim.model.stages.choices import OUTCOME_TARGET_UPLIFT
-from alliancesim.model.stages.failure_exit import (
-    FAILURE_PERIODS,
-    REPROCUREMENT_MONTHS,
-    TAKEBACK_MONTHS,
-)
 from alliancesim.scenario import Scenario
-
-# constants the tests and notebooks read here; each is defined beside the stage that uses it
-__all__ = [
-    "FAILURE_PERIODS",
-    "OUTCOME_TARGET_UPLIFT",
-    "REPROCUREMENT_MONTHS",
-    "RETURNED_RISK_PREMIUM",
-    "TAKEBACK_MONTHS",
-    "HealthEconomyModel",
-    "Factory",
-]
 
 
 class HealthEconomyModel(mesa.Model):
@@ -290,13 +268,7 @@ class HealthEconomyModel(mesa.Model):
         return self
 
     # ----------------------------------------------------------------- stages
-    def open_contract_year(self) -> None:
-        return contract_year.open_contract_year(self)
-
     # ------------------------------------------------------------ exit (handback)
-    def seasonal_surplus(self, name: str, delivery: Delivery) -> float:
-        return failure_exit.seasonal_surplus(self, name, delivery)
-
     def lines_of(self, provider: str) -> list[ServiceLine]:
         return self._lines_by_provider.get(provider, [])
 
@@ -305,19 +277,8 @@ class HealthEconomyModel(mesa.Model):
             {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
         )
 
-    @property
-    def weights(self) -> tuple[dict[str, float], dict[str, float]]:
-        return choices.weights(self)
-
-    def effort_shifts(self, provider: Provider) -> tuple[list[LineShift], float]:
-        return choices.effort_shifts(self, provider)
-
     def marginal_returns(self, provider: Provider) -> tuple[float, float, float, float]:
         return choices.marginal_returns(self, provider)
-
-    @property
-    def line_templates(self) -> dict[str, LineShift]:
-        return choices.line_templates(self)
 
     def expected_cooperation(self, provider: Provider) -> float:
         return choices.expected_cooperation(self, provider)
@@ -334,23 +295,6 @@ class HealthEconomyModel(mesa.Model):
 
     def outcome_money_per_point(self, name: str) -> float:
         return choices.outcome_money_per_point(self, name)
-
-    def is_rift(self, source: str, target: str) -> bool:
-        return observing.is_rift(self, source, target)
-
-    def observe(self, delivery: Delivery) -> None:
-        return observing.observe(self, delivery)
-
-    @property
-    def orgs_in_trust_order(self) -> list:
-        return observing.orgs_in_trust_order(self)
-
-    def observation_pattern(self) -> tuple[Any, ...]:
-        return observing.observation_pattern(self)
-
-    @property
-    def lead_name(self) -> str | None:
-        return contract_year.lead_name(self)
 
     def charge_transaction_cost(
         self,
@@ -381,9 +325,6 @@ class HealthEconomyModel(mesa.Model):
 
     def debts_at_end(self) -> dict[str, int]:
         return booking.debts_at_end(self)
-
-    def returned_risk(self, delivery: Delivery) -> dict[str, int]:
-        return booking.returned_risk(self, delivery)
 
     def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
         self.events.append(

@@ -127,14 +127,6 @@ def returned_services(model: HealthEconomyModel, delivery: Delivery) -> list[tup
     ]
 
 
-def returned_risk(model: HealthEconomyModel, delivery: Delivery) -> dict[str, int]:
-    """A failed provider's patients return to the commissioner, at a premium."""
-    returned: dict[str, int] = {}
-    for commissioner, _line, pence in returned_services(model, delivery):
-        returned[commissioner] = returned.get(commissioner, 0) + pence
-    return returned
-
-
 def monitoring_costs(model: HealthEconomyModel) -> dict[str, int]:
     """What running the contracts costs the commissioners this period (anchors s2.6).
 

@@ -65,7 +65,7 @@ def deliver(model: HealthEconomyModel, demand: dict[str, float]) -> Delivery:
 
 def joint_effort(model: HealthEconomyModel) -> tuple[float, float, float]:
     """(community effort, acute cooperation, joint effort E) from this period's choices."""
-    shiftable, receiving = model.weights
+    shiftable, receiving = choices.weights(model)
     community = sum(w * model.orgs[p].effort for p, w in receiving.items())
     acute = sum(w * model.orgs[p].effort for p, w in shiftable.items())
     floor = model.scenario_spec.behaviour.joint_effort_floor  # a prior (docs/priors.md)

@@ -100,7 +100,7 @@ def effort_units(model: HealthEconomyModel, provider: Provider) -> tuple[list[fl
     order of ``period_shift_base`` (shiftable lines, then receiving lines); and the
     slope of the outcome index in its effort."""
     spec = model.scenario_spec.economy
-    shiftable, receiving = model.weights
+    shiftable, receiving = weights(model)
     name = provider.name
     base = model._shift_base
     if base is None or base.period != model.period:
@@ -192,7 +192,7 @@ def period_shift_base(model: HealthEconomyModel) -> ShiftBase:
     floor = model.scenario_spec.behaviour.let_go_floor  # a prior (docs/priors.md)
     integration = model.economy.integration
     growth = (1.0 + spec.demand_trend) ** (model.period / model.periods_per_year)
-    templates = model.line_templates
+    templates = line_templates(model)
     shiftable = tuple(
         (
             templates[line.name],
@@ -206,7 +206,7 @@ def period_shift_base(model: HealthEconomyModel) -> ShiftBase:
         (templates[name], share) for name, share in model.economy.receiving_share.items()
     )
     index = model.trust.index
-    shiftable_weights, receiving_weights = model.weights
+    shiftable_weights, receiving_weights = weights(model)
     model._shift_base = ShiftBase(
         model.period,
         shift_sensitivity(integration, spec),

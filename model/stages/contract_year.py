@@ -73,7 +73,7 @@ def set_failure_floors(model: HealthEconomyModel) -> None:
     """A new vehicle fails against its own reserves while it holds a contract of the
     model in force; otherwise (status quo, or after a handback) as its kind does."""
     holders = contract_holders(model)
-    lead = model.lead_name
+    lead = lead_name(model)
     for provider in model.providers:
         if provider.spec.new_vehicle:
             holds = provider.name == lead or provider.name in holders

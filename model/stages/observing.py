@@ -107,7 +107,7 @@ def observation_pattern(model: HealthEconomyModel) -> tuple[Any, ...]:
     if cached is not None and cached[0] is model.contracts and cached[1] == model.n_failed:
         return cached[2]
     behaviour = model.scenario_spec.behaviour
-    orgs = model.orgs_in_trust_order
+    orgs = orgs_in_trust_order(model)
     is_provider = np.array([isinstance(o, Provider) and not o.failed for o in orgs])
     is_commissioner = np.array([isinstance(o, Commissioner) for o in orgs])
     between = is_provider[:, None] & is_provider[None, :]
