@@ -1,9 +1,25 @@
 """The Mesa model: one local health economy run under one contract model.
 
-``step()`` is the schedule, one line a stage (MODEL.md s3): open the contract
-year, draw demand, decide, deliver, settle, update trust, book the money, collect.
+``advance_period()`` is the schedule, one line a stage (MODEL.md s3); each stage is a
+module of ``model/stages/``, a function of the model's state and the stage's inputs:
+
+==========================  =====================================================
+``contract_year``           re-plan and rebuild the contracts at a new contract year
+``demand_draw``             need by line, on the demand streams
+``choices``                 providers' decisions, revealed together
+``care_delivery``           integration, activity, outcome, the period's costs
+``settling``                the payment core settles every contract in force
+``observing``               who saw what of whom; trust update; leadership turnover
+``booking``                 entries and costs posted to the ledger
+``failure_exit``            insolvency, then requests for money and handbacks
+(governance)                the alliance's own decisions (``agents/governance.py``)
+``collection``              the period's output row
+==========================  =====================================================
+
 Decisions within a stage are simultaneous (each provider decides on what it saw
-last period), so the activation order cannot change the result.
+last period), so the activation order cannot change the result. This class holds the
+state the stages share, builds it at set-up (including the pre-contract negotiation),
+and serves Mesa, the agents and the dashboard.
 
 Randomness comes from named streams spawned from the run's seed
 (``model/streams.py``): demand per line, turnover per organisation, leniency per
@@ -218,17 +234,6 @@ class HealthEconomyModel(mesa.Model):
             self.trust.turnover(org.name)
         return agreement
 
-    def remove_member(self, name: str) -> None:
-        return contract_year.remove_member(self, name)
-
-    def renegotiate_target(self) -> float:
-        return contract_year.renegotiate_target(self)
-
-    # ----------------------------------------------------------------- set-up
-    @property
-    def network(self) -> nx.DiGraph:
-        return observing.network(self)
-
     # --------------------------------------------------------------- schedule
     def step(self) -> None:
         """One period. Mesa wraps this method so that ``steps`` and ``time`` advance;
@@ -236,20 +241,20 @@ class HealthEconomyModel(mesa.Model):
         self.advance_period()
 
     def advance_period(self) -> None:
-        """The stages of one period, in order (MODEL.md s3)."""
-        contract_year.open_contract_year(self)
-        demand = demand_draw.draw_demand(self)
-        choices.decide(self.providers)
+        """The stages of one period, in order (MODEL.md s3; ``model/stages/``)."""
+        contract_year.open_contract_year(self)  # re-plan and rebuild contracts at a year
+        demand = demand_draw.draw_demand(self)  # need by line, on the demand streams
+        choices.decide(self.providers)  # simultaneous: each on what it saw last period
         delivery = care_delivery.deliver(self, demand)
-        entries = settling.settle(self, delivery)
-        observing.observe(self, delivery)
-        observing.update_trust(self)
-        booking.book(self, delivery, entries)
-        failure_exit.exit_failed(self)
-        failure_exit.review_contracts(self, delivery)
+        entries = settling.settle(self, delivery)  # the payment core settles each contract
+        observing.observe(self, delivery)  # who saw what of whom
+        observing.update_trust(self)  # every belief at once; leadership turnover
+        booking.book(self, delivery, entries)  # the only way money moves
+        failure_exit.exit_failed(self)  # insolvency
+        failure_exit.review_contracts(self, delivery)  # relief, handback (termination)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
-        collection.collect(self, delivery, entries)
+        collection.collect(self, delivery, entries)  # the period's output row
         self.period += 1
         if self.period >= self.periods:
             self.running = False
@@ -267,45 +272,44 @@ class HealthEconomyModel(mesa.Model):
             self.time += 1
         return self
 
-    # ----------------------------------------------------------------- stages
-    # ------------------------------------------------------------ exit (handback)
-    def lines_of(self, provider: str) -> list[ServiceLine]:
-        return self._lines_by_provider.get(provider, [])
-
-    def subcontractors_of(self, lead: str) -> list[str]:
-        return sorted(
-            {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
-        )
-
+    # ------------------------------------------- what agents and the dashboard ask
+    # The agents (decisions, governance, negotiation), the runners and the dashboard
+    # call these; each hands over to the stage that owns the rule.
     def marginal_returns(self, provider: Provider) -> tuple[float, float, float, float]:
+        """``choices.marginal_returns``."""
         return choices.marginal_returns(self, provider)
 
     def expected_cooperation(self, provider: Provider) -> float:
+        """``choices.expected_cooperation``."""
         return choices.expected_cooperation(self, provider)
 
-    @property
-    def flags(self) -> dict[str, Any]:
-        return settling.flags(self)
-
     def outcome_weight(self, name: str) -> float:
+        """``choices.outcome_weight``."""
         return choices.outcome_weight(self, name)
 
     def outcome_stakes(self) -> dict[str, choices.OutcomeStake]:
+        """``choices.outcome_stakes``."""
         return choices.outcome_stakes(self)
 
     def outcome_money_per_point(self, name: str) -> float:
+        """``choices.outcome_money_per_point``."""
         return choices.outcome_money_per_point(self, name)
 
-    def charge_transaction_cost(
-        self,
-        name: str,
-        cost: int,
-        line_item: str = "transaction_cost",
-        note: str = "staff time and advisers' fees",
-    ) -> None:
-        return booking.charge_transaction_cost(self, name, cost, line_item, note)
+    @property
+    def flags(self) -> dict[str, Any]:
+        """This period's settlement flags, keyed ``"<contract>.<flag>"`` (``settling``)."""
+        return settling.flags(self)
+
+    def remove_member(self, name: str) -> None:
+        """``contract_year.remove_member``: from next contract year."""
+        return contract_year.remove_member(self, name)
+
+    def renegotiate_target(self) -> float:
+        """``contract_year.renegotiate_target``."""
+        return contract_year.renegotiate_target(self)
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
+        """``booking.post``: the only way money moves."""
         return booking.post(self, entries)
 
     def transfer(
@@ -318,15 +322,39 @@ class HealthEconomyModel(mesa.Model):
         rule: str,
         note: str = "",
     ) -> None:
+        """``booking.transfer``: a payment decided outside settlement."""
         return booking.transfer(self, payer, payee, amount, contract, line_item, rule, note)
 
+    def charge_transaction_cost(
+        self,
+        name: str,
+        cost: int,
+        line_item: str = "transaction_cost",
+        note: str = "staff time and advisers' fees",
+    ) -> None:
+        """``booking.charge_transaction_cost``."""
+        return booking.charge_transaction_cost(self, name, cost, line_item, note)
+
     def delayed_payments(self) -> list[tuple[str, str, int]]:
+        """``booking.delayed_payments``."""
         return booking.delayed_payments(self)
 
     def debts_at_end(self) -> dict[str, int]:
+        """``booking.debts_at_end``."""
         return booking.debts_at_end(self)
 
+    def lines_of(self, provider: str) -> list[ServiceLine]:
+        """The service lines a provider runs, in canonical order."""
+        return self._lines_by_provider.get(provider, [])
+
+    def subcontractors_of(self, lead: str) -> list[str]:
+        """Providers a lead pays under subcontracts in the contracts in force."""
+        return sorted(
+            {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
+        )
+
     def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
+        """Add to the run's trace (negotiation, governance, shocks, failures, exits)."""
         self.events.append(
             dict(
                 period=self.period,
@@ -337,8 +365,13 @@ class HealthEconomyModel(mesa.Model):
             )
         )
 
-    # ---------------------------------------------------------------- outputs
+    @property
+    def network(self) -> nx.DiGraph:
+        """``observing.network``: the trust graph, brought up to date when read."""
+        return observing.network(self)
+
     def trust_values(self) -> list[float]:
+        """``collection.trust_values``."""
         return collection.trust_values(self)
 
 
