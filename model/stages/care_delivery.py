@@ -48,13 +48,10 @@ def deliver(model: HealthEconomyModel, demand: dict[str, float]) -> Delivery:
         quality,
         let_go_floor=model.scenario_spec.behaviour.let_go_floor,
     )
-    if squeezed:
-        # a squeezed subcontractor cuts cost and some quality with it (anchors s2.10)
-        delivery = delivery._replace(outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed))
     improved = outcome_improvement(model)
-    if improved:
-        # work on the measured outcomes raises the true outcome (docs/outcomes-based.md)
-        delivery = delivery._replace(outcome_true=min(1.0, delivery.outcome_true + improved))
+    if squeezed or improved:
+        outcome = true_outcome(delivery.outcome_true, squeezed, improved)
+        delivery = delivery._replace(outcome_true=outcome)
     plan = model.economy.plan_for(model.period)
     activity = delivery.activity
     model.shiftable_plan = sum([plan[name] for name in model._shiftable_names])
@@ -69,7 +66,24 @@ def joint_effort(model: HealthEconomyModel) -> tuple[float, float, float]:
     community = sum(w * model.orgs[p].effort for p, w in receiving.items())
     acute = sum(w * model.orgs[p].effort for p, w in shiftable.items())
     floor = model.scenario_spec.behaviour.joint_effort_floor  # a prior (docs/priors.md)
-    return community, acute, community * (floor + (1.0 - floor) * acute)
+    return community, acute, joint(community, acute, floor)
+
+
+def joint(community: float, acute: float, floor: float) -> float:
+    """Joint effort E: community effort, scaled by the acute side's cooperation above a
+    floor, ``community x (floor + (1 - floor) x acute)``."""
+    return community * (floor + (1.0 - floor) * acute)
+
+
+def true_outcome(outcome: float, squeezed: int, improvement: float) -> float:
+    """The economy's true outcome after ``squeezed`` squeezes (each costs 0.01: a squeezed
+    subcontractor cuts cost and some quality with it, anchors s2.10) and the points the
+    providers' outcome work adds (docs/outcomes-based.md), kept in [0, 1]."""
+    if squeezed:
+        outcome = max(0.0, outcome - 0.01 * squeezed)
+    if improvement:
+        outcome = min(1.0, outcome + improvement)
+    return outcome
 
 
 def outcome_improvement(model: HealthEconomyModel) -> float:
@@ -98,7 +112,7 @@ def provider_costs(model: HealthEconomyModel, delivery: Delivery) -> dict[str, i
     activity = delivery.activity
     shocked = model.economy.cost_factors(model.period, model.active_model)  # scheduled
     for name, provider, fixed_unit, variable_unit in model._line_costs:
-        line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
+        line_cost = delivery_cost(fixed_unit, variable_unit, plan[name], activity[name])
         if name in shocked:
             line_cost *= shocked[name]
         costs[provider] += line_cost
@@ -108,13 +122,42 @@ def provider_costs(model: HealthEconomyModel, delivery: Delivery) -> dict[str, i
         # integration work, outcome work (c_q q^2 / 2) and gaming (c_g g^2 / 2), shares
         # of its income a year
         year = provider.annual_income / model.periods_per_year
-        for item, share in (
-            ("integration_work", provider.effort * behaviour.effort_spend_share),
-            ("outcome_work", behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2),
-            ("gaming", behaviour.gaming_cost * provider.gaming**2 / 2),
-        ):
+        shares = work_shares(
+            provider.effort,
+            provider.outcome_effort,
+            provider.gaming,
+            behaviour.effort_spend_share,
+            behaviour.outcome_effort_cost,
+            behaviour.gaming_cost,
+        )
+        for item, share in zip(("integration_work", "outcome_work", "gaming"), shares, strict=True):
             if share:
                 costs[provider.name] += share * year
                 parts[provider.name][item, ""] = share * year
     model.period_cost_parts = parts
     return {name: round(value) for name, value in costs.items()}
+
+
+def delivery_cost(fixed_unit: float, variable_unit: float, planned: float, done: float) -> float:
+    """Pence a line costs its provider in a period: the fixed part of unit cost on the
+    units planned (staff and beds are set to the plan) and the variable part on the
+    units delivered."""
+    return fixed_unit * planned + variable_unit * done
+
+
+def work_shares(
+    effort: float,
+    outcome_effort: float,
+    gaming: float,
+    spend_share: float,
+    outcome_cost: float,
+    gaming_cost: float,
+) -> tuple[float, float, float]:
+    """Costs of a provider's choices, as shares of its income a year: integration work
+    (effort x ``effort_spend_share``), outcome work (c_q q^2 / 2) and gaming
+    (c_g g^2 / 2); docs/odd.md 7.3 and 7.5."""
+    return (
+        effort * spend_share,
+        outcome_cost * outcome_effort**2 / 2,
+        gaming_cost * gaming**2 / 2,
+    )

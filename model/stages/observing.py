@@ -64,38 +64,65 @@ def observe(model: HealthEconomyModel, delivery: Delivery) -> None:
     effort = np.array(blank_c + [p.effort for p in providers])
     push = np.array(blank_c + [p.push for p in providers]) / push_max
     capability = np.array([c.capability for c in commissioners] + blank_p)[None, :]
-    between, watched, judging, base_weight, forum_weight, clarity = observation_pattern(model)
-    # providers read each other by reciprocal fairness, weighted by joint work;
-    # commissioners watch providers; providers judge their commissioner's dealings
-    observation = np.where(
-        between,
-        conduct_seen(effort[:, None], effort[None, :], push[None, :]),
-        np.where(
-            watched,
-            provider_seen_by_commissioner(effort, push)[None, :],
-            np.where(judging, commissioner_seen_by_provider(capability, push[:, None]), 0.5),
-        ),
+    observation, weight = seen_this_period(
+        effort, push, capability, observation_pattern(model), behaviour.everyday_contact
     )
-    weight = np.where(
-        between,
-        np.minimum(effort[:, None], effort[None, :]) + behaviour.everyday_contact,
-        base_weight,
-    )
-    if forum_weight is not None:
-        observation, weight = with_forum(observation, weight, forum_weight, clarity)
     index = model.trust.index
-    for squeezer in model.providers:
-        if not squeezer.squeezing:
-            continue
-        for sub, squeezed in squeezer.squeezing.items():
-            if squeezed and not squeezer.failed and not model.orgs[sub].failed:
-                # a squeeze is a broken promise
-                observation[index[sub], index[squeezer.name]] = 0.0
-                weight[index[sub], index[squeezer.name]] = 1.0
+    broken = [
+        (index[sub], index[squeezer.name])
+        for squeezer in model.providers
+        if squeezer.squeezing
+        for sub, squeezed in squeezer.squeezing.items()
+        if squeezed and not squeezer.failed and not model.orgs[sub].failed
+    ]
+    with_broken_promises(observation, weight, broken)
     model.trust.observation = observation
     model.trust.weight = weight
     model.joint_work *= 0.9
     model.joint_work += weight
+
+
+def seen_this_period(
+    effort: np.ndarray,
+    push: np.ndarray,
+    capability: np.ndarray,
+    pattern: tuple[Any, ...],
+    everyday_contact: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observation and weight matrices (row: the observer) from this period's conduct.
+
+    ``effort`` and ``push`` (push as a share of its maximum) are per organisation in
+    trust order (0 for commissioners), ``capability`` each commissioner's, as a row
+    (0 for providers); ``pattern`` is ``observation_pattern``. Providers read each other
+    by reciprocal fairness, weighted by joint work (the smaller effort of the two plus
+    ``everyday_contact``); commissioners watch providers; providers judge their
+    commissioner's dealings; a forum adds what its members see (``with_forum``). The
+    organisation axis is the last one, so leading axes (replications) broadcast."""
+    between, watched, judging, base_weight, forum_weight, clarity = pattern
+    observer, observed = effort[..., :, None], effort[..., None, :]
+    observation = np.where(
+        between,
+        conduct_seen(observer, observed, push[..., None, :]),
+        np.where(
+            watched,
+            provider_seen_by_commissioner(effort, push)[..., None, :],
+            np.where(judging, commissioner_seen_by_provider(capability, push[..., :, None]), 0.5),
+        ),
+    )
+    weight = np.where(between, np.minimum(observer, observed) + everyday_contact, base_weight)
+    if forum_weight is not None:
+        observation, weight = with_forum(observation, weight, forum_weight, clarity)
+    return observation, weight
+
+
+def with_broken_promises(
+    observation: np.ndarray, weight: np.ndarray, broken: list[tuple[int, int]]
+) -> None:
+    """A squeeze is a broken promise: each squeezed subcontractor (row) sees its lead
+    (column) at 0, with weight 1. Written in place."""
+    for sub, lead in broken:
+        observation[sub, lead] = 0.0
+        weight[sub, lead] = 1.0
 
 
 def observation_pattern(model: HealthEconomyModel) -> tuple[Any, ...]:
