@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from alliancesim.model.economy import Delivery
 from alliancesim.model.payment.ledger import JournalEntry
-from alliancesim.model.payment.settlement import PeriodInputs, ProviderActuals, settle_period
+from alliancesim.model.payment.settlement import (
+    PeriodInputs,
+    ProviderActuals,
+    SettlementState,
+    settle_period,
+)
+from alliancesim.model.payment.terms import ContractTerms
 from alliancesim.model.stages import care_delivery, choices
 from alliancesim.model.stages.choices import OUTCOME_TARGET_UPLIFT
 
@@ -33,14 +39,32 @@ def settle(model: HealthEconomyModel, delivery: Delivery) -> list[JournalEntry]:
     """The payment core settles every contract in force; nothing here computes money."""
     costs = care_delivery.provider_costs(model, delivery)
     model.period_costs = costs
+    reported = reported_outcome(model, delivery.outcome_true)
+    model.outcome_reported = reported
+    attained = model.last_attainment = attainment(model, reported)
+    inputs = period_inputs(model, delivery, costs, attained)
+    entries, states, contract_flags = settle_contracts(
+        model.contracts, model.states, model.lenient, inputs
+    )
+    model.states.update(states)
+    model.contract_flags = contract_flags
+    for _name, result_flags in contract_flags:
+        if result_flags.get("year_end"):
+            for key, value in result_flags.items():
+                tally_flag(model, key, value)
+    return entries
+
+
+def period_inputs(
+    model: HealthEconomyModel, delivery: Delivery, costs: dict[str, int], attained: float
+) -> PeriodInputs:
+    """What the payment core needs of this period: activity and cost per provider,
+    attainment, population, need against plan (the demand trigger) and squeezes."""
     activity = delivery.activity
     actuals = {
         name: ProviderActuals({line: activity[line] for line in lines}, costs[name])
         for name, lines in model._line_names_by_provider.items()
     }
-    reported = reported_outcome(model, delivery.outcome_true)
-    model.outcome_reported = reported
-    attained = model.last_attainment = attainment(model, reported)
     # the demand trigger compares the need that presents with the need the plan
     # expected (trend and season). Not with the activity plan: that is re-based on
     # outturn, so it already expects the care integration avoids, and need before
@@ -48,7 +72,7 @@ def settle(model: HealthEconomyModel, delivery: Delivery) -> list[JournalEntry]:
     plan = model.economy.expected_shiftable_need
     demand = sum([delivery.demand[name] for name in model._shiftable_names])
     squeeze = {s: flag for p in model.providers for s, flag in p.squeezing.items()}
-    inputs = PeriodInputs(
+    return PeriodInputs(
         period=model.period,
         contract_period=model.period,  # every contract starts with the run
         periods_per_year=model.periods_per_year,
@@ -59,20 +83,29 @@ def settle(model: HealthEconomyModel, delivery: Delivery) -> list[JournalEntry]:
         lenient=False,
         squeeze=squeeze,
     )
+
+
+def settle_contracts(
+    contracts: tuple[ContractTerms, ...],
+    states: dict[str, SettlementState],
+    lenient: dict[str, bool],
+    inputs: PeriodInputs,
+) -> tuple[list[JournalEntry], dict[str, SettlementState], list[tuple[str, dict[str, Any]]]]:
+    """Each contract settled by the payment core, in order, on its own state (a lenient
+    commissioner's contract on lenient inputs): the entries, the new states and each
+    contract's flags."""
     entries: list[JournalEntry] = []
-    model.contract_flags = []
-    for terms in model.contracts:
-        lenient = model.lenient.get(terms.name, False)
+    new_states: dict[str, SettlementState] = {}
+    contract_flags: list[tuple[str, dict[str, Any]]] = []
+    for terms in contracts:
+        lenient_now = lenient.get(terms.name, False)
         result = settle_period(
-            terms, inputs._replace(lenient=True) if lenient else inputs, model.states[terms.name]
+            terms, inputs._replace(lenient=True) if lenient_now else inputs, states[terms.name]
         )
-        model.states[terms.name] = result.state
+        new_states[terms.name] = result.state
         entries.extend(result.entries)
-        model.contract_flags.append((terms.name, result.flags))
-        if result.flags.get("year_end"):
-            for key, value in result.flags.items():
-                tally_flag(model, key, value)
-    return entries
+        contract_flags.append((terms.name, result.flags))
+    return entries, new_states, contract_flags
 
 
 def flags(model: HealthEconomyModel) -> dict[str, Any]:
@@ -95,7 +128,13 @@ def tally_flag(model: HealthEconomyModel, key: str, value: Any) -> None:
 
 def attainment(model: HealthEconomyModel, reported: float) -> float:
     """Outcome attainment against a target 10% above the economy's base outcome."""
-    target = OUTCOME_TARGET_UPLIFT * model.scenario_spec.economy.outcome_base
+    return attainment_of(reported, model.scenario_spec.economy.outcome_base)
+
+
+def attainment_of(reported: float, outcome_base: float) -> float:
+    """Reported outcome over the target (``OUTCOME_TARGET_UPLIFT`` x the base outcome),
+    in [0, 1]."""
+    target = OUTCOME_TARGET_UPLIFT * outcome_base
     return min(1.0, max(0.0, reported / target))
 
 
