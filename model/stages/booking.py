@@ -151,11 +151,8 @@ def monitoring_costs(model: HealthEconomyModel) -> dict[str, int]:
         shares = _monitoring_split(terms)
         for name, share in shares.items():
             audit = model.orgs[name].audit
-            metric_cost = (
-                behaviour.monitoring_cost_share
-                * model.contract_values[terms.name]
-                * metrics
-                * audit
+            metric_cost = outcome_monitoring_a_year(
+                behaviour.monitoring_cost_share, model.contract_values[terms.name], metrics, audit
             )
             yearly = behaviour.contract_management_pence + metric_cost
             costs[name] = costs.get(name, 0.0) + share * yearly / model.periods_per_year
@@ -175,6 +172,14 @@ def monitoring_costs(model: HealthEconomyModel) -> dict[str, int]:
     ]
     model._monitoring = (model.contracts, audits, (result, split))  # kept while neither changes
     return result
+
+
+def outcome_monitoring_a_year(
+    cost_share: float, contract_value: float, metrics: int, audit: float
+) -> float:
+    """Pence a year a commissioner spends monitoring a contract's outcome metrics: a share
+    of the contract's value a metric, scaled by its audit intensity (anchors s2.6)."""
+    return cost_share * contract_value * metrics * audit
 
 
 def monitoring_items(model: HealthEconomyModel) -> list[tuple[str, str, str, int]]:

@@ -59,8 +59,14 @@ REPROCUREMENT_MONTHS = 15
 def exit_failed(model: HealthEconomyModel) -> None:
     """A provider below its failure floor for FAILURE_PERIODS periods running exits."""
     for provider in model.providers:
-        if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
+        if exits(provider.failed, provider.periods_below_floor):
             fail(model, provider)
+
+
+def exits(failed: bool, periods_below_floor: int) -> bool:
+    """A provider still trading exits once its reserves have stayed below its failure
+    floor for ``FAILURE_PERIODS`` periods running."""
+    return not failed and periods_below_floor >= FAILURE_PERIODS
 
 
 def fail(model: HealthEconomyModel, provider: Provider) -> None:
