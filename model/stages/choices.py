@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 from alliancesim.agents.incentives import (
     LineShift,
     commissioner_price,
@@ -98,15 +99,46 @@ def effort_units(model: HealthEconomyModel, provider: Provider) -> tuple[list[fl
     """Units a year each line gains (+) or loses (-) per unit of this provider's effort,
     as the provider expects them (others' effort weighted by its trust), in the
     order of ``period_shift_base`` (shiftable lines, then receiving lines); and the
-    slope of the outcome index in its effort."""
+    slope of the outcome index in its effort (``expected_units``)."""
     spec = model.scenario_spec.economy
     shiftable, receiving = weights(model)
     name = provider.name
     base = model._shift_base
     if base is None or base.period != model.period:
         base = period_shift_base(model)
-    trust = model.trust.row(name)
-    own = provider.effort
+    return expected_units(
+        base,
+        name,
+        provider.effort,
+        model.trust.row(name),
+        shiftable.get(name, 0.0),
+        receiving.get(name, 0.0),
+        model.scenario_spec.behaviour.joint_effort_floor,  # as in joint_effort
+        spec.contacts_per_avoided_unit,
+        spec.outcome_gain_from_integration,
+    )
+
+
+def expected_units(
+    base: ShiftBase,
+    name: str,
+    own: float,
+    trust: np.ndarray,
+    shiftable_weight: float,
+    receiving_weight: float,
+    floor: float,
+    contacts_per_avoided_unit: float,
+    outcome_gain: float,
+) -> tuple[list[float], float]:
+    """The rule behind ``effort_units``, on explicit inputs: the period's shared base, the
+    provider's name, its own effort, its row of trust, its value weights in shiftable and
+    in receiving care, the joint-effort floor (a prior), the community contacts an avoided
+    unit brings and the outcome gain per unit of integration.
+
+    It expects of each partner its cooperation last period weighted by its trust (its
+    own effort for itself); one more unit of its effort moves joint effort E by
+    ``d_joint`` (the derivative of ``care_delivery.joint``), the shift fraction by the
+    sensitivity times that, and its own lines by what it lets go itself."""
     # what it expects of partners: their cooperation last period, weighted by its trust
     expect_community = 0.0
     for partner, index, w, cooperation in base.receiving_partners:
@@ -114,9 +146,8 @@ def effort_units(model: HealthEconomyModel, provider: Provider) -> tuple[list[fl
     expect_acute = 0.0
     for partner, index, w, cooperation in base.shiftable_partners:
         expect_acute += w * (cooperation * trust[index] if partner != name else own)
-    floor = model.scenario_spec.behaviour.joint_effort_floor  # as in joint_effort
-    d_joint = receiving.get(name, 0.0) * (floor + (1.0 - floor) * expect_acute) + (
-        (1.0 - floor) * shiftable.get(name, 0.0) * expect_community
+    d_joint = receiving_weight * (floor + (1.0 - floor) * expect_acute) + (
+        (1.0 - floor) * shiftable_weight * expect_community
     )
     d_fraction = base.sensitivity * d_joint
     units: list[float] = []
@@ -127,10 +158,10 @@ def effort_units(model: HealthEconomyModel, provider: Provider) -> tuple[list[fl
         )
         avoided += moved
         units.append(-moved)
-    extra = avoided * spec.contacts_per_avoided_unit
+    extra = avoided * contacts_per_avoided_unit
     for _template, share in base.receiving:
         units.append(extra * share)
-    return units, spec.outcome_gain_from_integration * d_joint
+    return units, outcome_gain * d_joint
 
 
 def effort_shifts(model: HealthEconomyModel, provider: Provider) -> tuple[list[LineShift], float]:
