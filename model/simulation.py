@@ -133,12 +133,7 @@ class HealthEconomyModel(mesa.Model):
         self.n_failed = 0
         # exit (agents/exit.py): requests for more money, relief granted, handbacks
         self.exit_log: dict[str, Any] = dict(requests=0, granted=0, handbacks=[])
-        # holder -> (by, contract, pence a period, contract year, shortfall still to pay)
-        self._relief: dict[str, tuple[str, str, int, int, int]] = {}
-        self._takeback: list[tuple[str, int, int]] = []  # (line, first, last period) at premium
-        self._asked: dict[str, int] = {}  # holder -> contract year of its last request
-        self._surplus_history: dict[str, list[int]] = {}  # accrued surplus, last year
-        self._receivables: dict[str, int] = {}  # net_receivables() at the last review
+        self.exits = failure_exit.ExitState()  # relief, takeback, requests, surplus history
         self._network = observing.build_network(self)
         # the value of the cohort's care per line (need x unit cost), for the weight a
         # provider has in the one outcome index (outcome_weight)

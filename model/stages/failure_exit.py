@@ -20,12 +20,14 @@ Inputs: each provider's reserves, floor and periods below it, this period's inco
 cost, what it is owed and owes, the contracts it holds at a fixed price
 (``contract_year.contract_holders``), commissioners' reserves, savings targets and trust.
 Outputs: ``failed`` flags, ``n_failed``, rebuilt contracts, ``exit_log`` (requests,
-granted, handbacks), relief and takeback schedules, journal entries and events.
+granted, handbacks), the stage's own state carried to next period (``ExitState``:
+relief, takeback, requests, surplus history), journal entries and events.
 Randomness: none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from alliancesim.agents.exit import (
@@ -54,6 +56,19 @@ TAKEBACK_MONTHS = 6
 # Re-procuring a handed-back contract: UnitingCare's procurement took 15 months (anchors
 # P5 table, NAO 2016), at the commissioner's negotiating cost a year (NegotiationSpec).
 REPROCUREMENT_MONTHS = 15
+
+
+@dataclass
+class ExitState:
+    """What the failure-and-exit stage carries from one period to the next (its outputs
+    for the run, requests, grants and handbacks, are in ``exit_log``)."""
+
+    # holder -> (by, contract, pence a period, contract year, shortfall still to pay)
+    relief: dict[str, tuple[str, str, int, int, int]] = field(default_factory=dict)
+    takeback: list[tuple[str, int, int]] = field(default_factory=list)  # (line, first, last)
+    asked: dict[str, int] = field(default_factory=dict)  # holder -> year of its last request
+    surplus_history: dict[str, list[int]] = field(default_factory=dict)  # accrued, last year
+    receivables: dict[str, int] = field(default_factory=dict)  # net_receivables at last review
 
 
 def exit_failed(model: HealthEconomyModel) -> None:
@@ -158,26 +173,26 @@ def review_contracts(model: HealthEconomyModel, delivery: Delivery) -> None:
     receivables = net_receivables(model)
     holders = contract_year.contract_holders(model)
     for provider in model.providers:
-        change = receivables.get(provider.name, 0) - model._receivables.get(provider.name, 0)
+        change = receivables.get(provider.name, 0) - model.exits.receivables.get(provider.name, 0)
         surplus = provider.income - provider.cost + change
         if provider.name in holders:  # the season is no news about the contract
             surplus -= round(seasonal_surplus(model, provider.name, delivery))
-        history = model._surplus_history.setdefault(provider.name, [])
+        history = model.exits.surplus_history.setdefault(provider.name, [])
         history.append(surplus)
         del history[: -model.periods_per_year]
-    model._receivables = receivables
+    model.exits.receivables = receivables
     year = model.period // model.periods_per_year
     for holder, held in holders.items():
         provider = model.orgs[holder]
-        if provider.failed or model._asked.get(holder) == year:
+        if provider.failed or model.exits.asked.get(holder) == year:
             continue
-        history = model._surplus_history[holder]
+        history = model.exits.surplus_history[holder]
         loss = projected_annual_loss(sum(history), len(history), model.periods_per_year)
         position = provider.reserves + receivables.get(holder, 0)
         income, floor = provider.annual_income, provider.failure_threshold
         bearable = bearable_loss(position, income, floor, provider.risk_appetite)
         if asks_for_more(loss, bearable, held_price(model, holder, held)):
-            model._asked[holder] = year
+            model.exits.asked[holder] = year
             gap = shortfall(position, income, floor)
             if not request_more_money(model, holder, held, loss, bearable, gap):
                 break  # handed back: the contracts changed; the others review next period
@@ -283,7 +298,7 @@ def request_more_money(
     )
     if granted:
         model.exit_log["granted"] += 1
-        model._relief[holder] = (
+        model.exits.relief[holder] = (
             payer,
             held[0].name,
             round(loss / model.periods_per_year),
@@ -299,12 +314,12 @@ def pay_relief(model: HealthEconomyModel) -> None:
     """Relief granted on a request is paid each period to the end of its contract year,
     as a journal entry from the commissioner."""
     year = model.period // model.periods_per_year
-    for holder, (payer, contract, monthly, granted_year, gap) in sorted(model._relief.items()):
+    for holder, (payer, contract, monthly, granted_year, gap) in sorted(model.exits.relief.items()):
         if granted_year != year or model.orgs[holder].failed:
-            del model._relief[holder]
+            del model.exits.relief[holder]
             continue
         amount = monthly + gap  # the shortfall with the first payment
-        model._relief[holder] = (payer, contract, monthly, granted_year, 0)
+        model.exits.relief[holder] = (payer, contract, monthly, granted_year, 0)
         booking.transfer(model, payer, holder, amount, contract, "relief", "relief_granted")
         model.orgs[payer].spend += amount
 
@@ -318,9 +333,11 @@ def hand_back(
     fails). The holder keeps its losses: termination, not insolvency."""
     lead = any(terms.lead == holder for terms in held)
     model.exit_log["handbacks"].append((model.period, holder))
-    model._relief.pop(holder, None)
+    model.exits.relief.pop(holder, None)
     last = model.period + max(1, TAKEBACK_MONTHS * model.periods_per_year // 12)
-    model._takeback.extend((line.name, model.period + 1, last) for line in model.lines_of(holder))
+    model.exits.takeback.extend(
+        (line.name, model.period + 1, last) for line in model.lines_of(holder)
+    )
     negotiation = model.scenario_spec.negotiation
     cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
     booking.charge_transaction_cost(model, payer, cost)
@@ -347,11 +364,11 @@ def hand_back(
 def charge_takeback(model: HealthEconomyModel, delivery: Delivery) -> None:
     """Premium over unit cost the commissioner pays on services handed back to it,
     while interim arrangements last (as for a failed provider's services)."""
-    if not model._takeback:
+    if not model.exits.takeback:
         return
     lines = model.economy.by_name
     kept = []
-    for name, first, last in model._takeback:
+    for name, first, last in model.exits.takeback:
         if model.period > last:
             continue
         kept.append((name, first, last))
@@ -371,4 +388,4 @@ def charge_takeback(model: HealthEconomyModel, delivery: Delivery) -> None:
             name,
         )
         model.orgs[line.commissioner].returned_risk += premium
-    model._takeback = kept
+    model.exits.takeback = kept
