@@ -47,7 +47,7 @@ RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% o
 
 def book(model: HealthEconomyModel, delivery: Delivery, entries: list[JournalEntry]) -> None:
     """Post the period's settlement entries and every cost to the ledger (reserves
-    move only with entries, :meth:`post`); update distress."""
+    move only with entries, ``post``); update distress."""
     net: dict[str, int] = {name: 0 for name in model.orgs}
     for entry in entries:
         net[entry.payer] -= entry.amount
@@ -136,7 +136,7 @@ def monitoring_costs(model: HealthEconomyModel) -> dict[str, int]:
     the value at stake and the audit intensity.
 
     Each commissioner's monthly cost is summed in floats and rounded once, half to
-    even; :meth:`monitoring_items` splits it between the contracts and the two
+    even; ``monitoring_items`` splits it between the contracts and the two
     parts (management, outcome monitoring) by largest remainder.
     """
     audits = tuple(c.audit for c in model.commissioners)
@@ -190,6 +190,7 @@ def monitoring_items(model: HealthEconomyModel) -> list[tuple[str, str, str, int
 
 
 def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
+    """Each commissioner of a contract bears an equal share of running it."""
     return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
 
 

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 
 def deliver(model: HealthEconomyModel, demand: dict[str, float]) -> Delivery:
+    """Joint effort moves integration; the economy delivers this period's need; squeezes
+    and outcome work move the true outcome; activity against plan is noted."""
     _, _, joint = joint_effort(model)
     model.economy.advance_integration(joint)
     cooperation = {p.name: p.effort for p in model.providers}
@@ -104,7 +106,7 @@ def provider_costs(model: HealthEconomyModel, delivery: Delivery) -> dict[str, i
 
     Each provider's cost is summed in floats (activity is fractional) and rounded
     once, half to even; the parts behind it (one a line, and the integration work)
-    are kept in ``period_cost_parts`` so that :meth:`delivery_cost_entries` can
+    are kept in ``period_cost_parts`` so that ``booking.delivery_cost_entries`` can
     split the rounded total between them exactly (largest remainder)."""
     costs: dict[str, float] = {p.name: 0.0 for p in model.providers}
     parts: dict[str, dict[tuple[str, str], float]] = {p.name: {} for p in model.providers}

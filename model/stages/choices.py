@@ -90,6 +90,7 @@ def group_weights(model: HealthEconomyModel) -> tuple[dict[str, float], dict[str
 
 
 def weights(model: HealthEconomyModel) -> tuple[dict[str, float], dict[str, float]]:
+    """Value shares of providers in shiftable and in receiving care (kept for the run)."""
     if model._weights is None:
         model._weights = group_weights(model)
     return model._weights
@@ -165,7 +166,7 @@ def expected_units(
 
 
 def effort_shifts(model: HealthEconomyModel, provider: Provider) -> tuple[list[LineShift], float]:
-    """:meth:`effort_units` as one :class:`LineShift` per line (the readable form the
+    """``effort_units`` as one :class:`LineShift` per line (the readable form the
     incentive rules and the teaching notebooks use)."""
     units, slope = effort_units(model, provider)
     templates = period_shift_base(model).templates
@@ -381,5 +382,6 @@ def with_units(template: LineShift, units: float) -> LineShift:
 
 
 def normalise(values: dict[str, float]) -> dict[str, float]:
+    """Values as shares of their sum; empty when the sum is not positive."""
     total = sum(values.values())
     return {k: v / total for k, v in values.items()} if total > 0 else {}

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 def collect(model: HealthEconomyModel, delivery: Delivery, entries: list[JournalEntry]) -> None:
+    """Append this period's output row to ``model.rows``; reset transaction costs."""
     mean_trust, min_trust = trust_summary(model)
     payments = returned = monitoring = transaction = 0
     for c in model.commissioners:

@@ -37,6 +37,8 @@ HELD_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION})  # bases a holder is pai
 
 
 def open_contract_year(model: HealthEconomyModel) -> None:
+    """Re-plan and rebuild the contracts at a new contract year; log scheduled shocks
+    that start or end; set failure floors; commissioners' capability moves."""
     if model.period > 0 and model.period % model.periods_per_year == 0:
         last_year = model.rows[-model.periods_per_year :]
         model.economy.replan(
@@ -127,6 +129,8 @@ def builder_needs_fallback(
 
 
 def without(terms: ContractTerms, failed: frozenset[str]) -> ContractTerms | None:
+    """The terms with failed providers taken out (payments, members, subcontracts,
+    outcome split and risk shares renormalised); None when no payment is left."""
     payments = tuple(p for p in terms.payments if p.provider not in failed)
     if not payments:
         return None
@@ -195,6 +199,7 @@ def contract_holders(model: HealthEconomyModel) -> dict[str, list[ContractTerms]
 
 
 def lead_name(model: HealthEconomyModel) -> str | None:
+    """The lead provider of the contracts in force, if any."""
     return next((c.lead for c in model.contracts if c.lead), None)
 
 
@@ -262,6 +267,7 @@ def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tup
 
 
 def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, float]:
+    """Shares without the failed organisations, as shares of what is left."""
     kept = {k: v for k, v in shares.items() if k not in failed}
     total = sum(kept.values())
     return {k: v / total for k, v in kept.items()} if total > 0 else {}

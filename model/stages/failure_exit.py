@@ -85,6 +85,8 @@ def exits(failed: bool, periods_below_floor: int) -> bool:
 
 
 def fail(model: HealthEconomyModel, provider: Provider) -> None:
+    """The provider exits: it stops working, the contracts are rebuilt without it and
+    the delayed payments they drop are written off or settled."""
     provider.failed = True
     model.n_failed += 1
     provider.effort = provider.cooperation = 0.0
@@ -104,7 +106,7 @@ def settle_dropped_debts(
     model: HealthEconomyModel, before: list[tuple[str, str, str, int]]
 ) -> None:
     """Delayed subcontract payments the rebuilt contracts no longer carry (``before``
-    is :meth:`delayed_by_contract` before the rebuild) do not vanish:
+    is ``booking.delayed_by_contract`` before the rebuild) do not vanish:
 
     - owed by a failed lead, they will never be paid: written off, an entry from
       the lead to ``written_off`` (its closing reserves are net of what it owed; the
@@ -252,6 +254,7 @@ def price_by_payer(holder: str, held: list[ContractTerms]) -> dict[str, int]:
 
 
 def held_price(model: HealthEconomyModel, holder: str, held: list[ContractTerms]) -> int:
+    """Pence a year the holder is paid a fixed sum for, at plan."""
     return sum(price_by_payer(holder, held).values())
 
 

@@ -190,6 +190,7 @@ def forum_pattern(
 
 
 def orgs_in_trust_order(model: HealthEconomyModel) -> list:
+    """The organisations in the trust network's order (commissioners, then providers)."""
     return [model.orgs[name] for name in model.trust.names]
 
 

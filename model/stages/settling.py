@@ -118,6 +118,7 @@ def flags(model: HealthEconomyModel) -> dict[str, Any]:
 
 
 def tally_flag(model: HealthEconomyModel, key: str, value: Any) -> None:
+    """Add a year-end settlement flag to the run's totals (gain, pain, outcome money)."""
     if key in ("gain_pence", "pain_pence") and isinstance(value, int | float):
         model.totals[key.removesuffix("_pence")] += int(value)
     elif key == "outcome_paid_pence" and isinstance(value, int | float):
