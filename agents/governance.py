@@ -298,6 +298,11 @@ class Governance:
     def exits_and_exclusions(self, members: list[str]) -> None:
         model = self.model
         for name in members:
+            if name == self.lead():
+                # the lead holds the contract its partners work under: they cannot vote it
+                # out; a lead that can no longer carry the contract hands it back
+                # (agents/exit.py), which ends the design for all of them
+                continue
             others = [m for m in members if m != name]
             trusted = sum(model.orgs[m].trust_in(name) for m in others) / max(1, len(others))
             if trusted < self.params.exclusion_trust:

@@ -36,6 +36,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "alliancesim.experiments.run_command",
     "alliancesim.experiments.commands",
+    "alliancesim.experiments.calibration.commands",
     "alliancesim.experiments.validation.commands",
     "alliancesim.app.commands",
 )

@@ -707,7 +707,7 @@ class ContractModelSpec(Strict):
 
 
 class NegotiationSpec(Strict):
-    """Pre-contract negotiation and governance (docs/odd.md §7.9; agents/negotiation.py).
+    """Pre-contract negotiation and governance (docs/odd.md §7.9; package agents/negotiation).
 
     Used by contract models with ``negotiate = true``. Figures are seeds where a
     seed gives one (cited), otherwise priors or judgements to vary in

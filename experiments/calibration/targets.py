@@ -12,6 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+
+from alliancesim.experiments.validation.behaviour_patterns import v7_negotiated_share, v7_talks
+from alliancesim.experiments.validation.case_patterns import (
+    V15_PRESET,
+    V16_PRESET,
+    V16Seed,
+    v15_seed,
+    v16_seed,
+)
+from alliancesim.experiments.validation.common import preset
+from alliancesim.experiments.validation.negotiation_patterns import negotiated, v3_seed
+from alliancesim.experiments.validation.suite import prior_overrides
+from alliancesim.scenario import Scenario
 
 # (prior values by dotted scenario key, e.g. {"behaviour.reciprocity_weight": 0.4}, seed)
 Statistic = Callable[[Mapping[str, float], int], float]
@@ -40,3 +54,93 @@ def target(name: str, pattern: str, description: str) -> Callable[[Statistic], S
         return statistic
 
     return register
+
+
+# ----------------------------------------------------------------------------------------
+# The targets. Each reads ONE seed of its pattern's per-seed statistic (the function the
+# pattern averages over its seeds), with the particle's prior values applied, through
+# ``suite.prior_overrides``, to every scenario the statistic loads (``common.preset``).
+
+Overrides = Mapping[str, float]
+
+
+def _key(overrides: Overrides) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((str(k), float(v)) for k, v in overrides.items()))
+
+
+def _loaded(name: str, overrides: Overrides) -> Scenario:
+    """A pattern's preset with the prior values in force, as the pattern loads it."""
+    with prior_overrides(overrides):
+        return preset(name)
+
+
+@lru_cache(maxsize=4)
+def _v16(key: tuple[tuple[str, float], ...], seed: int) -> V16Seed:
+    """One paired V16 replication; cached so the three V16 targets of one particle share
+    its two 120-month runs (the runs are deterministic in the seed and the prior values)."""
+    return v16_seed(_loaded(V16_PRESET, dict(key)), seed)
+
+
+@target(
+    "v15_saving_three_years",
+    "V15",
+    "mental_health_alliance, alliance as agreed vs status quo: year-3 commissioner spend "
+    "saving (share of the status quo's year-3 spend)",
+)
+def v15_saving_three_years(overrides: Overrides, seed: int) -> float:
+    return v15_seed(_loaded(V15_PRESET, overrides), seed).saving
+
+
+@target(
+    "v16_bed_fall",
+    "V16",
+    "over65s_alliance, overlay as signed vs status quo: reduction in last-year bed-based "
+    "activity (bed days; share)",
+)
+def v16_bed_fall(overrides: Overrides, seed: int) -> float:
+    return _v16(_key(overrides), seed).bed_fall
+
+
+@target(
+    "v16_admission_fall",
+    "V16",
+    "over65s_alliance, overlay as signed vs status quo: reduction in last-year emergency "
+    "(acute) admissions (share; negative = admissions rose)",
+)
+def v16_admission_fall(overrides: Overrides, seed: int) -> float:
+    return _v16(_key(overrides), seed).admission_fall
+
+
+@target(
+    "v16_saving",
+    "V16",
+    "over65s_alliance, overlay as signed vs status quo: last-year commissioner spend "
+    "saving (share)",
+)
+def v16_saving(overrides: Overrides, seed: int) -> float:
+    return _v16(_key(overrides), seed).saving
+
+
+@target(
+    "v7_outcome_share",
+    "V7",
+    "default preset, outcomes-based contract negotiated from a 15% withhold: the outcome-"
+    "linked share it settles on (share of contract value; nan when the talks are abandoned, "
+    "seeds the pattern skips)",
+)
+def v7_outcome_share(overrides: Overrides, seed: int) -> float:
+    with prior_overrides(overrides):
+        talks = v7_talks()
+    share = v7_negotiated_share(talks, seed)
+    return float("nan") if share is None else share
+
+
+@target(
+    "v3_negotiation_months",
+    "V3",
+    "default preset, alliance negotiated: length of the negotiation (months)",
+)
+def v3_negotiation_months(overrides: Overrides, seed: int) -> float:
+    with prior_overrides(overrides):
+        scenario = negotiated()
+    return v3_seed(scenario, seed).months

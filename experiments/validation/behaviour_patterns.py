@@ -28,6 +28,7 @@ from alliancesim.experiments.validation.common import (
 )
 from alliancesim.experiments.validation.suite import PatternResult, pattern
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import Scenario
 
 ACUTE = "acute_trust"  # the main provider of the default preset
 
@@ -45,6 +46,20 @@ def forfeited_share(model) -> float | None:
     if at_stake <= 0:
         return None
     return (at_stake - model.totals["outcome_paid"]) / at_stake
+
+
+def v7_talks() -> Scenario:
+    """The default preset with its outcomes-based contract negotiated (from a 10-15%
+    withhold, seed 001 L342, L364-366)."""
+    return preset("default", {"contract_models.outcomes_based.negotiate": True})
+
+
+def v7_negotiated_share(talks: Scenario, seed: int) -> float | None:
+    """The outcome-linked share one negotiation settles on (``None`` if abandoned: no
+    contract, no share). The pattern averages it over its seeds; the calibration target
+    ``v7_outcome_share`` reads one."""
+    agreement = negotiate_scenario(talks, "outcomes_based", seed)
+    return None if agreement.result == ABANDONED else agreement.outcome_share
 
 
 @pattern(
@@ -75,12 +90,8 @@ def outcome_money_small_and_soft(quick: bool, seed: int) -> PatternResult:
     forfeited share at the default leniency below 0.10 (upper bound), and the mean
     negotiated outcome share inside 1-3% (its 95% interval within [0.01, 0.03])."""
     seeds = paired_seeds(seed, pairs(quick))
-    talks = preset("default", {"contract_models.outcomes_based.negotiate": True})
-    shares = []
-    for s in seeds:
-        agreement = negotiate_scenario(talks, "outcomes_based", s)
-        if agreement.result != ABANDONED:
-            shares.append(agreement.outcome_share)
+    talks = v7_talks()
+    shares = [v for v in (v7_negotiated_share(talks, s) for s in seeds) if v is not None]
     share = mean_interval(shares)
     runs = [
         preset(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from alliancesim.experiments.validation.suite import PatternResult, active_knockout
+from alliancesim.experiments.validation.suite import PatternResult, active_overrides
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario, load_scenario, validate_scenario
 from scipy import stats
@@ -95,10 +95,11 @@ def model_spec(scenario: Scenario, name: str, **changes: Any) -> dict:
 
 
 def preset(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
-    """A preset with initial-condition overrides, and the knock-out in force (if any):
-    every pattern loads its scenarios here, so its knock-out run switches the
-    mechanism off in every condition it compares."""
-    return load_scenario(name, {**(overrides or {}), **active_knockout()} or None)
+    """A preset with initial-condition overrides, and the prior values and knock-out in
+    force (if any, ``suite.prior_overrides`` and ``suite.knocked_out``): every pattern
+    loads its scenarios here, so its knock-out run switches the mechanism off, and a
+    calibration target's prior values apply, in every condition it compares."""
+    return load_scenario(name, {**(overrides or {}), **active_overrides()} or None)
 
 
 def run(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyModel:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -92,21 +92,42 @@ def pattern(
 _KNOCKOUT: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "knockout", default=None
 )
+_PRIORS: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "prior_overrides", default=None
+)
 
 
 @contextmanager
-def knocked_out(overrides: Mapping[str, Any]) -> Iterator[None]:
-    """Within the block, every scenario a pattern loads has ``overrides`` applied."""
-    token = _KNOCKOUT.set(dict(overrides))
+def _overriding(var: contextvars.ContextVar, overrides: Mapping[str, Any]) -> Iterator[None]:
+    token = var.set(dict(overrides))
     try:
         yield
     finally:
-        _KNOCKOUT.reset(token)
+        var.reset(token)
+
+
+def knocked_out(overrides: Mapping[str, Any]) -> AbstractContextManager[None]:
+    """Within the block, every scenario a pattern loads has ``overrides`` applied."""
+    return _overriding(_KNOCKOUT, overrides)
+
+
+def prior_overrides(overrides: Mapping[str, Any]) -> AbstractContextManager[None]:
+    """Within the block, every scenario a pattern loads has the behavioural prior values
+    ``overrides`` (dotted keys, e.g. ``behaviour.reciprocity_weight``) applied: how a
+    calibration target simulates a pattern's statistic at a particle's prior values."""
+    return _overriding(_PRIORS, overrides)
 
 
 def active_knockout() -> Mapping[str, Any]:
     """The knock-out overrides in force (empty outside :func:`knocked_out`)."""
     return _KNOCKOUT.get() or {}
+
+
+def active_overrides() -> Mapping[str, Any]:
+    """Every override in force for the scenarios a pattern loads: the prior values of
+    :func:`prior_overrides`, then the knock-out (which wins: it switches a channel off
+    whatever the priors' weights)."""
+    return {**(_PRIORS.get() or {}), **active_knockout()}
 
 
 # The verdicts of a row, from the pattern's run and its knock-out run.

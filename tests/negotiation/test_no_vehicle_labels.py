@@ -51,7 +51,18 @@ def compared_names(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ["negotiation.py", "governance.py"])
+# the governance module and every module of the negotiation package
+MODULES = [
+    "governance.py",
+    *sorted(p.relative_to(AGENTS).as_posix() for p in (AGENTS / "negotiation").glob("*.py")),
+]
+
+
+def test_the_negotiation_package_is_checked():
+    assert "negotiation/__init__.py" in MODULES
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_no_branch_on_a_vehicle_or_model_name(module):
     assert compared_names(AGENTS / module) == []
 
