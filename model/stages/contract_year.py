@@ -31,7 +31,10 @@ from alliancesim.model.payment.settlement import SettlementState
 from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value
 
 if TYPE_CHECKING:
+    from alliancesim.agents.incentives import ProviderContractView
+    from alliancesim.model.contracts import ContractBuilder
     from alliancesim.model.simulation import HealthEconomyModel
+    from alliancesim.scenario import Scenario
 
 HELD_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION})  # bases a holder is paid a fixed sum
 
@@ -85,13 +88,9 @@ def set_failure_floors(model: HealthEconomyModel) -> None:
 def start_contracts(model: HealthEconomyModel, year: int) -> None:
     """Build (or refresh) the contracts in force for a contract year."""
     failed = frozenset(p.name for p in model.providers if p.failed)
-    model_name = model.active_model
-    if failed and builder_needs_fallback(model, model_name, failed):
-        model_name = model.scenario_spec.scenario.status_quo
-    spec = model.active_spec if model_name == model.active_model else None
-    contracts = model.builder.build(model_name, year, failed, spec=spec)
-    if failed and model.scenario_spec.contract_models[model_name].contracts:
-        contracts = tuple(c for c in (without(c, failed) for c in contracts) if c)
+    contracts = contracts_for_year(
+        model.builder, model.scenario_spec, model.active_model, model.active_spec, failed, year
+    )
     model.contracts: tuple[ContractTerms, ...] = contracts
     old = getattr(model, "states", {})
     model.states = {c.name: carry_state(old.get(c.name), c, year) for c in contracts}
@@ -101,14 +100,7 @@ def start_contracts(model: HealthEconomyModel, year: int) -> None:
         contracts, names, year, model.scenario_spec.behaviour.renewal_belief
     )
     for provider in model.providers:
-        view = model.views[provider.name]
-        value = sum(
-            round(t.planned_activity * t.price_pence)
-            if t.price_pence and t.planned_activity
-            else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
-            for t in view.paid_for.values()
-        )
-        provider.annual_income = max(1, value)
+        provider.annual_income = planned_income(model.views[provider.name])
         provider.year_income = provider.year_cost = 0
     model.at_distance = commissioner_distance(contracts)
     # one draw per contract and contract year, keyed to its name (a rebuild after a
@@ -120,11 +112,43 @@ def start_contracts(model: HealthEconomyModel, year: int) -> None:
     }
 
 
-def builder_needs_fallback(
-    model: HealthEconomyModel, model_name: str, failed: frozenset[str]
-) -> bool:
+def contracts_for_year(
+    builder: ContractBuilder,
+    scenario: Scenario,
+    active_model: str,
+    active_spec: Any,
+    failed: frozenset[str],
+    year: int,
+) -> tuple[ContractTerms, ...]:
+    """The contracts in force in a contract year: the active contract model's (its
+    negotiated or amended terms, ``active_spec``) without the providers that failed; the
+    status quo's when a failed lead took its contract down. Replications with the same
+    inputs get the same contracts."""
+    model_name = active_model
+    if failed and builder_needs_fallback(scenario, model_name, failed):
+        model_name = scenario.scenario.status_quo
+    spec = active_spec if model_name == active_model else None
+    contracts = builder.build(model_name, year, failed, spec=spec)
+    if failed and scenario.contract_models[model_name].contracts:
+        contracts = tuple(c for c in (without(c, failed) for c in contracts) if c)
+    return contracts
+
+
+def planned_income(view: ProviderContractView) -> int:
+    """Pence a year a provider's contracts pay it at plan (at least 1): activity x price
+    on priced lines, else the fixed sum, else rate per head x reference population."""
+    value = sum(
+        round(t.planned_activity * t.price_pence)
+        if t.price_pence and t.planned_activity
+        else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
+        for t in view.paid_for.values()
+    )
+    return max(1, value)
+
+
+def builder_needs_fallback(scenario: Scenario, model_name: str, failed: frozenset[str]) -> bool:
     """A failed lead takes its contract down: the commissioner contracts directly again."""
-    spec = model.scenario_spec.contract_models[model_name]
+    spec = scenario.contract_models[model_name]
     return spec.lead is not None and spec.lead in failed
 
 
