@@ -48,10 +48,7 @@ RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% o
 def book(model: HealthEconomyModel, delivery: Delivery, entries: list[JournalEntry]) -> None:
     """Post the period's settlement entries and every cost to the ledger (reserves
     move only with entries, ``post``); update distress."""
-    net: dict[str, int] = {name: 0 for name in model.orgs}
-    for entry in entries:
-        net[entry.payer] -= entry.amount
-        net[entry.payee] += entry.amount
+    net = net_flows(entries, model.orgs)
     post(model, entries)
     owed = owed_to_providers(model)
     owes = owed_by_providers(model)
@@ -89,14 +86,33 @@ def book(model: HealthEconomyModel, delivery: Delivery, entries: list[JournalEnt
         model.totals["transaction"] += commissioner.monitoring_cost
 
 
+def net_flows(entries: Iterable[JournalEntry], names: Iterable[str]) -> dict[str, int]:
+    """Pence each named organisation received less what it paid in ``entries`` (outside
+    accounts are counted too, under their own names)."""
+    net: dict[str, int] = {name: 0 for name in names}
+    for entry in entries:
+        net[entry.payer] -= entry.amount
+        net[entry.payee] += entry.amount
+    return net
+
+
 def delivery_cost_entries(model: HealthEconomyModel, name: str, cost: int) -> list[JournalEntry]:
-    """A provider's cost this period as entries to its staff and suppliers: one a
-    service line it runs (line item ``delivery_cost``, the line in the note) and one
-    for integration work, the rounded total split by largest remainder."""
-    split = allocate(cost, model.period_cost_parts[name]) if cost > 0 else {}
+    """A provider's cost this period as entries to its staff and suppliers (``cost_entries``
+    on the parts ``care_delivery.provider_costs`` kept)."""
+    return cost_entries(model.period, name, cost, model.period_cost_parts[name])
+
+
+def cost_entries(
+    period: int, name: str, cost: int, parts: dict[tuple[str, str], float]
+) -> list[JournalEntry]:
+    """A provider's cost as entries to its staff and suppliers: one a service line it
+    runs (line item ``delivery_cost``, the line in the note) and one each for
+    integration work, outcome work and gaming, the rounded total split between the
+    float ``parts`` by largest remainder."""
+    split = allocate(cost, parts) if cost > 0 else {}
     return [
         JournalEntry(
-            model.period,
+            period,
             NO_CONTRACT,
             item,
             name,
