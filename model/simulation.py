@@ -40,18 +40,11 @@ import networkx as nx
 import numpy as np
 from alliancesim.agents.commissioner import Commissioner
 from alliancesim.agents.provider import Provider
-from alliancesim.agents.trust import (
-    TrustNetwork,
-)
+from alliancesim.agents.trust import TrustNetwork
 from alliancesim.model import ordering, streams
 from alliancesim.model.contracts import ContractBuilder
-from alliancesim.model.economy import (
-    HealthEconomy,
-    ServiceLine,
-)
-from alliancesim.model.payment.ledger import (
-    JournalEntry,
-)
+from alliancesim.model.economy import HealthEconomy, ServiceLine
+from alliancesim.model.payment.ledger import JournalEntry
 from alliancesim.model.stages import (
     booking,
     care_delivery,
