@@ -16,6 +16,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from alliancesim.model.stages.demand_draw import (
+    presenting_need,
+    shock_periods_left,
+)
 from alliancesim.model.streams import DEMAND_NOISE, DEMAND_SHOCK
 from alliancesim.scenario import (
     RECEIVING_SETTINGS,
@@ -28,7 +32,6 @@ from alliancesim.scenario import (
 if TYPE_CHECKING:
     from alliancesim.model.streams import Streams
 
-SHOCK_LENGTH_PERIODS = 3
 OVERLOAD_OUTCOME_PENALTY = 0.15
 
 
@@ -198,16 +201,14 @@ class HealthEconomy:
         """Need presenting this period. Draws one number a period from the shock stream
         and one from each line's own stream (keyed to its name), whatever happens, so
         the streams stay aligned across models and a line's noise does not depend on
-        which other lines the economy has or the order they are listed in."""
+        which other lines the economy has or the order they are listed in. The rules
+        that turn the draws into need are in ``model/stages/demand_draw.py``."""
         spec = self.spec
         streams = self.streams
         if streams is None:
             raise ValueError("this economy was built without random streams: it cannot draw")
         shock_draw = streams(DEMAND_SHOCK).random()
-        if self.shock_left > 0:
-            self.shock_left -= 1
-        elif shock_draw < spec.shock_hazard:
-            self.shock_left = SHOCK_LENGTH_PERIODS
+        self.shock_left = shock_periods_left(self.shock_left, shock_draw, spec.shock_hazard)
         shock = 1.0 + spec.shock_size if self.shock_left > 0 else 1.0
         season = 1.0 + spec.seasonality * math.cos(2.0 * math.pi * period / spec.periods_per_year)
         growth = growth_factor(spec, period)
@@ -221,10 +222,17 @@ class HealthEconomy:
         )
         demand = {}
         for line in self.lines:
-            noise = 1.0 + spec.noise * streams(DEMAND_NOISE, line.name).gauss(0.0, 1.0)
-            seasonal = season if line.shiftable else 1.0
-            units = line.need_per_year / spec.periods_per_year * growth * seasonal * noise
-            demand[line.name] = max(0.0, units * (shock if line.shiftable else 1.0))
+            normal = streams(DEMAND_NOISE, line.name).gauss(0.0, 1.0)
+            demand[line.name] = presenting_need(
+                line.need_per_year,
+                line.shiftable,
+                spec.periods_per_year,
+                growth,
+                season,
+                shock,
+                spec.noise,
+                normal,
+            )
         return self.with_scheduled_shocks(period, demand)
 
     def advance_integration(self, effort: float) -> float:

@@ -1,9 +1,25 @@
 """The Mesa model: one local health economy run under one contract model.
 
-``step()`` is the schedule, one line a stage (MODEL.md s3): open the contract
-year, draw demand, decide, deliver, settle, update trust, book the money, collect.
+``advance_period()`` is the schedule, one line a stage (MODEL.md s3); each stage is a
+module of ``model/stages/``, a function of the model's state and the stage's inputs:
+
+==========================  =====================================================
+``contract_year``           re-plan and rebuild the contracts at a new contract year
+``demand_draw``             need by line, on the demand streams
+``choices``                 providers' decisions, revealed together
+``care_delivery``           integration, activity, outcome, the period's costs
+``settling``                the payment core settles every contract in force
+``observing``               who saw what of whom; trust update; leadership turnover
+``booking``                 entries and costs posted to the ledger
+``failure_exit``            insolvency, then requests for money and handbacks
+(governance)                the alliance's own decisions (``agents/governance.py``)
+``collection``              the period's output row
+==========================  =====================================================
+
 Decisions within a stage are simultaneous (each provider decides on what it saw
-last period), so the activation order cannot change the result.
+last period), so the activation order cannot change the result. This class holds the
+state the stages share, builds it at set-up (including the pre-contract negotiation),
+and serves Mesa, the agents and the dashboard.
 
 Randomness comes from named streams spawned from the run's seed
 (``model/streams.py``): demand per line, turnover per organisation, leniency per
@@ -17,96 +33,30 @@ canonical (name) order (``model/ordering.py``), so listing order changes nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 import mesa
 import networkx as nx
 import numpy as np
 from alliancesim.agents.commissioner import Commissioner
-from alliancesim.agents.exit import (
-    asks_for_more,
-    bearable_loss,
-    grants_request,
-    money_to_find,
-    projected_annual_loss,
-    shortfall,
-)
-from alliancesim.agents.incentives import (
-    LineShift,
-    commissioner_price,
-    forums,
-    line_margin,
-    provider_views,
-    share_of_saving,
-)
 from alliancesim.agents.provider import Provider
-from alliancesim.agents.trust import (
-    TrustNetwork,
-    commissioner_seen_by_provider,
-    conduct_seen,
-    provider_seen_by_commissioner,
-)
+from alliancesim.agents.trust import TrustNetwork
 from alliancesim.model import ordering, streams
 from alliancesim.model.contracts import ContractBuilder
-from alliancesim.model.economy import (
-    Delivery,
-    HealthEconomy,
-    ServiceLine,
-    let_go,
-    season_factor,
-    shift_fraction,
-    shift_sensitivity,
+from alliancesim.model.economy import HealthEconomy, ServiceLine
+from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.stages import (
+    booking,
+    care_delivery,
+    choices,
+    collection,
+    contract_year,
+    demand_draw,
+    failure_exit,
+    observing,
+    settling,
 )
-from alliancesim.model.payment.ledger import (
-    ADVISERS,
-    NO_CONTRACT,
-    OUTSIDE_ACCOUNTS,
-    STAFF_AND_SUPPLIERS,
-    WRITTEN_OFF,
-    JournalEntry,
-)
-from alliancesim.model.payment.primitives import allocate
-from alliancesim.model.payment.settlement import (
-    PeriodInputs,
-    ProviderActuals,
-    SettlementState,
-    settle_period,
-)
-from alliancesim.model.payment.terms import Basis, ContractTerms, annual_value, contract_value
 from alliancesim.scenario import Scenario
-
-FAILURE_PERIODS = 3  # consecutive periods below the failure floor before a provider exits
-RETURNED_RISK_PREMIUM = 1.1  # a commissioner running failed services pays 10% over unit cost
-OUTCOME_TARGET_UPLIFT = 1.1  # outcome targets ask for 10% better than the base outcome
-# After a handback the commissioner runs the holder's services through interim
-# arrangements at RETURNED_RISK_PREMIUM for this long (judgement; range 3-12 months).
-TAKEBACK_MONTHS = 6
-# Re-procuring a handed-back contract: UnitingCare's procurement took 15 months (anchors
-# P5 table, NAO 2016), at the commissioner's negotiating cost a year (NegotiationSpec).
-REPROCUREMENT_MONTHS = 15
-HELD_BASES = frozenset({Basis.BLOCK, Basis.CAPITATION})  # bases a holder is paid a fixed sum
-
-
-class OutcomeStake(NamedTuple):
-    """A provider's outcome money in a contract year (``outcome_stakes``)."""
-
-    stake: float  # pence a year that move per unit of attainment
-    leniency: float  # its belief that the commissioner pays regardless
-    payer: str  # the commissioner holding most of it: audits it, and is trusted or not
-
-
-class ShiftBase(NamedTuple):
-    """Per-period parts of the effort calculation shared by every provider."""
-
-    period: int
-    sensitivity: float  # d shift fraction / d integration at the current integration
-    own_share: float  # share of its own avoidable demand a provider lets go by cooperating
-    shiftable: tuple[tuple[LineShift, float, float], ...]  # (template, demand, let-go)
-    receiving: tuple[tuple[LineShift, float], ...]  # (template, share of extra contacts)
-    # (name, trust index, value weight, cooperation last period) of each group's providers
-    receiving_partners: tuple[tuple[str, int, float, float], ...]
-    shiftable_partners: tuple[tuple[str, int, float, float], ...]
-    templates: tuple[LineShift, ...]  # shiftable lines, then receiving lines
 
 
 class HealthEconomyModel(mesa.Model):
@@ -158,7 +108,7 @@ class HealthEconomyModel(mesa.Model):
         self._in_trust_order = (tuple(self.commissioners), tuple(self.providers))
         self._pattern: tuple | None = None
         self._weights: tuple[dict[str, float], dict[str, float]] | None = None
-        self._shift_base: ShiftBase | None = None
+        self._shift_base: choices.ShiftBase | None = None
         self._withhold: tuple = (None, -1, 0.0)  # (contracts, year, largest withhold share)
         self._monitoring: tuple = (None, (), {})  # (contracts, audits, monitoring costs)
         self._shiftable_names = [line.name for line in self.economy.lines if line.shiftable]
@@ -176,13 +126,8 @@ class HealthEconomyModel(mesa.Model):
         self.n_failed = 0
         # exit (agents/exit.py): requests for more money, relief granted, handbacks
         self.exit_log: dict[str, Any] = dict(requests=0, granted=0, handbacks=[])
-        # holder -> (by, contract, pence a period, contract year, shortfall still to pay)
-        self._relief: dict[str, tuple[str, str, int, int, int]] = {}
-        self._takeback: list[tuple[str, int, int]] = []  # (line, first, last period) at premium
-        self._asked: dict[str, int] = {}  # holder -> contract year of its last request
-        self._surplus_history: dict[str, list[int]] = {}  # accrued surplus, last year
-        self._receivables: dict[str, int] = {}  # net_receivables() at the last review
-        self._network = self.build_network()
+        self.exits = failure_exit.ExitState()  # relief, takeback, requests, surplus history
+        self._network = observing.build_network(self)
         # the value of the cohort's care per line (need x unit cost), for the weight a
         # provider has in the one outcome index (outcome_weight)
         self._line_values = {
@@ -190,7 +135,7 @@ class HealthEconomyModel(mesa.Model):
         }
         self._weights_for: tuple = (None, {})  # (contracts, outcome weights)
         self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
-        self.last_attainment = self.attainment(scenario.economy.outcome_base)
+        self.last_attainment = settling.attainment(self, scenario.economy.outcome_base)
         # per-period output columns, named once
         self.line_columns = [
             (line, ("activity__" + line.name, "planned__" + line.name))
@@ -227,11 +172,11 @@ class HealthEconomyModel(mesa.Model):
         self.active_spec = self.builder.spec_with_terms(
             self.active_model, getattr(self.agreement, "terms", None)
         )
-        self.start_contracts(year=0)
+        contract_year.start_contracts(self, year=0)
         self.main_provider = ordering.main_provider(
             {p.name: p.annual_income for p in self.providers}
         )
-        self.set_rift(scenario.trust.rift_stickiness)
+        observing.set_rift(self, scenario.trust.rift_stickiness)
         if (
             self.agreement is not None
             and scenario.negotiation.governance
@@ -271,167 +216,11 @@ class HealthEconomyModel(mesa.Model):
             details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
             self.record_event(event["actor"], event["kind"], event["text"], **details)
         for name, cost in agreement.cost_by_party.items():
-            self.charge_transaction_cost(name, cost)  # reported with period 0
+            booking.charge_transaction_cost(self, name, cost)  # reported with period 0
         for name in agreement.leadership_changes:
             org = self.orgs[name]
             self.trust.turnover(org.name)
         return agreement
-
-    def remove_member(self, name: str) -> None:
-        """A member leaves or is excluded: from next contract year its lines return to
-        bilateral status-quo contracts."""
-        spec = self.active_spec
-        if spec is None or spec.members is not None and name not in spec.members:
-            return
-        members = tuple(m for m in self.builder.members(spec) if m != name)
-        update: dict[str, Any] = {"members": members}
-        if spec.risk_share is not None:
-            rs = spec.risk_share
-            shares = rs.shares if isinstance(rs.shares, dict) else None
-            if shares is not None:
-                shares = {k: v for k, v in shares.items() if k != name}
-                total = sum(shares.values())
-                shares = {k: v / total for k, v in shares.items()} if total else None
-            update["risk_share"] = (
-                rs.model_copy(
-                    update={
-                        "shares": shares,
-                        "excluded": tuple(e for e in rs.excluded if e != name),
-                    }
-                )
-                if shares
-                else None
-            )
-        self.active_spec = spec.model_copy(update=update)
-
-    def renegotiate_target(self) -> float:
-        """Rebargain the savings target (at a trigger or renewal) with today's trust."""
-        from alliancesim.agents.negotiation import rebargain_target
-
-        spec = self.active_spec
-        if spec is None or spec.risk_share is None:
-            return 0.0
-        target = rebargain_target(self, spec)
-        self.active_spec = spec.model_copy(
-            update={"risk_share": spec.risk_share.model_copy(update={"target_savings": target})}
-        )
-        return target
-
-    # ----------------------------------------------------------------- set-up
-    @property
-    def network(self) -> nx.DiGraph:
-        """Directed graph of organisations; each edge carries the source's current trust
-        in the target and their joint-work history. The agents' evidence is the truth;
-        the graph is brought up to date when it is read (not every period)."""
-        graph = self._network
-        index = self.trust.index
-        trust = self.trust.matrix()
-        for source, target, data in graph.edges(data=True):
-            i, j = index[source], index[target]
-            data["trust"] = float(trust[i, j])
-            data["joint_work"] = float(self.joint_work[i, j])
-        return graph
-
-    def build_network(self) -> nx.DiGraph:
-        """Directed trust graph of every pair of organisations, with initial trust."""
-        spec = self.scenario_spec.trust
-        graph = nx.DiGraph()
-        for org in self.orgs.values():
-            graph.add_node(org.name, kind=org.kind)
-        for source in self.orgs.values():
-            for target in self.orgs.values():
-                if source is target:
-                    continue
-                initial = spec.initial
-                is_pair = isinstance(source, Commissioner) != isinstance(target, Commissioner)
-                if is_pair and spec.commissioner_provider is not None:
-                    initial = spec.commissioner_provider
-                source.set_initial_trust(target.name, initial, spec.prior_evidence)
-                graph.add_edge(source.name, target.name, trust=initial, joint_work=0.0)
-        for pair in spec.pairs:
-            self.orgs[pair.source].set_initial_trust(pair.target, pair.value, spec.prior_evidence)
-            graph.edges[pair.source, pair.target]["trust"] = pair.value
-        return graph
-
-    def start_contracts(self, year: int) -> None:
-        """Build (or refresh) the contracts in force for a contract year."""
-        failed = frozenset(p.name for p in self.providers if p.failed)
-        model_name = self.active_model
-        if failed and self.builder_needs_fallback(model_name, failed):
-            model_name = self.scenario_spec.scenario.status_quo
-        spec = self.active_spec if model_name == self.active_model else None
-        contracts = self.builder.build(model_name, year, failed, spec=spec)
-        if failed and self.scenario_spec.contract_models[model_name].contracts:
-            contracts = tuple(c for c in (self.without(c, failed) for c in contracts) if c)
-        self.contracts: tuple[ContractTerms, ...] = contracts
-        old = getattr(self, "states", {})
-        self.states = {c.name: carry_state(old.get(c.name), c, year) for c in contracts}
-        self.contract_values = {c.name: contract_value(c) for c in contracts}
-        names = [p.name for p in self.providers]
-        self.views = provider_views(
-            contracts, names, year, self.scenario_spec.behaviour.renewal_belief
-        )
-        for provider in self.providers:
-            view = self.views[provider.name]
-            value = sum(
-                round(t.planned_activity * t.price_pence)
-                if t.price_pence and t.planned_activity
-                else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
-                for t in view.paid_for.values()
-            )
-            provider.annual_income = max(1, value)
-            provider.year_income = provider.year_cost = 0
-        self.at_distance = commissioner_distance(contracts)
-        # one draw per contract and contract year, keyed to its name (a rebuild after a
-        # failure keeps the year's draw)
-        self.lenient = {
-            c.name: self.streams.draw(streams.LENIENCY, f"{c.name}@{year}")
-            < (c.outcome.leniency if c.outcome else 0.0)
-            for c in contracts
-        }
-
-    def builder_needs_fallback(self, model_name: str, failed: frozenset[str]) -> bool:
-        """A failed lead takes its contract down: the commissioner contracts directly again."""
-        spec = self.scenario_spec.contract_models[model_name]
-        return spec.lead is not None and spec.lead in failed
-
-    @staticmethod
-    def without(terms: ContractTerms, failed: frozenset[str]) -> ContractTerms | None:
-        payments = tuple(p for p in terms.payments if p.provider not in failed)
-        if not payments:
-            return None
-        members = tuple(m for m in terms.members if m not in failed)
-        update: dict[str, Any] = {
-            "payments": payments,
-            "members": members,
-            "subcontracts": tuple(s for s in terms.subcontracts if s.subcontractor not in failed),
-        }
-        if terms.outcome is not None and terms.outcome.split:
-            kept = {k: v for k, v in terms.outcome.split.items() if k not in failed}
-            total = sum(kept.values())
-            update["outcome"] = terms.outcome.model_copy(
-                update={"split": {k: v / total for k, v in kept.items()} if total else {}}
-            )
-        if terms.risk_share is not None:
-            rs = terms.risk_share
-            gain = renormalise(rs.gain_shares, failed)
-            pain = renormalise(rs.pain_shares, failed)
-            update["risk_share"] = rs.model_copy(
-                update={
-                    "gain_shares": gain,
-                    "pain_shares": pain,
-                    "excluded": tuple(e for e in rs.excluded if e not in failed),
-                }
-            )
-        return ContractTerms.model_validate(
-            {
-                **terms.model_dump(),
-                **{
-                    k: (v.model_dump() if hasattr(v, "model_dump") else v)
-                    for k, v in update.items()
-                },
-            }
-        )
 
     # --------------------------------------------------------------- schedule
     def step(self) -> None:
@@ -440,24 +229,20 @@ class HealthEconomyModel(mesa.Model):
         self.advance_period()
 
     def advance_period(self) -> None:
-        """The stages of one period, in order (MODEL.md s3)."""
-        self.open_contract_year()
-        demand = self.economy.draw_demand(self.period)
-        for provider in self.providers:
-            provider.decide_effort()  # each reads what the others did last period
-        for provider in self.providers:
-            provider.cooperation = provider.effort  # revealed together: simultaneous moves
-        delivery = self.deliver(demand)
-        entries = self.settle(delivery)
-        self.observe(delivery)
-        self.trust.update(self.scenario_spec.trust.forgetting)  # every belief at once
-        for org in self.orgs.values():
-            org.change_leadership()
-        self.book(delivery, entries)
-        self.review_contracts(delivery)
+        """The stages of one period, in order (MODEL.md s3; ``model/stages/``)."""
+        contract_year.open_contract_year(self)  # re-plan and rebuild contracts at a year
+        demand = demand_draw.draw_demand(self)  # need by line, on the demand streams
+        choices.decide(self.providers)  # simultaneous: each on what it saw last period
+        delivery = care_delivery.deliver(self, demand)
+        entries = settling.settle(self, delivery)  # the payment core settles each contract
+        observing.observe(self, delivery)  # who saw what of whom
+        observing.update_trust(self)  # every belief at once; leadership turnover
+        booking.book(self, delivery, entries)  # the only way money moves
+        failure_exit.exit_failed(self)  # insolvency
+        failure_exit.review_contracts(self, delivery)  # relief, handback (termination)
         if self.governance is not None:
             self.governance.review()  # decisions the alliance takes, triggers, disputes
-        self.collect(delivery, entries)
+        collection.collect(self, delivery, entries)  # the period's output row
         self.period += 1
         if self.period >= self.periods:
             self.running = False
@@ -475,1038 +260,45 @@ class HealthEconomyModel(mesa.Model):
             self.time += 1
         return self
 
-    # ----------------------------------------------------------------- stages
-    def open_contract_year(self) -> None:
-        if self.period > 0 and self.period % self.periods_per_year == 0:
-            last_year = self.rows[-self.periods_per_year :]
-            self.economy.replan(
-                {
-                    line.name: sum(r["activity__" + line.name] for r in last_year)
-                    for line in self.economy.lines
-                },
-                {
-                    line.name: sum(r["planned__" + line.name] for r in last_year)
-                    for line in self.economy.lines
-                },
-            )
-            self.start_contracts(self.period // self.periods_per_year)
-        for change, shock in self.economy.shocks_changing(self.period):
-            if shock.contract_models and self.active_model not in shock.contract_models:
-                continue  # a cost of other contract models' structure: none here
-            self.record_event(
-                "economy",
-                f"shock_{change.removesuffix('s')}",
-                f"scheduled {shock.kind} shock '{shock.name}' {change}: "
-                f"{shock.size:+.1%} on {', '.join(shock.lines)}",
-                shock=shock.name,
-                shock_kind=shock.kind,
-                size=shock.size,
-                lines=",".join(shock.lines),
-            )
-        self.set_failure_floors()
-        for commissioner in self.commissioners:
-            # capability decays while it pays for care through a lead it cannot see into
-            commissioner.monitor(any(c == commissioner.name for c, _ in self.at_distance))
-
-    def set_failure_floors(self) -> None:
-        """A new vehicle fails against its own reserves while it holds a contract of the
-        model in force; otherwise (status quo, or after a handback) as its kind does."""
-        holders = self.contract_holders()
-        lead = self.lead_name
-        for provider in self.providers:
-            if provider.spec.new_vehicle:
-                holds = provider.name == lead or provider.name in holders
-                provider.failure_threshold = provider.spec.failure_floor(holds)
-
-    # ------------------------------------------------------------ exit (handback)
-    def review_contracts(self, delivery: Delivery) -> None:
-        """After the books close: relief granted earlier is paid, services handed back
-        cost their commissioner a premium, and each holder of a fixed-price contract that
-        is losing more than it can bear asks for more money, or, refused, hands the
-        contract back (agents/exit.py). Termination, not insolvency."""
-        self.pay_relief()
-        self.charge_takeback(delivery)
-        # on an accruals basis: what it is owed (withheld outcome money, delayed
-        # subcontract payments) counts as income, and what a lead has delayed as its debt;
-        # a holder judges its contract on the last year at most (one lumpy year-end
-        # settlement counts once), on a single month at first (anchors P5)
-        receivables = self.net_receivables()
-        holders = self.contract_holders()
-        for provider in self.providers:
-            change = receivables.get(provider.name, 0) - self._receivables.get(provider.name, 0)
-            surplus = provider.income - provider.cost + change
-            if provider.name in holders:  # the season is no news about the contract
-                surplus -= round(self.seasonal_surplus(provider.name, delivery))
-            history = self._surplus_history.setdefault(provider.name, [])
-            history.append(surplus)
-            del history[: -self.periods_per_year]
-        self._receivables = receivables
-        year = self.period // self.periods_per_year
-        for holder, held in holders.items():
-            provider = self.orgs[holder]
-            if provider.failed or self._asked.get(holder) == year:
-                continue
-            history = self._surplus_history[holder]
-            loss = projected_annual_loss(sum(history), len(history), self.periods_per_year)
-            position = provider.reserves + receivables.get(holder, 0)
-            income, floor = provider.annual_income, provider.failure_threshold
-            bearable = bearable_loss(position, income, floor, provider.risk_appetite)
-            if asks_for_more(loss, bearable, self.held_price(holder, held)):
-                self._asked[holder] = year
-                gap = shortfall(position, income, floor)
-                if not self.request_more_money(holder, held, loss, bearable, gap):
-                    break  # handed back: the contracts changed; the others review next period
-
-    def seasonal_surplus(self, name: str, delivery: Delivery) -> float:
-        """Pence of this period's surplus that is the season, not the contract: on each
-        shiftable line, its margin per unit (``incentives.line_margin``: a lead pays its
-        subcontractors per unit, a provider on a block bears its variable cost) times the
-        activity above the line's level net of the season. A run starts at the winter
-        peak, so a first month read without this overstates a year's loss."""
-        season = season_factor(self.scenario_spec.economy, self.period)
-        if season == 1.0:
-            return 0.0
-        above = 1.0 - 1.0 / season
-        base = self.period_shift_base()
-        margins = self.line_margins(name)
-        return sum(
-            margin * delivery.activity[template.line] * above
-            for (template, _, _), (margin, _, _) in zip(base.shiftable, margins, strict=False)
-        )
-
-    def net_receivables(self) -> dict[str, int]:
-        """Pence each organisation is owed (+) less what it owes (-) but has not yet been
-        paid or paid: withheld outcome money and delayed subcontract payments."""
-        net = dict(self.owed_to_providers())
-        for payer, _payee, amount in self.delayed_payments():
-            net[payer] = net.get(payer, 0) - amount
-        return net
-
-    def contract_holders(self) -> dict[str, list[ContractTerms]]:
-        """Providers paid a fixed sum (block or capitation, a lead's whole scope included)
-        under the active contract model's own contracts, with those contracts. None under
-        the status quo (the counterfactual the commissioner falls back on) or under terms
-        given in full. A member of a contract with a pooled risk share is not a holder on
-        its own (its losses are shared by the risk share and the alliance's governance,
-        seed 000 L1702), unless it is the lead, which holds the whole scope's money."""
-        cached = getattr(self, "_holders", None)
-        if cached is not None and cached[0] is self.contracts:
-            return cached[1]
-        model = self.active_model
-        holders: dict[str, list[ContractTerms]] = {}
-        own = (
-            model != self.scenario_spec.scenario.status_quo
-            and self.active_spec is not None
-            and not self.active_spec.contracts
-        )
-        for terms in self.contracts if own else ():
-            name = terms.name
-            if not (name == model or name.startswith(model + ":")):
-                continue
-            if name.startswith(model + ":outside"):
-                continue
-            for payment in terms.payments:
-                pooled = terms.risk_share is not None and payment.provider != terms.lead
-                if payment.terms.basis in HELD_BASES and not pooled:
-                    held = holders.setdefault(payment.provider, [])
-                    if terms not in held:
-                        held.append(terms)
-        self._holders = (self.contracts, holders)
-        return holders
-
-    def scope_lines(self, holder: str, held: list[ContractTerms]) -> list[ServiceLine]:
-        """The lines a holder is paid a fixed sum for: a lead's whole scope, else its own
-        block and capitation lines."""
-        names: set[str] = set()
-        for terms in held:
-            if terms.lead == holder:
-                members = set(terms.members)
-                names |= {line.name for line in self.economy.lines if line.provider in members}
-            names |= {
-                p.line
-                for p in terms.payments
-                if p.provider == holder and p.terms.basis in HELD_BASES
-            }
-        return [line for line in self.economy.lines if line.name in names]
-
-    @staticmethod
-    def price_by_payer(holder: str, held: list[ContractTerms]) -> dict[str, int]:
-        """Pence a year each commissioner pays the holder a fixed sum for, at plan."""
-        prices: dict[str, int] = {}
-        for terms in held:
-            for p in terms.payments:
-                if p.provider == holder and p.terms.basis in HELD_BASES:
-                    prices[p.payer] = prices.get(p.payer, 0) + annual_value(p.terms)
-        return prices
-
-    def held_price(self, holder: str, held: list[ContractTerms]) -> int:
-        return sum(self.price_by_payer(holder, held).values())
-
-    def request_more_money(
-        self, holder: str, held: list[ContractTerms], loss: int, bearable: int, gap: int = 0
-    ) -> bool:
-        """The holder asks for its projected loss a year, plus ``gap`` now to stand back at
-        its failure floor; the commissioner that pays it most decides (agents/exit.py).
-        Granted (True): the gap next period, the loss monthly to the contract year's end.
-        Refused (False): the holder hands the contract back."""
-        request = loss + gap
-        price_by_payer = self.price_by_payer(holder, held)
-        price = sum(price_by_payer.values())
-        payer = max(sorted(price_by_payer), key=lambda name: price_by_payer[name])
-        commissioner = self.orgs[payer]
-        growth = self.builder.growth(self.period // self.periods_per_year)
-        budget = sum(
-            round(line.planned_per_year * growth * line.unit_cost_pence)
-            for line in self.scope_lines(holder, held)
-        )
-        can_find = money_to_find(budget, price, commissioner.reserves, commissioner.savings_target)
-        trust = self.trust.trust(payer, holder)
-        granted = grants_request(request, can_find, trust)
-        self.exit_log["requests"] += 1
-        share = request / price if price else 0.0
-        self.record_event(
-            holder,
-            "request_more_money",
-            f"{holder} projects a loss of £{loss / 100:,.0f} a year on its contract, more "
-            f"than the £{bearable / 100:,.0f} it can bear, and asks {payer} for "
-            f"£{request / 100:,.0f} ({share:.0%} of its price); {payer} "
-            + ("agrees" if granted else "refuses"),
-            commissioner=payer,
-            request_pence=request,
-            loss_pence=loss,
-            shortfall_pence=gap,
-            share_of_price=round(share, 4),
-            bearable_pence=bearable,
-            budget_pence=budget,
-            price_pence=price,
-            can_find_pence=can_find,
-            trust=round(trust, 4),
-            decision="granted" if granted else "refused",
-        )
-        if granted:
-            self.exit_log["granted"] += 1
-            self._relief[holder] = (
-                payer,
-                held[0].name,
-                round(loss / self.periods_per_year),
-                self.period // self.periods_per_year,
-                gap,
-            )
-            return True
-        self.hand_back(holder, held, payer, price)
-        return False
-
-    def pay_relief(self) -> None:
-        """Relief granted on a request is paid each period to the end of its contract year,
-        as a journal entry from the commissioner."""
-        year = self.period // self.periods_per_year
-        for holder, (payer, contract, monthly, granted_year, gap) in sorted(self._relief.items()):
-            if granted_year != year or self.orgs[holder].failed:
-                del self._relief[holder]
-                continue
-            amount = monthly + gap  # the shortfall with the first payment
-            self._relief[holder] = (payer, contract, monthly, granted_year, 0)
-            self.transfer(payer, holder, amount, contract, "relief", "relief_granted")
-            self.orgs[payer].spend += amount
-
-    def hand_back(self, holder: str, held: list[ContractTerms], payer: str, price: int) -> None:
-        """The holder ends its contract. Its services return to the commissioner, which
-        runs them at a premium while it arranges interim contracts and pays to re-procure;
-        the economy goes on under status-quo contracts for the scope (as after a lead
-        fails). The holder keeps its losses: termination, not insolvency."""
-        lead = any(terms.lead == holder for terms in held)
-        self.exit_log["handbacks"].append((self.period, holder))
-        self._relief.pop(holder, None)
-        last = self.period + max(1, TAKEBACK_MONTHS * self.periods_per_year // 12)
-        self._takeback.extend((line.name, self.period + 1, last) for line in self.lines_of(holder))
-        negotiation = self.scenario_spec.negotiation
-        cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
-        self.charge_transaction_cost(payer, cost)
-        self.record_event(
-            holder,
-            "handback",
-            f"{holder} hands its contract back to {payer}: the contract ends (not an "
-            f"insolvency); {payer} takes the services back at a premium and re-procures "
-            f"(£{cost / 100:,.0f})",
-            commissioner=payer,
-            contracts=",".join(t.name for t in held),
-            lead=lead,
-            reprocurement_pence=cost,
-        )
-        if lead:
-            status_quo = self.scenario_spec.scenario.status_quo
-            self.active_model = status_quo
-            self.active_spec = self.scenario_spec.contract_models[status_quo]
-        else:
-            self.remove_member(holder)
-        self.start_contracts(self.period // self.periods_per_year)
-
-    def charge_takeback(self, delivery: Delivery) -> None:
-        """Premium over unit cost the commissioner pays on services handed back to it,
-        while interim arrangements last (as for a failed provider's services)."""
-        if not self._takeback:
-            return
-        lines = self.economy.by_name
-        kept = []
-        for name, first, last in self._takeback:
-            if self.period > last:
-                continue
-            kept.append((name, first, last))
-            if self.period < first:
-                continue
-            line = lines[name]
-            premium = round(
-                line.unit_cost_pence * delivery.activity[name] * (RETURNED_RISK_PREMIUM - 1.0)
-            )
-            self.post_cost(
-                line.commissioner,
-                STAFF_AND_SUPPLIERS,
-                premium,
-                "takeback_premium",
-                "handback",
-                name,
-            )
-            self.orgs[line.commissioner].returned_risk += premium
-        self._takeback = kept
-
-    def lines_of(self, provider: str) -> list[ServiceLine]:
-        return self._lines_by_provider.get(provider, [])
-
-    def subcontractors_of(self, lead: str) -> list[str]:
-        return sorted(
-            {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
-        )
-
-    def group_weights(self) -> tuple[dict[str, float], dict[str, float]]:
-        """Value shares of providers in shiftable and in receiving care."""
-        shiftable: dict[str, float] = {}
-        receiving: dict[str, float] = {}
-        for line in self.economy.lines:
-            value = line.planned_per_year * line.unit_cost_pence
-            if line.shiftable:
-                shiftable[line.provider] = shiftable.get(line.provider, 0.0) + value
-            elif line.receiving:
-                receiving[line.provider] = receiving.get(line.provider, 0.0) + value
-        return normalise(shiftable), normalise(receiving)
-
-    def joint_effort(self) -> tuple[float, float, float]:
-        """(community effort, acute cooperation, joint effort E) from this period's choices."""
-        shiftable, receiving = self.weights
-        community = sum(w * self.orgs[p].effort for p, w in receiving.items())
-        acute = sum(w * self.orgs[p].effort for p, w in shiftable.items())
-        floor = self.scenario_spec.behaviour.joint_effort_floor  # a prior (docs/priors.md)
-        return community, acute, community * (floor + (1.0 - floor) * acute)
-
-    @property
-    def weights(self) -> tuple[dict[str, float], dict[str, float]]:
-        if self._weights is None:
-            self._weights = self.group_weights()
-        return self._weights
-
-    def effort_units(self, provider: Provider) -> tuple[list[float], float]:
-        """Units a year each line gains (+) or loses (-) per unit of this provider's effort,
-        as the provider expects them (others' effort weighted by its trust), in the
-        order of ``period_shift_base`` (shiftable lines, then receiving lines); and the
-        slope of the outcome index in its effort."""
-        spec = self.scenario_spec.economy
-        shiftable, receiving = self.weights
-        name = provider.name
-        base = self._shift_base
-        if base is None or base.period != self.period:
-            base = self.period_shift_base()
-        trust = self.trust.row(name)
-        own = provider.effort
-        # what it expects of partners: their cooperation last period, weighted by its trust
-        expect_community = 0.0
-        for partner, index, w, cooperation in base.receiving_partners:
-            expect_community += w * (cooperation * trust[index] if partner != name else own)
-        expect_acute = 0.0
-        for partner, index, w, cooperation in base.shiftable_partners:
-            expect_acute += w * (cooperation * trust[index] if partner != name else own)
-        floor = self.scenario_spec.behaviour.joint_effort_floor  # as in joint_effort
-        d_joint = receiving.get(name, 0.0) * (floor + (1.0 - floor) * expect_acute) + (
-            (1.0 - floor) * shiftable.get(name, 0.0) * expect_community
-        )
-        d_fraction = base.sensitivity * d_joint
-        units: list[float] = []
-        avoided = 0.0
-        for template, demand, released in base.shiftable:
-            moved = demand * (
-                d_fraction * released + (base.own_share if template.provider == name else 0.0)
-            )
-            avoided += moved
-            units.append(-moved)
-        extra = avoided * spec.contacts_per_avoided_unit
-        for _template, share in base.receiving:
-            units.append(extra * share)
-        return units, spec.outcome_gain_from_integration * d_joint
-
-    def effort_shifts(self, provider: Provider) -> tuple[list[LineShift], float]:
-        """:meth:`effort_units` as one :class:`LineShift` per line (the readable form the
-        incentive rules and the teaching notebooks use)."""
-        units, slope = self.effort_units(provider)
-        templates = self.period_shift_base().templates
-        return [with_units(t, u) for t, u in zip(templates, units, strict=True)], slope
-
+    # ------------------------------------------- what agents and the dashboard ask
+    # The agents (decisions, governance, negotiation), the runners and the dashboard
+    # call these; each hands over to the stage that owns the rule.
     def marginal_returns(self, provider: Provider) -> tuple[float, float, float, float]:
-        """Per unit of the provider's effort, pence a year: its marginal profit under its
-        contract terms (``incentives.marginal_profit``, from per-line margins prepared
-        once per contract set), the system cost it saves, the outcome slope, and the part
-        of the marginal profit that is its gain or pain share of the pooled result."""
-        units, slope = self.effort_units(provider)
-        total = saving = system = 0.0
-        for moved, (margin, price, unit_cost) in zip(
-            units, self.line_margins(provider.name), strict=True
-        ):
-            total += moved * margin
-            saving -= moved * price
-            system -= moved * unit_cost
-        view = self.views[provider.name]
-        pooled = share_of_saving(view, saving) * saving
-        return total + pooled, system, slope, pooled
-
-    def line_margins(self, name: str) -> tuple[tuple[float, float, float], ...]:
-        """(its margin, commissioners' price, unit cost) per line, in effort_units order."""
-        # kept for both sides of the baseline, which activity crosses back and forth
-        cache = getattr(self, "_line_margins", None)
-        if cache is None or cache[0] is not self.contracts:
-            cache = self._line_margins = (self.contracts, {})
-        key = (name, self.above_baseline)
-        margins = cache[1].get(key)
-        if margins is None:
-            view = self.views[name]
-            margins = tuple(
-                (
-                    line_margin(
-                        name, view, t.provider, t.line, t.variable_cost, self.above_baseline
-                    ),
-                    t.commissioner_price,
-                    t.unit_cost,
-                )
-                for t in self.period_shift_base().templates
-            )
-            cache[1][key] = margins
-        return margins
-
-    def period_shift_base(self) -> ShiftBase:
-        """What every provider's effort calculation shares in a period (computed once)."""
-        cached = self._shift_base
-        if cached is not None and cached.period == self.period:
-            return cached
-        spec = self.scenario_spec.economy
-        floor = self.scenario_spec.behaviour.let_go_floor  # a prior (docs/priors.md)
-        integration = self.economy.integration
-        growth = (1.0 + spec.demand_trend) ** (self.period / self.periods_per_year)
-        templates = self.line_templates
-        shiftable = tuple(
-            (
-                templates[line.name],
-                line.planned_per_year * growth,
-                let_go(self.orgs[line.provider].cooperation, floor),
-            )
-            for line in self.economy.lines
-            if line.shiftable
-        )
-        receiving = tuple(
-            (templates[name], share) for name, share in self.economy.receiving_share.items()
-        )
-        index = self.trust.index
-        shiftable_weights, receiving_weights = self.weights
-        self._shift_base = ShiftBase(
-            self.period,
-            shift_sensitivity(integration, spec),
-            # its own effort lets go of the rest on its own lines: d let_go / d cooperation
-            (1.0 - floor) * shift_fraction(integration, spec),
-            shiftable,
-            receiving,
-            tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in receiving_weights.items()),
-            tuple((p, index[p], w, self.orgs[p].cooperation) for p, w in shiftable_weights.items()),
-            tuple(t for t, _, _ in shiftable) + tuple(t for t, _ in receiving),
-        )
-        return self._shift_base
-
-    @property
-    def line_templates(self) -> dict[str, LineShift]:
-        """A LineShift per line with units 0, rebuilt when the contracts change."""
-        cache = getattr(self, "_line_templates", None)
-        if cache is None or cache[0] is not self.contracts:
-            terms = {p.line: p.terms for c in self.contracts for p in c.payments}
-            templates = {}
-            for line in self.economy.lines:
-                owner = self.orgs[line.provider]
-                variable = (1.0 - owner.fixed_cost_share) * line.unit_cost_pence
-                templates[line.name] = LineShift(
-                    line.name,
-                    0.0,
-                    float(line.unit_cost_pence),
-                    variable,
-                    line.provider,
-                    commissioner_price(terms.get(line.name), variable),
-                )
-            cache = self._line_templates = (self.contracts, templates)
-        return cache[1]
+        """``choices.marginal_returns``."""
+        return choices.marginal_returns(self, provider)
 
     def expected_cooperation(self, provider: Provider) -> float:
-        """The cooperation it expects of its partners, weighted by its tie to each:
-        sum over partners of tie x trust x their last cooperation (MODEL.md s3b). The tie
-        is the financial tie plus the relational tie (``ProviderContractView.ties``);
-        a partner with neither counts for nothing."""
-        ties = self.views[provider.name].ties(self.scenario_spec.behaviour.relational_tie)
-        if not ties:
-            return 0.0
-        trust, index, orgs = self.trust.row(provider.name), self.trust.index, self.orgs
-        return sum(
-            tie * trust[index[p]] * orgs[p].cooperation
-            for p, tie in ties.items()
-            if not orgs[p].failed
-        )
+        """``choices.expected_cooperation``."""
+        return choices.expected_cooperation(self, provider)
 
-    def deliver(self, demand: dict[str, float]) -> Delivery:
-        _, _, joint = self.joint_effort()
-        self.economy.advance_integration(joint)
-        cooperation = {p.name: p.effort for p in self.providers}
-        push = {p.name: p.push for p in self.providers}
-        capacity = {p.name: p.capacity for p in self.providers}
-        alive = [p for p in self.providers if not p.failed]
-        quality = sum(p.quality for p in alive) / len(alive) if alive else 0.5
-        squeezed = sum(1 for p in self.providers for s in p.squeezing.values() if s)
-        delivery = self.economy.deliver(
-            self.period,
-            demand,
-            cooperation,
-            push,
-            capacity,
-            quality,
-            let_go_floor=self.scenario_spec.behaviour.let_go_floor,
-        )
-        if squeezed:
-            # a squeezed subcontractor cuts cost and some quality with it (anchors s2.10)
-            delivery = delivery._replace(
-                outcome_true=max(0.0, delivery.outcome_true - 0.01 * squeezed)
-            )
-        improved = self.outcome_improvement()
-        if improved:
-            # work on the measured outcomes raises the true outcome (docs/outcomes-based.md)
-            delivery = delivery._replace(outcome_true=min(1.0, delivery.outcome_true + improved))
-        plan = self.economy.plan_for(self.period)
-        activity = delivery.activity
-        self.shiftable_plan = sum([plan[name] for name in self._shiftable_names])
-        self.shiftable_done = sum([activity[name] for name in self._shiftable_names])
-        self.above_baseline = self.shiftable_done > self.shiftable_plan
-        return delivery
+    def outcome_weight(self, name: str) -> float:
+        """``choices.outcome_weight``."""
+        return choices.outcome_weight(self, name)
 
-    def provider_costs(self, delivery: Delivery) -> dict[str, int]:
-        """Fixed (to the yearly plan) + variable (to activity) + integration work, in pence.
+    def outcome_stakes(self) -> dict[str, choices.OutcomeStake]:
+        """``choices.outcome_stakes``."""
+        return choices.outcome_stakes(self)
 
-        Each provider's cost is summed in floats (activity is fractional) and rounded
-        once, half to even; the parts behind it (one a line, and the integration work)
-        are kept in ``period_cost_parts`` so that :meth:`delivery_cost_entries` can
-        split the rounded total between them exactly (largest remainder)."""
-        costs: dict[str, float] = {p.name: 0.0 for p in self.providers}
-        parts: dict[str, dict[tuple[str, str], float]] = {p.name: {} for p in self.providers}
-        plan = self.economy.plan_for(self.period)
-        activity = delivery.activity
-        shocked = self.economy.cost_factors(self.period, self.active_model)  # scheduled
-        for name, provider, fixed_unit, variable_unit in self._line_costs:
-            line_cost = fixed_unit * plan[name] + variable_unit * activity[name]
-            if name in shocked:
-                line_cost *= shocked[name]
-            costs[provider] += line_cost
-            parts[provider]["delivery_cost", name] = line_cost
-        behaviour = self.scenario_spec.behaviour
-        for provider in self.providers:
-            # integration work, outcome work (c_q q^2 / 2) and gaming (c_g g^2 / 2), shares
-            # of its income a year
-            year = provider.annual_income / self.periods_per_year
-            for item, share in (
-                ("integration_work", provider.effort * behaviour.effort_spend_share),
-                ("outcome_work", behaviour.outcome_effort_cost * provider.outcome_effort**2 / 2),
-                ("gaming", behaviour.gaming_cost * provider.gaming**2 / 2),
-            ):
-                if share:
-                    costs[provider.name] += share * year
-                    parts[provider.name][item, ""] = share * year
-        self.period_cost_parts = parts
-        return {name: round(value) for name, value in costs.items()}
-
-    def delivery_cost_entries(self, name: str, cost: int) -> list[JournalEntry]:
-        """A provider's cost this period as entries to its staff and suppliers: one a
-        service line it runs (line item ``delivery_cost``, the line in the note) and one
-        for integration work, the rounded total split by largest remainder."""
-        split = allocate(cost, self.period_cost_parts[name]) if cost > 0 else {}
-        return [
-            JournalEntry(
-                self.period,
-                NO_CONTRACT,
-                item,
-                name,
-                STAFF_AND_SUPPLIERS,
-                pence,
-                "provider_costs",
-                line,
-            )
-            for (item, line), pence in sorted(split.items())
-            if pence > 0
-        ]
-
-    def settle(self, delivery: Delivery) -> list[JournalEntry]:
-        """The payment core settles every contract in force; nothing here computes money."""
-        costs = self.provider_costs(delivery)
-        self.period_costs = costs
-        activity = delivery.activity
-        actuals = {
-            name: ProviderActuals({line: activity[line] for line in lines}, costs[name])
-            for name, lines in self._line_names_by_provider.items()
-        }
-        reported = self.reported_outcome(delivery.outcome_true)
-        self.outcome_reported = reported
-        attainment = self.last_attainment = self.attainment(reported)
-        # the demand trigger compares the need that presents with the need the plan
-        # expected (trend and season). Not with the activity plan: that is re-based on
-        # outturn, so it already expects the care integration avoids, and need before
-        # that shift would trip the trigger every month once the alliance works
-        plan = self.economy.expected_shiftable_need
-        demand = sum([delivery.demand[name] for name in self._shiftable_names])
-        squeeze = {s: flag for p in self.providers for s, flag in p.squeezing.items()}
-        inputs = PeriodInputs(
-            period=self.period,
-            contract_period=self.period,  # every contract starts with the run
-            periods_per_year=self.periods_per_year,
-            actuals=actuals,
-            attainment={"outcome_index": attainment},
-            population=self.scenario_spec.economy.population,
-            demand_vs_plan=demand / plan if plan > 0 else 1.0,
-            lenient=False,
-            squeeze=squeeze,
-        )
-        entries: list[JournalEntry] = []
-        self.contract_flags = []
-        for terms in self.contracts:
-            lenient = self.lenient.get(terms.name, False)
-            result = settle_period(
-                terms, inputs._replace(lenient=True) if lenient else inputs, self.states[terms.name]
-            )
-            self.states[terms.name] = result.state
-            entries.extend(result.entries)
-            self.contract_flags.append((terms.name, result.flags))
-            if result.flags.get("year_end"):
-                for key, value in result.flags.items():
-                    self.tally_flag(key, value)
-        return entries
+    def outcome_money_per_point(self, name: str) -> float:
+        """``choices.outcome_money_per_point``."""
+        return choices.outcome_money_per_point(self, name)
 
     @property
     def flags(self) -> dict[str, Any]:
-        """This period's settlement flags, keyed ``"<contract>.<flag>"``."""
-        return {
-            f"{name}.{key}": value
-            for name, flags in self.contract_flags
-            for key, value in flags.items()
-        }
+        """This period's settlement flags, keyed ``"<contract>.<flag>"`` (``settling``)."""
+        return settling.flags(self)
 
-    def tally_flag(self, key: str, value: Any) -> None:
-        if key in ("gain_pence", "pain_pence") and isinstance(value, int | float):
-            self.totals[key.removesuffix("_pence")] += int(value)
-        elif key == "outcome_paid_pence" and isinstance(value, int | float):
-            self.totals["outcome_paid"] += int(value)
-        elif key == "outcome_at_stake_pence" and isinstance(value, int | float):
-            self.totals["outcome_at_risk"] += int(value)
+    def remove_member(self, name: str) -> None:
+        """``contract_year.remove_member``: from next contract year."""
+        return contract_year.remove_member(self, name)
 
-    def attainment(self, reported: float) -> float:
-        """Outcome attainment against a target 10% above the economy's base outcome."""
-        target = OUTCOME_TARGET_UPLIFT * self.scenario_spec.economy.outcome_base
-        return min(1.0, max(0.0, reported / target))
-
-    def reported_outcome(self, true_outcome: float) -> float:
-        """True outcome plus what each provider's gaming adds past the audit of the
-        commissioner it reports to (``decisions.reported_outcome``)."""
-        from alliancesim.agents.decisions import reported_outcome
-
-        stakes = self.outcome_stakes()
-        gamed = [
-            (
-                self.outcome_weight(p.name),
-                self.orgs[stakes[p.name].payer].audit,
-                p.gaming,
-            )
-            for p in self.providers
-            if p.gaming > 0.0 and not p.failed and p.name in stakes
-        ]
-        return reported_outcome(true_outcome, gamed)
-
-    def outcome_weight(self, name: str) -> float:
-        """A provider's weight in the outcome index: the share of the value of the
-        cohort's care it is answerable for, its own lines and those it holds the
-        contract for and subcontracts (a lead or prime runs the whole pathway)."""
-        cached = self._weights_for
-        if cached[0] is not self.contracts:
-            total = sum(self._line_values.values()) or 1.0
-            own = {line.name: line.provider for line in self.economy.lines}
-            weights = {
-                p.name: sum(
-                    value
-                    for line, value in self._line_values.items()
-                    if own[line] == p.name or line in self.views[p.name].pays_for
-                )
-                / total
-                for p in self.providers
-            }
-            cached = self._weights_for = (self.contracts, weights)
-        return cached[1].get(name, 0.0)
-
-    def outcome_improvement(self) -> float:
-        """Points the providers' work on the measured outcomes adds to the true outcome:
-        sum over providers of weight x gain x f(q) (``decisions.outcome_gain``)."""
-        from alliancesim.agents.decisions import outcome_gain
-
-        gain = self.scenario_spec.behaviour.outcome_effort_gain
-        return sum(
-            self.outcome_weight(p.name) * gain * outcome_gain(p.outcome_effort)
-            for p in self.providers
-            if p.outcome_effort > 0.0 and not p.failed
-        )
-
-    def outcome_stakes(self) -> dict[str, OutcomeStake]:
-        """Per provider, the outcome money this contract year: pence a year that move per
-        unit of attainment, the leniency it expects, and the commissioner paying it.
-
-        Read from the terms: a withhold is its share of the provider's payments, a pot
-        the provider's split of the pot; times the share at risk this year
-        (``at_risk_by_year``) and the payment's slope in attainment (2 where pain equals
-        gain about a neutral 0.5). Computed once per contract set and year."""
-        year = self.period // self.periods_per_year
-        cached = self._stakes
-        if cached[0] is self.contracts and cached[1] == year:
-            return cached[2]
-        stakes: dict[str, OutcomeStake] = {}
-        for terms in self.contracts:
-            outcome = terms.outcome
-            share = terms.withhold_share(year)
-            if outcome is None or share <= 0.0:
-                continue
-            risk = outcome.at_risk_by_year
-            at_risk = risk[min(year, len(risk) - 1)] if risk else 1.0
-            slope = 1.0
-            if outcome.pain_equals_gain and outcome.mode == "pot":
-                slope = 1.0 / max(1e-9, 1.0 - outcome.neutral_attainment)
-            parts: dict[str, tuple[float, str]] = {}
-            if outcome.mode == "withhold":
-                for payment in terms.payments:
-                    value, _ = parts.get(payment.provider, (0.0, payment.payer))
-                    parts[payment.provider] = (
-                        value + share * annual_value(payment.terms),
-                        payment.payer,
-                    )
-            else:
-                pot = share * (terms.reference_value_pence or contract_value(terms))
-                split = dict(outcome.split) or normalise(
-                    {
-                        p: sum(annual_value(x.terms) for x in terms.payments if x.provider == p)
-                        for p in {x.provider for x in terms.payments}
-                    }
-                )
-                for name, part in split.items():
-                    parts[name] = (pot * part, terms.commissioners[0])
-            for name, (value, payer) in parts.items():
-                stake = value * at_risk * slope
-                old = stakes.get(name, OutcomeStake(0.0, outcome.leniency, payer))
-                # leniency and payer of its largest part; the stakes add up
-                largest = old if old.stake >= stake else OutcomeStake(0, outcome.leniency, payer)
-                stakes[name] = largest._replace(stake=old.stake + stake)
-        self._stakes = (self.contracts, year, stakes)
-        return stakes
-
-    def outcome_money_per_point(self, name: str) -> float:
-        """Pence a year one more point of the outcome index brings a provider:
-        ``(1 - l) x stake x d E[paid share] / d A / target`` (MODEL.md s3a), with the
-        attainment it expects taken from last period's."""
-        from alliancesim.agents.decisions import attainment_slope, outcome_money_per_point
-
-        stake = self.outcome_stakes().get(name)
-        if stake is None or stake.stake <= 0.0:
-            return 0.0
-        spec = self.scenario_spec
-        slope = attainment_slope(self.last_attainment, spec.behaviour.attainment_belief_sd)
-        target = OUTCOME_TARGET_UPLIFT * spec.economy.outcome_base
-        return outcome_money_per_point(stake.stake, stake.leniency, slope, target)
-
-    def is_rift(self, source: str, target: str) -> bool:
-        """The commissioner and its main provider: their rift is sticky (seed 000 s3.1)."""
-        return {source, target} == {self.lead_commissioner, self.main_provider}
-
-    def set_rift(self, stickiness: float) -> None:
-        """Good news between the commissioner and its main provider counts for less."""
-        i = self.trust.index[self.lead_commissioner]
-        j = self.trust.index[self.main_provider]
-        self.trust.good_news[i, j] = self.trust.good_news[j, i] = stickiness
-
-    def observe(self, delivery: Delivery) -> None:
-        """What each organisation saw of each other this period, as observation and weight
-        matrices (row: the observer) written into the trust network.
-
-        Two ways of seeing: everyday work (joint work between providers, a commissioner's
-        monitoring) and the leadership teams the governance terms set up, which add
-        weight (how often they meet) and see conduct with a clarity set by open book and
-        shared data (MODEL.md s3b; docs/odd.md 7.4)."""
-        behaviour = self.scenario_spec.behaviour
-        commissioners, providers = self._in_trust_order
-        blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
-        push_max = max(1e-9, behaviour.admission_push_max)
-        effort = np.array(blank_c + [p.effort for p in providers])
-        push = np.array(blank_c + [p.push for p in providers]) / push_max
-        capability = np.array([c.capability for c in commissioners] + blank_p)[None, :]
-        between, watched, judging, base_weight, forum_weight, clarity = self.observation_pattern()
-        # providers read each other by reciprocal fairness, weighted by joint work;
-        # commissioners watch providers; providers judge their commissioner's dealings
-        observation = np.where(
-            between,
-            conduct_seen(effort[:, None], effort[None, :], push[None, :]),
-            np.where(
-                watched,
-                provider_seen_by_commissioner(effort, push)[None, :],
-                np.where(judging, commissioner_seen_by_provider(capability, push[:, None]), 0.5),
-            ),
-        )
-        weight = np.where(
-            between,
-            np.minimum(effort[:, None], effort[None, :]) + behaviour.everyday_contact,
-            base_weight,
-        )
-        if forum_weight is not None:
-            observation, weight = with_forum(observation, weight, forum_weight, clarity)
-        index = self.trust.index
-        for squeezer in self.providers:
-            if not squeezer.squeezing:
-                continue
-            for sub, squeezed in squeezer.squeezing.items():
-                if squeezed and not squeezer.failed and not self.orgs[sub].failed:
-                    # a squeeze is a broken promise
-                    observation[index[sub], index[squeezer.name]] = 0.0
-                    weight[index[sub], index[squeezer.name]] = 1.0
-        self.trust.observation = observation
-        self.trust.weight = weight
-        self.joint_work *= 0.9
-        self.joint_work += weight
-
-    @property
-    def orgs_in_trust_order(self) -> list:
-        return [self.orgs[name] for name in self.trust.names]
-
-    def observation_pattern(self) -> tuple[Any, ...]:
-        """Who observes whom, the fixed weights, and what the leadership teams add (weight
-        and clarity; None when no forum meets): rebuilt when a provider fails or the
-        contracts change. A commissioner sees less of a provider it does not pay directly
-        (a subcontractor behind a lead): ``distant_watch`` instead of ``commissioner_watch``."""
-        cached = self._pattern
-        if cached is not None and cached[0] is self.contracts and cached[1] == self.n_failed:
-            return cached[2]
-        behaviour = self.scenario_spec.behaviour
-        orgs = self.orgs_in_trust_order
-        is_provider = np.array([isinstance(o, Provider) and not o.failed for o in orgs])
-        is_commissioner = np.array([isinstance(o, Commissioner) for o in orgs])
-        between = is_provider[:, None] & is_provider[None, :]
-        np.fill_diagonal(between, False)
-        watched = is_commissioner[:, None] & is_provider[None, :]
-        judging = is_provider[:, None] & is_commissioner[None, :]
-        at_distance = self.at_distance
-        distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
-        base_weight = np.where(
-            watched, np.where(distant, behaviour.distant_watch, behaviour.commissioner_watch), 0.0
-        )
-        base_weight = np.where(judging, behaviour.provider_judging, base_weight)
-        forum_weight, clarity = self.forum_pattern(between | watched | judging)
-        pattern = (between, watched, judging, base_weight, forum_weight, clarity)
-        self._pattern = (self.contracts, self.n_failed, pattern)
-        return pattern
-
-    def forum_pattern(self, seen: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Observation weight and clarity the leadership teams in force add to each pair
-        whose conduct is seen at all (``seen``); (None, None) when no forum meets.
-
-        Weight: ``forum_contact`` x meetings a year / 12 (at most monthly). Clarity:
-        ``forum_clarity`` + ``open_book_clarity`` with open book + ``shared_data_clarity``
-        with shared data, at most 1. A pair at two tables takes the larger of each."""
-        tables = forums(self.contracts)
-        if not tables:
-            return None, None
-        behaviour = self.scenario_spec.behaviour
-        index = self.trust.index
-        n = len(index)
-        weight, clarity = np.zeros((n, n)), np.zeros((n, n))
-        for forum in tables:
-            governance = forum.governance
-            seats = np.zeros(n, dtype=bool)
-            for name in forum.members:
-                if name in index and not getattr(self.orgs[name], "failed", False):
-                    seats[index[name]] = True
-            pair = seats[:, None] & seats[None, :] & seen
-            sharpness = min(
-                1.0,
-                behaviour.forum_clarity
-                + behaviour.open_book_clarity * governance.open_book
-                + behaviour.shared_data_clarity * governance.shared_data,
-            )
-            weight = np.where(
-                pair, np.maximum(weight, behaviour.forum_contact * forum.frequency), weight
-            )
-            clarity = np.where(pair, np.maximum(clarity, sharpness), clarity)
-        return weight, clarity
-
-    @property
-    def lead_name(self) -> str | None:
-        return next((c.lead for c in self.contracts if c.lead), None)
-
-    def book(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        """Post the period's settlement entries and every cost to the ledger (reserves
-        move only with entries, :meth:`post`); update distress; failures exit."""
-        net: dict[str, int] = {name: 0 for name in self.orgs}
-        for entry in entries:
-            net[entry.payer] -= entry.amount
-            net[entry.payee] += entry.amount
-        self.post(entries)
-        owed = self.owed_to_providers()
-        owes = self.owed_by_providers()
-        for provider in self.providers:
-            if provider.failed:  # exited: no more money flows through it
-                provider.income = provider.cost = 0
-                continue
-            cost = self.period_costs[provider.name]
-            self.post(self.delivery_cost_entries(provider.name, cost))
-            provider.book(
-                net[provider.name], cost, owed.get(provider.name, 0), owes.get(provider.name, 0)
-            )
-        returned: dict[str, int] = {}
-        for commissioner, line, pence in self.returned_services(delivery):
-            returned[commissioner] = returned.get(commissioner, 0) + pence
-            self.post_cost(
-                commissioner, STAFF_AND_SUPPLIERS, pence, "returned_services", "returned_risk", line
-            )
-        monitoring: dict[str, int] = {}
-        for commissioner, contract, item, pence in self.monitoring_items():
-            monitoring[commissioner] = monitoring.get(commissioner, 0) + pence
-            self.post_cost(
-                commissioner, STAFF_AND_SUPPLIERS, pence, item, "monitoring_costs", "", contract
-            )
-        for commissioner in self.commissioners:
-            commissioner.spend = -net[commissioner.name]
-            commissioner.returned_risk = returned.get(commissioner.name, 0)
-            commissioner.monitoring_cost = monitoring.get(commissioner.name, 0)
-            self.totals["transaction"] += commissioner.monitoring_cost
-        for provider in self.providers:
-            if not provider.failed and provider.periods_below_floor >= FAILURE_PERIODS:
-                self.fail(provider)
-
-    def monitoring_costs(self) -> dict[str, int]:
-        """What running the contracts costs the commissioners this period (anchors s2.6).
-
-        Each contract costs a fixed amount to manage (so one alliance or lead contract
-        in place of several bilateral ones saves, as Bedford's 20 contracts became
-        one, seed 001 L117), plus monitoring of each outcome metric in proportion to
-        the value at stake and the audit intensity.
-
-        Each commissioner's monthly cost is summed in floats and rounded once, half to
-        even; :meth:`monitoring_items` splits it between the contracts and the two
-        parts (management, outcome monitoring) by largest remainder.
-        """
-        audits = tuple(c.audit for c in self.commissioners)
-        cached = self._monitoring
-        if cached[0] is self.contracts and cached[1] == audits:
-            return cached[2][0]
-        behaviour = self.scenario_spec.behaviour
-        costs: dict[str, float] = {}
-        parts: dict[str, dict[tuple[str, str], float]] = {}
-        for terms in self.contracts:
-            metrics = len(terms.outcome.metrics) if terms.outcome else 0
-            shares = self._monitoring_split(terms)
-            for name, share in shares.items():
-                audit = self.orgs[name].audit
-                metric_cost = (
-                    behaviour.monitoring_cost_share
-                    * self.contract_values[terms.name]
-                    * metrics
-                    * audit
-                )
-                yearly = behaviour.contract_management_pence + metric_cost
-                costs[name] = costs.get(name, 0.0) + share * yearly / self.periods_per_year
-                items = parts.setdefault(name, {})
-                per_period = share / self.periods_per_year
-                items["contract_management", terms.name] = (
-                    per_period * behaviour.contract_management_pence
-                )
-                items["outcome_monitoring", terms.name] = per_period * metric_cost
-        result = {name: round(value) for name, value in costs.items()}
-        split = [
-            (name, contract, item, pence)
-            for name in sorted(result)
-            if result[name] > 0
-            for (item, contract), pence in sorted(allocate(result[name], parts[name]).items())
-            if pence > 0
-        ]
-        self._monitoring = (self.contracts, audits, (result, split))  # kept while neither changes
-        return result
-
-    def monitoring_items(self) -> list[tuple[str, str, str, int]]:
-        """(commissioner, contract, line item, pence) of this period's monitoring costs:
-        ``contract_management`` and ``outcome_monitoring`` of each contract it holds."""
-        self.monitoring_costs()
-        return self._monitoring[2][1]
-
-    @staticmethod
-    def _monitoring_split(terms: ContractTerms) -> dict[str, float]:
-        return {c: 1.0 / len(terms.commissioners) for c in terms.commissioners}
-
-    def charge_transaction_cost(
-        self,
-        name: str,
-        cost: int,
-        line_item: str = "transaction_cost",
-        note: str = "staff time and advisers' fees",
-    ) -> None:
-        """Staff time and advisers' fees (negotiating, rebargaining, disputes): money out
-        of the organisation to the ``advisers`` account, posted now and reported in this
-        period's provider costs or commissioner spend."""
-        amount = int(cost)
-        if amount != cost or amount < 0:
-            raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
-        org = self.orgs[name]
-        self.post_cost(name, ADVISERS, amount, line_item, "transaction_costs", note)
-        org.transaction_cost += amount
-        self.totals["transaction"] += amount
-
-    def post_cost(
-        self,
-        payer: str,
-        payee: str,
-        amount: int,
-        line_item: str,
-        rule: str,
-        note: str = "",
-        contract: str = NO_CONTRACT,
-    ) -> None:
-        """Post a payment to an outside account (staff and suppliers, advisers)."""
-        if amount > 0:
-            entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
-            self.post([entry])
+    def renegotiate_target(self) -> float:
+        """``contract_year.renegotiate_target``."""
+        return contract_year.renegotiate_target(self)
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
-        """Record entries in the ledger and apply each to the reserves of the
-        organisations it names (``Organisation.post``). This is the only way money
-        moves: outside accounts have no reserves, and no code sets reserves directly.
-        ``period_entries`` holds everything posted in the current period."""
-        entries = tuple(entries)
-        if getattr(self, "_entries_period", None) != self.period:
-            self._entries_period = self.period
-            self.period_entries = []
-        orgs = self.orgs
-        for entry in entries:
-            for name in (entry.payer, entry.payee):
-                org = orgs.get(name)
-                if org is not None:
-                    org.post(entry)
-                elif name not in OUTSIDE_ACCOUNTS:
-                    raise KeyError(f"journal entry names {name!r}: no such organisation")
-        self.period_entries.extend(entries)
-        if self.record_ledger:
-            self.ledger.extend(entries)
+        """``booking.post``: the only way money moves."""
+        return booking.post(self, entries)
 
     def transfer(
         self,
@@ -1518,160 +310,39 @@ class HealthEconomyModel(mesa.Model):
         rule: str,
         note: str = "",
     ) -> None:
-        """A payment decided outside settlement (e.g. an alliance covering a member's
-        overspend): recorded in the ledger like any other, with reserves and the
-        period's income moved with it."""
-        if amount <= 0:
-            return
-        entry = JournalEntry(self.period, contract, line_item, payer, payee, amount, rule, note)
-        self.post([entry])
-        for name, sign in ((payer, -1), (payee, 1)):
-            org = self.orgs[name]
-            if isinstance(org, Provider):
-                org.income += sign * amount
-                org.year_income += sign * amount
+        """``booking.transfer``: a payment decided outside settlement."""
+        return booking.transfer(self, payer, payee, amount, contract, line_item, rule, note)
+
+    def charge_transaction_cost(
+        self,
+        name: str,
+        cost: int,
+        line_item: str = "transaction_cost",
+        note: str = "staff time and advisers' fees",
+    ) -> None:
+        """``booking.charge_transaction_cost``."""
+        return booking.charge_transaction_cost(self, name, cost, line_item, note)
 
     def delayed_payments(self) -> list[tuple[str, str, int]]:
-        """(lead, subcontractor, pence) of every subcontract payment the lead has delayed
-        and not yet paid: a debt of the lead, not a gain."""
-        return [(payer, payee, amount) for _, payer, payee, amount in self.delayed_by_contract()]
-
-    def delayed_by_contract(self) -> list[tuple[str, str, str, int]]:
-        """(contract, lead, subcontractor, pence) of every delayed subcontract payment."""
-        return [
-            (
-                name,
-                state.plan.subcontracts[index].payer,
-                state.plan.subcontracts[index].payee,
-                amount,
-            )
-            for name, state in self.states.items()
-            for _release, index, amount in state.delayed
-        ]
+        """``booking.delayed_payments``."""
+        return booking.delayed_payments(self)
 
     def debts_at_end(self) -> dict[str, int]:
-        """Net pence each organisation is owed (+) or owes (-) in delayed subcontract
-        payments now: what a surplus on an accruals basis adds to the cash surplus."""
-        net: dict[str, int] = {}
-        for payer, payee, amount in self.delayed_payments():
-            net[payer] = net.get(payer, 0) - amount
-            net[payee] = net.get(payee, 0) + amount
-        return net
+        """``booking.debts_at_end``."""
+        return booking.debts_at_end(self)
 
-    def owed_to_providers(self) -> dict[str, int]:
-        """Money held back, not lost: subcontract payments delayed by the lead, and the
-        outcome withhold that falls due at the year end."""
-        owed: dict[str, int] = {}
-        for _payer, payee, amount in self.delayed_payments():
-            owed[payee] = owed.get(payee, 0) + amount
-        for state in self.states.values():
-            for stream, withheld in zip(state.plan.payments, state.withheld_ytd, strict=True):
-                if withheld:
-                    owed[stream.payee] = owed.get(stream.payee, 0) + withheld
-        return owed
+    def lines_of(self, provider: str) -> list[ServiceLine]:
+        """The service lines a provider runs, in canonical order."""
+        return self._lines_by_provider.get(provider, [])
 
-    def owed_by_providers(self) -> dict[str, int]:
-        """Money each provider owes (a payable): subcontract payments it has delayed as a
-        lead and not yet paid."""
-        owes: dict[str, int] = {}
-        for payer, _payee, amount in self.delayed_payments():
-            owes[payer] = owes.get(payer, 0) + amount
-        return owes
-
-    def returned_risk(self, delivery: Delivery) -> dict[str, int]:
-        """A failed provider's patients return to the commissioner, at a premium."""
-        returned: dict[str, int] = {}
-        for commissioner, _line, pence in self.returned_services(delivery):
-            returned[commissioner] = returned.get(commissioner, 0) + pence
-        return returned
-
-    def returned_services(self, delivery: Delivery) -> list[tuple[str, str, int]]:
-        """(commissioner, line, pence): the commissioner pays staff and suppliers to run a
-        failed provider's line directly, at unit cost x activity x the premium, rounded
-        once a line, half to even."""
-        if not self.n_failed:
-            return []
-        return [
-            (
-                line.commissioner,
-                line.name,
-                round(line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM),
-            )
-            for line in self.economy.lines
-            if self.orgs[line.provider].failed
-        ]
-
-    def fail(self, provider: Provider) -> None:
-        provider.failed = True
-        self.n_failed += 1
-        provider.effort = provider.cooperation = 0.0
-        provider.outcome_effort = provider.gaming = 0.0
-        self.record_event(
-            provider.name,
-            "failure",
-            f"{provider.name} ran out of reserves and exited; its patients and the financial "
-            "risk return to the commissioner",
+    def subcontractors_of(self, lead: str) -> list[str]:
+        """Providers a lead pays under subcontracts in the contracts in force."""
+        return sorted(
+            {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
         )
-        delayed = self.delayed_by_contract()
-        self.start_contracts(self.period // self.periods_per_year)
-        self.settle_dropped_debts(delayed)
-
-    def settle_dropped_debts(self, before: list[tuple[str, str, str, int]]) -> None:
-        """Delayed subcontract payments the rebuilt contracts no longer carry (``before``
-        is :meth:`delayed_by_contract` before the rebuild) do not vanish:
-
-        - owed by a failed lead, they will never be paid: written off, an entry from
-          the lead to ``written_off`` (its closing reserves are net of what it owed; the
-          subcontractor's receivable is gone) and a ``write_off`` event;
-        - owed by a lead still trading (to a subcontractor that failed), the debt is
-          paid now, to the failed subcontractor's estate.
-        """
-        still: dict[tuple[str, str, str], int] = {}
-        for contract, payer, payee, amount in self.delayed_by_contract():
-            still[contract, payer, payee] = still.get((contract, payer, payee), 0) + amount
-        dropped: dict[tuple[str, str, str], int] = {}
-        for contract, payer, payee, amount in before:
-            dropped[contract, payer, payee] = dropped.get((contract, payer, payee), 0) + amount
-        for (contract, payer, payee), amount in sorted(dropped.items()):
-            amount -= still.get((contract, payer, payee), 0)
-            if amount <= 0:
-                continue
-            lead = self.orgs[payer]
-            if getattr(lead, "failed", False):
-                note = f"subcontract payments owed to {payee}, delayed and never paid"
-                entry = JournalEntry(
-                    self.period,
-                    contract,
-                    "write_off",
-                    payer,
-                    WRITTEN_OFF,
-                    amount,
-                    "write_off",
-                    note,
-                )
-                self.post([entry])
-                lead.cost += amount  # the period's surplus row is its change in reserves
-                self.record_event(
-                    payer,
-                    "write_off",
-                    f"{payer} failed owing {payee} £{amount / 100:,.0f} of delayed subcontract "
-                    "payments; the debt is written off and never paid",
-                    creditor=payee,
-                    amount_pence=amount,
-                    contract=contract,
-                )
-            else:
-                self.transfer(
-                    payer,
-                    payee,
-                    amount,
-                    contract,
-                    "subcontract",
-                    "settle_on_exit",
-                    f"delayed subcontract payments settled when {payee} left the contract",
-                )
 
     def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
+        """Add to the run's trace (negotiation, governance, shocks, failures, exits)."""
         self.events.append(
             dict(
                 period=self.period,
@@ -1682,135 +353,14 @@ class HealthEconomyModel(mesa.Model):
             )
         )
 
-    # ---------------------------------------------------------------- outputs
-    def alive_pairs(self) -> np.ndarray:
-        """Mask of (source, target) pairs of distinct organisations still in the economy."""
-        cached = getattr(self, "_alive_pairs", None)
-        if cached is not None and cached[0] == self.n_failed:
-            return cached[1]
-        alive = np.array([not getattr(self.orgs[n], "failed", False) for n in self.trust.names])
-        pairs = alive[:, None] & alive[None, :]
-        np.fill_diagonal(pairs, False)
-        self._alive_pairs = (self.n_failed, pairs)
-        return pairs
+    @property
+    def network(self) -> nx.DiGraph:
+        """``observing.network``: the trust graph, brought up to date when read."""
+        return observing.network(self)
 
     def trust_values(self) -> list[float]:
-        """Trust of every organisation still in the economy in every other one."""
-        return self.trust.matrix()[self.alive_pairs()].tolist()
-
-    def trust_summary(self) -> tuple[float, float]:
-        """Mean and minimum trust between organisations still in the economy."""
-        values = self.trust.matrix()[self.alive_pairs()]
-        if values.size == 0:
-            return 0.0, 0.0
-        # sum / size is what ndarray.mean computes, without its per-call overhead
-        return float(values.sum() / values.size), float(values.min())
-
-    def collect(self, delivery: Delivery, entries: list[JournalEntry]) -> None:
-        mean_trust, min_trust = self.trust_summary()
-        payments = returned = monitoring = transaction = 0
-        for c in self.commissioners:
-            payments += c.spend
-            returned += c.returned_risk
-            monitoring += c.monitoring_cost
-        for o in self.orgs.values():
-            transaction += o.transaction_cost
-        spend = sum(
-            c.spend + c.returned_risk + c.monitoring_cost + c.transaction_cost
-            for c in self.commissioners
-        )
-        # sum() on floats (compensated in Python 3.12), not a running total
-        activity = delivery.activity
-        shiftable = sum([activity[name] for name in self._shiftable_names])
-        receiving = sum([activity[name] for name in self._receiving_names])
-        effort = sum([p.effort for p in self.providers])
-        failures = sum([p.failed for p in self.providers])
-        row: dict[str, Any] = {
-            "period": self.period,
-            "year": self.period // self.periods_per_year,
-            "spend_pence": spend,
-            "payments_pence": payments,
-            "returned_risk_pence": returned,
-            "monitoring_pence": monitoring,
-            "transaction_pence": transaction,
-            "acute_activity": shiftable,
-            "community_activity": receiving,
-            "avoided": delivery.avoided,
-            "integration": self.economy.integration,
-            "outcome_true": delivery.outcome_true,
-            "outcome_reported": self.outcome_reported,
-            "mean_trust": mean_trust,
-            "min_trust": min_trust,
-            "mean_effort": effort / len(self.providers),
-            "failures": failures,
-            "commissioner_capability": self.orgs[self.lead_commissioner].capability,
-        }
-        plan = self.economy.plan_for(self.period)
-        for line, (activity_key, planned_key) in self.line_columns:
-            row[activity_key] = activity[line.name]
-            row[planned_key] = plan[line.name]
-        for provider, (reserves, income, surplus, effort) in self.provider_columns:
-            row[reserves] = provider.reserves
-            row[income] = provider.income
-            row[surplus] = provider.income - provider.cost - provider.transaction_cost
-            row[effort] = provider.effort
-        self.rows.append(row)
-        for org in self.orgs.values():
-            org.transaction_cost = 0
-
-
-def carry_state(
-    previous: SettlementState | None, terms: ContractTerms, contract_year: int
-) -> SettlementState:
-    """Settlement state for terms built at a refresh or after a member failed."""
-    if previous is None:
-        return SettlementState.start(terms)._replace(contract_year=contract_year)
-    return previous.refreshed(terms, contract_year)
-
-
-def with_forum(
-    observation: np.ndarray, weight: np.ndarray, forum_weight: np.ndarray, clarity: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Add what a leadership team sees to everyday observation: the same conduct, read
-    at the forum with clarity k (``0.5 + k x (o - 0.5)``: what is not seen clearly reads
-    as neutral), pooled with everyday observation in proportion to the two weights."""
-    at_forum = 0.5 + clarity * (observation - 0.5)
-    total = weight + forum_weight
-    pooled = np.where(
-        total > 0.0,
-        (weight * observation + forum_weight * at_forum) / np.where(total > 0.0, total, 1.0),
-        observation,
-    )
-    return pooled, total
-
-
-def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tuple[str, str]]:
-    """(commissioner, provider) pairs where the commissioner pays for the provider's care
-    only through a lead: the provider is paid under a subcontract and the commissioner
-    pays it nothing directly. The commissioner sees such a provider at a distance and,
-    while it has one, its capability decays (seed 001 in the domain notes s4.1: a lead
-    left as a "black box"). Computed from who pays whom, not from the vehicle's name."""
-    direct = {(p.payer, p.provider) for c in contracts for p in c.payments}
-    commissioners = {p.payer for c in contracts for p in c.payments}
-    behind_lead = {s.subcontractor for c in contracts for s in c.subcontracts}
-    return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
-
-
-def with_units(template: LineShift, units: float) -> LineShift:
-    """``template`` with ``units`` set (direct construction: ``_replace`` is 3x slower)."""
-    line, _, unit_cost, variable_cost, provider, price = template
-    return LineShift(line, units, unit_cost, variable_cost, provider, price)
-
-
-def normalise(values: dict[str, float]) -> dict[str, float]:
-    total = sum(values.values())
-    return {k: v / total for k, v in values.items()} if total > 0 else {}
-
-
-def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, float]:
-    kept = {k: v for k, v in shares.items() if k not in failed}
-    total = sum(kept.values())
-    return {k: v / total for k, v in kept.items()} if total > 0 else {}
+        """``collection.trust_values``."""
+        return collection.trust_values(self)
 
 
 Factory = Callable[[Scenario, str, int], HealthEconomyModel]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.model.stages import observing
 from alliancesim.scenario import ChannelsSpec, load_preset
 
 AGENTS = Path(__file__).resolve().parents[2] / "agents"
@@ -70,8 +71,8 @@ def test_open_book_and_shared_data_make_the_forum_see_more_clearly():
     """Same meetings, clearer sight: trust moves further from neutral toward what is seen."""
     murky = run("alliance", contract_models__alliance__governance=FORUM)
     clear = run("alliance")  # the preset adds open book and shared data
-    _, _, _, _, weight_m, clarity_m = murky.observation_pattern()
-    _, _, _, _, weight_c, clarity_c = clear.observation_pattern()
+    _, _, _, _, weight_m, clarity_m = observing.observation_pattern(murky)
+    _, _, _, _, weight_c, clarity_c = observing.observation_pattern(clear)
     assert (weight_m == weight_c).all()
     assert clarity_c.max() > clarity_m.max()
 

@@ -16,6 +16,7 @@ from alliancesim.agents.trust import (
     update_evidence,
 )
 from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.model.stages import observing
 from alliancesim.scenario import load_scenario
 from hypothesis import given
 from hypothesis import strategies as st
@@ -180,8 +181,9 @@ def test_organisation_versus_scripted_partners_period_by_period(quiet_model):
 
 def test_commissioner_and_main_provider_update_across_the_sticky_rift(quiet_model):
     model = quiet_model
-    assert model.is_rift("icb", "acute_trust") and model.is_rift("acute_trust", "icb")
-    assert not model.is_rift("icb", "community_trust")
+    assert observing.is_rift(model, "icb", "acute_trust")
+    assert observing.is_rift(model, "acute_trust", "icb")
+    assert not observing.is_rift(model, "icb", "community_trust")
     icb = model.orgs["icb"]
     icb.evidence["acute_trust"] = icb.evidence["community_trust"] = Evidence(0, 0)
     model.trust.clear_observations()

@@ -3,7 +3,9 @@
 import statistics
 
 from alliancesim.experiments.replication import run_replication
-from alliancesim.model.simulation import REPROCUREMENT_MONTHS, HealthEconomyModel
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.model.stages import contract_year, failure_exit
+from alliancesim.model.stages.failure_exit import REPROCUREMENT_MONTHS
 from alliancesim.scenario import load_scenario
 
 PRESET = "older_people_lead_bid"
@@ -35,7 +37,7 @@ def test_a_refused_request_hands_the_contract_back_and_the_status_quo_goes_on():
     assert not model.orgs["lead"].failed
     assert all(e["kind"] != "failure" for e in model.events)
     # the economy goes on under status-quo contracts: no lead, the lead paid line by line
-    assert model.active_model == "status_quo" and model.lead_name is None
+    assert model.active_model == "status_quo" and contract_year.lead_name(model) is None
     assert all(c.name.startswith("status_quo") for c in model.contracts)
     assert any(p.provider == "lead" for c in model.contracts for p in c.payments)
 
@@ -83,12 +85,12 @@ def test_a_new_vehicle_fails_at_its_own_reserves_only_while_it_holds_the_contrac
     if holding.active_model == "lead_at_budget":  # not yet handed back
         assert holding.orgs["lead"].failure_threshold == 0.0
     fresh = HealthEconomyModel(load_scenario(PRESET), "lead_bid", 0)
-    fresh.open_contract_year()
+    contract_year.open_contract_year(fresh)
     assert fresh.orgs["lead"].failure_threshold == 0.0
     # an explicit threshold wins over the vehicle default
     given = load_scenario(PRESET, {"organisations.lead.failure_threshold": -0.05})
     explicit = HealthEconomyModel(given, "lead_bid", 0)
-    explicit.open_contract_year()
+    contract_year.open_contract_year(explicit)
     assert explicit.orgs["lead"].failure_threshold == -0.05
 
 
@@ -183,9 +185,9 @@ def test_a_winter_month_is_read_net_of_the_season():
     class Seen:
         activity = {k.removeprefix("activity__"): v for k, v in delivery_activity.items()}
 
-    assert model.seasonal_surplus("lead", Seen) == pytest.approx(expected, rel=1e-9)
+    assert failure_exit.seasonal_surplus(model, "lead", Seen) == pytest.approx(expected, rel=1e-9)
     assert expected < 0
     flat = load_scenario(PRESET, {"economy.seasonality": 0.0})
     calm = HealthEconomyModel(flat, "lead_bid", 4)
     calm.advance_period()
-    assert calm.seasonal_surplus("lead", Seen) == 0.0
+    assert failure_exit.seasonal_surplus(calm, "lead", Seen) == 0.0

@@ -21,7 +21,8 @@ from alliancesim.model.payment.ledger import (
     WRITTEN_OFF,
     check_entries,
 )
-from alliancesim.model.simulation import RETURNED_RISK_PREMIUM, HealthEconomyModel
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
 from alliancesim.scenario import load_preset, preset_names
 
 

@@ -9,7 +9,9 @@ from alliancesim.agents.commissioner import Commissioner
 from alliancesim.experiments.replication import run_replication
 from alliancesim.model.economy import HealthEconomy
 from alliancesim.model.payment.ledger import OUTSIDE_ACCOUNTS, check_entries
-from alliancesim.model.simulation import RETURNED_RISK_PREMIUM, HealthEconomyModel
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.model.stages import choices
+from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
 
 MODELS = ("status_quo", "alliance", "lead_provider", "outcomes_based")
 # line items of money paid to outside accounts (staff and suppliers, advisers, write-offs)
@@ -343,7 +345,7 @@ def test_marginal_returns_equal_the_reference_incentive_rule(default_scenario, n
             if provider.failed:
                 continue
             profit, system, slope, _ = model.marginal_returns(provider)
-            shifts, reference_slope = model.effort_shifts(provider)
+            shifts, reference_slope = choices.effort_shifts(model, provider)
             view = model.views[provider.name]
             expected = marginal_profit(provider.name, view, shifts, model.above_baseline)
             assert profit == pytest.approx(expected, rel=1e-9, abs=1e-6)

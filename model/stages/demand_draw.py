@@ -1,0 +1,61 @@
+"""Stage 2 of a period: demand. The need presenting this period, per service line:
+the cohort's need a year, spread over the periods, times the trend, the season (on
+shiftable lines), a demand shock (on shiftable lines, while one lasts) and noise; then
+any scheduled shocks of the scenario (``HealthEconomy.with_scheduled_shocks``).
+
+Randomness: one draw a period from the DEMAND_SHOCK stream and one standard normal a
+period from each line's own DEMAND_NOISE stream (keyed to its name), whatever happens,
+so every contract model on one seed faces the same need (common random numbers) and a
+line's noise does not depend on which other lines there are or their order. The draws
+are made by ``HealthEconomy.draw_demand`` (the seam tests replace); the rules that turn
+draws into need are the pure functions below.
+
+Inputs: the period, the economy's spec (trend, seasonality, shock hazard and size,
+noise) and lines (need a year, shiftable or not), the draws. Outputs: need by line;
+on the economy ``shock_left`` (periods of the current shock still to run) and
+``expected_shiftable_need`` (what the plan expected: trend and season, no noise or shock;
+the demand trigger in settlement compares need with it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alliancesim.model.simulation import HealthEconomyModel
+
+SHOCK_LENGTH_PERIODS = 3  # periods a demand shock lasts once it starts (judgement; 2-6)
+
+
+def draw_demand(model: HealthEconomyModel) -> dict[str, float]:
+    """This period's need by line, drawn by the economy on the run's demand streams."""
+    return model.economy.draw_demand(model.period)
+
+
+def shock_periods_left(left: int, draw: float, hazard: float) -> int:
+    """Periods of a demand shock still to run after this period's draw: a running shock
+    counts down; otherwise one starts with probability ``hazard``."""
+    if left > 0:
+        return left - 1
+    if draw < hazard:
+        return SHOCK_LENGTH_PERIODS
+    return left
+
+
+def presenting_need(
+    need_per_year: float,
+    shiftable: bool,
+    periods_per_year: int,
+    growth: float,
+    season: float,
+    shock: float,
+    noise_sd: float,
+    normal: float,
+) -> float:
+    """Units of need presenting on one line in a period, never negative: need a period x
+    trend x season (shiftable lines) x (1 + sd x a standard normal) x shock (shiftable
+    lines)."""
+    noise = 1.0 + noise_sd * normal
+    seasonal = season if shiftable else 1.0
+    units = need_per_year / periods_per_year * growth * seasonal * noise
+    return max(0.0, units * (shock if shiftable else 1.0))
