@@ -1,0 +1,157 @@
+"""Whole pence and the few numeric helpers the payment primitives share, for one case or many.
+
+A payment primitive (:mod:`primitives`) is written once and runs two ways:
+
+- on Python numbers: one replication, as the agent model calls it today;
+- on numpy arrays whose first axis is the replication: R replications at once,
+  as an ensemble engine would call it. Money is then ``int64`` pence, shares,
+  rates and activity ``float64``. Contract terms (shares, rates, caps) may stay
+  Python numbers: they are the same for every replication stepped together.
+
+The helpers here are the only place that knows about the two forms. Each does
+the same arithmetic either way: on numbers it is exactly the Python builtin the
+primitives used before (``round``, ``max``, ``min``, ``x if c else y``), on
+arrays the numpy function that gives the same result element by element
+(``rint``, ``maximum``, ``minimum``, ``where``). Floats are IEEE doubles both
+ways and numpy does not fuse or reorder an elementwise expression, so a
+primitive given an array returns, row by row, exactly what it returns for that
+row's numbers (the tests in ``tests/payment/test_primitives_arrays.py`` check
+this). The one visible difference is the sign of a zero (``max(0.0, -0.0)`` is
+``0.0``, ``np.maximum(0.0, -0.0)`` may be ``-0.0``), which compares equal and
+rounds to the same whole pence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+#: Money: whole pence, one ``int`` or an ``int64`` array (one value per replication).
+type Pence = int | np.ndarray
+#: A share, rate or activity: one ``float`` or a ``float64`` array.
+type Real = float | np.ndarray
+#: A yes/no: one ``bool`` or a ``bool`` array.
+type Flag = bool | np.ndarray
+
+
+def is_array(*values: Any) -> bool:
+    """True if any value is a numpy array (the many-replications form)."""
+    return any(isinstance(v, np.ndarray) for v in values)
+
+
+def round_pence(amount: Real) -> Pence:
+    """Whole pence from a float amount: round half to even (``round(2.5) == 2``).
+
+    On a number this is Python's ``round``; on an array ``numpy.rint``, which
+    rounds half to even too, giving ``int64``. Both round the exact binary value,
+    so they agree on every float. An integer array is already whole pence.
+    """
+    if isinstance(amount, np.ndarray):
+        if amount.dtype.kind in "iu":
+            return amount.astype(np.int64)
+        return np.rint(amount).astype(np.int64)
+    return round(amount)
+
+
+def floor_pence(amount: Real) -> Pence:
+    """Whole pence rounded down (``math.floor`` on a number, ``numpy.floor`` on an array)."""
+    if isinstance(amount, np.ndarray):
+        return np.floor(amount).astype(np.int64)
+    return math.floor(amount)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """The larger of two values, row by row on arrays (``max`` on numbers)."""
+    if is_array(a, b):
+        return np.maximum(a, b)
+    return max(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """The smaller of two values, row by row on arrays (``min`` on numbers)."""
+    if is_array(a, b):
+        return np.minimum(a, b)
+    return min(a, b)
+
+
+def where(condition: Flag, if_true: Any, if_false: Any) -> Any:
+    """``if_true`` where the condition holds, else ``if_false`` (row by row on arrays).
+
+    Both values are computed before one is chosen, so neither may fail (divide
+    by zero, say) for the rows where it is not chosen.
+    """
+    if is_array(condition, if_true, if_false):
+        return np.where(condition, if_true, if_false)
+    return if_true if condition else if_false
+
+
+def as_float(value: Any) -> Real:
+    """A share or weight as float: ``float`` on a number, ``float64`` on an array."""
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64)
+    return float(value)
+
+
+def no(like: Any) -> Flag:
+    """``False`` for one case, an array of ``False`` shaped like ``like`` for many."""
+    if isinstance(like, np.ndarray):
+        return np.zeros(like.shape, dtype=bool)
+    return False
+
+
+def constant(like: Any, value: float) -> Real:
+    """``value`` for one case, an array of ``value`` shaped like ``like`` for many."""
+    if isinstance(like, np.ndarray):
+        return np.full(like.shape, value, dtype=np.float64)
+    return value
+
+
+def exact_sum(values: Sequence[Real]) -> Real:
+    """Correctly rounded sum of floats (``math.fsum``), row by row if any value is an array.
+
+    ``math.fsum`` does not depend on the order of the values, which is why the
+    allocation uses it. On arrays the values are added in order while
+    recording the rounding error of each addition (Knuth's two-sum, exact in
+    binary floating point). Where no addition lost anything, the plain sum is
+    the exact sum, hence equal to ``fsum``; this is always so for weights that
+    are whole pence below 2**53. Rows where some addition rounded are summed
+    again with ``math.fsum`` one by one.
+    """
+    if not is_array(*values):
+        return math.fsum(values)
+    columns = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values])
+    total = columns[0].copy()
+    rounded = np.zeros(total.shape, dtype=bool)
+    for value in columns[1:]:
+        new_total = total + value
+        value_part = new_total - total
+        total_part = new_total - value_part
+        error = (total - total_part) + (value - value_part)
+        rounded |= error != 0.0
+        total = new_total
+    if rounded.any():
+        rows = np.stack(columns, axis=-1)
+        for index in zip(*np.nonzero(rounded), strict=True):
+            total[index] = math.fsum(rows[index])
+    return total
+
+
+def rank_largest_first(values: Sequence[Real]) -> list[Any]:
+    """Each value's place (0 = largest) when sorted largest first, ties in list order.
+
+    The list order is the parties' name order, so ties go by name. On arrays
+    the ranking is done for each replication row separately (a stable sort).
+    """
+    if not is_array(*values):
+        order = sorted(range(len(values)), key=lambda i: (-values[i], i))
+        places = [0] * len(values)
+        for place, i in enumerate(order):
+            places[i] = place
+        return places
+    columns = np.stack(np.broadcast_arrays(*values), axis=-1)
+    order = np.argsort(-columns, axis=-1, kind="stable")
+    places = np.argsort(order, axis=-1, kind="stable")  # the inverse permutation
+    return [places[..., i] for i in range(len(values))]
