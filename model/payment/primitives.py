@@ -36,7 +36,7 @@ from alliancesim.model.payment.pence import (
     Flag,
     Pence,
     Real,
-    as_float,
+    anywhere,
     constant,
     exact_sum,
     floor_pence,
@@ -307,7 +307,7 @@ def tiered_share(
 
 def _in_order(tiers: Sequence[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     """Tiers sorted by (start, share); on arrays sorted separately for each replication row."""
-    if not is_array(*(part for tier in tiers for part in tier)):
+    if len(tiers) <= 1 or not is_array(*(part for tier in tiers for part in tier)):
         return sorted(tiers)
     starts = np.stack(np.broadcast_arrays(*[start for start, _ in tiers]), axis=-1)
     shares = np.stack(np.broadcast_arrays(*[share for _, share in tiers]), axis=-1)
@@ -389,34 +389,43 @@ def allocate(amount_pence: Pence, weights: Mapping[Any, Real]) -> dict[Any, Penc
     same tie-breaking by name, and each party's part is an ``int64`` array.
     """
     if not weights:
-        if np.any(amount_pence != 0):
+        if anywhere(amount_pence != 0):
             raise ValueError("cannot allocate money between no parties")
         return {}
     names = sorted(weights)
-    # A negative amount is split as its magnitude and the parts made negative.
-    sign = where(amount_pence < 0, -1, 1)
+    # A negative amount is split as its magnitude and the parts made negative
+    # (sign: -1 for a negative amount, else 1).
+    sign = 1 - 2 * (amount_pence < 0)
     amount = amount_pence * sign
-    positive = [maximum(0.0, as_float(weights[n])) for n in names]
+    positive = [_nonnegative(weights[n]) for n in names]
     total = exact_sum(positive)
     split_equally = total <= 0.0
-    positive = [where(split_equally, 1.0, w) for w in positive]
-    total = where(split_equally, float(len(names)), total)
+    if anywhere(split_equally):  # no positive weight (in some replication): equal parts
+        positive = [where(split_equally, 1.0, w) for w in positive]
+        total = where(split_equally, float(len(names)), total)
     quotas = [amount * w / total for w in positive]
     shares = [floor_pence(q) for q in quotas]
     # Floors never sum above the amount (each floor <= its quota); the pence
-    # left over go one each to the largest fractional parts, ties by name
-    # (handing out ``left`` pence round the parties in that order gives each
-    # ``left // n``, and one more to the first ``left % n``).
+    # left over go one each to the largest fractional parts, ties by name.
+    # Handing out ``left`` pence round the parties in that order gives each
+    # ``left // n``, and one more to the first ``left % n`` (a True adds 1).
     left = amount - sum(shares)
-    if np.any(left < 0):  # pragma: no cover - only if float error pushed a floor up
+    if anywhere(left < 0):  # pragma: no cover - only if float error pushed a floor up
         return _allocate_taking_back(amount_pence, weights)
-    n = len(names)
-    places = rank_largest_first([q - s for q, s in zip(quotas, shares, strict=True)])
-    shares = [
-        s + left // n + where(place < left % n, 1, 0)
-        for s, place in zip(shares, places, strict=True)
-    ]
+    if anywhere(left > 0):
+        n = len(names)
+        places = rank_largest_first([q - s for q, s in zip(quotas, shares, strict=True)])
+        shares = [
+            s + left // n + (place < left % n) for s, place in zip(shares, places, strict=True)
+        ]
     return {name: sign * share for name, share in zip(names, shares, strict=True)}
+
+
+def _nonnegative(weight: Real) -> Real:
+    """A weight as a float, a negative weight counting as 0."""
+    if isinstance(weight, np.ndarray):
+        return np.maximum(0.0, weight.astype(np.float64))
+    return max(0.0, float(weight))
 
 
 def _allocate_taking_back(  # pragma: no cover - only if float error pushed a floor up

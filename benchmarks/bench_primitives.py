@@ -1,0 +1,140 @@
+"""Benchmark of the payment primitives on arrays of replications (a script, not a test).
+
+    .venv/bin/python benchmarks/bench_primitives.py
+    .venv/bin/python benchmarks/bench_primitives.py --sizes 1,100,1000 --repeat 3
+
+For each hot primitive of the per-period settlement, the cost per replication
+of one call on arrays of R replications (the ensemble engine's form) against a
+Python loop of R calls on numbers (the agent model's form), at R = 1, 100,
+1,000 and 10,000. Both forms run the same function on the same inputs; the
+script checks their results agree before timing. Record the figures in
+docs/performance.md with the state of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from alliancesim.model.payment import primitives as p
+
+MEMBERS = {"la": 0.4, "mh_trust": 0.4, "vcs_a": 0.1, "vcs_b": 0.1}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, nproc={os.cpu_count()}, Python {platform.python_version()}"
+
+
+def inputs(r: int, seed: int = 1) -> dict[str, np.ndarray]:
+    """Plausible per-replication inputs of one month of one contract (prior ranges)."""
+    rng = np.random.default_rng(seed)
+    return {
+        "price": rng.integers(50_000, 300_000, r),  # a tariff of GBP 500-3,000
+        "activity": rng.normal(100.0, 15.0, r),
+        "before": rng.uniform(0.0, 1_200.0, r),
+        "target": rng.integers(10**9, 3 * 10**9, r),
+        "spend": rng.integers(9 * 10**8, 33 * 10**8, r),
+        "attainment": rng.uniform(0.0, 1.0, r),
+        "amount": rng.integers(-(10**8), 10**8, r),
+        "deficit_a": rng.integers(0, 10**7, r),
+        "deficit_b": rng.integers(0, 10**7, r),
+        "deficit_c": rng.integers(0, 10**7, r),
+    }
+
+
+#: name -> a call of the primitive on a dict of inputs (arrays or one row's numbers)
+PRIMITIVES: dict[str, Callable[[dict], object]] = {
+    "tariff_payment": lambda x: p.tariff_payment(x["price"], x["activity"]),
+    "marginal_rate_payment": lambda x: p.marginal_rate_payment(
+        x["price"], x["before"], x["activity"], 1_000.0, 0.3
+    ),
+    "block_instalment": lambda x: p.block_instalment(x["target"], 5, 12),
+    "blended_payment": lambda x: p.blended_payment(
+        x["target"], x["price"], x["activity"], 100.0, 0.2
+    ),
+    "outcome share + payment": lambda x: p.outcome_payment(
+        x["amount"], p.outcome_paid_share(x["attainment"], quality_gate=0.5, at_risk=0.625)
+    ),
+    "pain_share (corridor) + cap": lambda x: p.cap_pain(
+        p.pain_share(x["target"], x["spend"], 0.5, [(1.03, 0.25)]), 5 * 10**7
+    ),
+    "gain_share (band, cap)": lambda x: p.gain_share(
+        x["target"], x["target"] - x["spend"], 1.0, [(0.95, 0.5)], 10**8
+    ),
+    "allocate 4 (term weights)": lambda x: p.allocate(x["amount"], MEMBERS),
+    "allocate 3 (pence weights)": lambda x: p.allocate(
+        x["amount"], {"a": x["deficit_a"], "b": x["deficit_b"], "c": x["deficit_c"]}
+    ),
+}
+
+
+def rows(x: dict[str, np.ndarray]) -> list[dict]:
+    """One dict of Python numbers per replication (the scalar path's inputs)."""
+    columns = {k: v.tolist() for k, v in x.items()}
+    return [{k: columns[k][i] for k in columns} for i in range(len(x["price"]))]
+
+
+def best_of(repeat: int, call: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def check_agree(name: str, together: object, alone: list) -> None:
+    """The array call's rows equal the scalar calls (a guard, the tests are the proof)."""
+    if isinstance(together, tuple):
+        together = together[0]
+        alone = [a[0] for a in alone]
+    if isinstance(together, dict):
+        for key in together:
+            if together[key].tolist() != [a[key] for a in alone]:
+                raise SystemExit(f"{name}: array and scalar results differ for {key}")
+        return
+    if np.asarray(together).tolist() != alone:
+        raise SystemExit(f"{name}: array and scalar results differ")
+
+
+def bench(sizes: list[int], repeat: int) -> None:
+    print(
+        f"\n{'primitive':28s} {'R':>6s} {'array us/rep':>13s} {'loop us/rep':>12s} {'speed-up':>9s}"
+    )
+    for name, call in PRIMITIVES.items():
+        for r in sizes:
+            x = inputs(r)
+            one_by_one = rows(x)
+            check_agree(name, call(x), [call(row) for row in one_by_one])
+            array_time = best_of(repeat, lambda: call(x)) / r  # noqa: B023
+            loop_time = best_of(repeat, lambda: [call(row) for row in one_by_one]) / r  # noqa: B023
+            print(
+                f"{name:28s} {r:6d} {array_time * 1e6:13.3f} {loop_time * 1e6:12.3f} "
+                f"{loop_time / array_time:8.1f}x"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,100,1000,10000", help="replications per call")
+    parser.add_argument("--repeat", type=int, default=5, help="timed repeats (the best is kept)")
+    args = parser.parse_args()
+    print(machine())
+    bench([int(s) for s in args.sizes.split(",")], args.repeat)
+
+
+if __name__ == "__main__":
+    main()
