@@ -2,13 +2,18 @@
 
     .venv/bin/python benchmarks/bench_primitives.py
     .venv/bin/python benchmarks/bench_primitives.py --sizes 1,100,1000 --repeat 3
+    .venv/bin/python benchmarks/bench_primitives.py --only agent   # the agent model's share
 
 For each hot primitive of the per-period settlement, the cost per replication
 of one call on arrays of R replications (the ensemble engine's form) against a
 Python loop of R calls on numbers (the agent model's form), at R = 1, 100,
 1,000 and 10,000. Both forms run the same function on the same inputs; the
-script checks their results agree before timing. Record the figures in
-docs/performance.md with the state of the machine.
+script checks their results agree before timing.
+
+``--only agent`` measures what the primitives cost the agent model: it records
+every primitive call one run of the default preset makes under each contract
+model, then replays those calls and reports milliseconds per run. Record the
+figures in docs/performance.md with the state of the machine.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from alliancesim.experiments.replication import run_model
 from alliancesim.model.payment import primitives as p
+from alliancesim.scenario import load_preset
 
 MEMBERS = {"la": 0.4, "mh_trust": 0.4, "vcs_a": 0.1, "vcs_b": 0.1}
 
@@ -127,13 +135,69 @@ def bench(sizes: list[int], repeat: int) -> None:
             )
 
 
+def record_agent_calls() -> tuple[list, int]:
+    """Every primitive call of one default run per contract model, as (name, args, kwargs)."""
+    functions = {
+        name: value
+        for name, value in vars(p).items()
+        if callable(value) and getattr(value, "__module__", "") == p.__name__
+    }
+    calls: list = []
+
+    def recording(name: str, function: Callable) -> Callable:
+        def call(*args, **kwargs):
+            calls.append((name, args, kwargs))
+            return function(*args, **kwargs)
+
+        return call
+
+    patched = []  # (module, attribute, original) for every module that imported a primitive
+    for module in list(sys.modules.values()):
+        if not getattr(module, "__name__", "").startswith("alliancesim.") or module is p:
+            continue
+        for attribute, value in list(vars(module).items()):
+            for name, function in functions.items():
+                if value is function:
+                    patched.append((module, attribute, value))
+                    setattr(module, attribute, recording(name, function))
+    scenario = load_preset("default")
+    try:
+        for model_name in scenario.model_names:
+            run_model(scenario, model_name, 1, ledger=False)
+    finally:
+        for module, attribute, value in patched:
+            setattr(module, attribute, value)
+    return calls, len(scenario.model_names)
+
+
+def bench_agent(repeat: int) -> None:
+    calls, runs = record_agent_calls()
+    print(f"\n== the agent model's primitive calls: default preset, {runs} contract models ==")
+    counts: dict[str, int] = {}
+    for name, _, _ in calls:
+        counts[name] = counts.get(name, 0) + 1
+    for name in sorted(counts, key=lambda n: -counts[n])[:6]:
+        subset = [c for c in calls if c[0] == name]
+        spent = best_of(repeat, lambda: [getattr(p, n)(*a, **k) for n, a, k in subset])  # noqa: B023
+        print(f"{name:28s} {counts[name] / runs:7.1f} calls/run {spent / runs * 1e3:8.3f} ms/run")
+    spent = best_of(repeat, lambda: [getattr(p, n)(*a, **k) for n, a, k in calls])
+    print(
+        f"{'all primitives':28s} {len(calls) / runs:7.1f} calls/run {spent / runs * 1e3:8.3f} ms/run"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,100,1000,10000", help="replications per call")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats (the best is kept)")
+    parser.add_argument("--only", default="arrays,agent", help="arrays, agent or both")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     print(machine())
-    bench([int(s) for s in args.sizes.split(",")], args.repeat)
+    if "arrays" in only:
+        bench([int(s) for s in args.sizes.split(",")], args.repeat)
+    if "agent" in only:
+        bench_agent(args.repeat)
 
 
 if __name__ == "__main__":
