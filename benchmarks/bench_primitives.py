@@ -178,12 +178,13 @@ def bench_agent(repeat: int) -> None:
         counts[name] = counts.get(name, 0) + 1
     for name in sorted(counts, key=lambda n: -counts[n])[:6]:
         subset = [c for c in calls if c[0] == name]
-        spent = best_of(repeat, lambda: [getattr(p, n)(*a, **k) for n, a, k in subset])  # noqa: B023
+        replay = [(getattr(p, n), a, k) for n, a, k in subset]
+        spent = best_of(repeat, lambda: [f(*a, **k) for f, a, k in replay])  # noqa: B023
         print(f"{name:28s} {counts[name] / runs:7.1f} calls/run {spent / runs * 1e3:8.3f} ms/run")
-    spent = best_of(repeat, lambda: [getattr(p, n)(*a, **k) for n, a, k in calls])
-    print(
-        f"{'all primitives':28s} {len(calls) / runs:7.1f} calls/run {spent / runs * 1e3:8.3f} ms/run"
-    )
+    replay = [(getattr(p, n), a, k) for n, a, k in calls]
+    spent = best_of(repeat, lambda: [f(*a, **k) for f, a, k in replay])
+    label = "all primitives"
+    print(f"{label:28s} {len(calls) / runs:7.1f} calls/run {spent / runs * 1e3:8.3f} ms/run")
 
 
 def main() -> None:

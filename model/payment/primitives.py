@@ -7,9 +7,9 @@ pence; shares and activity are ``float``.
 Rounding (one rule everywhere): a float amount of pence is turned into whole
 pence by :func:`round_pence`, Python's ``round``, i.e. round half to even
 (banker's rounding: 2.5p -> 2p, 3.5p -> 4p), which has no upward bias over many
-periods (on arrays ``numpy.rint``, the same rule). Where an amount must be split exactly (instalments, allocation
-between parties) the remainder pence are handed out deterministically, so the
-parts always sum to the whole.
+periods (on arrays ``numpy.rint``, the same rule). Where an amount must be
+split exactly (instalments, allocation between parties) the remainder pence
+are handed out deterministically, so the parts always sum to the whole.
 
 Where a rule is applied over a year (marginal rate, blended true-up,
 withholds) the settlement applies it to year-to-date totals and pays the
@@ -74,7 +74,10 @@ def block_instalment(annual_pence: Pence, period_in_year: int, periods_per_year:
 
 
 def block_to_date(annual_pence: Pence, periods_elapsed: int, periods_per_year: int) -> Pence:
-    """Sum of the first ``periods_elapsed`` instalments of :func:`block_instalment` (array-capable)."""
+    """Sum of the first ``periods_elapsed`` instalments of :func:`block_instalment`.
+
+    Array-capable.
+    """
     base, remainder = divmod(annual_pence, periods_per_year)
     return base * periods_elapsed + minimum(periods_elapsed, remainder)
 
@@ -111,11 +114,12 @@ def marginal_rate_payment(
     baseline_activity: Real,
     marginal_rate: Real,
 ) -> Pence:
-    """This period's payment under a marginal rate, given the year's earlier activity (array-capable).
+    """This period's payment under a marginal rate, given the year's earlier activity.
 
     The year-to-date value after the period minus the value before it, so the
     baseline is crossed at the right unit and the year's payments telescope to
     :func:`marginal_rate_value` of the year's activity (anchors s2.8, MRET 30%).
+    Array-capable.
     """
     after = marginal_rate_value(
         price_pence, activity_before + activity, baseline_activity, marginal_rate
@@ -131,12 +135,12 @@ def blended_payment(
     planned_activity: Real,
     variable_share: Real,
 ) -> Pence:
-    """Fixed payment for the plan plus a variable share of price x (activity - plan) (array-capable).
+    """Fixed payment for the plan plus a variable share of price x (activity - plan).
 
     anchors s2.8 (Aligned Payment and Incentive): payment = fixed + v x price x
     (activity - plan), with v = 20% for urgent and emergency care (2019/20) and
     up to 100% for elective activity. Below plan the payment falls below the
-    fixed amount, but never below zero.
+    fixed amount, but never below zero. Array-capable.
     """
     variable = round_pence(variable_share * price_pence * (activity - planned_activity))
     return maximum(0, fixed_pence + variable)
@@ -178,21 +182,21 @@ def capitation_value(
 
 
 def cost_plus_fee(cost_pence: Pence, fee_share: Real) -> tuple[Pence, Pence]:
-    """Alliance limbs 1 and 2: actual cost reimbursed, plus a fee as a share of cost (array-capable).
+    """Alliance limbs 1 and 2: actual cost reimbursed, plus a fee as a share of cost.
 
     anchors s2.2: limb 1 "reimburses direct and project overhead costs", limb 2
     is the fee (corporate overhead and profit). Returns ``(reimbursement, fee)``;
-    a negative cost (a credit) is reimbursed as nothing.
+    a negative cost (a credit) is reimbursed as nothing. Array-capable.
     """
     reimbursement = maximum(0, cost_pence)
     return reimbursement, round_pence(fee_share * reimbursement)
 
 
 def management_fee(contract_value_pence: Pence, fee_share: Real) -> Pence:
-    """Annual management fee of a lead or prime contractor: a share of contract value (array-capable).
+    """Annual management fee of a lead or prime contractor: a share of contract value.
 
     seed 001 L253: Bedfordshire paid Circle "an additional 2.5 per cent ... to
-    cover management costs". Paid in instalments like a block.
+    cover management costs". Paid in instalments like a block. Array-capable.
     """
     return round_pence(fee_share * contract_value_pence)
 
@@ -266,9 +270,9 @@ def outcome_paid_share(
 
 
 def outcome_payment(at_stake_pence: Pence, paid_share: Real) -> Pence:
-    """Outcome money paid (positive) or paid back (negative) for a share from :func:`outcome_paid_share`.
+    """Outcome money paid (positive) or paid back (negative) for a paid share.
 
-    Array-capable.
+    The share comes from :func:`outcome_paid_share`. Array-capable.
     """
     return round_pence(at_stake_pence * paid_share)
 
