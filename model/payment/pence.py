@@ -59,11 +59,14 @@ def round_pence(amount: Real) -> Pence:
     return round(amount)
 
 
-def floor_pence(amount: Real) -> Pence:
-    """Whole pence rounded down (``math.floor`` on a number, ``numpy.floor`` on an array)."""
-    if isinstance(amount, np.ndarray):
-        return np.floor(amount).astype(np.int64)
-    return math.floor(amount)
+def floor_pence(amounts: Sequence[Real]) -> list[Pence]:
+    """Each amount in whole pence rounded down (``math.floor``; ``numpy.floor`` on arrays).
+
+    Takes a list (one amount per party) so the one-replication path pays one call.
+    """
+    if is_array(*amounts):
+        return [np.floor(amount).astype(np.int64) for amount in amounts]
+    return [math.floor(amount) for amount in amounts]
 
 
 def maximum(a: Any, b: Any) -> Any:
@@ -102,11 +105,17 @@ def anywhere(flag: Flag) -> bool:
     return bool(flag)
 
 
-def as_float(value: Any) -> Real:
-    """A share or weight as float: ``float`` on a number, ``float64`` on an array."""
-    if isinstance(value, np.ndarray):
-        return value.astype(np.float64)
-    return float(value)
+def nonnegative_floats(values: Sequence[Any]) -> list[Real]:
+    """Each weight as a float, a negative weight counting as 0 (``max(0.0, float(w))``).
+
+    Takes a list (one weight per party) so the one-replication path pays one call.
+    """
+    return [
+        np.maximum(0.0, value.astype(np.float64))
+        if isinstance(value, np.ndarray)
+        else max(0.0, float(value))
+        for value in values
+    ]
 
 
 def no(like: Any) -> Flag:

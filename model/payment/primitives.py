@@ -44,6 +44,7 @@ from alliancesim.model.payment.pence import (
     maximum,
     minimum,
     no,
+    nonnegative_floats,
     rank_largest_first,
     round_pence,
     where,
@@ -401,35 +402,26 @@ def allocate(amount_pence: Pence, weights: Mapping[Any, Real]) -> dict[Any, Penc
     # (sign: -1 for a negative amount, else 1).
     sign = 1 - 2 * (amount_pence < 0)
     amount = amount_pence * sign
-    positive = [_nonnegative(weights[n]) for n in names]
+    positive = nonnegative_floats([weights[n] for n in names])
     total = exact_sum(positive)
     split_equally = total <= 0.0
     if anywhere(split_equally):  # no positive weight (in some replication): equal parts
         positive = [where(split_equally, 1.0, w) for w in positive]
         total = where(split_equally, float(len(names)), total)
     quotas = [amount * w / total for w in positive]
-    shares = [floor_pence(q) for q in quotas]
+    shares = floor_pence(quotas)
     # Floors never sum above the amount (each floor <= its quota); the pence
     # left over go one each to the largest fractional parts, ties by name.
-    # Handing out ``left`` pence round the parties in that order gives each
-    # ``left // n``, and one more to the first ``left % n`` (a True adds 1).
+    # Handing out ``left`` pence round the n parties in that order gives each
+    # ``left // n`` (each), and one more to the first ``left % n`` (a True adds 1).
     left = amount - sum(shares)
     if anywhere(left < 0):  # pragma: no cover - only if float error pushed a floor up
         return _allocate_taking_back(amount_pence, weights)
     if anywhere(left > 0):
-        n = len(names)
+        each, first = divmod(left, len(names))
         places = rank_largest_first([q - s for q, s in zip(quotas, shares, strict=True)])
-        shares = [
-            s + left // n + (place < left % n) for s, place in zip(shares, places, strict=True)
-        ]
+        shares = [s + each + (place < first) for s, place in zip(shares, places, strict=True)]
     return {name: sign * share for name, share in zip(names, shares, strict=True)}
-
-
-def _nonnegative(weight: Real) -> Real:
-    """A weight as a float, a negative weight counting as 0."""
-    if isinstance(weight, np.ndarray):
-        return np.maximum(0.0, weight.astype(np.float64))
-    return max(0.0, float(weight))
 
 
 def _allocate_taking_back(  # pragma: no cover - only if float error pushed a floor up
@@ -460,7 +452,7 @@ def _allocate_taking_back(  # pragma: no cover - only if float error pushed a fl
         positive = [1.0] * len(names)
         total = float(len(names))
     quotas = [amount_pence * w / total for w in positive]
-    shares = [floor_pence(q) for q in quotas]
+    shares = floor_pence(quotas)
     left = amount_pence - sum(shares)
     for i in sorted(range(len(names)), key=lambda i: (quotas[i] - shares[i], names[i])):
         if left == 0:
