@@ -463,7 +463,7 @@ def _allocate_taking_back(  # pragma: no cover - only if float error pushed a fl
     return dict(zip(names, shares, strict=True))
 
 
-def net_off(positions: Mapping[str, int]) -> list[tuple[str, str, int]]:
+def net_off(positions: Mapping[str, Pence]) -> list[tuple[str, str, Pence]]:
     """Transfers that net members' overspends against others' underspends.
 
     seed 000 L1422: at the year-one end the Mental Health FT was overspent and
@@ -472,37 +472,45 @@ def net_off(positions: Mapping[str, int]) -> list[tuple[str, str, int]]:
     total is ``min(total surplus, total deficit)``; each member in surplus gives
     in proportion to its surplus, each in deficit receives in proportion to its
     deficit. Returns ``(payer, payee, amount)`` transfers, paired in name order.
+
+    The pairing: lay the payers' gifts end to end in name order, and the
+    payees' receipts likewise; a payer pays a payee the pence where their
+    stretches overlap. (This is walking down both lists at once, each payer
+    paying the next payee until one of them is done.)
+
+    Array-capable: with a position per replication, the list holds every
+    (payer, payee) pair that transfers in some replication, with an ``int64``
+    array of the amounts (0 in the rows where that pair does not transfer).
     """
-    surpluses = {k: v for k, v in positions.items() if v > 0}
-    deficits = {k: -v for k, v in positions.items() if v < 0}
-    total = min(sum(surpluses.values()), sum(deficits.values()))
-    if total <= 0:
-        return []
+    names = sorted(positions)
+    surpluses = {m: maximum(0, positions[m]) for m in names}
+    deficits = {m: maximum(0, -positions[m]) for m in names}
+    total = minimum(sum(surpluses.values()), sum(deficits.values()))
     gives = allocate(total, surpluses)
     gets = allocate(total, deficits)
-    payers = [[k, v] for k, v in sorted(gives.items()) if v > 0]
-    payees = [[k, v] for k, v in sorted(gets.items()) if v > 0]
-    transfers: list[tuple[str, str, int]] = []
-    i = j = 0
-    while i < len(payers) and j < len(payees):
-        amount = min(payers[i][1], payees[j][1])
-        transfers.append((payers[i][0], payees[j][0], amount))
-        payers[i][1] -= amount
-        payees[j][1] -= amount
-        if payers[i][1] == 0:
-            i += 1
-        if payees[j][1] == 0:
-            j += 1
+    transfers: list[tuple[str, str, Pence]] = []
+    given_before = 0  # pence given by the payers before this one
+    for payer in names:
+        received_before = 0  # pence received by the payees before this one
+        for payee in names:
+            overlap = minimum(given_before + gives[payer], received_before + gets[payee]) - maximum(
+                given_before, received_before
+            )
+            amount = maximum(0, overlap)
+            if anywhere(amount > 0):
+                transfers.append((payer, payee, amount))
+            received_before = received_before + gets[payee]
+        given_before = given_before + gives[payer]
     return transfers
 
 
 def underspend_calls(
-    underspend_pence: int,
-    deficits: Mapping[str, int],
+    underspend_pence: Pence,
+    deficits: Mapping[str, Pence],
     *,
     offset_overspends_first: bool,
     returned_to_commissioner: bool,
-) -> tuple[dict[str, int], int]:
+) -> tuple[dict[str, Pence], Pence]:
     """Ordered calls on an underspend: (first call per member, remainder to share).
 
     seed 000 L1115-1117: a year-one underspend is "returned to commissioners"
@@ -511,16 +519,19 @@ def underspend_calls(
     members' remaining overspends, in proportion to them), then "any remainder
     split 50% to commissioners / 50% to Alliance providers" (the remainder
     returned here is split by :func:`gain_share`).
+
+    Array-capable in the underspend and the deficits (the two flags are
+    terms): the first calls then hold every member called in some replication.
     """
-    if underspend_pence <= 0 or returned_to_commissioner:
-        return {}, 0
-    first: dict[str, int] = {}
+    if returned_to_commissioner:
+        return {}, underspend_pence * 0  # nothing, in every replication
+    underspent = underspend_pence > 0
+    first: dict[str, Pence] = {}
     if offset_overspends_first:
-        owed = {k: v for k, v in deficits.items() if v > 0}
-        used = min(underspend_pence, sum(owed.values()))
-        if used > 0:
-            first = {k: v for k, v in allocate(used, owed).items() if v > 0}
-    return first, underspend_pence - sum(first.values())
+        owed = {k: maximum(0, v) for k, v in deficits.items()}
+        used = where(underspent, minimum(underspend_pence, sum(owed.values())), 0)
+        first = {k: v for k, v in allocate(used, owed).items() if anywhere(v > 0)}
+    return first, where(underspent, underspend_pence - sum(first.values()), 0)
 
 
 def demand_trigger(demand_vs_plan: Real, trigger: float | None) -> Flag:

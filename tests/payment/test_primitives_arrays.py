@@ -411,3 +411,81 @@ def test_one_replication_still_gets_python_numbers():
     assert type(p.outcome_paid_share(0.7)) is float
     assert type(p.gain_share(1_000_000, 400_000, 0.5, (), 100_000)[1]) is bool
     assert all(type(v) is int for v in p.allocate(10, {"a": 1, "b": 2}).values())
+
+
+# --------------------------------------------------------------------------- netting
+
+
+def pairing_walk(positions: dict[str, int]) -> list[tuple[str, str, int]]:
+    """Netting as first written: allocate among the members in surplus and in
+    deficit only, then walk both lists in name order (the reference for net_off)."""
+    surpluses = {k: v for k, v in positions.items() if v > 0}
+    deficits = {k: -v for k, v in positions.items() if v < 0}
+    total = min(sum(surpluses.values()), sum(deficits.values()))
+    if total <= 0:
+        return []
+    payers = [[k, v] for k, v in sorted(p.allocate(total, surpluses).items()) if v > 0]
+    payees = [[k, v] for k, v in sorted(p.allocate(total, deficits).items()) if v > 0]
+    transfers, i, j = [], 0, 0
+    while i < len(payers) and j < len(payees):
+        amount = min(payers[i][1], payees[j][1])
+        transfers.append((payers[i][0], payees[j][0], amount))
+        payers[i][1] -= amount
+        payees[j][1] -= amount
+        i += payers[i][1] == 0
+        j += payees[j][1] == 0
+    return transfers
+
+
+POSITION = st.one_of(st.integers(-(10**9), 10**9), st.sampled_from([0, 1, -1, 10, -10, 7]))
+MEMBERS = ("mh_trust", "la", "vcs", "acute", "gp")
+
+
+@given(st.dictionaries(st.sampled_from(MEMBERS), POSITION))
+def test_net_off_pairs_as_the_walk_down_both_lists_did(positions):
+    assert p.net_off(positions) == pairing_walk(positions)
+
+
+@given(st.lists(st.tuples(*[POSITION] * len(MEMBERS)), min_size=1, max_size=20))
+def test_net_off_on_replications(rows):
+    positions = {m: column([r[k] for r in rows], np.int64) for k, m in enumerate(MEMBERS)}
+    together = p.net_off(positions)
+    for i, row in enumerate(rows):
+        alone = p.net_off(dict(zip(MEMBERS, row, strict=True)))
+        this_row = [(a, b, amount[i].item()) for a, b, amount in together if amount[i] != 0]
+        assert this_row == alone
+        assert all(amount.dtype == np.int64 for _, _, amount in together)
+
+
+def underspend_calls_as_first_written(underspend, deficits, offset, returned):
+    if underspend <= 0 or returned:
+        return {}, 0
+    first = {}
+    if offset:
+        owed = {k: v for k, v in deficits.items() if v > 0}
+        used = min(underspend, sum(owed.values()))
+        if used > 0:
+            first = {k: v for k, v in p.allocate(used, owed).items() if v > 0}
+    return first, underspend - sum(first.values())
+
+
+@given(
+    st.lists(st.tuples(MONEY, st.tuples(*[POSITION] * 3)), min_size=1, max_size=20),
+    st.booleans(),
+    st.booleans(),
+)
+def test_underspend_calls_alone_and_on_replications(rows, offset, returned):
+    terms = dict(offset_overspends_first=offset, returned_to_commissioner=returned)
+    names = ("mh_trust", "la", "vcs")
+    underspend = column([r[0] for r in rows], np.int64)
+    deficits = {m: column([r[1][k] for r in rows], np.int64) for k, m in enumerate(names)}
+    first, remainder = p.underspend_calls(underspend, deficits, **terms)
+    assert remainder.dtype == np.int64
+    for i, (amount, row) in enumerate(rows):
+        alone = p.underspend_calls(amount, dict(zip(names, row, strict=True)), **terms)
+        assert alone == underspend_calls_as_first_written(
+            amount, dict(zip(names, row, strict=True)), offset, returned
+        )
+        # a member called in another replication only is called for 0 here
+        assert {k: v[i].item() for k, v in first.items()} == {k: alone[0].get(k, 0) for k in first}
+        assert set(alone[0]) <= set(first) and remainder[i].item() == alone[1]
