@@ -60,6 +60,8 @@ def inputs(r: int, seed: int = 1) -> dict[str, np.ndarray]:
         "deficit_a": rng.integers(0, 10**7, r),
         "deficit_b": rng.integers(0, 10**7, r),
         "deficit_c": rng.integers(0, 10**7, r),
+        "cost_a": rng.uniform(10**6, 3 * 10**8, r),  # cost parts in (fractional) pence
+        "cost_b": rng.uniform(10**5, 10**8, r),
     }
 
 
@@ -86,6 +88,14 @@ PRIMITIVES: dict[str, Callable[[dict], object]] = {
     "allocate 3 (pence weights)": lambda x: p.allocate(
         x["amount"], {"a": x["deficit_a"], "b": x["deficit_b"], "c": x["deficit_c"]}
     ),
+    # the agent model's cost split: float weights per replication, whose sum
+    # usually rounds, so the exact sum falls back to math.fsum row by row
+    "allocate 2 (float weights)": lambda x: p.allocate(
+        x["amount"], {"delivery": x["cost_a"], "integration": x["cost_b"]}
+    ),
+    "net_off 3 members": lambda x: p.net_off(
+        {"a": x["deficit_a"] - x["deficit_b"], "b": x["deficit_b"], "c": -x["deficit_c"]}
+    ),
 }
 
 
@@ -109,6 +119,14 @@ def check_agree(name: str, together: object, alone: list) -> None:
     if isinstance(together, tuple):
         together = together[0]
         alone = [a[0] for a in alone]
+    if isinstance(together, list):  # transfers: (payer, payee, amounts)
+        rows = [
+            [(a, b, int(amount[i])) for a, b, amount in together if amount[i] != 0]
+            for i in range(len(alone))
+        ]
+        if rows != alone:
+            raise SystemExit(f"{name}: array and scalar results differ")
+        return
     if isinstance(together, dict):
         for key in together:
             if together[key].tolist() != [a[key] for a in alone]:
