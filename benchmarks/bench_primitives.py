@@ -88,10 +88,14 @@ PRIMITIVES: dict[str, Callable[[dict], object]] = {
     "allocate 3 (pence weights)": lambda x: p.allocate(
         x["amount"], {"a": x["deficit_a"], "b": x["deficit_b"], "c": x["deficit_c"]}
     ),
-    # the agent model's cost split: float weights per replication, whose sum
-    # usually rounds, so the exact sum falls back to math.fsum row by row
+    # the agent model's cost split: float weights per replication. Two of
+    # them sum exactly as fsum does; with three, the rows whose first addition
+    # rounds (most) fall back to math.fsum row by row
     "allocate 2 (float weights)": lambda x: p.allocate(
         x["amount"], {"delivery": x["cost_a"], "integration": x["cost_b"]}
+    ),
+    "allocate 3 (float weights)": lambda x: p.allocate(
+        x["amount"], {"a": x["cost_a"], "b": x["cost_b"], "c": x["cost_a"] * 0.3}
     ),
     "net_off 3 members": lambda x: p.net_off(
         {"a": x["deficit_a"] - x["deficit_b"], "b": x["deficit_b"], "c": -x["deficit_c"]}

@@ -138,22 +138,25 @@ def exact_sum(values: Sequence[Real]) -> Real:
     ``math.fsum`` does not depend on the order of the values, which is why the
     allocation uses it. On arrays the values are added in order while
     recording the rounding error of each addition (Knuth's two-sum, exact in
-    binary floating point). Where no addition lost anything, the plain sum is
-    the exact sum, hence equal to ``fsum``; this is always so for weights that
-    are whole pence below 2**53. Rows where some addition rounded are summed
-    again with ``math.fsum`` one by one.
+    binary floating point). Where no addition before the last lost anything,
+    the last addition rounds the exact sum once, and IEEE addition rounds
+    correctly (to nearest, ties to even), so the plain sum equals ``fsum``;
+    this is always so for two values, and for whole pence below 2**53. Rows
+    where an earlier addition rounded are summed again with ``math.fsum`` one
+    by one.
     """
     if not is_array(*values):
         return math.fsum(values)
     columns = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values])
     total = columns[0].copy()
     rounded = np.zeros(total.shape, dtype=bool)
-    for value in columns[1:]:
+    for k, value in enumerate(columns[1:], start=2):
         new_total = total + value
-        value_part = new_total - total
-        total_part = new_total - value_part
-        error = (total - total_part) + (value - value_part)
-        rounded |= error != 0.0
+        if k < len(columns):  # the last addition may round: that is the one rounding
+            value_part = new_total - total
+            total_part = new_total - value_part
+            error = (total - total_part) + (value - value_part)
+            rounded |= error != 0.0
         total = new_total
     if rounded.any():
         rows = np.stack(columns, axis=-1)

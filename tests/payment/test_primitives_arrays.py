@@ -80,20 +80,35 @@ def test_round_pence_rounds_half_to_even_on_arrays_too():
 
 
 @given(
-    st.lists(
-        st.lists(
-            st.one_of(st.floats(0, 1e6), st.sampled_from([0.1, 0.2, 0.3, 1e-17, 1e16])),
-            min_size=4,
-            max_size=4,
-        ),
-        min_size=1,
-        max_size=20,
+    st.integers(1, 6).flatmap(
+        lambda width: st.lists(
+            st.lists(
+                st.one_of(
+                    st.floats(0, 1e6),
+                    st.sampled_from([0.1, 0.2, 0.3, 1e-17, 1e16, 2.0**53, 1.0]),
+                ),
+                min_size=width,
+                max_size=width,
+            ),
+            min_size=1,
+            max_size=20,
+        )
     )
 )
 def test_exact_sum_of_rows_equals_fsum_of_each_row(rows):
-    columns = [column([r[i] for r in rows], np.float64) for i in range(4)]
+    width = len(rows[0])
+    columns = [column([r[i] for r in rows], np.float64) for i in range(width)]
     together = pence.exact_sum(columns)
     assert together.tolist() == [math.fsum(r) for r in rows]
+
+
+def test_exact_sum_is_the_correctly_rounded_sum_where_adding_in_order_is_not():
+    # 1e16 + 1 + 1: adding in order loses both ones (1e16 + 1 rounds back to
+    # 1e16), while the correctly rounded sum is 1e16 + 2
+    rows = [[1e16, 1.0, 1.0], [0.1, 0.2, 0.3]]
+    columns = [column([r[i] for r in rows], np.float64) for i in range(3)]
+    assert math.fsum(rows[0]) != (1e16 + 1.0) + 1.0
+    assert pence.exact_sum(columns).tolist() == [math.fsum(r) for r in rows]
 
 
 # --------------------------------------------------------------------------- activity
