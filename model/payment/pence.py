@@ -136,33 +136,60 @@ def exact_sum(values: Sequence[Real]) -> Real:
     """Correctly rounded sum of floats (``math.fsum``), row by row if any value is an array.
 
     ``math.fsum`` does not depend on the order of the values, which is why the
-    allocation uses it. On arrays the values are added in order while
-    recording the rounding error of each addition (Knuth's two-sum, exact in
-    binary floating point). Where no addition before the last lost anything,
-    the last addition rounds the exact sum once, and IEEE addition rounds
-    correctly (to nearest, ties to even), so the plain sum equals ``fsum``;
-    this is always so for two values, and for whole pence below 2**53. Rows
-    where an earlier addition rounded are summed again with ``math.fsum`` one
-    by one.
+    allocation uses it. On arrays:
+
+    - The values are added in order, recording the rounding error of each
+      addition (Knuth's two-sum, exact in binary floating point), so the sum
+      plus the errors is exactly the sum of the values.
+    - Where no addition but the last rounded, the last addition rounds the
+      exact sum once, and IEEE addition rounds correctly (to nearest, ties to
+      even): that row's sum equals ``fsum``. This is always so for two values,
+      and for whole pence below 2**53.
+    - The other rows are added again, the errors first and the sum last (the
+      same exact total); after a few rounds the errors are small enough to add
+      exactly. Rows still not settled after :data:`SUM_ROUNDS` rounds are summed
+      with ``math.fsum`` one by one.
     """
     if not is_array(*values):
         return math.fsum(values)
     columns = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values])
-    total = columns[0].copy()
-    rounded = np.zeros(total.shape, dtype=bool)
-    for k, value in enumerate(columns[1:], start=2):
+    result = np.zeros(columns[0].shape, dtype=np.float64)
+    settled = np.zeros(columns[0].shape, dtype=bool)
+    terms = [column.copy() for column in columns]
+    for _ in range(SUM_ROUNDS):
+        total, errors, rounded_early = _add_in_order(terms)
+        newly = ~settled & ~rounded_early
+        result[newly] = total[newly]
+        settled |= newly
+        if settled.all():
+            return result
+        terms = [*errors, total]  # the same exact total in every row
+    rows = np.stack(columns, axis=-1)
+    for index in zip(*np.nonzero(~settled), strict=True):
+        result[index] = math.fsum(rows[index])
+    return result
+
+
+#: Rounds of adding the errors again before :func:`exact_sum` falls back to ``math.fsum``.
+SUM_ROUNDS = 4
+
+
+def _add_in_order(terms: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Sum of the columns in order, each addition's exact rounding error, and
+    whether an addition before the last rounded (row by row)."""
+    total = terms[0]
+    errors = []
+    rounded_early = np.zeros(total.shape, dtype=bool)
+    for k, value in enumerate(terms[1:], start=2):
         new_total = total + value
-        if k < len(columns):  # the last addition may round: that is the one rounding
-            value_part = new_total - total
-            total_part = new_total - value_part
-            error = (total - total_part) + (value - value_part)
-            rounded |= error != 0.0
+        value_part = new_total - total
+        total_part = new_total - value_part
+        error = (total - total_part) + (value - value_part)
+        errors.append(error)
+        if k < len(terms):  # the last addition may round: that is the one rounding
+            rounded_early |= error != 0.0
         total = new_total
-    if rounded.any():
-        rows = np.stack(columns, axis=-1)
-        for index in zip(*np.nonzero(rounded), strict=True):
-            total[index] = math.fsum(rows[index])
-    return total
+    return total, errors, rounded_early
 
 
 def rank_largest_first(values: Sequence[Real]) -> list[Any]:

@@ -504,3 +504,12 @@ def test_underspend_calls_alone_and_on_replications(rows, offset, returned):
         # a member called in another replication only is called for 0 here
         assert {k: v[i].item() for k, v in first.items()} == {k: alone[0].get(k, 0) for k in first}
         assert set(alone[0]) <= set(first) and remainder[i].item() == alone[1]
+
+
+@given(st.lists(st.lists(st.floats(0, 1e9), min_size=5, max_size=5), min_size=1, max_size=10))
+def test_exact_sum_falls_back_to_fsum_for_rows_not_settled(rows):
+    # one round only: rows whose earlier additions round go to math.fsum
+    columns = [column([r[i] for r in rows], np.float64) for i in range(5)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pence, "SUM_ROUNDS", 1)
+        assert pence.exact_sum(columns).tolist() == [math.fsum(r) for r in rows]
