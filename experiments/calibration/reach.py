@@ -12,8 +12,8 @@ the statistic with each prior::
 
 A target no draw reaches cannot be met by these priors (the posterior will sit at the
 edge nearest the case); a target whose correlations are all near zero does not constrain
-them. The file is read minimally here (tomllib): the ``[[priors]]`` and ``[[targets]]``
-tables of the calibration schema.
+them. The file is read and checked as ``alliancesim calibrate`` reads it (``config.py``);
+only its ``[[priors]]`` and ``[[targets]]`` tables are used.
 """
 
 from __future__ import annotations
@@ -21,89 +21,23 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+from alliancesim.experiments.calibration.config import (
+    PRIOR_PREFIX,
+    CalibrationError,
+    CaseTarget,
+    Prior,
+    load_calibration,
+)
 from alliancesim.experiments.calibration.targets import TARGETS
-from alliancesim.scenario import BehaviourSpec
 from scipy import stats
 from scipy.stats import qmc
 
-PRIOR_PREFIX = "behaviour."
 
-
-class ReachInputError(ValueError):
-    """Bad input: the message names the file, the key and what is allowed."""
-
-
-@dataclass(frozen=True)
-class ReachPrior:
-    key: str
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
-class ReachTarget:
-    name: str
-    low: float
-    high: float
-
-
-def prior_range(key: str) -> tuple[float, float]:
-    """The priors table's plausible range of a behaviour prior (``prior(...)``)."""
-    field = key[len(PRIOR_PREFIX) :] if key.startswith(PRIOR_PREFIX) else None
-    info = BehaviourSpec.model_fields.get(field) if field else None
-    extra = (info.json_schema_extra if info else None) or {}
-    if not isinstance(extra, dict) or "prior_range" not in extra:
-        raise KeyError(key)
-    low, high = extra["prior_range"]
-    return float(low), float(high)
-
-
-def read(path: str | Path) -> tuple[list[ReachPrior], list[ReachTarget]]:
-    """The priors and targets of a calibration file."""
-    try:
-        raw = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ReachInputError(f"{path}: cannot read the calibration file: {error}") from error
-    priors = []
-    for i, entry in enumerate(raw.get("priors", [])):
-        key = entry.get("key", "")
-        try:
-            low, high = prior_range(key)
-        except KeyError:
-            raise ReachInputError(
-                f"{path}: key 'priors[{i}].key': '{key}' is not a behaviour prior; allowed: "
-                "behaviour.<field> of a prior in the priors table (docs/priors.md)"
-            ) from None
-        priors.append(ReachPrior(key, float(entry.get("low", low)), float(entry.get("high", high))))
-    targets = []
-    for i, entry in enumerate(raw.get("targets", [])):
-        name = entry.get("name", "")
-        if name not in TARGETS:
-            raise ReachInputError(
-                f"{path}: key 'targets[{i}].name': '{name}' is not a registered target; "
-                f"allowed: {', '.join(sorted(TARGETS))}"
-            )
-        if "value" in entry:
-            low = high = float(entry["value"])
-        elif "low" in entry and "high" in entry:
-            low, high = float(entry["low"]), float(entry["high"])
-        else:
-            raise ReachInputError(
-                f"{path}: key 'targets[{i}]': give value, or both low and high ({name})"
-            )
-        targets.append(ReachTarget(name, low, high))
-    if not priors or not targets:
-        raise ReachInputError(f"{path}: needs at least one [[priors]] and one [[targets]] table")
-    return priors, targets
-
-
-def draws(priors: Sequence[ReachPrior], n: int, seed: int) -> np.ndarray:
+def draws(priors: Sequence[Prior], n: int, seed: int) -> np.ndarray:
     """``n`` Latin-hypercube draws over the priors' uniform ranges (rows: draws)."""
     unit = qmc.LatinHypercube(d=len(priors), seed=np.random.default_rng(seed)).random(n)
     low = np.array([p.low for p in priors])
@@ -134,7 +68,7 @@ class TargetReach:
 
 
 def reach(
-    priors: Sequence[ReachPrior], targets: Sequence[ReachTarget], n: int, seed: int
+    priors: Sequence[Prior], targets: Sequence[CaseTarget], n: int, seed: int
 ) -> list[TargetReach]:
     """Every target's statistic at every draw, with its rank correlation to each prior."""
     points = draws(priors, n, seed)
@@ -162,7 +96,7 @@ def short(key: str) -> str:
     return key[len(PRIOR_PREFIX) :] if key.startswith(PRIOR_PREFIX) else key
 
 
-def table(priors: Sequence[ReachPrior], found: Sequence[TargetReach], n: int) -> str:
+def table(priors: Sequence[Prior], found: Sequence[TargetReach], n: int) -> str:
     """The reach table, one row per target."""
     head = ["target", "case range", "min", "median", "max", "inside", "nan"]
     head += [f"rho {short(p.key)}" for p in priors]
@@ -207,10 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"--draws: {args.draws}; allowed: at least 3", file=sys.stderr)
         return 2
     try:
-        priors, targets = read(args.file)
-    except ReachInputError as error:
-        print(error, file=sys.stderr)
+        calibration = load_calibration(args.file)
+    except CalibrationError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
+    priors, targets = calibration.priors, calibration.targets
     print(table(priors, reach(priors, targets, args.draws, args.seed), args.draws))
     return 0
 
