@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from alliancesim.agents.decisions import tied_cooperation
 from alliancesim.agents.incentives import (
     LineShift,
     commissioner_price,
@@ -283,8 +284,8 @@ def expected_cooperation(model: HealthEconomyModel, provider: Provider) -> float
     if not ties:
         return 0.0
     trust, index, orgs = model.trust.row(provider.name), model.trust.index, model.orgs
-    return sum(
-        tie * trust[index[p]] * orgs[p].cooperation for p, tie in ties.items() if not orgs[p].failed
+    return tied_cooperation(
+        (tie, trust[index[p]], orgs[p].cooperation, orgs[p].failed) for p, tie in ties.items()
     )
 
 
