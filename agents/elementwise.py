@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+ARRAY = np.ndarray  # the one type test: inline below, as these run in every decision
 _pow = np.frompyfunc(pow, 2, 1)
 _erfc = np.frompyfunc(math.erfc, 1, 1)
 
@@ -36,14 +37,14 @@ def is_array(*values: Any) -> bool:
 
 def maximum(a: Any, b: Any) -> Any:
     """``max(a, b)``: ``b`` where ``b > a``, else ``a``."""
-    if is_array(a, b):
+    if isinstance(a, ARRAY) or isinstance(b, ARRAY):
         return np.where(b > a, b, a)
     return max(a, b)
 
 
 def minimum(a: Any, b: Any) -> Any:
     """``min(a, b)``: ``b`` where ``b < a``, else ``a``."""
-    if is_array(a, b):
+    if isinstance(a, ARRAY) or isinstance(b, ARRAY):
         return np.where(b < a, b, a)
     return min(a, b)
 
@@ -56,28 +57,28 @@ def clip(x: Any, low: Any, high: Any) -> Any:
 def select(condition: Any, if_true: Any, if_false: Any) -> Any:
     """``if_true if condition else if_false``; elementwise on arrays. Both are evaluated,
     so neither may raise for the case the condition does not pick."""
-    if is_array(condition, if_true, if_false):
+    if isinstance(condition, ARRAY):  # one condition picks whole values, arrays or not
         return np.where(condition, if_true, if_false)
     return if_true if condition else if_false
 
 
 def both(a: Any, b: Any) -> Any:
     """``a and b`` on booleans; elementwise on arrays."""
-    if is_array(a, b):
+    if isinstance(a, ARRAY) or isinstance(b, ARRAY):
         return np.logical_and(a, b)
     return a and b
 
 
 def power(x: Any, exponent: float) -> Any:
     """``x ** exponent`` with CPython's float power (C ``pow``) on every element."""
-    if is_array(x):
+    if isinstance(x, ARRAY):
         return _pow(x, exponent).astype(np.float64)
     return x**exponent
 
 
 def erfc(x: Any) -> Any:
     """``math.erfc`` on every element."""
-    if is_array(x):
+    if isinstance(x, ARRAY):
         return _erfc(x).astype(np.float64)
     return math.erfc(x)
 

@@ -119,6 +119,12 @@ def test_attainment_slope(cs):
     assert_elementwise(d.attainment_slope, cs)
 
 
+@given(cases(REAL), st.sampled_from([0.0, -0.1, 0.05, 0.2]))
+def test_attainment_slope_with_a_shared_belief(cs, belief_sd):
+    """The prior is one float for every replication, the attainment an array."""
+    assert_elementwise(d.attainment_slope, cs, belief_sd)
+
+
 @given(cases(REAL, SHARE, UNIT, st.floats(-1.0, 2.0)))
 def test_outcome_money_per_point(cs):
     assert_elementwise(d.outcome_money_per_point, cs)
