@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from alliancesim.agents.decisions import marginal_income
+from alliancesim.agents.elementwise import select
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,
@@ -278,9 +279,10 @@ def marginal_profit(
     return total + share_of_saving(view, saving) * saving
 
 
-def share_of_saving(view: ProviderContractView, saving: float) -> float:
-    """Its gain share of a saving to the commissioners, or its pain share of an overspend."""
-    return view.gain_share if saving >= 0 else view.pain_share
+def share_of_saving(view: ProviderContractView, saving: Any) -> Any:
+    """Its gain share of a saving to the commissioners, or its pain share of an overspend
+    (elementwise on an array of savings over replications)."""
+    return select(saving >= 0, view.gain_share, view.pain_share)
 
 
 def commissioner_price(terms: LinePayment | None, variable_cost: float) -> float:

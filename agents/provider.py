@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from alliancesim.agents.decisions import (
-    admission_push,
-    effort_risk,
-    gaming,
-    integration_effort,
-    marginal_income,
-    outcome_effort,
-    reciprocity,
-    risk_aversion,
+    EffortInputs,
+    effort_choice,
+    outcome_choices,
+    push_choice,
     should_squeeze,
+    squeeze_margin,
+    system_weight,
+    unit_margin_share,
 )
 from alliancesim.agents.organisation import Organisation
 from alliancesim.model.streams import SQUEEZE
@@ -52,8 +51,8 @@ class Provider(Organisation):
     def weight_on_system(self) -> float:
         """Best for service vs best for self; distress turns a provider inward (seed 000 s3.3)."""
         behaviour = self.model.scenario_spec.behaviour
-        return self.incentive_weight * (
-            behaviour.distress_system_weight if self.distressed else 1.0
+        return system_weight(
+            self.incentive_weight, self.distressed, behaviour.distress_system_weight
         )
 
     def decide_effort(self) -> None:
@@ -68,30 +67,23 @@ class Provider(Organisation):
         behaviour = model.scenario_spec.behaviour
         channels = behaviour.channels
         view = model.views[self.name]
-        income = max(1, self.annual_income)
         profit, system_saving, outcome_slope, pooled = model.marginal_returns(self)
-        # the outcome money: (1 - l) x stake x dA/d outcome x d outcome / d effort
-        withhold = model.outcome_money_per_point(self.name) * outcome_slope
-        if not channels.payment_incentive:
-            profit = pooled = withhold = 0.0
-        profit += withhold
-        pooled = abs(pooled) + abs(withhold)
-        profit -= behaviour.effort_spend_share * income  # the work itself costs money
-        benefit = 0.0
-        if channels.system_benefit:
-            benefit = behaviour.system_benefit_weight * min(1.0, max(0.0, system_saving / income))
-        recip = 0.0
-        if channels.reciprocity:
-            recip = reciprocity(
-                behaviour.reciprocity_weight, view.years_left, model.expected_cooperation(self)
-            )
-        aversion = risk_aversion(
-            self.risk_appetite, self.reserves / income, self.distressed, behaviour
+        inputs = EffortInputs(
+            income=max(1, self.annual_income),
+            profit=profit,
+            system_saving=system_saving,
+            outcome_slope=outcome_slope,
+            pooled=pooled,
+            per_point=model.outcome_money_per_point(self.name),
+            # only read when the channel is on (a tie-less economy skips the sum)
+            tied_cooperation=model.expected_cooperation(self) if channels.reciprocity else 0.0,
+            years_left=view.years_left,
+            reserves=self.reserves,
+            distressed=self.distressed,
+            risk_appetite=self.risk_appetite,
+            weight_on_system=self.weight_on_system,
         )
-        premium = effort_risk(aversion, pooled / income, behaviour.effort_return_cv)
-        self.effort = integration_effort(
-            profit / income, benefit, self.weight_on_system, recip, behaviour.effort_cost, premium
-        )
+        self.effort = effort_choice(inputs, behaviour)
         self.push = self.decide_push(view) if channels.admission_push else 0.0
         self.squeezing = self.decide_squeeze(view)
         self.decide_outcome_work()
@@ -101,25 +93,17 @@ class Provider(Organisation):
         payment): best responses to the money one more point of the outcome index brings
         it, shared with the other providers in proportion to its weight in the index."""
         model = self.model
-        behaviour = model.scenario_spec.behaviour
-        per_point = model.outcome_money_per_point(self.name)
-        if self.failed or per_point <= 0.0:
+        if self.failed:
             self.outcome_effort = self.gaming = 0.0
             return
-        income = max(1, self.annual_income)
-        own_point = per_point * model.outcome_weight(self.name) / income
-        self.outcome_effort = (
-            outcome_effort(own_point * behaviour.outcome_effort_gain, behaviour.outcome_effort_cost)
-            if behaviour.channels.payment_incentive
-            else 0.0
-        )
         payer = model.outcome_stakes().get(self.name)
-        audit = model.orgs[payer.payer].audit if payer else 0.0
-        trust = self.trust_in(payer.payer) if payer else 0.5
-        self.gaming = (
-            gaming(own_point, audit, trust, behaviour.gaming_cost, behaviour.gaming_max)
-            if behaviour.channels.gaming
-            else 0.0
+        self.outcome_effort, self.gaming = outcome_choices(
+            model.outcome_money_per_point(self.name),
+            model.outcome_weight(self.name),
+            max(1, self.annual_income),
+            model.orgs[payer.payer].audit if payer else 0.0,
+            self.trust_in(payer.payer) if payer else 0.5,
+            model.scenario_spec.behaviour,
         )
 
     def decide_push(self, view) -> float:
@@ -136,33 +120,35 @@ class Provider(Organisation):
         return best
 
     def best_push(self, view) -> float:
+        """``decisions.push_choice`` on the margin each shiftable line it is paid for
+        per unit earns it."""
         behaviour = self.model.scenario_spec.behaviour
-        best = 0.0
-        for line in self.model.lines_of(self.name):
-            if not line.shiftable or line.name not in view.paid_for:
-                continue
-            variable = (1.0 - self.fixed_cost_share) * line.unit_cost_pence
-            income = marginal_income(view.paid_for[line.name], self.model.above_baseline, variable)
-            margin_share = (income - variable) / line.unit_cost_pence
-            best = max(
-                best,
-                admission_push(
-                    margin_share,
-                    self.weight_on_system,
-                    behaviour.admission_push_max,
-                    behaviour.push_patient_weight,
-                ),
+        above = self.model.above_baseline
+        shares = [
+            unit_margin_share(
+                view.paid_for[line.name],
+                above,
+                (1.0 - self.fixed_cost_share) * line.unit_cost_pence,
+                line.unit_cost_pence,
             )
-        return best
+            for line in self.model.lines_of(self.name)
+            if line.shiftable and line.name in view.paid_for
+        ]
+        return push_choice(
+            shares,
+            self.weight_on_system,
+            behaviour.admission_push_max,
+            behaviour.push_patient_weight,
+        )
 
     def decide_squeeze(self, view) -> dict[str, bool]:
         """A lead under its target margin squeezes subcontractors (anchors s2.10)."""
         if not view.is_lead:
             return {}
         behaviour = self.model.scenario_spec.behaviour
-        margin = (self.year_income - self.year_cost) / max(1, abs(self.year_income))
-        if self.distressed:
-            margin = min(margin, behaviour.target_margin - 1.0)
+        margin = squeeze_margin(
+            self.year_income, self.year_cost, self.distressed, behaviour.target_margin
+        )
         squeezing = {}
         for sub in self.model.subcontractors_of(self.name):
             draw = self.model.streams(SQUEEZE, f"{self.name}>{sub}").random()

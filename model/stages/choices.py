@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from alliancesim.agents.decisions import tied_cooperation
 from alliancesim.agents.incentives import (
     LineShift,
     commissioner_price,
@@ -139,7 +140,11 @@ def expected_units(
     It expects of each partner its cooperation last period weighted by its trust (its
     own effort for itself); one more unit of its effort moves joint effort E by
     ``d_joint`` (the derivative of ``care_delivery.joint``), the shift fraction by the
-    sensitivity times that, and its own lines by what it lets go itself."""
+    sensitivity times that, and its own lines by what it lets go itself.
+
+    Array-capable: with ``own``, ``base.sensitivity`` and the partners' cooperation as
+    arrays over replications and ``trust`` indexed partner first (``trust[index]`` an
+    array over replications), every unit and the slope come out as such arrays."""
     # what it expects of partners: their cooperation last period, weighted by its trust
     expect_community = 0.0
     for partner, index, w, cooperation in base.receiving_partners:
@@ -283,8 +288,8 @@ def expected_cooperation(model: HealthEconomyModel, provider: Provider) -> float
     if not ties:
         return 0.0
     trust, index, orgs = model.trust.row(provider.name), model.trust.index, model.orgs
-    return sum(
-        tie * trust[index[p]] * orgs[p].cooperation for p, tie in ties.items() if not orgs[p].failed
+    return tied_cooperation(
+        (tie, trust[index[p]], orgs[p].cooperation, orgs[p].failed) for p, tie in ties.items()
     )
 
 
