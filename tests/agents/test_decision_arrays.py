@@ -116,7 +116,10 @@ def test_cara(cs, scale, floor, slope, multiplier):
 
 @given(cases(REAL, st.floats(-1.0, 1.0)))
 def test_attainment_slope(cs):
-    assert_elementwise(d.attainment_slope, cs)
+    # a belief sd near the smallest float overflows the z-score to inf, where the slope is
+    # 0 or 1 on both paths alike; numpy warns about it, Python's float division does not
+    with np.errstate(over="ignore"):
+        assert_elementwise(d.attainment_slope, cs)
 
 
 @given(cases(REAL), st.sampled_from([0.0, -0.1, 0.05, 0.2]))
