@@ -1,7 +1,9 @@
-"""The behaviour-priors table, built from the scenario schema (``BehaviourSpec``).
+"""The priors table, built from the scenario schema (``BehaviourSpec``, and the economy
+numbers no case gives in ``EconomySpec``).
 
 Every number that drives effort, shift, trust or gaming is a ``behaviour`` field with a
-default, the plausible range a calibration will search, and its source. This module
+default, the plausible range a calibration will search, and its source; so are the
+economy's judgement numbers declared with ``prior(...)``. This module
 writes that table as markdown; ``docs/priors.md`` is its output and a test checks it is
 current::
 
@@ -13,16 +15,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alliancesim.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
+from alliancesim.scenario import PRIOR_FIELDS
 
-HEADER = """# Behaviour priors
+HEADER = """# Priors: behaviour, and the economy's judgement numbers
 
-Generated from the scenario schema (`BehaviourSpec` in `scenario/schema.py`) by
+Generated from the scenario schema (`BehaviourSpec` and `EconomySpec` in
+`scenario/schema.py`) by
 `python -m alliancesim.experiments.priors --write docs/priors.md`; do not edit by hand.
 
 Every number that drives effort, shift, trust or gaming is a field of the scenario's
 `[behaviour]` table, so a scenario, a sensitivity analysis or a calibration can vary it
-(`--set behaviour.<key>=<value>`). "Range" is the plausible range a calibration will
+(`--set behaviour.<key>=<value>`); the economy's numbers that no case gives are listed
+too, under their `economy.` key. "Range" is the plausible range a calibration will
 search; "source" cites a seed or anchor where one gives the number or its direction, and
 says "judgement" where none does. How each enters the model: docs/odd.md 7.2-7.4.
 
@@ -32,14 +36,16 @@ says "judgement" where none does. How each enters the model: docs/odd.md 7.2-7.4
 
 
 def rows() -> list[tuple[str, str, str, str]]:
-    """(key, default, range, source) for every prior, in schema order."""
+    """(key, default, range, source) for every prior, in schema order: behaviour fields by
+    their name, economy fields by their dotted key."""
     result = []
-    for name in BEHAVIOUR_PRIORS:
-        info = BehaviourSpec.model_fields[name]
+    for key, (spec, name) in PRIOR_FIELDS.items():
+        info = spec.model_fields[name]
         extra = info.json_schema_extra or {}
         low, high = extra["prior_range"]
+        shown = key.removeprefix("behaviour.")
         result.append(
-            (name, number(info.default), f"{number(low)} to {number(high)}", extra["source"])
+            (shown, number(info.default), f"{number(low)} to {number(high)}", extra["source"])
         )
     return result
 

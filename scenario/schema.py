@@ -40,6 +40,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def prior(default: float, low: float, high: float, source: str, **bounds: Any) -> Any:
+    """A prior: a behaviour or economy number no case pins down. Its default, the
+    plausible range a calibration will search, and its source (a seed or anchor, or
+    "judgement"). ``bounds`` are the validation limits."""
+    return Field(
+        default=default,
+        description=source,
+        json_schema_extra={"prior_range": [low, high], "source": source},
+        **bounds,
+    )
+
+
+def is_prior(info: Any) -> bool:
+    """True for a field declared with :func:`prior`."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and "prior_range" in extra
+
+
 class OrgKind(StrEnum):
     CCG = "ccg"
     COUNCIL = "council"
@@ -259,7 +277,14 @@ class EconomySpec(Strict):
     noise: Annotated[float, Field(ge=0.0, le=0.5)] = 0.03
     shock_hazard: Share = 0.01
     shock_size: Annotated[float, Field(ge=0.0, le=2.0)] = 0.15
-    max_shift: Share = 0.35  # most of avoidable demand full integration can move
+    max_shift: Share = prior(
+        0.35,
+        0.15,
+        0.8,
+        "judgement: the most of avoidable demand full integration can move; no case gives "
+        "it, and under the calibrated behaviour priors the shift sits at this ceiling "
+        "(docs/calibration.md)",
+    )
     integration_lag_periods: Annotated[int, Field(ge=1, le=60)] = 6
     integration_returns: Annotated[float, Field(gt=0.0, le=20.0)] = 2.5
     contacts_per_avoided_unit: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
@@ -339,17 +364,6 @@ class ChannelsSpec(Strict):
 
 
 CHANNELS = tuple(ChannelsSpec.model_fields)
-
-
-def prior(default: float, low: float, high: float, source: str, **bounds: Any) -> Any:
-    """A behaviour prior: its default, the plausible range a calibration will search, and
-    its source (a seed or anchor, or "judgement"). ``bounds`` are the validation limits."""
-    return Field(
-        default=default,
-        description=source,
-        json_schema_extra={"prior_range": [low, high], "source": source},
-        **bounds,
-    )
 
 
 class BehaviourSpec(Strict):
@@ -551,6 +565,13 @@ class BehaviourSpec(Strict):
 
 
 BEHAVIOUR_PRIORS = tuple(name for name in BehaviourSpec.model_fields if name != "channels")
+ECONOMY_PRIORS = tuple(name for name, info in EconomySpec.model_fields.items() if is_prior(info))
+# every prior by its dotted scenario key: the table a sensitivity analysis or a
+# calibration may vary, with the part of the scenario that holds it
+PRIOR_FIELDS: dict[str, tuple[type[BaseModel], str]] = {
+    **{f"behaviour.{name}": (BehaviourSpec, name) for name in BEHAVIOUR_PRIORS},
+    **{f"economy.{name}": (EconomySpec, name) for name in ECONOMY_PRIORS},
+}
 
 
 class RiskShareSpec(Strict):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from alliancesim.experiments.calibration.targets import TARGETS, Target
-from alliancesim.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
+from alliancesim.scenario import PRIOR_FIELDS
 from alliancesim.scenario.errors import did_you_mean
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -93,9 +93,6 @@ class Prior:
     default: float
     source: str
 
-    @property
-    def field(self) -> str:
-        return self.key[len(PRIOR_PREFIX) :]
 
 
 @dataclass(frozen=True)
@@ -148,10 +145,11 @@ class Calibration:
         }
 
 
-def field_bounds(field: str) -> tuple[float, float, bool, bool]:
-    """The validation limits of a behaviour field: (low, high, low open, high open)."""
+def field_bounds(key: str) -> tuple[float, float, bool, bool]:
+    """The validation limits of a prior's field: (low, high, low open, high open)."""
+    spec, field = PRIOR_FIELDS[key]
     low, high, low_open, high_open = -math.inf, math.inf, False, False
-    for item in BehaviourSpec.model_fields[field].metadata:
+    for item in spec.model_fields[field].metadata:
         if getattr(item, "ge", None) is not None:
             low, low_open = float(item.ge), False
         if getattr(item, "gt", None) is not None:
@@ -164,11 +162,12 @@ def field_bounds(field: str) -> tuple[float, float, bool, bool]:
 
 
 def calibratable_priors() -> list[str]:
-    """The dotted keys a calibration may infer: the float fields of the priors table."""
+    """The dotted keys a calibration may infer: the float fields of the priors table
+    (behaviour, and the economy's judgement numbers)."""
     return [
-        PRIOR_PREFIX + name
-        for name in BEHAVIOUR_PRIORS
-        if BehaviourSpec.model_fields[name].annotation is float
+        key
+        for key, (spec, field) in PRIOR_FIELDS.items()
+        if spec.model_fields[field].annotation is float
     ]
 
 
@@ -182,16 +181,16 @@ def _prior(spec: PriorSpec, where: str) -> tuple[Prior | None, list[str]]:
     allowed = calibratable_priors()
     if spec.key not in allowed:
         return None, [
-            f"key '{where}.key': '{spec.key}' is not a behaviour prior a calibration can "
+            f"key '{where}.key': '{spec.key}' is not a prior a calibration can "
             f"infer; allowed: {', '.join(allowed)}{did_you_mean(spec.key, allowed)}"
         ]
-    field = spec.key[len(PRIOR_PREFIX) :]
-    info = BehaviourSpec.model_fields[field]
+    holder, field = PRIOR_FIELDS[spec.key]
+    info = holder.model_fields[field]
     extra = info.json_schema_extra or {}
     table_low, table_high = extra["prior_range"]
     low = float(table_low if spec.low is None else spec.low)
     high = float(table_high if spec.high is None else spec.high)
-    b_low, b_high, low_open, high_open = field_bounds(field)
+    b_low, b_high, low_open, high_open = field_bounds(spec.key)
     problems = []
     bounds = _bounds_text(b_low, b_high, low_open, high_open)
     for name, value in (("low", low), ("high", high)):

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from alliancesim.experiments.priors import markdown, rows
-from alliancesim.scenario import BEHAVIOUR_PRIORS, BehaviourSpec
+from alliancesim.scenario import BEHAVIOUR_PRIORS, PRIOR_FIELDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "priors.md"
 
@@ -16,13 +16,13 @@ def test_docs_priors_is_the_table_the_schema_generates():
 
 
 def test_every_prior_has_a_range_holding_its_default_and_a_source():
-    assert len(rows()) == len(BEHAVIOUR_PRIORS) > 20
-    for name in BEHAVIOUR_PRIORS:
-        extra = BehaviourSpec.model_fields[name].json_schema_extra
+    assert len(rows()) == len(PRIOR_FIELDS) > len(BEHAVIOUR_PRIORS) > 20
+    for key, (spec, name) in PRIOR_FIELDS.items():
+        extra = spec.model_fields[name].json_schema_extra
         low, high = extra["prior_range"]
-        default = BehaviourSpec.model_fields[name].default
-        assert low <= default <= high, name
-        assert extra["source"].strip(), name
+        default = spec.model_fields[name].default
+        assert low <= default <= high, key
+        assert extra["source"].strip(), key
 
 
 def test_the_numbers_the_audit_found_unexplained_are_no_longer_written_in_the_code():

@@ -68,7 +68,7 @@ def test_unknown_target_or_prior_exits_2_naming_the_key(tmp_path, capsys) -> Non
     err = capsys.readouterr().err
     assert "targets[0].name" in err and "v99_nothing" in err and "v15_saving" in err
     bad.write_text(
-        HEADER + '[[priors]]\nkey = "economy.max_shift"\n'
+        HEADER + '[[priors]]\nkey = "economy.population"\n'
         '[[targets]]\nname = "v16_saving"\nlow = 0\nhigh = 1\nscale = 1\nsource = "x"\n'
     )
     assert reach.main([str(bad), "--draws", "4"]) == 2
