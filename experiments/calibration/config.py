@@ -94,7 +94,6 @@ class Prior:
     source: str
 
 
-
 @dataclass(frozen=True)
 class CaseTarget:
     """A target as the calibration uses it: the case range, its distance unit, the
