@@ -282,8 +282,7 @@ class EconomySpec(Strict):
         0.15,
         0.8,
         "judgement: the most of avoidable demand full integration can move; no case gives "
-        "it, and under the calibrated behaviour priors the shift sits at this ceiling "
-        "(docs/calibration.md)",
+        "it (the shipped calibration infers it, docs/calibration.md)",
     )
     integration_lag_periods: Annotated[int, Field(ge=1, le=60)] = 6
     integration_returns: Annotated[float, Field(gt=0.0, le=20.0)] = 2.5
