@@ -110,12 +110,15 @@ def nonnegative_floats(values: Sequence[Any]) -> list[Real]:
 
     Takes a list (one weight per party) so the one-replication path pays one call.
     """
-    return [
-        np.maximum(0.0, value.astype(np.float64))
-        if isinstance(value, np.ndarray)
-        else max(0.0, float(value))
-        for value in values
-    ]
+    if is_array(*values):
+        return [
+            np.maximum(0.0, value.astype(np.float64))
+            if isinstance(value, np.ndarray)
+            else max(0.0, float(value))
+            for value in values
+        ]
+    floats = [float(value) for value in values]
+    return [x if x > 0.0 else 0.0 for x in floats]  # max(0.0, x), without the call
 
 
 def no(like: Any) -> Flag:
