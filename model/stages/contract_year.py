@@ -104,12 +104,19 @@ def start_contracts(model: HealthEconomyModel, year: int) -> None:
         provider.year_income = provider.year_cost = 0
     model.at_distance = commissioner_distance(contracts)
     # one draw per contract and contract year, keyed to its name (a rebuild after a
-    # failure keeps the year's draw)
+    # failure keeps the year's draw); a contract with no leniency is never lenient, and
+    # skipping its draw changes no other draw (each is a stream of its own)
     model.lenient = {
-        c.name: model.streams.draw(streams.LENIENCY, f"{c.name}@{year}")
-        < (c.outcome.leniency if c.outcome else 0.0)
+        c.name: leniency(c) > 0.0
+        and model.streams.draw(streams.LENIENCY, f"{c.name}@{year}") < leniency(c)
         for c in contracts
     }
+
+
+def leniency(contract: ContractTerms) -> float:
+    """The chance a contract's commissioner pays its outcome money regardless (0 without
+    an outcome payment)."""
+    return contract.outcome.leniency if contract.outcome else 0.0
 
 
 def contracts_for_year(
