@@ -121,7 +121,7 @@ def cost_entries(
             "provider_costs",
             line,
         )
-        for (item, line), pence in sorted(split.items())
+        for (item, line), pence in split.items()  # allocate returns the parts in name order
         if pence > 0
     ]
 
