@@ -202,8 +202,8 @@ def rank_largest_first(values: Sequence[Real]) -> list[Any]:
     the ranking is done for each replication row separately (a stable sort).
     """
     if not is_array(*values):
-        # Python's sort is stable: equal values keep their list order
-        order = sorted(range(len(values)), key=lambda i: -values[i])
+        # Python's sort is stable, also in reverse: equal values keep their list order
+        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
         places = [0] * len(values)
         for place, i in enumerate(order):
             places[i] = place
