@@ -256,12 +256,15 @@ def post(model: HealthEconomyModel, entries: Iterable[JournalEntry]) -> None:
         model.period_entries = []
     orgs = model.orgs
     for entry in entries:
-        for name in (entry.payer, entry.payee):
-            org = orgs.get(name)
-            if org is not None:
-                org.post(entry)
-            elif name not in OUTSIDE_ACCOUNTS:
-                raise KeyError(f"journal entry names {name!r}: no such organisation")
+        payer, payee = orgs.get(entry.payer), orgs.get(entry.payee)
+        if payer is not None:
+            payer.post(entry)
+        elif entry.payer not in OUTSIDE_ACCOUNTS:
+            raise KeyError(f"journal entry names {entry.payer!r}: no such organisation")
+        if payee is not None:
+            payee.post(entry)
+        elif entry.payee not in OUTSIDE_ACCOUNTS:
+            raise KeyError(f"journal entry names {entry.payee!r}: no such organisation")
     model.period_entries.extend(entries)
     if model.record_ledger:
         model.ledger.extend(entries)
