@@ -77,6 +77,14 @@ def both(a: Any, b: Any) -> Any:
     return a and b
 
 
+def everywhere(flag: Any) -> bool:
+    """True if the flag holds (one replication) or holds in every replication (an array):
+    lets a rule skip work whose result no replication would take."""
+    if isinstance(flag, ARRAY):
+        return bool(flag.all())
+    return bool(flag)
+
+
 def power(x: Any, exponent: float) -> Any:
     """``x ** exponent`` with CPython's float power (C ``pow``) on every element."""
     if isinstance(x, ARRAY):
