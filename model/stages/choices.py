@@ -290,7 +290,7 @@ def expected_cooperation(model: HealthEconomyModel, provider: Provider) -> float
         return 0.0
     trust, index, orgs = model.trust.row(provider.name), model.trust.index, model.orgs
     return tied_cooperation(
-        (tie, trust[index[p]], orgs[p].cooperation, orgs[p].failed) for p, tie in ties.items()
+        [(tie, trust[index[p]], orgs[p].cooperation, orgs[p].failed) for p, tie in ties.items()]
     )
 
 

@@ -69,9 +69,10 @@ def open_contract_year(model: HealthEconomyModel) -> None:
             lines=",".join(shock.lines),
         )
     set_failure_floors(model)
+    at_distance = {c for c, _ in model.at_distance}  # commissioners paying through a lead
     for commissioner in model.commissioners:
         # capability decays while it pays for care through a lead it cannot see into
-        commissioner.monitor(any(c == commissioner.name for c, _ in model.at_distance))
+        commissioner.monitor(commissioner.name in at_distance)
 
 
 def set_failure_floors(model: HealthEconomyModel) -> None:
