@@ -74,11 +74,22 @@ def book(model: HealthEconomyModel, delivery: Delivery, entries: list[JournalEnt
             line,
         )
     monitoring: dict[str, int] = {}
-    for commissioner, contract, item, pence in monitoring_items(model):
+    monitoring_entries: list[JournalEntry] = []
+    for commissioner, contract, item, pence in monitoring_items(model):  # each pence > 0
         monitoring[commissioner] = monitoring.get(commissioner, 0) + pence
-        post_cost(
-            model, commissioner, STAFF_AND_SUPPLIERS, pence, item, "monitoring_costs", "", contract
+        monitoring_entries.append(
+            JournalEntry(
+                model.period,
+                contract,
+                item,
+                commissioner,
+                STAFF_AND_SUPPLIERS,
+                pence,
+                "monitoring_costs",
+                "",
+            )
         )
+    post(model, monitoring_entries)  # posted together: one call, not one an item
     for commissioner in model.commissioners:
         commissioner.spend = -net[commissioner.name]
         commissioner.returned_risk = returned.get(commissioner.name, 0)
