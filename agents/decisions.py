@@ -28,6 +28,7 @@ from alliancesim.agents.elementwise import (
     both,
     clip,
     erfc,
+    everywhere,
     maximum,
     minimum,
     power,
@@ -367,13 +368,14 @@ def outcome_choices(
     the other providers in proportion to its ``outcome_weight`` in the index. ``audit``
     and ``trust``: of and in the commissioner it reports to. None without outcome money."""
     none = per_point <= 0.0
+    work = gamed = 0.0
+    if everywhere(none):  # no outcome money (in any replication): nothing to work out
+        return select(none, 0.0, work), select(none, 0.0, gamed)
     own_point = per_point * outcome_weight / income
-    work = 0.0
     if behaviour.channels.payment_incentive:
         work = outcome_effort(
             own_point * behaviour.outcome_effort_gain, behaviour.outcome_effort_cost
         )
-    gamed = 0.0
     if behaviour.channels.gaming:
         gamed = gaming(own_point, audit, trust, behaviour.gaming_cost, behaviour.gaming_max)
     return select(none, 0.0, work), select(none, 0.0, gamed)

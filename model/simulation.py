@@ -135,6 +135,9 @@ class HealthEconomyModel(mesa.Model):
         }
         self._weights_for: tuple = (None, {})  # (contracts, outcome weights)
         self._stakes: tuple = (None, -1, {})  # (contracts, year, outcome stakes)
+        # (contracts, year, last attainment, outcome money per point by provider)
+        self._per_point: tuple = (None, -1, None, {})
+        self._ties: tuple = (None, {})  # (views, each provider's ties)
         self.last_attainment = settling.attainment(self, scenario.economy.outcome_base)
         # per-period output columns, named once
         self.line_columns = [

@@ -110,12 +110,15 @@ def nonnegative_floats(values: Sequence[Any]) -> list[Real]:
 
     Takes a list (one weight per party) so the one-replication path pays one call.
     """
-    return [
-        np.maximum(0.0, value.astype(np.float64))
-        if isinstance(value, np.ndarray)
-        else max(0.0, float(value))
-        for value in values
-    ]
+    if is_array(*values):
+        return [
+            np.maximum(0.0, value.astype(np.float64))
+            if isinstance(value, np.ndarray)
+            else max(0.0, float(value))
+            for value in values
+        ]
+    floats = [float(value) for value in values]
+    return [x if x > 0.0 else 0.0 for x in floats]  # max(0.0, x), without the call
 
 
 def no(like: Any) -> Flag:
@@ -199,8 +202,8 @@ def rank_largest_first(values: Sequence[Real]) -> list[Any]:
     the ranking is done for each replication row separately (a stable sort).
     """
     if not is_array(*values):
-        # Python's sort is stable: equal values keep their list order
-        order = sorted(range(len(values)), key=lambda i: -values[i])
+        # Python's sort is stable, also in reverse: equal values keep their list order
+        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
         places = [0] * len(values)
         for place, i in enumerate(order):
             places[i] = place

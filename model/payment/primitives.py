@@ -385,7 +385,8 @@ def allocate(amount_pence: Pence, weights: Mapping[Any, Real]) -> dict[Any, Penc
     Largest-remainder (Hamilton) method: each party gets the floor of its quota;
     the pence left over go one each to the largest fractional parts, ties broken
     by party name, so the result does not depend on the order the parties are
-    listed. All-zero (or empty-positive) weights split equally. A negative
+    listed; the parts come back in name order. All-zero (or empty-positive)
+    weights split equally. A negative
     amount is split as its magnitude and returned negative. Used for the 40/40/10/10
     outcome split (seed 000 L1103) and every other split between parties.
 

@@ -74,11 +74,22 @@ def book(model: HealthEconomyModel, delivery: Delivery, entries: list[JournalEnt
             line,
         )
     monitoring: dict[str, int] = {}
-    for commissioner, contract, item, pence in monitoring_items(model):
+    monitoring_entries: list[JournalEntry] = []
+    for commissioner, contract, item, pence in monitoring_items(model):  # each pence > 0
         monitoring[commissioner] = monitoring.get(commissioner, 0) + pence
-        post_cost(
-            model, commissioner, STAFF_AND_SUPPLIERS, pence, item, "monitoring_costs", "", contract
+        monitoring_entries.append(
+            JournalEntry(
+                model.period,
+                contract,
+                item,
+                commissioner,
+                STAFF_AND_SUPPLIERS,
+                pence,
+                "monitoring_costs",
+                "",
+            )
         )
+    post(model, monitoring_entries)  # posted together: one call, not one an item
     for commissioner in model.commissioners:
         commissioner.spend = -net[commissioner.name]
         commissioner.returned_risk = returned.get(commissioner.name, 0)
@@ -121,7 +132,7 @@ def cost_entries(
             "provider_costs",
             line,
         )
-        for (item, line), pence in sorted(split.items())
+        for (item, line), pence in split.items()  # allocate returns the parts in name order
         if pence > 0
     ]
 
@@ -256,12 +267,15 @@ def post(model: HealthEconomyModel, entries: Iterable[JournalEntry]) -> None:
         model.period_entries = []
     orgs = model.orgs
     for entry in entries:
-        for name in (entry.payer, entry.payee):
-            org = orgs.get(name)
-            if org is not None:
-                org.post(entry)
-            elif name not in OUTSIDE_ACCOUNTS:
-                raise KeyError(f"journal entry names {name!r}: no such organisation")
+        payer, payee = orgs.get(entry.payer), orgs.get(entry.payee)
+        if payer is not None:
+            payer.post(entry)
+        elif entry.payer not in OUTSIDE_ACCOUNTS:
+            raise KeyError(f"journal entry names {entry.payer!r}: no such organisation")
+        if payee is not None:
+            payee.post(entry)
+        elif entry.payee not in OUTSIDE_ACCOUNTS:
+            raise KeyError(f"journal entry names {entry.payee!r}: no such organisation")
     model.period_entries.extend(entries)
     if model.record_ledger:
         model.ledger.extend(entries)

@@ -18,8 +18,9 @@ Inputs: the contracts in force and each provider's ``views`` of them, last perio
 cooperation, the trust matrix, the economy's plan and integration. Outputs: each
 provider's ``effort``, ``push``, ``outcome_effort``, ``gaming``, ``squeezing`` and
 (revealed) ``cooperation``. Caches on the model (``_shift_base``, ``_line_margins``,
-``_line_templates``, ``_weights``, ``_weights_for``, ``_stakes``) are keyed to the
-contract set (and period or year) they were built for.
+``_line_templates``, ``_weights``, ``_weights_for``, ``_stakes``, ``_per_point``,
+``_ties``) are keyed to the contract set or views (and period, year or attainment) they
+were built for.
 
 Randomness: none here; a squeeze draws from the SQUEEZE stream in ``agents/provider.py``.
 """
@@ -284,13 +285,26 @@ def expected_cooperation(model: HealthEconomyModel, provider: Provider) -> float
     sum over partners of tie x trust x their last cooperation (MODEL.md s3b). The tie
     is the financial tie plus the relational tie (``ProviderContractView.ties``);
     a partner with neither counts for nothing."""
-    ties = model.views[provider.name].ties(model.scenario_spec.behaviour.relational_tie)
+    ties = provider_ties(model, provider.name)
     if not ties:
         return 0.0
     trust, index, orgs = model.trust.row(provider.name), model.trust.index, model.orgs
     return tied_cooperation(
-        (tie, trust[index[p]], orgs[p].cooperation, orgs[p].failed) for p, tie in ties.items()
+        [(tie, trust[index[p]], orgs[p].cooperation, orgs[p].failed) for p, tie in ties.items()]
     )
+
+
+def provider_ties(model: HealthEconomyModel, name: str) -> dict[str, float]:
+    """``ProviderContractView.ties`` of a provider, kept while its views stand (they
+    change only with the contracts, and the relational tie is a prior of the run)."""
+    cached = model._ties
+    if cached[0] is not model.views:
+        cached = model._ties = (model.views, {})
+    ties = cached[1].get(name)
+    if ties is None:
+        relational_tie = model.scenario_spec.behaviour.relational_tie
+        ties = cached[1][name] = model.views[name].ties(relational_tie)
+    return ties
 
 
 def outcome_weight(model: HealthEconomyModel, name: str) -> float:
@@ -369,6 +383,22 @@ def outcome_money_per_point(model: HealthEconomyModel, name: str) -> float:
     """Pence a year one more point of the outcome index brings a provider:
     ``(1 - l) x stake x d E[paid share] / d A / target`` (MODEL.md s3a), with the
     attainment it expects taken from last period's."""
+    # the same for the whole period (stakes by contract set and year, last period's
+    # attainment): computed once per provider, kept until one of them changes
+    year = model.period // model.periods_per_year
+    cached = model._per_point
+    if not (
+        cached[0] is model.contracts and cached[1] == year and cached[2] is model.last_attainment
+    ):
+        cached = model._per_point = (model.contracts, year, model.last_attainment, {})
+    value = cached[3].get(name)
+    if value is None:
+        value = cached[3][name] = money_per_point(model, name)
+    return value
+
+
+def money_per_point(model: HealthEconomyModel, name: str) -> float:
+    """What ``outcome_money_per_point`` computes (it keeps the result for the period)."""
     from alliancesim.agents.decisions import attainment_slope, outcome_money_per_point
 
     stake = outcome_stakes(model).get(name)

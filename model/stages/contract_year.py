@@ -69,9 +69,10 @@ def open_contract_year(model: HealthEconomyModel) -> None:
             lines=",".join(shock.lines),
         )
     set_failure_floors(model)
+    at_distance = {c for c, _ in model.at_distance}  # commissioners paying through a lead
     for commissioner in model.commissioners:
         # capability decays while it pays for care through a lead it cannot see into
-        commissioner.monitor(any(c == commissioner.name for c, _ in model.at_distance))
+        commissioner.monitor(commissioner.name in at_distance)
 
 
 def set_failure_floors(model: HealthEconomyModel) -> None:
@@ -104,12 +105,19 @@ def start_contracts(model: HealthEconomyModel, year: int) -> None:
         provider.year_income = provider.year_cost = 0
     model.at_distance = commissioner_distance(contracts)
     # one draw per contract and contract year, keyed to its name (a rebuild after a
-    # failure keeps the year's draw)
+    # failure keeps the year's draw); a contract with no leniency is never lenient, and
+    # skipping its draw changes no other draw (each is a stream of its own)
     model.lenient = {
-        c.name: model.streams.draw(streams.LENIENCY, f"{c.name}@{year}")
-        < (c.outcome.leniency if c.outcome else 0.0)
+        c.name: leniency(c) > 0.0
+        and model.streams.draw(streams.LENIENCY, f"{c.name}@{year}") < leniency(c)
         for c in contracts
     }
+
+
+def leniency(contract: ContractTerms) -> float:
+    """The chance a contract's commissioner pays its outcome money regardless (0 without
+    an outcome payment)."""
+    return contract.outcome.leniency if contract.outcome else 0.0
 
 
 def contracts_for_year(

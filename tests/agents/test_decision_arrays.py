@@ -10,7 +10,15 @@ import math
 import numpy as np
 import pytest
 from alliancesim.agents import decisions as d
-from alliancesim.agents.elementwise import clip, maximum, minimum, power, select, total
+from alliancesim.agents.elementwise import (
+    clip,
+    everywhere,
+    maximum,
+    minimum,
+    power,
+    select,
+    total,
+)
 from alliancesim.agents.incentives import ProviderContractView, share_of_saving
 from alliancesim.model.payment.terms import Basis, LinePayment
 from alliancesim.scenario import BehaviourSpec, ChannelsSpec
@@ -78,6 +86,23 @@ def test_total_replays_pythons_compensated_sum(terms):
     columns = [np.array(t) for t in terms]
     expected = [sum(t[i] for t in terms) for i in range(len(terms[0]))]
     assert bits(total(columns)).tolist() == bits(expected).tolist()
+
+
+def test_everywhere_needs_every_replication():
+    assert everywhere(True) and not everywhere(False)
+    assert everywhere(np.array([True, True]))
+    assert not everywhere(np.array([True, False]))  # one replication is enough to say no
+    assert not everywhere(np.array([False, False]))
+
+
+def test_outcome_choices_without_outcome_money_in_some_replications():
+    """Rows with no outcome money choose nothing; the others are worked out as alone."""
+    behaviour = BehaviourSpec()
+    per_point = np.array([0.0, 5e7, -1.0])
+    work, gamed = d.outcome_choices(per_point, 0.5, 1e9, 0.2, 0.4, behaviour)
+    alone = [d.outcome_choices(p, 0.5, 1e9, 0.2, 0.4, behaviour) for p in per_point.tolist()]
+    assert work.tolist() == [a[0] for a in alone] and gamed.tolist() == [a[1] for a in alone]
+    assert work[1] > 0.0 and gamed[1] > 0.0 and work[0] == work[2] == 0.0
 
 
 def test_total_is_not_plain_addition():

@@ -157,6 +157,9 @@ def test_allocation_sums_exactly_and_is_order_free(amount, weights):
     parts = p.allocate(amount, weights)
     assert sum(parts.values()) == amount
     assert p.allocate(amount, dict(reversed(list(weights.items())))) == parts
+    # the parts come back in name order whatever the listing order (the ledger's cost
+    # entries are posted in this order, booking.cost_entries)
+    assert list(p.allocate(amount, dict(reversed(list(weights.items()))))) == sorted(weights)
 
 
 def test_netting_moves_surplus_to_deficits():
