@@ -14,7 +14,7 @@ and a £300m trust are on one scale.
 Every rule here works on floats (one replication, the agent model) and on numpy float64
 arrays with a leading replication axis (an ensemble of R replications, issue 14),
 elementwise, with the same bits per replication: the choices and powers go through
-``agents/elementwise.py``. Contract terms and the scenario's priors are shared by the
+``model/elementwise.py``. Contract terms and the scenario's priors are shared by the
 replications stepped together and stay scalars.
 """
 
@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from alliancesim.agents.elementwise import (
+from alliancesim.model.elementwise import (
     both,
     clip,
     erfc,

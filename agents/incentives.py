@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from alliancesim.agents.decisions import marginal_income
-from alliancesim.agents.elementwise import select
+from alliancesim.model.elementwise import select
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,

@@ -8,17 +8,17 @@ A payment primitive (:mod:`primitives`) is written once and runs two ways:
   rates and activity ``float64``. Contract terms (shares, rates, caps) may stay
   Python numbers: they are the same for every replication stepped together.
 
-The helpers here are the only place that knows about the two forms. Each does
-the same arithmetic either way: on numbers it is exactly the Python builtin the
-primitives used before (``round``, ``max``, ``min``, ``x if c else y``), on
-arrays the numpy function that gives the same result element by element
-(``rint``, ``maximum``, ``minimum``, ``where``). Floats are IEEE doubles both
+The helpers here and in :mod:`alliancesim.model.elementwise` (``is_array``,
+``maximum``, ``minimum``, shared with the decision rules) are the only places that know
+about the two forms. Each does the same arithmetic either way: on numbers it is exactly
+the Python builtin the primitives used before (``round``, ``max``, ``min``, ``x if c
+else y``), on arrays the numpy function that gives the same result element by element
+(``rint``, ``where``). Floats are IEEE doubles both
 ways and numpy does not fuse or reorder an elementwise expression, so a
 primitive given an array returns, row by row, exactly what it returns for that
 row's numbers (the tests in ``tests/payment/test_primitives_arrays.py`` check
-this). The one visible difference is the sign of a zero (``max(0.0, -0.0)`` is
-``0.0``, ``np.maximum(0.0, -0.0)`` may be ``-0.0``), which compares equal and
-rounds to the same whole pence.
+this); ``maximum`` and ``minimum`` choose as ``max`` and ``min`` do, so even the
+sign of a zero matches.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from alliancesim.model.elementwise import is_array
 
 #: Money: whole pence, one ``int`` or an ``int64`` array (one value per replication).
 type Pence = int | np.ndarray
@@ -35,14 +36,6 @@ type Pence = int | np.ndarray
 type Real = float | np.ndarray
 #: A yes/no: one ``bool`` or a ``bool`` array.
 type Flag = bool | np.ndarray
-
-
-def is_array(*values: Any) -> bool:
-    """True if any value is a numpy array (the many-replications form)."""
-    for value in values:  # noqa: SIM110 - a plain loop: half the cost of any(), called often
-        if isinstance(value, np.ndarray):
-            return True
-    return False
 
 
 def round_pence(amount: Real) -> Pence:
@@ -67,20 +60,6 @@ def floor_pence(amounts: Sequence[Real]) -> list[Pence]:
     if is_array(*amounts):
         return [np.floor(amount).astype(np.int64) for amount in amounts]
     return [math.floor(amount) for amount in amounts]
-
-
-def maximum(a: Any, b: Any) -> Any:
-    """The larger of two values, row by row on arrays (``max`` on numbers)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.maximum(a, b)
-    return max(a, b)
-
-
-def minimum(a: Any, b: Any) -> Any:
-    """The smaller of two values, row by row on arrays (``min`` on numbers)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.minimum(a, b)
-    return min(a, b)
 
 
 def where(condition: Flag, if_true: Any, if_false: Any) -> Any:

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from alliancesim.model.elementwise import is_array, maximum, minimum
 from alliancesim.model.payment.pence import (
     Flag,
     Pence,
@@ -40,9 +41,6 @@ from alliancesim.model.payment.pence import (
     constant,
     exact_sum,
     floor_pence,
-    is_array,
-    maximum,
-    minimum,
     no,
     nonnegative_floats,
     rank_largest_first,

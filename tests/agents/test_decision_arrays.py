@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pytest
 from alliancesim.agents import decisions as d
-from alliancesim.agents.elementwise import (
+from alliancesim.agents.incentives import ProviderContractView, share_of_saving
+from alliancesim.model.elementwise import (
     clip,
     everywhere,
     maximum,
@@ -19,7 +20,6 @@ from alliancesim.agents.elementwise import (
     select,
     total,
 )
-from alliancesim.agents.incentives import ProviderContractView, share_of_saving
 from alliancesim.model.payment.terms import Basis, LinePayment
 from alliancesim.scenario import BehaviourSpec, ChannelsSpec
 from hypothesis import given, settings

@@ -1,8 +1,10 @@
 """Arithmetic for rules written once for one replication and for an array of them.
 
-The decision rules (``agents/decisions.py``, ``agents/incentives.py``) take floats, as
-the agent model calls them, or numpy float64 arrays with a leading replication axis, as
-an ensemble engine stepping R replications together would (issue 14). Plain arithmetic
+The decision rules (``agents/decisions.py``, ``agents/incentives.py``) and the payment
+primitives (``model/payment/primitives.py``, with ``model/payment/pence.py`` for whole
+pence) take numbers, as the agent model calls them, or numpy arrays with a leading
+replication axis, as an ensemble engine stepping R replications together would (issue
+14). Plain arithmetic
 (+, -, *, /, abs) is already elementwise and gives the same bits on a float and on an
 array. What is not, Python's ``max``, ``min``, ``x if c else y``, ``**``,
 ``math.erfc`` and ``sum`` (compensated for floats), goes through the functions here:
