@@ -79,3 +79,12 @@ def test_every_shipped_target_moves_with_some_shipped_prior(entry: dict) -> None
         if statistic({p["key"]: value}, seed) != base
     ]
     assert moved, f"{entry['name']} does not move with any shipped prior"
+
+
+def test_the_shipped_posterior_is_in_the_repository_and_matches_the_file() -> None:
+    """The main job reads it (scripts/main.sh --posterior); a fresh clone must have it."""
+    from alliancesim.experiments.posterior_draws import load_posterior
+
+    posterior = load_posterior(str(SHIPPED.with_suffix("")), load_scenario("default"))
+    assert posterior.priors == [p["key"] for p in RAW["priors"]]
+    assert len(posterior.particles) == RAW["calibration"]["particles"]
