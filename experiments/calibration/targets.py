@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from alliancesim.experiments.validation.behaviour_patterns import v7_negotiated_share, v7_talks
 from alliancesim.experiments.validation.case_patterns import (
@@ -24,8 +25,8 @@ from alliancesim.experiments.validation.case_patterns import (
 )
 from alliancesim.experiments.validation.common import preset
 from alliancesim.experiments.validation.negotiation_patterns import negotiated, v3_seed
-from alliancesim.experiments.validation.suite import prior_overrides
-from alliancesim.scenario import Scenario
+from alliancesim.experiments.validation.suite import active_overrides, prior_overrides
+from alliancesim.scenario import Scenario, load_scenario
 
 # (prior values by dotted scenario key, e.g. {"behaviour.reciprocity_weight": 0.4}, seed)
 Statistic = Callable[[Mapping[str, float], int], float]
@@ -64,8 +65,8 @@ def target(name: str, pattern: str, description: str) -> Callable[[Statistic], S
 Overrides = Mapping[str, float]
 
 
-def _key(overrides: Overrides) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((str(k), float(v)) for k, v in overrides.items()))
+def _key(overrides: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((str(k), v) for k, v in overrides.items()))
 
 
 def _loaded(name: str, overrides: Overrides) -> Scenario:
@@ -75,10 +76,18 @@ def _loaded(name: str, overrides: Overrides) -> Scenario:
 
 
 @lru_cache(maxsize=4)
-def _v16(key: tuple[tuple[str, float], ...], seed: int) -> V16Seed:
-    """One paired V16 replication; cached so the three V16 targets of one particle share
-    its two 120-month runs (the runs are deterministic in the seed and the prior values)."""
-    return v16_seed(_loaded(V16_PRESET, dict(key)), seed)
+def _v16_runs(in_force: tuple[tuple[str, Any], ...], seed: int) -> V16Seed:
+    """One paired V16 replication under every override in force; cached so the three V16
+    targets of one particle share its two 120-month runs (the runs are deterministic in
+    the seed and the overrides)."""
+    return v16_seed(load_scenario(V16_PRESET, dict(in_force) or None), seed)
+
+
+def _v16(overrides: Overrides, seed: int) -> V16Seed:
+    """The V16 replication at these prior values, with any knock-out in force (part of
+    the cache key, so a knocked-out evaluation never reuses a run made without it)."""
+    with prior_overrides(overrides):
+        return _v16_runs(_key(active_overrides()), seed)
 
 
 @target(
@@ -98,7 +107,7 @@ def v15_saving_three_years(overrides: Overrides, seed: int) -> float:
     "activity (bed days; share)",
 )
 def v16_bed_fall(overrides: Overrides, seed: int) -> float:
-    return _v16(_key(overrides), seed).bed_fall
+    return _v16(overrides, seed).bed_fall
 
 
 @target(
@@ -108,7 +117,7 @@ def v16_bed_fall(overrides: Overrides, seed: int) -> float:
     "(acute) admissions (share; negative = admissions rose)",
 )
 def v16_admission_fall(overrides: Overrides, seed: int) -> float:
-    return _v16(_key(overrides), seed).admission_fall
+    return _v16(overrides, seed).admission_fall
 
 
 @target(
@@ -118,7 +127,7 @@ def v16_admission_fall(overrides: Overrides, seed: int) -> float:
     "saving (share)",
 )
 def v16_saving(overrides: Overrides, seed: int) -> float:
-    return _v16(_key(overrides), seed).saving
+    return _v16(overrides, seed).saving
 
 
 @target(

@@ -105,3 +105,15 @@ def test_v16_targets_of_different_particles_do_not_share_runs() -> None:
     again = TARGETS["v16_bed_fall"].statistic({"behaviour.relational_tie": 0.0}, SEED)
     assert a != b
     assert again == a
+
+
+def test_v16_targets_under_a_knockout_do_not_reuse_runs_made_without_it() -> None:
+    """The cache is keyed on every override in force, the knock-out included."""
+    priors = {"behaviour.reciprocity_weight": 0.5, "behaviour.relational_tie": 0.9}
+    plain = TARGETS["v16_bed_fall"].statistic(priors, SEED)
+    with knocked_out({"behaviour.channels.reciprocity": False}):
+        knocked = TARGETS["v16_bed_fall"].statistic(priors, SEED)
+        with prior_overrides(priors):
+            direct = v16_seed(preset(V16_PRESET), SEED).bed_fall
+    assert knocked == direct
+    assert knocked != plain
