@@ -58,7 +58,7 @@ from alliancesim.agents.negotiation.from_scenario import (
 from alliancesim.agents.negotiation.inputs import Decide, Economics, Party, Proposal
 from alliancesim.agents.negotiation.rebargain import parties_from_model, rebargain_target
 from alliancesim.agents.negotiation.shocks import shock_probability
-from alliancesim.agents.negotiation.summary import format_summary, median, summarise
+from alliancesim.agents.negotiation.summary import format_summary, summarise
 from alliancesim.agents.negotiation.talks import Negotiation, describe_proposal, negotiate
 from alliancesim.agents.negotiation.timeline import approval_pace, negotiation_cost_month
 from alliancesim.agents.negotiation.valuation import (
@@ -91,7 +91,6 @@ __all__ = [
     "economics_from_scenario",
     "expected_positive",
     "format_summary",
-    "median",
     "nash_product",
     "nash_split",
     "negotiate",

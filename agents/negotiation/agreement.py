@@ -46,10 +46,6 @@ class Agreement:
     def cost_pence(self) -> int:
         return sum(self.cost_by_party.values())
 
-    @property
-    def reshaped_by_shock(self) -> bool:
-        return bool(self.shocks)
-
     def summary(self) -> dict[str, Any]:
         """Columns for the per-run output row."""
         return {

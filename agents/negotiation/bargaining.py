@@ -149,7 +149,7 @@ class RiskShareBargaining:
             def product(t: float, powers: tuple[float, float] = powers) -> float:
                 return nash_product(
                     (
-                        self.commissioner_gain(t, self.risk_members),
+                        self.commissioner_gain(t),
                         self.providers_gain(t, self.risk_members),
                     ),
                     powers,

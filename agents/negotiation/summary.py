@@ -6,6 +6,7 @@ Reads the per-run rows (``Agreement.summary`` columns) that the runners write; u
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,23 +25,15 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     table = {}
     for name, group in by_model.items():
         n = len(group)
-        months = sorted(float(r["negotiation_months"]) for r in group)
-        costs = sorted(float(r["negotiation_cost_pence"]) for r in group)
+        months = [float(r["negotiation_months"]) for r in group]
+        costs = [float(r["negotiation_cost_pence"]) for r in group]
         table[name] = {
             "runs": n,
             **{f"share_{r}": sum(g["negotiation_result"] == r for g in group) / n for r in RESULTS},
-            "median_months": median(months),
-            "median_cost_pence": median(costs),
+            "median_months": statistics.median(months),
+            "median_cost_pence": statistics.median(costs),
         }
     return table
-
-
-def median(values: list[float]) -> float:
-    n = len(values)
-    if n == 0:
-        return float("nan")
-    mid = n // 2
-    return values[mid] if n % 2 else 0.5 * (values[mid - 1] + values[mid])
 
 
 def format_summary(table: dict[str, dict[str, Any]]) -> str:

@@ -72,7 +72,6 @@ class Negotiation(
         shares = any(c.shares_risk for c in self.commissioners)
         self.pain_share = proposal.pain_share if shares else 1.0
         self.gain_share = proposal.gain_share
-        self.commissioner_shares_risk = shares
         self.risk_members: list[str] = []
         self.target = proposal.target_savings
         self.lead_block = False  # the lead declined capitation risk: paid by block instead
@@ -100,7 +99,7 @@ class Negotiation(
             return None
         party = self.parties[name]
         if party.is_commissioner:
-            worth = self.commissioner_gain(target, self.risk_members)
+            worth = self.commissioner_gain(target)
         else:
             worth = self.member_value(name, target, self.risk_members) * party.value_pence
         position = dict(

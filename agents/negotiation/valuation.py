@@ -181,7 +181,7 @@ class PackageValues:
             )
         return value
 
-    def commissioner_gain(self, target: float, risk_members: list[str]) -> float:
+    def commissioner_gain(self, target: float) -> float:
         """The commissioners' expected gain (pence a year) over the overlay alone."""
         commissioner = self.parties[self.lead_commissioner]
         scope = self.scope(self.members)
