@@ -19,31 +19,17 @@ figures in docs/performance.md with the state of the machine.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from alliancesim.experiments.replication import run_model
 from alliancesim.model.payment import primitives as p
 from alliancesim.scenario import load_preset
+from bench_runs import machine  # the same machine line as the run benchmarks
 
 MEMBERS = {"la": 0.4, "mh_trust": 0.4, "vcs_a": 0.1, "vcs_b": 0.1}
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, nproc={os.cpu_count()}, Python {platform.python_version()}"
 
 
 def inputs(r: int, seed: int = 1) -> dict[str, np.ndarray]:
