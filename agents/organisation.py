@@ -32,7 +32,7 @@ class Organisation(mesa.Agent):
     def reserves(self) -> int:
         """Pence in reserve: the initial reserves plus every journal entry posted to it.
 
-        Read-only: money moves only by a journal entry (``HealthEconomyModel.post``,
+        Read-only: money moves only by a journal entry (``post`` in model/stages/booking.py,
         which calls :meth:`post`), so the reserves always reconcile to the ledger."""
         return self._reserves
 

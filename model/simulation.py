@@ -32,7 +32,7 @@ canonical (name) order (``model/ordering.py``), so listing order changes nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -298,10 +298,6 @@ class HealthEconomyModel(mesa.Model):
     def renegotiate_target(self) -> float:
         """``contract_year.renegotiate_target``."""
         return contract_year.renegotiate_target(self)
-
-    def post(self, entries: Iterable[JournalEntry]) -> None:
-        """``booking.post``: the only way money moves."""
-        return booking.post(self, entries)
 
     def transfer(
         self,
