@@ -87,6 +87,15 @@ def everywhere(flag: Any) -> bool:
     return bool(flag)
 
 
+def anywhere(flag: Any) -> bool:
+    """True if the flag holds (one replication) or holds in any replication (an array):
+    lets a rule do work that only some replications take (and then apply it ``where``
+    the flag holds)."""
+    if isinstance(flag, ARRAY):
+        return bool(flag.any())
+    return bool(flag)
+
+
 def power(x: Any, exponent: float) -> Any:
     """``x ** exponent`` with CPython's float power (C ``pow``) on every element."""
     if isinstance(x, ARRAY):

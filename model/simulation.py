@@ -340,8 +340,25 @@ class HealthEconomyModel(mesa.Model):
             {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
         )
 
-    def record_event(self, actor: str, kind: str, text: str, **details: Any) -> None:
-        """Add to the run's trace (negotiation, governance, shocks, failures, exits)."""
+    def diverges(self, condition: Any, why: str) -> Any:
+        """Whether a branch that changes the run's structure is taken (a provider fails,
+        a contract is handed back...): ``condition`` itself here. The ensemble engine
+        (``model/ensemble``) steps replications that share their structure together, so
+        there it hands the replications where the condition holds to this model to finish
+        and answers False for the rest; stage code writes ``if model.diverges(c, why):``
+        where such a branch starts."""
+        return condition
+
+    def record_event(
+        self, actor: str, kind: str, text: str, where: Any = None, **details: Any
+    ) -> None:
+        """Add to the run's trace (negotiation, governance, shocks, failures, exits).
+
+        ``where`` (optional): a flag for the replications it happened in; in one run,
+        the event is recorded if it is true (the ensemble engine records it for each
+        replication where it holds)."""
+        if where is not None and not where:
+            return
         self.events.append(
             dict(
                 period=self.period,

@@ -1,0 +1,4 @@
+"""The ensemble engine (issue 14): R replications of one scenario and contract model
+stepped together, period by period, through the same stage functions as the agent
+model, with every value that depends on a replication's random draws held as an array
+with a leading replication axis (``model/elementwise.py``)."""
