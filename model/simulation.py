@@ -70,13 +70,17 @@ class HealthEconomyModel(mesa.Model):
         record_ledger: bool = True,
         agreement: Any = None,
         decide: Callable[[str, dict], Any] | None = None,
+        negotiated: Any = None,
     ):
         """``decide``, if given, answers some parties' questions in the negotiation in
-        their place (the dashboard's role-play; ``agents.negotiation.negotiate``)."""
+        their place (the dashboard's role-play; ``agents.negotiation.negotiate``).
+        ``negotiated``, if given, is the agreement this run's own talks reached, already
+        worked out (the ensemble engine negotiates each replication first): it is adopted
+        as if negotiated here, its events, costs and leadership changes included."""
         super().__init__(rng=streams.stream_seed(seed, streams.MESA))
         self.decide = decide
         scenario = ordering.canonical_scenario(scenario)  # listing order changes nothing
-        self.streams = streams.Streams(seed)
+        self.streams = self.make_streams(seed)
         self.scenario_spec = scenario
         self.contract_model = contract_model
         self.seed = seed
@@ -165,10 +169,12 @@ class HealthEconomyModel(mesa.Model):
         self.spec = scenario.contract_models[contract_model]
         self.agreement = agreement
         self.governance = None
-        if agreement is None and self.spec.negotiate and not self.spec.contracts:
+        if negotiated is not None:
+            self.agreement = self.adopt(negotiated)
+        elif agreement is None and self.spec.negotiate and not self.spec.contracts:
             # negotiated rather than imposed (issue 4): before the contract starts,
             # on this run's behaviour stream, with the agents' trust and reserves
-            self.agreement = self.negotiate_contract()
+            self.agreement = self.adopt(self.negotiate_contract())
         self.active_model = contract_model
         if self.agreement is not None and getattr(self.agreement, "model_name", None):
             self.active_model = self.agreement.model_name
@@ -191,8 +197,13 @@ class HealthEconomyModel(mesa.Model):
 
             self.governance = Governance(self, scenario.negotiation)
 
+    def make_streams(self, seed: int) -> streams.Streams:
+        """The run's named random streams (the ensemble engine's draw for R runs)."""
+        return streams.Streams(seed)
+
     def negotiate_contract(self) -> Any:
-        """Run the pre-contract negotiation; book its cost and record its trace."""
+        """Run the pre-contract negotiation (on this run's negotiation stream, with the
+        agents' trust and reserves at the start): the agreement."""
         from alliancesim.agents.negotiation import (
             economics_from_scenario,
             negotiate,
@@ -215,15 +226,24 @@ class HealthEconomyModel(mesa.Model):
             self.streams(streams.NEGOTIATION, self.contract_model),
             decide=self.decide,
         )
-        for event in agreement.events:
-            details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
-            self.record_event(event["actor"], event["kind"], event["text"], **details)
+        return agreement
+
+    def adopt(self, agreement: Any) -> Any:
+        """Record the negotiation's trace, book its cost and apply its leadership
+        changes; the agreement."""
+        self.record_negotiation(agreement)
         for name, cost in agreement.cost_by_party.items():
             booking.charge_transaction_cost(self, name, cost)  # reported with period 0
         for name in agreement.leadership_changes:
             org = self.orgs[name]
             self.trust.turnover(org.name)
         return agreement
+
+    def record_negotiation(self, agreement: Any) -> None:
+        """The negotiation's trace, as events of period 0."""
+        for event in agreement.events:
+            details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
+            self.record_event(event["actor"], event["kind"], event["text"], **details)
 
     # --------------------------------------------------------------- schedule
     def step(self) -> None:
@@ -359,15 +379,7 @@ class HealthEconomyModel(mesa.Model):
         replication where it holds)."""
         if where is not None and not where:
             return
-        self.events.append(
-            dict(
-                period=self.period,
-                actor=actor,
-                kind=kind,
-                text=text,
-                **{k: str(v) for k, v in details.items()},
-            )
-        )
+        self.events.append(event_record(self.period, actor, kind, text, details))
 
     @property
     def network(self) -> nx.DiGraph:
@@ -377,6 +389,13 @@ class HealthEconomyModel(mesa.Model):
     def trust_values(self) -> list[float]:
         """``collection.trust_values``."""
         return collection.trust_values(self)
+
+
+def event_record(period: int, actor: str, kind: str, text: str, details: dict) -> dict:
+    """One event of a run's trace, details as text."""
+    return dict(
+        period=period, actor=actor, kind=kind, text=text, **{k: str(v) for k, v in details.items()}
+    )
 
 
 Factory = Callable[[Scenario, str, int], HealthEconomyModel]
