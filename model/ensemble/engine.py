@@ -1,0 +1,139 @@
+"""The ensemble engine: R replications of one scenario and contract model, stepped
+together through the agent model's own stages (issue 14).
+
+``EnsembleModel`` is a ``HealthEconomyModel`` whose random streams are the R
+replications' streams read together (``model/ensemble/streams.py``). Every value that
+comes from a draw is then an array with a leading replication axis, and every stage
+(``model/stages/``) computes it with the same rule functions as one run does
+(``model/elementwise.py``), so the per-period Python work is paid once for all R
+replications. Values every replication shares (the period, the contracts in force,
+who has failed) stay plain Python values.
+
+Replications stepped together share their structure: the contracts in force, which
+providers have failed, who governs. Where a stage reaches a branch that would change
+the structure in some replications only, it asks ``model.diverges(condition, why)``:
+the smaller side of the split leaves the ensemble (its results here are dropped) and is
+finished by the agent model from its seed, which gives the same numbers because the
+two engines draw from the same streams. ``departures`` records who left, when and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from alliancesim.model.elementwise import ARRAY
+from alliancesim.model.ensemble.streams import EnsembleStreams
+from alliancesim.model.simulation import HealthEconomyModel, event_record
+from alliancesim.scenario import Scenario
+
+
+class EnsembleModel(HealthEconomyModel):
+    """R replications (one a seed) of one scenario and contract model, in lock step.
+
+    ``agreements``: each replication's own agreement when the contract is negotiated
+    (``model/ensemble/runs.py`` groups replications whose agreements lead to the same
+    run); their events are each replication's, their terms, costs and leadership
+    changes the same for all."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        contract_model: str,
+        seeds: Sequence[int],
+        agreements: Sequence[Any] | None = None,
+        record_ledger: bool = False,
+    ):
+        self.seeds = tuple(int(seed) for seed in seeds)
+        if not self.seeds:
+            raise ValueError("an ensemble needs at least one seed")
+        self.size = len(self.seeds)
+        self.active = np.ones(self.size, dtype=bool)
+        self.departures: dict[int, tuple[int, str]] = {}  # replication -> (period, why)
+        self.event_lists: list[list[dict]] = [[] for _ in self.seeds]
+        self._agreements = list(agreements) if agreements else None
+        self._block = scenario.economy.periods
+        super().__init__(
+            scenario,
+            contract_model,
+            self.seeds[0],
+            record_ledger=record_ledger,
+            negotiated=self._agreements[0] if self._agreements else None,
+        )
+
+    def make_streams(self, seed: int) -> EnsembleStreams:
+        """Every replication's named streams, read together."""
+        return EnsembleStreams(self.seeds, block=self._block)
+
+    def record_negotiation(self, agreement: Any) -> None:
+        """Each replication's own negotiation trace (they share its outcome, not its
+        story)."""
+        for index, own in enumerate(self._agreements or [agreement] * self.size):
+            for event in own.events:
+                details = {k: v for k, v in event.items() if k not in ("actor", "kind", "text")}
+                self.event_lists[index].append(
+                    event_record(self.period, event["actor"], event["kind"], event["text"], details)
+                )
+
+    def record_event(
+        self, actor: str, kind: str, text: str, where: Any = None, **details: Any
+    ) -> None:
+        """The event, in the trace of each replication where it happened (all of them
+        unless ``where`` is an array of flags); details that are arrays are each
+        replication's own value."""
+        if where is None or not isinstance(where, ARRAY):
+            if where is not None and not where:
+                return
+            indices = range(self.size)
+        else:
+            indices = np.flatnonzero(where)
+        for index in indices:
+            own = {k: pick(v, index) for k, v in details.items()}
+            self.event_lists[index].append(event_record(self.period, actor, kind, text, own))
+
+    def diverges(self, condition: Any, why: str) -> Any:
+        """A structural branch: taken by all, by none, or split. On a split the smaller
+        side leaves the ensemble for the agent model (``departures``), and the branch is
+        answered as the rest would answer it."""
+        if not isinstance(condition, ARRAY):
+            return condition
+        taken = np.logical_and(condition, self.active)
+        n_taken, n_active = int(taken.sum()), int(self.active.sum())
+        if n_taken == 0:
+            return False
+        if n_taken == n_active:
+            return True
+        if 2 * n_taken <= n_active:
+            leaving, answer = taken, False
+        else:
+            leaving, answer = np.logical_and(self.active, np.logical_not(condition)), True
+        for index in np.flatnonzero(leaving):
+            self.departures[int(index)] = (self.period, why)
+        self.active = np.logical_and(self.active, np.logical_not(leaving))
+        return answer
+
+    def run(self) -> EnsembleModel:
+        """Every period to the end of the contract term. Replications that have left go
+        on being computed with the rest (cheaper than taking them out) and are ignored;
+        numpy's warnings about their values are silenced with everyone's."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            super().run()
+        return self
+
+
+def pick(value: Any, index: int) -> Any:
+    """Replication ``index``'s part of a value: an array's element (as a Python number),
+    inside dicts, lists, tuples and named tuples; anything else is shared."""
+    if isinstance(value, ARRAY):
+        if value.ndim == 0:
+            return value.item()
+        return value[index].item() if value.ndim == 1 else value[index]
+    if isinstance(value, dict):
+        return {k: pick(v, index) for k, v in value.items()}
+    if isinstance(value, list):
+        return [pick(v, index) for v in value]
+    if isinstance(value, tuple):
+        items = [pick(v, index) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    return value

@@ -1,0 +1,154 @@
+"""Many runs of one scenario and contract model through the ensemble engine.
+
+    run_many(scenario, contract_model, seeds, record_ledger=False) -> list[run]
+
+gives, in the order of ``seeds``, one finished run a seed, each with what the outputs
+read of a ``HealthEconomyModel`` (``ReplicationRun``: rows, events, totals, the exit
+log, providers' reserves, debts at the end, the agreement, the ledger), identical to the
+agent model's run on that seed.
+
+- A negotiated contract is negotiated for each replication first (on its own stream,
+  as the agent model does before its first period); replications whose agreements lead
+  to the same run (``run_key``: the terms, the result, who shares the risk, the costs
+  and leadership changes) are stepped together, one ensemble a group.
+- Replications that leave an ensemble at a structural split (``EnsembleModel.diverges``)
+  are run again by the agent model; ``ManyRuns.departures`` says which and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from alliancesim.model.ensemble.engine import EnsembleModel, pick
+from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import Scenario
+
+
+@dataclass
+class ReplicationRun:
+    """One replication's part of a finished ensemble: what the outputs read of a run."""
+
+    scenario_spec: Scenario
+    contract_model: str
+    seed: int
+    active_model: str
+    rows: list[dict]
+    events: list[dict]
+    totals: dict[str, int]
+    exit_log: dict[str, Any]
+    n_failed: int
+    providers: list[SimpleNamespace]
+    orgs: dict[str, SimpleNamespace]
+    agreement: Any
+    governance: Any
+    ledger: list[JournalEntry]
+    debts: dict[str, int] = field(default_factory=dict)
+
+    def debts_at_end(self) -> dict[str, int]:
+        return self.debts
+
+
+@dataclass
+class ManyRuns:
+    """The runs in seed order, and the replications the agent model finished."""
+
+    runs: list[HealthEconomyModel | ReplicationRun]
+    departures: dict[int, tuple[int, str]] = field(default_factory=dict)  # seed -> (period, why)
+    groups: int = 0
+
+
+def run_key(agreement: Any) -> tuple:
+    """What of an agreement the run after the talks reads: replications with the same
+    key run the same contracts under the same governance from the same start."""
+    if agreement is None:
+        return ()
+    return (
+        agreement.model_name,
+        agreement.result,
+        repr(sorted(agreement.terms.items())),
+        tuple(agreement.risk_members),
+        tuple(sorted(agreement.cost_by_party.items())),
+        tuple(agreement.leadership_changes),
+    )
+
+
+def agreements_for(
+    scenario: Scenario, contract_model: str, seeds: Sequence[int]
+) -> list[Any] | None:
+    """Each seed's agreement, negotiated as the agent model negotiates it (None when the
+    contract model is imposed)."""
+    spec = scenario.contract_models[contract_model]
+    if not (spec.negotiate and not spec.contracts):
+        return None
+    return [
+        HealthEconomyModel(scenario, contract_model, seed, record_ledger=False).agreement
+        for seed in seeds
+    ]
+
+
+def run_many(
+    scenario: Scenario, contract_model: str, seeds: Sequence[int], record_ledger: bool = False
+) -> ManyRuns:
+    """Every seed's run of the contract model, stepped together where they share terms."""
+    seeds = [int(seed) for seed in seeds]
+    agreements = agreements_for(scenario, contract_model, seeds)
+    groups: dict[tuple, list[int]] = {}
+    for index in range(len(seeds)):
+        key = run_key(agreements[index]) if agreements else ()
+        groups.setdefault(key, []).append(index)
+    runs: list[Any] = [None] * len(seeds)
+    departures: dict[int, tuple[int, str]] = {}
+    for members in groups.values():
+        ensemble = EnsembleModel(
+            scenario,
+            contract_model,
+            [seeds[i] for i in members],
+            agreements=[agreements[i] for i in members] if agreements else None,
+            record_ledger=record_ledger,
+        ).run()
+        for position, index in enumerate(members):
+            if ensemble.active[position]:
+                own = agreements[index] if agreements else ensemble.agreement
+                runs[index] = replication_run(ensemble, position, own)
+            else:
+                departures[seeds[index]] = ensemble.departures[position]
+                runs[index] = HealthEconomyModel(
+                    scenario, contract_model, seeds[index], record_ledger=record_ledger
+                ).run()
+    return ManyRuns(runs, departures, len(groups))
+
+
+def replication_run(ensemble: EnsembleModel, index: int, agreement: Any) -> ReplicationRun:
+    """Replication ``index`` of a finished ensemble, as plain Python values."""
+    providers = [
+        SimpleNamespace(name=p.name, reserves=pick(p.reserves, index)) for p in ensemble.providers
+    ]
+    orgs = {o.name: SimpleNamespace(name=o.name) for o in ensemble.commissioners} | {
+        p.name: p for p in providers
+    }
+    ledger = [
+        entry._replace(amount=amount)
+        for entry in ensemble.ledger
+        if (amount := pick(entry.amount, index)) != 0 or not hasattr(entry.amount, "shape")
+    ]
+    return ReplicationRun(
+        scenario_spec=ensemble.scenario_spec,
+        contract_model=ensemble.contract_model,
+        seed=ensemble.seeds[index],
+        active_model=ensemble.active_model,
+        rows=[pick(row, index) for row in ensemble.rows],
+        events=ensemble.event_lists[index],
+        totals=pick(ensemble.totals, index),
+        exit_log=pick(ensemble.exit_log, index),
+        n_failed=pick(ensemble.n_failed, index),
+        providers=providers,
+        orgs=orgs,
+        agreement=agreement,
+        governance=ensemble.governance,
+        ledger=ledger,
+        debts=pick(ensemble.debts_at_end(), index),
+    )
