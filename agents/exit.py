@@ -20,14 +20,23 @@ tests/agents/test_exit.py.
 
 from __future__ import annotations
 
+from alliancesim.model.elementwise import both, is_array, maximum
+from alliancesim.model.payment.pence import round_pence, where
+
 
 def projected_annual_loss(surplus_to_date: int, periods_elapsed: int, periods_per_year: int) -> int:
     """The loss a holder expects over a year at its recent run rate, in pence (0 if none).
 
     ``surplus_to_date`` is income less cost over the last ``periods_elapsed`` periods
     (negative: a loss); the holder projects it over a year. UnitingCare asked after one
-    month (anchors P5), so one period of evidence is enough."""
-    if periods_elapsed <= 0 or surplus_to_date >= 0:
+    month (anchors P5), so one period of evidence is enough. Elementwise on an array of
+    surpluses (one a replication)."""
+    if periods_elapsed <= 0:
+        return 0
+    if is_array(surplus_to_date):
+        projected = round_pence(-surplus_to_date * periods_per_year / periods_elapsed)
+        return where(surplus_to_date >= 0, 0, projected)
+    if surplus_to_date >= 0:
         return 0
     return round(-surplus_to_date * periods_per_year / periods_elapsed)
 
@@ -41,9 +50,9 @@ def bearable_loss(
     owes) stands above the floor at which it would fail (``failure_threshold x annual
     income``: -30% of income for an NHS trust, 0 for a new vehicle with no reserves); it
     risks ``risk_appetite`` of that buffer on one contract. A vehicle with nothing to
-    lose before it fails can bear no loss at all."""
-    buffer = max(0, position - round(failure_threshold * annual_income))
-    return round(risk_appetite * buffer)
+    lose before it fails can bear no loss at all. Elementwise on arrays."""
+    buffer = maximum(0, position - round(failure_threshold * annual_income))
+    return round_pence(risk_appetite * buffer)
 
 
 def shortfall(position: int, annual_income: int, failure_threshold: float) -> int:
@@ -63,8 +72,9 @@ def asks_for_more(
     projected_loss: int, bearable: int, price: int, materiality: float = MATERIALITY
 ) -> bool:
     """The holder asks for more money when the contract's projected loss is more than it
-    can bear and material: more than ``materiality`` of the price it is paid."""
-    return projected_loss > bearable and projected_loss > materiality * price
+    can bear and material: more than ``materiality`` of the price it is paid.
+    Elementwise on arrays."""
+    return both(projected_loss > bearable, projected_loss > materiality * price)
 
 
 def money_to_find(budget: int, price: int, reserves: int, savings_target: float) -> int:

@@ -13,6 +13,7 @@ from alliancesim.agents.decisions import (
     unit_margin_share,
 )
 from alliancesim.agents.organisation import Organisation
+from alliancesim.model.elementwise import is_array, select
 from alliancesim.model.streams import SQUEEZE
 
 
@@ -115,6 +116,8 @@ class Provider(Organisation):
         Its inputs change only with the contracts, the baseline and distress, so the
         answer is kept until one of them does."""
         above, distressed = self.model.above_baseline, self.distressed
+        if is_array(above, distressed):  # each replication on its own inputs
+            return self.best_push(view)
         last_view, last_above, last_distressed, last = self._push_for
         if last_view is view and last_above == above and last_distressed == distressed:
             return last
@@ -179,4 +182,4 @@ class Provider(Organisation):
         position = self.reserves + owed - owes
         self.distressed = position < self.distress_threshold * self.annual_income
         floor = self.failure_threshold * self.annual_income
-        self.periods_below_floor = self.periods_below_floor + 1 if position < floor else 0
+        self.periods_below_floor = select(position < floor, self.periods_below_floor + 1, 0)

@@ -12,8 +12,8 @@ who has failed) stay plain Python values.
 Replications stepped together share their structure: the contracts in force, which
 providers have failed, who governs. Where a stage reaches a branch that would change
 the structure in some replications only, it asks ``model.diverges(condition, why)``:
-the smaller side of the split leaves the ensemble (its results here are dropped) and is
-finished by the agent model from its seed, which gives the same numbers because the
+the replications that take the branch leave the ensemble (their results here are
+dropped) and are run by the agent model from their seeds, which gives the same numbers because the
 two engines draw from the same streams. ``departures`` records who left, when and why.
 """
 
@@ -93,25 +93,18 @@ class EnsembleModel(HealthEconomyModel):
             self.event_lists[index].append(event_record(self.period, actor, kind, text, own))
 
     def diverges(self, condition: Any, why: str) -> Any:
-        """A structural branch: taken by all, by none, or split. On a split the smaller
-        side leaves the ensemble for the agent model (``departures``), and the branch is
-        answered as the rest would answer it."""
+        """A structural branch: taken by all or by none, or split. The branch's own code
+        is written for one run (it names who failed, formats the amounts asked for), so
+        on a split every replication that takes it leaves the ensemble for the agent
+        model (``departures``), and the branch is answered False for the rest."""
         if not isinstance(condition, ARRAY):
             return condition
-        taken = np.logical_and(condition, self.active)
-        n_taken, n_active = int(taken.sum()), int(self.active.sum())
-        if n_taken == 0:
-            return False
-        if n_taken == n_active:
-            return True
-        if 2 * n_taken <= n_active:
-            leaving, answer = taken, False
-        else:
-            leaving, answer = np.logical_and(self.active, np.logical_not(condition)), True
-        for index in np.flatnonzero(leaving):
-            self.departures[int(index)] = (self.period, why)
-        self.active = np.logical_and(self.active, np.logical_not(leaving))
-        return answer
+        leaving = np.logical_and(condition, self.active)
+        if leaving.any():
+            for index in np.flatnonzero(leaving):
+                self.departures[int(index)] = (self.period, why)
+            self.active = np.logical_and(self.active, np.logical_not(leaving))
+        return False
 
     def run(self) -> EnsembleModel:
         """Every period to the end of the contract term. Replications that have left go

@@ -77,13 +77,6 @@ def where(condition: Flag, if_true: Any, if_false: Any) -> Any:
     return if_true if condition else if_false
 
 
-def anywhere(flag: Flag) -> bool:
-    """True if the flag holds (for one case) or holds in any replication row (for many)."""
-    if isinstance(flag, np.ndarray):
-        return bool(flag.any())
-    return bool(flag)
-
-
 def nonnegative_floats(values: Sequence[Any]) -> list[Real]:
     """Each weight as a float, a negative weight counting as 0 (``max(0.0, float(w))``).
 

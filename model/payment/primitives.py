@@ -32,12 +32,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from alliancesim.model.elementwise import is_array, maximum, minimum
+from alliancesim.model.elementwise import anywhere, is_array, maximum, minimum
 from alliancesim.model.payment.pence import (
     Flag,
     Pence,
     Real,
-    anywhere,
     constant,
     exact_sum,
     floor_pence,

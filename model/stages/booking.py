@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from alliancesim.agents.provider import Provider
 from alliancesim.model.economy import Delivery
+from alliancesim.model.elementwise import anywhere
 from alliancesim.model.payment.ledger import (
     ADVISERS,
     NO_CONTRACT,
@@ -36,6 +37,7 @@ from alliancesim.model.payment.ledger import (
     STAFF_AND_SUPPLIERS,
     JournalEntry,
 )
+from alliancesim.model.payment.pence import round_pence, where
 from alliancesim.model.payment.primitives import allocate
 from alliancesim.model.payment.terms import ContractTerms
 
@@ -120,7 +122,7 @@ def cost_entries(
     runs (line item ``delivery_cost``, the line in the note) and one each for
     integration work, outcome work and gaming, the rounded total split between the
     float ``parts`` by largest remainder."""
-    split = allocate(cost, parts) if cost > 0 else {}
+    split = allocate(cost, parts) if anywhere(cost > 0) else {}
     return [
         JournalEntry(
             period,
@@ -133,7 +135,7 @@ def cost_entries(
             line,
         )
         for (item, line), pence in split.items()  # allocate returns the parts in name order
-        if pence > 0
+        if anywhere(pence > 0)
     ]
 
 
@@ -147,7 +149,9 @@ def returned_services(model: HealthEconomyModel, delivery: Delivery) -> list[tup
         (
             line.commissioner,
             line.name,
-            round(line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM),
+            round_pence(
+                line.unit_cost_pence * delivery.activity[line.name] * RETURNED_RISK_PREMIUM
+            ),
         )
         for line in model.economy.lines
         if model.orgs[line.provider].failed
@@ -251,7 +255,8 @@ def post_cost(
     contract: str = NO_CONTRACT,
 ) -> None:
     """Post a payment to an outside account (staff and suppliers, advisers)."""
-    if amount > 0:
+    if anywhere(amount > 0):
+        amount = where(amount > 0, amount, 0)  # replications with nothing to pay post 0
         entry = JournalEntry(model.period, contract, line_item, payer, payee, amount, rule, note)
         post(model, [entry])
 
@@ -294,8 +299,9 @@ def transfer(
     """A payment decided outside settlement (e.g. an alliance covering a member's
     overspend): recorded in the ledger like any other, with reserves and the
     period's income moved with it."""
-    if amount <= 0:
+    if not anywhere(amount > 0):
         return
+    amount = where(amount > 0, amount, 0)  # replications with nothing to pay post 0
     entry = JournalEntry(model.period, contract, line_item, payer, payee, amount, rule, note)
     post(model, [entry])
     for name, sign in ((payer, -1), (payee, 1)):
@@ -343,7 +349,7 @@ def owed_to_providers(model: HealthEconomyModel) -> dict[str, int]:
         owed[payee] = owed.get(payee, 0) + amount
     for state in model.states.values():
         for stream, withheld in zip(state.plan.payments, state.withheld_ytd, strict=True):
-            if withheld:
+            if anywhere(withheld):
                 owed[stream.payee] = owed.get(stream.payee, 0) + withheld
     return owed
 

@@ -27,7 +27,7 @@ Randomness: none here; a squeeze draws from the SQUEEZE stream in ``agents/provi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from alliancesim.agents.decisions import tied_cooperation
@@ -38,6 +38,7 @@ from alliancesim.agents.incentives import (
     share_of_saving,
 )
 from alliancesim.model.economy import let_go, shift_fraction, shift_sensitivity
+from alliancesim.model.elementwise import is_array
 from alliancesim.model.payment.terms import annual_value, contract_value
 
 if TYPE_CHECKING:
@@ -201,24 +202,33 @@ def marginal_returns(
 
 def line_margins(model: HealthEconomyModel, name: str) -> tuple[tuple[float, float, float], ...]:
     """(its margin, commissioners' price, unit cost) per line, in effort_units order."""
+    above = model.above_baseline
+    if is_array(above):  # replications on either side of the baseline: elementwise
+        return margins_for(model, name, above)
     # kept for both sides of the baseline, which activity crosses back and forth
     cache = getattr(model, "_line_margins", None)
     if cache is None or cache[0] is not model.contracts:
         cache = model._line_margins = (model.contracts, {})
-    key = (name, model.above_baseline)
+    key = (name, above)
     margins = cache[1].get(key)
     if margins is None:
-        view = model.views[name]
-        margins = tuple(
-            (
-                line_margin(name, view, t.provider, t.line, t.variable_cost, model.above_baseline),
-                t.commissioner_price,
-                t.unit_cost,
-            )
-            for t in period_shift_base(model).templates
-        )
-        cache[1][key] = margins
+        margins = cache[1][key] = margins_for(model, name, above)
     return margins
+
+
+def margins_for(
+    model: HealthEconomyModel, name: str, above_baseline: Any
+) -> tuple[tuple[Any, float, float], ...]:
+    """``line_margins`` on one side of the baseline (or each replication on its own)."""
+    view = model.views[name]
+    return tuple(
+        (
+            line_margin(name, view, t.provider, t.line, t.variable_cost, above_baseline),
+            t.commissioner_price,
+            t.unit_cost,
+        )
+        for t in period_shift_base(model).templates
+    )
 
 
 def period_shift_base(model: HealthEconomyModel) -> ShiftBase:

@@ -40,7 +40,9 @@ from alliancesim.agents.exit import (
 )
 from alliancesim.agents.provider import Provider
 from alliancesim.model.economy import Delivery, ServiceLine, season_factor
+from alliancesim.model.elementwise import total
 from alliancesim.model.payment.ledger import STAFF_AND_SUPPLIERS, WRITTEN_OFF, JournalEntry
+from alliancesim.model.payment.pence import round_pence
 from alliancesim.model.payment.terms import ContractTerms, annual_value
 from alliancesim.model.stages import booking, choices, contract_year
 from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
@@ -74,7 +76,7 @@ class ExitState:
 def exit_failed(model: HealthEconomyModel) -> None:
     """A provider below its failure floor for FAILURE_PERIODS periods running exits."""
     for provider in model.providers:
-        if exits(provider.failed, provider.periods_below_floor):
+        if model.diverges(exits(provider.failed, provider.periods_below_floor), "failure"):
             fail(model, provider)
 
 
@@ -178,7 +180,7 @@ def review_contracts(model: HealthEconomyModel, delivery: Delivery) -> None:
         change = receivables.get(provider.name, 0) - model.exits.receivables.get(provider.name, 0)
         surplus = provider.income - provider.cost + change
         if provider.name in holders:  # the season is no news about the contract
-            surplus -= round(seasonal_surplus(model, provider.name, delivery))
+            surplus -= round_pence(seasonal_surplus(model, provider.name, delivery))
         history = model.exits.surplus_history.setdefault(provider.name, [])
         history.append(surplus)
         del history[: -model.periods_per_year]
@@ -193,7 +195,8 @@ def review_contracts(model: HealthEconomyModel, delivery: Delivery) -> None:
         position = provider.reserves + receivables.get(holder, 0)
         income, floor = provider.annual_income, provider.failure_threshold
         bearable = bearable_loss(position, income, floor, provider.risk_appetite)
-        if asks_for_more(loss, bearable, held_price(model, holder, held)):
+        asks = asks_for_more(loss, bearable, held_price(model, holder, held))
+        if model.diverges(asks, "asks for more money"):
             model.exits.asked[holder] = year
             gap = shortfall(position, income, floor)
             if not request_more_money(model, holder, held, loss, bearable, gap):
@@ -212,7 +215,7 @@ def seasonal_surplus(model: HealthEconomyModel, name: str, delivery: Delivery) -
     above = 1.0 - 1.0 / season
     base = choices.period_shift_base(model)
     margins = choices.line_margins(model, name)
-    return sum(
+    return total(
         margin * delivery.activity[template.line] * above
         for (template, _, _), (margin, _, _) in zip(base.shiftable, margins, strict=False)
     )
