@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from alliancesim.model.economy import Delivery
+from alliancesim.model.elementwise import total
 from alliancesim.model.payment.ledger import JournalEntry
 
 if TYPE_CHECKING:
@@ -40,11 +41,12 @@ def collect(model: HealthEconomyModel, delivery: Delivery, entries: list[Journal
         c.spend + c.returned_risk + c.monitoring_cost + c.transaction_cost
         for c in model.commissioners
     )
-    # sum() on floats (compensated in Python 3.12), not a running total
+    # sum() on floats (compensated in Python 3.12), not a running total; ``total`` does
+    # the same on arrays over replications
     activity = delivery.activity
-    shiftable = sum([activity[name] for name in model._shiftable_names])
-    receiving = sum([activity[name] for name in model._receiving_names])
-    effort = sum([p.effort for p in model.providers])
+    shiftable = total([activity[name] for name in model._shiftable_names])
+    receiving = total([activity[name] for name in model._receiving_names])
+    effort = total([p.effort for p in model.providers])
     failures = sum([p.failed for p in model.providers])
     row: dict[str, Any] = {
         "period": model.period,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from alliancesim.agents.incentives import provider_views
 from alliancesim.model import streams
+from alliancesim.model.elementwise import total
 from alliancesim.model.payment.settlement import SettlementState
 from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value
 
@@ -46,11 +47,11 @@ def open_contract_year(model: HealthEconomyModel) -> None:
         last_year = model.rows[-model.periods_per_year :]
         model.economy.replan(
             {
-                line.name: sum(r["activity__" + line.name] for r in last_year)
+                line.name: total(r["activity__" + line.name] for r in last_year)
                 for line in model.economy.lines
             },
             {
-                line.name: sum(r["planned__" + line.name] for r in last_year)
+                line.name: total(r["planned__" + line.name] for r in last_year)
                 for line in model.economy.lines
             },
         )
