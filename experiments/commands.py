@@ -61,10 +61,13 @@ def _default_out(name: str) -> Path:
 
 
 def _print_run_outcome(summary) -> None:
+    from alliancesim.experiments.runner import describe_engines
+
     typer.echo(
         f"{summary.n_ok}/{summary.n_tasks} runs ok ({summary.n_skipped} resumed), "
         f"{summary.n_failed} failed, {summary.elapsed_s:.1f} s -> {summary.out_dir}"
     )
+    typer.echo(describe_engines(summary.manifest))
     for failure in summary.failures[:5]:
         typer.echo(
             f"  failed: point {failure['point_id']} replication {failure['replication']} "
@@ -80,6 +83,14 @@ ClusterOpt = Annotated[
     str | None,
     typer.Option("--cluster", help="Dask scheduler address (tcp://host:8786) or 'local'"),
 ]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Which engine runs the replications: auto (the ensemble engine when a scenario "
+        "point has 8 or more), agents (one model a run) or ensemble; the results are the same",
+    ),
+]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output directory")]
 BaselineOpt = Annotated[str, typer.Option("--baseline", help="Counterfactual contract model")]
 
@@ -92,6 +103,7 @@ def sweep(
     cluster: ClusterOpt = None,
     out: OutOpt = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    engine: EngineOpt = "auto",
 ) -> None:
     """Run an experiment file: full factorial, ranges, or a sampled design."""
     from alliancesim.experiments.experiment import expand, load_experiment, load_experiment_scenario
@@ -121,6 +133,7 @@ def sweep(
             resume=resume,
             progress=progress,
             scenario=scenario,
+            engine=engine,
         )
     _print_run_outcome(summary)
     if summary.n_failed:
@@ -181,6 +194,7 @@ def sensitivity(
     cluster: ClusterOpt = None,
     out: OutOpt = None,
     resume: Annotated[bool, typer.Option("--resume")] = False,
+    engine: EngineOpt = "auto",
 ) -> None:
     """Sobol or Morris indices (SALib); runs the sweep first when given an experiment file."""
     from alliancesim.experiments.experiment import load_experiment, load_experiment_scenario
@@ -207,6 +221,7 @@ def sensitivity(
                 cluster=cluster,
                 resume=resume,
                 scenario=scenario,
+                engine=engine,
             )
             _print_run_outcome(summary)
             if summary.n_failed:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from alliancesim.experiments.outputs import ledger_rows, run_summary
 from alliancesim.model.simulation import HealthEconomyModel
@@ -49,18 +50,55 @@ def run_replication(
     ledger: bool = True,
 ) -> ReplicationResult:
     """Run the status quo and each contract model on one seed; savings are paired."""
+    runs = {name: run_model(scenario, name, seed, ledger) for name in model_order(scenario, models)}
+    return replication_result(scenario, seed, replication, runs, ledger)
+
+
+def run_replications(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    replications: Sequence[int],
+    models: Sequence[str] | None = None,
+    ledger: bool = False,
+) -> tuple[list[ReplicationResult], dict[int, tuple[int, str]]]:
+    """``run_replication`` for many seeds of one scenario at once, on the ensemble engine
+    (``model/ensemble``): each contract model's replications are stepped together. The
+    results are identical to ``run_replication``'s, seed by seed (the engines'
+    equivalence test); also returns the seeds the agent model finished and why."""
+    from alliancesim.model.ensemble.runs import run_many
+
+    by_model = {}
+    departures: dict[int, tuple[int, str]] = {}
+    for name in model_order(scenario, models):
+        many = run_many(scenario, name, seeds, record_ledger=ledger)
+        by_model[name] = many.runs
+        departures.update(many.departures)
+    results = [
+        replication_result(
+            scenario, seed, replication, {name: runs[i] for name, runs in by_model.items()}, ledger
+        )
+        for i, (seed, replication) in enumerate(zip(seeds, replications, strict=True))
+    ]
+    return results, departures
+
+
+def model_order(scenario: Scenario, models: Sequence[str] | None) -> list[str]:
+    """The contract models to run, the status quo first (the counterfactual)."""
     names = list(models) if models else list(scenario.model_names)
     status_quo = scenario.scenario.status_quo
-    if status_quo not in names:
-        names.insert(0, status_quo)
-    else:
+    if status_quo in names:
         names.remove(status_quo)
-        names.insert(0, status_quo)
+    return [status_quo, *names]
+
+
+def replication_result(
+    scenario: Scenario, seed: int, replication: int, runs: dict[str, Any], ledger: bool
+) -> ReplicationResult:
+    """The tables of one replication from its finished runs (the status quo's first)."""
     result = ReplicationResult()
     key = dict(scenario=scenario.scenario.name, replication=replication, seed=seed)
     baseline = None
-    for name in names:
-        model = run_model(scenario, name, seed, ledger)
+    for name, model in runs.items():
         if baseline is None:
             baseline = model
         result.runs.append({**key, "contract_model": name, **run_summary(model, baseline)})

@@ -131,9 +131,17 @@ def run(
             min=1,
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Which engine runs the replications: auto (the ensemble engine when there "
+            "are 8 or more replications a setting), agents (one model a run) or ensemble; "
+            "the results are the same"
+        ),
+    ] = "auto",
 ) -> None:
     """Run a scenario under its contract models and compare them on common random numbers."""
-    from alliancesim.experiments.runner import run_over_posterior, run_scenario
+    from alliancesim.experiments.runner import describe_engines, run_over_posterior, run_scenario
 
     with bad_input_exits():
         overrides = parse_set_options(set_ or [], source="--set")
@@ -173,6 +181,7 @@ def run(
                 cluster=cluster,
                 ledger=ledger,
                 progress=True,
+                engine=engine,
             )
         else:
             draws = draw_settings(drawn_from, n_draws, reps, seed)
@@ -203,7 +212,9 @@ def run(
                 cluster=cluster,
                 ledger=ledger,
                 progress=True,
+                engine=engine,
             )
+        typer.echo(describe_engines(results.manifest), err=True)
         status_quo = loaded.scenario.status_quo
         runs = with_savings(results.runs, status_quo)
         knocked_failed = 0

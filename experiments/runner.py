@@ -71,6 +71,13 @@ LEDGER_SAMPLE_TASKS = 50
 MAX_CHUNK_SIZE = 20
 PARAM_PREFIX = "param."
 
+# The ensemble engine (model/ensemble) pays its per-period work once for all the
+# replications of a point in a chunk, so its chunks are larger; below this many
+# replications of a point the agent model is as fast.
+ENGINES = ("auto", "agents", "ensemble")
+ENSEMBLE_MAX_CHUNK = 200
+ENSEMBLE_MIN_REPLICATIONS = 8
+
 Replicate = Callable[..., Any]
 
 
@@ -227,38 +234,25 @@ def run_chunk(
     models: Sequence[str] | None,
     replicate: Replicate,
     on_task_done: Callable[[], None] | None = None,
+    engine: str = "agents",
 ) -> dict[str, Any]:
     """Run the tasks of one chunk; one task failing never stops the others.
+
+    ``engine``: ``"agents"`` runs each task with ``replicate``; ``"ensemble"`` runs the
+    chunk's replications of each scenario point together (``replication.run_replications``),
+    and a point whose ensemble fails falls back to ``replicate`` task by task.
 
     Returns ``{"tables": {name: pyarrow.Table | None}, "statuses": [...]}``; Arrow
     tables pickle compactly between processes.
     """
     parts: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
     statuses = []
-    for task in tasks:
-        started = time.perf_counter()
-        status: dict[str, Any] = {"task_id": task.task_id, "status": "ok"}
-        try:
-            point = scenario.with_overrides(task.overrides) if task.overrides else scenario
-            result = replicate(
-                point,
-                task.seed,
-                replication=task.replication,
-                models=list(models) if models else None,
-                ledger=task.ledger,
-            )
+    for task, result, status in _task_results(tasks, scenario, models, replicate, engine):
+        if result is not None:
             for name in TABLES:
                 rows = getattr(result, name, None) or []
                 if rows:
                     parts[name].append(_rows_to_table(rows, task, with_params=name == "runs"))
-        except Exception as exc:  # a failed run is recorded, the rest go on
-            status = {
-                "task_id": task.task_id,
-                "status": "failed",
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=20),
-            }
-        status["elapsed_s"] = round(time.perf_counter() - started, 6)
         statuses.append(status)
         if on_task_done is not None:
             on_task_done()
@@ -269,6 +263,92 @@ def run_chunk(
         else:
             tables[name] = None
     return {"tables": tables, "statuses": statuses}
+
+
+def _task_results(
+    tasks: Sequence[Task],
+    scenario: Any,
+    models: Sequence[str] | None,
+    replicate: Replicate,
+    engine: str,
+) -> Iterator[tuple[Task, Any, dict[str, Any]]]:
+    """(task, result or None, status) for each task, in order."""
+    pending = list(tasks)
+    fell_back: dict[int, str] = {}  # task id -> why the ensemble did not run it
+    if engine == "ensemble":
+        pending = []
+        for group in _point_groups(tasks):
+            try:
+                yield from _ensemble_group(group, scenario, models)
+            except Exception as exc:  # noqa: BLE001 - the agent model runs them instead
+                # a scenario the ensemble cannot run is no reason to lose its runs
+                pending.extend(group)
+                fell_back.update((t.task_id, f"{type(exc).__name__}: {exc}") for t in group)
+    for task in pending:
+        started = time.perf_counter()
+        status: dict[str, Any] = {"task_id": task.task_id, "status": "ok", "engine": "agents"}
+        if task.task_id in fell_back:
+            status["ensemble_error"] = fell_back[task.task_id]
+        result = None
+        try:
+            point = scenario.with_overrides(task.overrides) if task.overrides else scenario
+            result = replicate(
+                point,
+                task.seed,
+                replication=task.replication,
+                models=list(models) if models else None,
+                ledger=task.ledger,
+            )
+        except Exception as exc:  # a failed run is recorded, the rest go on
+            status = {
+                "task_id": task.task_id,
+                "status": "failed",
+                "engine": "agents",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=20),
+                **(
+                    {"ensemble_error": fell_back[task.task_id]} if task.task_id in fell_back else {}
+                ),
+            }
+        status["elapsed_s"] = round(time.perf_counter() - started, 6)
+        yield task, result, status
+
+
+def _point_groups(tasks: Sequence[Task]) -> list[list[Task]]:
+    """The chunk's tasks by scenario point and ledger rule, in order of first task."""
+    groups: dict[tuple, list[Task]] = {}
+    for task in tasks:
+        key = (repr(sorted(task.overrides.items())), task.ledger)
+        groups.setdefault(key, []).append(task)
+    return list(groups.values())
+
+
+def _ensemble_group(
+    group: list[Task], scenario: Any, models: Sequence[str] | None
+) -> list[tuple[Task, Any, dict[str, Any]]]:
+    """One point's tasks on the ensemble engine (raises if the ensemble cannot run them)."""
+    from alliancesim.experiments.replication import run_replications
+
+    started = time.perf_counter()
+    first = group[0]
+    point = scenario.with_overrides(first.overrides) if first.overrides else scenario
+    results, departures = run_replications(
+        point,
+        [t.seed for t in group],
+        [t.replication for t in group],
+        models=list(models) if models else None,
+        ledger=first.ledger,
+    )
+    each = round((time.perf_counter() - started) / len(group), 6)  # the chunk's time, shared
+    done = []
+    for task, result in zip(group, results, strict=True):
+        status: dict[str, Any] = {"task_id": task.task_id, "status": "ok", "engine": "ensemble"}
+        if task.seed in departures:
+            period, why = departures[task.seed]
+            status["finished_by_agents"] = f"period {period}: {why}"
+        status["elapsed_s"] = each
+        done.append((task, result, status))
+    return done
 
 
 # --------------------------------------------------------------------------- files
@@ -382,26 +462,78 @@ def _chunks(
     return chunks
 
 
-def default_chunk_size(n_tasks: int, workers: int) -> int:
-    """About four chunks per worker, at most :data:`MAX_CHUNK_SIZE` tasks each."""
-    return max(1, min(MAX_CHUNK_SIZE, math.ceil(n_tasks / (max(workers, 1) * 4))))
+def default_chunk_size(n_tasks: int, workers: int, largest: int = MAX_CHUNK_SIZE) -> int:
+    """About four chunks per worker, at most ``largest`` tasks each."""
+    return max(1, min(largest, math.ceil(n_tasks / (max(workers, 1) * 4))))
 
 
-def _chunk_job(chunk_id, tasks, scenario, models, replicate):
-    return chunk_id, run_chunk(tasks, scenario, models, replicate)
+def engine_counts(task_records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """How the tasks ran: on the ensemble, on agents, and of the ensemble's, how many the
+    agent model finished (a structural split) or ran instead (the ensemble failed)."""
+    return {
+        "ensemble": sum(r.get("engine") == "ensemble" for r in task_records),
+        "agents": sum(r.get("engine") == "agents" for r in task_records),
+        "finished_by_agents": sum("finished_by_agents" in r for r in task_records),
+        "ensemble_failed": sum("ensemble_error" in r for r in task_records),
+    }
 
 
-def _serial(pending, scenario, models, replicate, tick) -> Iterator[tuple[int, dict]]:
+def describe_engines(manifest: dict[str, Any]) -> str:
+    """The engine line of a printout: which engine ran the replications, and how many
+    of the ensemble's the agent model finished or ran instead."""
+    counts = manifest.get("engines") or {}
+    engine = manifest.get("engine", "agents")
+    parts = [f"{counts.get(engine, 0):,} of {manifest.get('counts', {}).get('tasks', 0):,} tasks"]
+    if counts.get("finished_by_agents"):
+        parts.append(
+            f"{counts['finished_by_agents']:,} finished by the agent model after a structural "
+            "split (a failure, a request for money)"
+        )
+    if counts.get("ensemble_failed"):
+        parts.append(f"{counts['ensemble_failed']:,} run on agents: the ensemble failed")
+    return f"engine: {engine} ({'; '.join(parts)})"
+
+
+def choose_engine(requested: str, tasks: Sequence[Task], custom: bool = False) -> str:
+    """The engine that runs the replications: ``agents`` (one model a run) or
+    ``ensemble`` (a point's replications in a chunk stepped together, ``model/ensemble``).
+
+    ``auto`` takes the ensemble when it pays: the default replication function (a
+    custom one, as the channel decomposition passes, runs on agents) and at least
+    :data:`ENSEMBLE_MIN_REPLICATIONS` replications of some point. The results are the
+    same either way (``tests/model/test_ensemble_equivalence.py``)."""
+    if requested not in ENGINES:
+        raise ExperimentError("--engine", "engine", requested, ", ".join(ENGINES))
+    if requested == "ensemble" and custom:
+        raise ExperimentError(
+            "--engine", "engine", requested, "agents or auto (this study runs its own replications)"
+        )
+    if requested != "auto":
+        return requested
+    if custom:
+        return "agents"
+    per_point: dict[int, int] = {}
+    for task in tasks:
+        per_point[task.point_id] = per_point.get(task.point_id, 0) + 1
+    most = max(per_point.values(), default=0)
+    return "ensemble" if most >= ENSEMBLE_MIN_REPLICATIONS else "agents"
+
+
+def _chunk_job(chunk_id, tasks, scenario, models, replicate, engine="agents"):
+    return chunk_id, run_chunk(tasks, scenario, models, replicate, engine=engine)
+
+
+def _serial(pending, scenario, models, replicate, tick, engine) -> Iterator[tuple[int, dict]]:
     for chunk_id, tasks in pending:
-        yield chunk_id, run_chunk(tasks, scenario, models, replicate, on_task_done=tick)
+        yield chunk_id, run_chunk(tasks, scenario, models, replicate, tick, engine)
 
 
-def _joblib(pending, scenario, models, replicate, workers) -> Iterator[tuple[int, dict]]:
+def _joblib(pending, scenario, models, replicate, workers, engine) -> Iterator[tuple[int, dict]]:
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
     yield from parallel(
-        delayed(_chunk_job)(chunk_id, tasks, scenario, models, replicate)
+        delayed(_chunk_job)(chunk_id, tasks, scenario, models, replicate, engine)
         for chunk_id, tasks in pending
     )
 
@@ -433,7 +565,7 @@ def _dask_client(cluster: Any) -> Iterator[Any]:
                 thing.close()
 
 
-def _dask(pending, scenario, models, replicate, cluster) -> Iterator[tuple[int, dict]]:
+def _dask(pending, scenario, models, replicate, cluster, engine) -> Iterator[tuple[int, dict]]:
     from distributed import as_completed
 
     with _dask_client(cluster) as client:
@@ -442,7 +574,7 @@ def _dask(pending, scenario, models, replicate, cluster) -> Iterator[tuple[int, 
         scattered = client.scatter(scenario, broadcast=True)
         queue = list(pending)
         futures = [
-            client.submit(_chunk_job, cid, tasks, scattered, models, replicate, pure=False)
+            client.submit(_chunk_job, cid, tasks, scattered, models, replicate, engine, pure=False)
             for cid, tasks in queue[:in_flight]
         ]
         queue = queue[in_flight:]
@@ -453,7 +585,9 @@ def _dask(pending, scenario, models, replicate, cluster) -> Iterator[tuple[int, 
             if queue:
                 cid, tasks = queue.pop(0)
                 stream.add(
-                    client.submit(_chunk_job, cid, tasks, scattered, models, replicate, pure=False)
+                    client.submit(
+                        _chunk_job, cid, tasks, scattered, models, replicate, engine, pure=False
+                    )
                 )
 
 
@@ -500,6 +634,7 @@ def run_tasks(
     experiment: dict[str, Any] | None = None,
     points: Sequence[dict[str, Any]] | None = None,
     posterior: dict[str, Any] | None = None,
+    engine: str = "auto",
 ) -> RunSummary:
     """Run ``tasks`` on one of three backends and stream their rows to ``out_dir``.
 
@@ -511,10 +646,13 @@ def run_tasks(
     ``replicate(scenario, seed, replication=, models=, ledger=)`` must return an
     object with ``runs``, ``periods``, ``ledger`` and ``events`` lists of dicts;
     it defaults to :func:`alliancesim.experiments.replication.run_replication`.
+    ``engine`` (``auto``, ``agents``, ``ensemble``): which engine runs the replications
+    (:func:`choose_engine`); the results are the same either way.
     Raises :class:`ExperimentError` on bad input before anything is written.
     """
     out_dir = Path(out_dir)
     _validate_inputs(workers, cluster, out_dir)
+    engine = choose_engine(engine, tasks, custom=replicate is not None)
     if replicate is None:
         from alliancesim.experiments.replication import run_replication
 
@@ -549,6 +687,7 @@ def run_tasks(
         same_sweep(stored, fingerprint, out_dir)
         chunk_size = int(stored["chunk_size"])
         taper = stored.get("chunking") == "tapered"  # sweeps stored before tapering: even
+        engine = stored.get("engine", "agents")  # a resumed run keeps its engine and chunks
     elif manifest_path.exists():  # a finished run: its parts/ were removed
         stored = json.loads(manifest_path.read_text(encoding="utf-8"))
         if not resume:
@@ -569,7 +708,11 @@ def run_tasks(
         taper = True
     n_workers = workers if cluster is None else 0
     if chunk_size is None:
-        chunk_size = default_chunk_size(len(tasks), max(workers, 2 if cluster is not None else 1))
+        chunk_size = default_chunk_size(
+            len(tasks),
+            max(workers, 2 if cluster is not None else 1),
+            ENSEMBLE_MAX_CHUNK if engine == "ensemble" else MAX_CHUNK_SIZE,
+        )
     if chunk_size < 1:
         raise ExperimentError("chunk_size", "chunk_size", chunk_size, "an integer >= 1")
 
@@ -588,6 +731,7 @@ def run_tasks(
                 "fingerprint": fingerprint,
                 "chunk_size": chunk_size,
                 "chunking": "tapered" if taper else "even",
+                "engine": engine,
                 "n_tasks": len(tasks),
                 "created": started_at,
             },
@@ -617,13 +761,13 @@ def run_tasks(
     )
     serial = cluster is None and workers == 1
     if serial:
-        stream = _serial(pending, scenario, models, replicate, tick=lambda: bar.update(1))
+        stream = _serial(pending, scenario, models, replicate, lambda: bar.update(1), engine)
         backend = "serial"
     elif cluster is None:
-        stream = _joblib(pending, scenario, models, replicate, workers)
+        stream = _joblib(pending, scenario, models, replicate, workers, engine)
         backend = f"joblib-loky({workers})"
     else:
-        stream = _dask(pending, scenario, models, replicate, cluster_arg)
+        stream = _dask(pending, scenario, models, replicate, cluster_arg, engine)
         backend = "dask"
     try:
         for chunk_id, result in stream:
@@ -663,7 +807,13 @@ def run_tasks(
     failures = []
     for t in tasks:
         s = statuses.get(t.task_id, {"status": "missing"})
-        record = {**t.record(), "status": s["status"], "elapsed_s": s.get("elapsed_s")}
+        record = {
+            **t.record(),
+            "status": s["status"],
+            "elapsed_s": s.get("elapsed_s"),
+            "engine": s.get("engine", "agents"),
+            **{k: s[k] for k in ("finished_by_agents", "ensemble_error") if k in s},
+        }
         task_records.append(record)
         if s["status"] != "ok":
             failures.append(
@@ -689,6 +839,8 @@ def run_tasks(
         **({"posterior": posterior} if posterior is not None else {}),
         "points": list(points),
         "backend": backend,
+        "engine": engine,
+        "engines": engine_counts(task_records),
         "workers": n_workers if cluster is None else None,
         "cluster": str(cluster_arg) if cluster is not None else None,
         "chunk_size": chunk_size,
@@ -868,6 +1020,7 @@ def run_scenario(
     progress: bool = True,
     replicate: Replicate | None = None,
     resume: bool = False,
+    engine: str = "auto",
 ) -> Results:
     """Run ``reps`` replications of one scenario under its contract models.
 
@@ -891,6 +1044,7 @@ def run_scenario(
                 cluster=cluster,
                 models=models,
                 replicate=replicate,
+                engine=engine,
                 progress=progress,
                 root_seed=seed,
                 ledger_rule=ledger,
@@ -908,6 +1062,7 @@ def run_scenario(
         cluster=cluster,
         models=models,
         replicate=replicate,
+        engine=engine,
         progress=progress,
         resume=resume,
         root_seed=seed,
@@ -928,6 +1083,7 @@ def run_over_posterior(
     ledger: str = "sample",
     progress: bool = True,
     replicate: Replicate | None = None,
+    engine: str = "auto",
 ) -> Results:
     """Run each posterior draw (``experiments.posterior_draws.Draw``) for its replications.
 
@@ -950,6 +1106,7 @@ def run_over_posterior(
         cluster=cluster,
         models=models,
         replicate=replicate,
+        engine=engine,
         progress=progress,
         root_seed=seed,
         ledger_rule=ledger,
@@ -978,6 +1135,7 @@ def run_experiment(
     progress: bool = True,
     replicate: Replicate | None = None,
     scenario: Any = None,
+    engine: str = "auto",
 ) -> RunSummary:
     """Run every point x replication of an experiment file (or loaded ``Experiment``).
 
@@ -1009,6 +1167,7 @@ def run_experiment(
         cluster=cluster,
         models=section.models,
         replicate=replicate,
+        engine=engine,
         progress=progress,
         resume=resume,
         root_seed=section.seed,
