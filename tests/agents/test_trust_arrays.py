@@ -8,6 +8,7 @@ and compares every replication's matrices with its agent run at every period, tu
 happening in some replications only included.
 """
 
+import functools
 from types import SimpleNamespace
 
 import numpy as np
@@ -27,7 +28,7 @@ from alliancesim.agents.trust import (
 )
 from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.simulation import HealthEconomyModel
-from alliancesim.model.stages import observing
+from alliancesim.model.stages import collection, observing
 from alliancesim.scenario import load_preset
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -372,6 +373,16 @@ def test_stacked_replay_of_four_agent_runs_matches_each_run(contract_model, monk
                 row = trust.row(name)
                 assert all(same_bits(row[j][r], s["matrix"][i, j]) for j in range(len(names)))
             assert sorted(actor for _, actor, _, where in events if where[r]) == s["turnover"]
+        mean, low = collection.trust_summary(model)
+        values = collection.trust_values(model)
+        for r, one in enumerate(trust.matrix()):
+            alone = SimpleNamespace(
+                trust=SimpleNamespace(names=names, matrix=functools.partial(np.asarray, one)),
+                orgs=model.orgs,
+                n_failed=model.n_failed,
+            )
+            assert same_bits([mean[r], low[r]], collection.trust_summary(alone))
+            assert values[r] == collection.trust_values(alone)
         flags = [where for _, _, kind, where in events if kind == "turnover"]
         mixed_turnover += sum(1 for where in flags if where.any() and not where.all())
     assert mixed_turnover > 0, "no period had turnover in some replications only"
