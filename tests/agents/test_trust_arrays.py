@@ -388,3 +388,21 @@ def test_stacked_replay_of_four_agent_runs_matches_each_run(contract_model, monk
     assert mixed_turnover > 0, "no period had turnover in some replications only"
     if contract_model == "lead_provider":
         assert squeezed > 0, "no squeeze: the broken-promise path was not replayed"
+
+
+def test_seen_this_period_mixes_replication_arrays_and_common_values():
+    # efforts differ between replications; pushes and capabilities are common (n,) rows
+    model = HealthEconomyModel(load_preset("default"), "alliance", 1, record_ledger=False)
+    pattern = observing.observation_pattern(model)
+    assert pattern[4] is not None  # the alliance's leadership team meets: forum path too
+    n = len(model.trust.names)
+    rng = np.random.default_rng(3)
+    effort = rng.uniform(0.0, 1.0, size=(3, n))
+    push = rng.uniform(0.0, 1.0, size=n)
+    capability = rng.uniform(0.0, 1.0, size=n)[None, :]
+    observation, weight = observing.seen_this_period(effort, push, capability, pattern, 0.1)
+    assert observation.shape == weight.shape == (3, n, n)
+    for r in range(3):
+        one = observing.seen_this_period(effort[r], push, capability, pattern, 0.1)
+        assert same_bits(observation[r], one[0]) and same_bits(weight[r], one[1])
+    assert len({observation[r].tobytes() for r in range(3)}) == 3
