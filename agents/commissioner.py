@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 from alliancesim.agents.organisation import Organisation
+from alliancesim.model.elementwise import maximum, minimum, select
 
 
 class Commissioner(Organisation):
@@ -25,12 +27,21 @@ class Commissioner(Organisation):
 
     @property
     def audit(self) -> float:
+        """Audit intensity: a float, or an (R,) array if its capability is one."""
         return 0.8 * self.capability
 
     def monitor(self, lead_provider_in_place: bool) -> None:
-        """Capability decays while a lead provider runs the system, recovers otherwise."""
+        """Capability decays while a lead provider runs the system, recovers otherwise.
+        Capability and the flag may be arrays over replications (issue 14)."""
         decay = self.model.scenario_spec.behaviour.capability_decay
-        if lead_provider_in_place:
-            self.capability = max(0.05, self.capability - decay)
+        capability = self.capability
+        if isinstance(lead_provider_in_place, np.ndarray):
+            self.capability = select(
+                lead_provider_in_place,
+                maximum(0.05, capability - decay),
+                minimum(self.spec.capability, capability + decay / 2),
+            )
+        elif lead_provider_in_place:
+            self.capability = maximum(0.05, capability - decay)  # max(0.05, c - decay)
         else:
-            self.capability = min(self.spec.capability, self.capability + decay / 2)
+            self.capability = minimum(self.spec.capability, capability + decay / 2)

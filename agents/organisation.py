@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 from alliancesim.agents.trust import EvidenceView, evidence_for
+from alliancesim.model.elementwise import anywhere
 from alliancesim.model.streams import TURNOVER
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Organisation(mesa.Agent):
         return EvidenceView(self.model.trust, self.name)
 
     def trust_in(self, other: str) -> float:
+        """Its trust in ``other``: a float, or an (R,) array in an ensemble."""
         return self.model.trust.trust(self.name, other)
 
     def set_initial_trust(self, other: str, trust: float, prior_evidence: float) -> None:
@@ -63,12 +65,15 @@ class Organisation(mesa.Agent):
 
     def change_leadership(self) -> None:
         """With the turnover hazard, new leadership halves the good will it held (seed 000 s3.1).
-        One draw a period from its own stream, keyed to its name."""
+        One draw a period from its own stream, keyed to its name (an (R,) array in an
+        ensemble: the good will is halved, and the event recorded, where it happened)."""
         draw = self.model.streams(TURNOVER, self.name).random()
-        if draw < self.model.scenario_spec.trust.turnover:
-            self.model.trust.turnover(self.name)
+        changed = draw < self.model.scenario_spec.trust.turnover
+        if anywhere(changed):
+            self.model.trust.turnover(self.name, where=changed)
             self.model.record_event(
                 self.name,
                 "turnover",
                 f"{self.name} changed leadership; good will built with partners is partly lost",
+                where=changed,
             )

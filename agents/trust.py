@@ -10,6 +10,11 @@ a contract is signed (VALIDATION V13) and falls with defection.
 The commissioner and its main provider keep a sticky rift: good news between them
 counts only ``rift_stickiness`` as much as bad news (seed 000 s3.1 in the domain
 notes: the commissioner-acute rift did not heal by contract alone).
+
+Every rule here takes numbers (the agent model) or numpy arrays with a leading
+replication axis (the ensemble engine, issue 14) and gives the same bits on each
+replication; the network holds (n, n) matrices, or (R, n, n) once a value that differs
+between replications is written into it (see :class:`TrustNetwork`).
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 import numpy as np
+from alliancesim.model.elementwise import maximum, minimum
 
 
 class Evidence(NamedTuple):
     """Beta-reputation evidence one organisation holds about another."""
 
-    positive: float
+    positive: float  # or an (R,) array in an ensemble
     negative: float
 
     @property
@@ -36,11 +42,12 @@ class Evidence(NamedTuple):
 
 
 def evidence_for(trust: float, prior_evidence: float) -> Evidence:
-    """Evidence equivalent to an initial trust level held with ``prior_evidence`` weight."""
-    trust = min(max(trust, 0.0), 1.0)
+    """Evidence equivalent to an initial trust level held with ``prior_evidence`` weight
+    (numbers or arrays)."""
+    trust = minimum(maximum(trust, 0.0), 1.0)  # min(max(trust, 0.0), 1.0), in that order
     total = prior_evidence + 2.0
-    positive = max(0.0, trust * total - 1.0)
-    negative = max(0.0, prior_evidence - positive)
+    positive = maximum(0.0, trust * total - 1.0)
+    negative = maximum(0.0, prior_evidence - positive)
     return Evidence(positive, negative)
 
 
@@ -64,8 +71,9 @@ def update_evidence(
     forgetting: float,
     good_news_weight: float = 1.0,
 ) -> Evidence:
-    """:func:`beta_step` for one pair, with the observation clipped to [0, 1]."""
-    observation = min(max(observation, 0.0), 1.0)
+    """:func:`beta_step` for one pair, with the observation clipped to [0, 1] (numbers or
+    arrays)."""
+    observation = minimum(maximum(observation, 0.0), 1.0)
     return Evidence(
         *beta_step(
             evidence.positive,
@@ -116,68 +124,124 @@ class TrustNetwork:
     Row i is what organisation i believes about each other one. Observations for
     the period are written into ``observation`` and ``weight`` by the model;
     each organisation then updates its own row with :func:`beta_step`.
+
+    Replications (issue 14): the matrices are (n, n) in the agent model. Given
+    ``replications`` R, or once a value that differs between replications (an array
+    with a leading replication axis) is written into it, the evidence is held as
+    (R, n, n): ``positive`` and ``negative`` always, ``observation``, ``weight`` and
+    ``good_news`` when what is written into them is (R, n, n) (a value common to all
+    replications may stay (n, n) and broadcasts). Readers index with an ellipsis
+    (``m[..., i, j]``); :meth:`row` gives, per column, a float or an (R,) array.
     """
 
-    def __init__(self, names: list[str]):
+    def __init__(self, names: list[str], replications: int | None = None):
         n = len(names)
         self.names = list(names)
         self.index = {name: i for i, name in enumerate(names)}
-        self.positive = np.zeros((n, n))
-        self.negative = np.zeros((n, n))
+        shape = (n, n) if replications is None else (replications, n, n)
+        self.positive = np.zeros(shape)
+        self.negative = np.zeros(shape)
         self.observation = np.full((n, n), 0.5)
         self.weight = np.zeros((n, n))
         self.good_news = np.ones((n, n))
-        self._rows: list[list[float]] | None = None
+        self._rows: list[list] | None = None
         self._matrix: np.ndarray | None = None
+
+    @property
+    def replications(self) -> int | None:
+        """R when the evidence is held for R replications, None in the agent model."""
+        return self.positive.shape[0] if self.positive.ndim == 3 else None
+
+    def _widen(self, replications: int) -> None:
+        """Hold the evidence as (R, n, n): every replication starts from the same beliefs."""
+        if self.positive.ndim == 3:
+            if self.positive.shape[0] != replications:
+                raise ValueError(
+                    f"the network holds {self.positive.shape[0]} replications, not {replications}"
+                )
+            return
+        shape = (replications, *self.positive.shape)
+        self.positive = np.broadcast_to(self.positive, shape).copy()
+        self.negative = np.broadcast_to(self.negative, shape).copy()
+
+    def _widen_for(self, *values) -> None:
+        """Widen to the replication axis of any array among ``values`` ((R,) or (R, ...))."""
+        for value in values:
+            if isinstance(value, np.ndarray) and value.ndim >= 1:
+                self._widen(value.shape[0])
+                return
 
     def get(self, source: str, target: str) -> Evidence:
         i, j = self.index[source], self.index[target]
+        if self.positive.ndim == 3:
+            return Evidence(self.positive[:, i, j].copy(), self.negative[:, i, j].copy())
         return Evidence(float(self.positive[i, j]), float(self.negative[i, j]))
 
     def set(self, source: str, target: str, evidence: Evidence) -> None:
         i, j = self.index[source], self.index[target]
-        self.positive[i, j], self.negative[i, j] = evidence.positive, evidence.negative
+        self._widen_for(evidence.positive, evidence.negative)
+        self.positive[..., i, j], self.negative[..., i, j] = evidence.positive, evidence.negative
         self._rows = self._matrix = None
 
     def matrix(self) -> np.ndarray:
-        """Trust of each row organisation in each column one: (r + 1) / (r + s + 2).
+        """Trust of each row organisation in each column one: (r + 1) / (r + s + 2);
+        (n, n), or (R, n, n) for R replications.
 
         Computed once per change of evidence; treat it as read-only."""
         if self._matrix is None:
             self._matrix = (self.positive + 1.0) / (self.positive + self.negative + 2.0)
         return self._matrix
 
-    def trust(self, source: str, target: str) -> float:
+    def trust(self, source: str, target: str):
+        """A float, or an (R,) array for R replications."""
         return self.row(source)[self.index[target]]
 
-    def row(self, source: str) -> list[float]:
-        """Its trust in every organisation, in ``names`` order (cached until evidence changes)."""
+    def row(self, source: str) -> list:
+        """Its trust in every organisation, in ``names`` order (cached until evidence
+        changes): floats, or for R replications an (R,) array per organisation."""
         if self._rows is None:
-            self._rows = self.matrix().tolist()
+            matrix = self.matrix()
+            if matrix.ndim == 3:  # (R, n, n) -> per row, per column, an (R,) array
+                self._rows = [list(row) for row in np.ascontiguousarray(np.moveaxis(matrix, 0, -1))]
+            else:
+                self._rows = matrix.tolist()
         return self._rows[self.index[source]]
 
     def update_row(self, source: str, forgetting: float) -> None:
         i = self.index[source]
-        self.positive[i], self.negative[i] = beta_step(
-            self.positive[i],
-            self.negative[i],
-            self.observation[i],
-            self.weight[i],
+        positive, negative = beta_step(
+            self.positive[..., i, :],
+            self.negative[..., i, :],
+            self.observation[..., i, :],
+            self.weight[..., i, :],
             forgetting,
-            self.good_news[i],
+            self.good_news[..., i, :],
         )
+        if positive.ndim == 2:  # this period's observations differ between replications
+            self._widen(positive.shape[0])
+        self.positive[..., i, :], self.negative[..., i, :] = positive, negative
         self._rows = self._matrix = None
 
     def update(self, forgetting: float) -> None:
-        """Every organisation updates its beliefs from this period's observations at once."""
+        """Every organisation updates its beliefs from this period's observations at once
+        (observations for R replications make the evidence (R, n, n) by broadcasting)."""
         self.positive, self.negative = beta_step(
             self.positive, self.negative, self.observation, self.weight, forgetting, self.good_news
         )
         self._rows = self._matrix = None
 
-    def turnover(self, source: str) -> None:
-        """:func:`staff_turnover` for every belief the organisation holds."""
-        self.positive[self.index[source]] *= 0.5
+    def turnover(self, source: str, where=None) -> None:
+        """:func:`staff_turnover` for every belief the organisation holds; with ``where``
+        (a flag, or a bool array (R,)) only in the replications where it happened."""
+        i = self.index[source]
+        if isinstance(where, np.ndarray):
+            self._widen(where.shape[0])
+            held = self.positive[:, i, :]
+            self.positive[:, i, :] = np.where(where[:, None], held * 0.5, held)
+        elif where is None or where:
+            self.positive[..., i, :] *= 0.5
+        else:
+            return
         self._rows = self._matrix = None
 
     def clear_observations(self) -> None:
@@ -186,10 +250,19 @@ class TrustNetwork:
         self.weight.fill(0.0)
 
     def observe(self, source: str, target: str, observation: float, weight: float) -> None:
-        """Record one observation for this period (the model writes whole matrices)."""
+        """Record one observation for this period (the model writes whole matrices);
+        numbers, or (R,) arrays for R replications."""
         i, j = self.index[source], self.index[target]
-        self.observation[i, j] = min(max(observation, 0.0), 1.0)
-        self.weight[i, j] = weight
+        replications = next(
+            (v.shape[0] for v in (observation, weight) if isinstance(v, np.ndarray) and v.ndim),
+            None,
+        )
+        if replications is not None and self.observation.ndim == 2:
+            shape = (replications, *self.observation.shape)
+            self.observation = np.broadcast_to(self.observation, shape).copy()
+            self.weight = np.broadcast_to(self.weight, shape).copy()
+        self.observation[..., i, j] = minimum(maximum(observation, 0.0), 1.0)
+        self.weight[..., i, j] = weight
 
 
 class EvidenceView(Mapping):

@@ -94,14 +94,23 @@ def alive_pairs(model: HealthEconomyModel) -> np.ndarray:
     return pairs
 
 
-def trust_values(model: HealthEconomyModel) -> list[float]:
-    """Trust of every organisation still in the economy in every other one."""
-    return model.trust.matrix()[alive_pairs(model)].tolist()
+def trust_values(model: HealthEconomyModel) -> list:
+    """Trust of every organisation still in the economy in every other one (for R
+    replications, a list of such lists, one a replication)."""
+    return model.trust.matrix()[..., alive_pairs(model)].tolist()
 
 
-def trust_summary(model: HealthEconomyModel) -> tuple[float, float]:
-    """Mean and minimum trust between organisations still in the economy."""
-    values = model.trust.matrix()[alive_pairs(model)]
+def trust_summary(model: HealthEconomyModel) -> tuple[Any, Any]:
+    """Mean and minimum trust between organisations still in the economy: floats, or
+    (R,) arrays for R replications (each replication's figures to the bit)."""
+    matrix = model.trust.matrix()
+    if matrix.ndim == 3:
+        values = matrix[:, alive_pairs(model)]  # (R, pairs)
+        if values.shape[1] == 0:
+            return np.zeros(len(values)), np.zeros(len(values))
+        # a sum a replication: the same pairwise sum as the single run's
+        return np.array([row.sum() / row.size for row in values]), values.min(axis=1)
+    values = matrix[alive_pairs(model)]
     if values.size == 0:
         return 0.0, 0.0
     # sum / size is what ndarray.mean computes, without its per-call overhead

@@ -37,6 +37,7 @@ from alliancesim.agents.trust import (
     provider_seen_by_commissioner,
 )
 from alliancesim.model.economy import Delivery
+from alliancesim.model.elementwise import anywhere
 
 if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
@@ -56,30 +57,46 @@ def observe(model: HealthEconomyModel, delivery: Delivery) -> None:
     Two ways of seeing: everyday work (joint work between providers, a commissioner's
     monitoring) and the leadership teams the governance terms set up, which add
     weight (how often they meet) and see conduct with a clarity set by open book and
-    shared data (MODEL.md s3b; docs/odd.md 7.4)."""
+    shared data (MODEL.md s3b; docs/odd.md 7.4).
+
+    Efforts, pushes, capabilities and squeezes may be arrays over replications (issue
+    14): the matrices written are then (R, n, n); who sees whom is common to all."""
     behaviour = model.scenario_spec.behaviour
     commissioners, providers = model._in_trust_order
     blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
     push_max = max(1e-9, behaviour.admission_push_max)
-    effort = np.array(blank_c + [p.effort for p in providers])
-    push = np.array(blank_c + [p.push for p in providers]) / push_max
-    capability = np.array([c.capability for c in commissioners] + blank_p)[None, :]
+    effort = per_organisation(blank_c + [p.effort for p in providers])
+    push = per_organisation(blank_c + [p.push for p in providers]) / push_max
+    capability = per_organisation([c.capability for c in commissioners] + blank_p)[..., None, :]
     observation, weight = seen_this_period(
         effort, push, capability, observation_pattern(model), behaviour.everyday_contact
     )
     index = model.trust.index
     broken = [
-        (index[sub], index[squeezer.name])
+        (index[sub], index[squeezer.name], squeezed)
         for squeezer in model.providers
         if squeezer.squeezing
         for sub, squeezed in squeezer.squeezing.items()
-        if squeezed and not squeezer.failed and not model.orgs[sub].failed
+        if anywhere(squeezed) and not squeezer.failed and not model.orgs[sub].failed
     ]
-    with_broken_promises(observation, weight, broken)
+    if broken:
+        observation, weight = with_broken_promises(observation, weight, broken)
     model.trust.observation = observation
     model.trust.weight = weight
+    if weight.ndim > model.joint_work.ndim:  # conduct differed between replications
+        model.joint_work = np.broadcast_to(model.joint_work, weight.shape).copy()
     model.joint_work *= 0.9
     model.joint_work += weight
+
+
+def per_organisation(values: list) -> np.ndarray:
+    """One value per organisation as an array with the organisation axis last: (n,) from
+    numbers, (R, n) when any value is an (R,) array over replications."""
+    for value in values:
+        if isinstance(value, np.ndarray):
+            columns = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values))
+            return np.stack(columns, axis=-1)
+    return np.array(values)
 
 
 def seen_this_period(
@@ -116,13 +133,27 @@ def seen_this_period(
 
 
 def with_broken_promises(
-    observation: np.ndarray, weight: np.ndarray, broken: list[tuple[int, int]]
-) -> None:
+    observation: np.ndarray, weight: np.ndarray, broken: list[tuple]
+) -> tuple[np.ndarray, np.ndarray]:
     """A squeeze is a broken promise: each squeezed subcontractor (row) sees its lead
-    (column) at 0, with weight 1. Written in place."""
-    for sub, lead in broken:
-        observation[sub, lead] = 0.0
-        weight[sub, lead] = 1.0
+    (column) at 0, with weight 1. ``broken``: (sub, lead) index pairs, or (sub, lead,
+    where) with ``where`` a flag or a bool array (R,) for the replications squeezed.
+    Written in place (matrices common to all replications become (R, n, n) copies when
+    a squeeze happened in some only); returns the two matrices."""
+    for sub, lead, *where in broken:
+        flag = where[0] if where else True
+        if isinstance(flag, np.ndarray):
+            shape = (flag.shape[0], *observation.shape[-2:])
+            if observation.shape != shape:
+                observation = np.broadcast_to(observation, shape).copy()
+            if weight.shape != shape:
+                weight = np.broadcast_to(weight, shape).copy()
+            observation[:, sub, lead] = np.where(flag, 0.0, observation[:, sub, lead])
+            weight[:, sub, lead] = np.where(flag, 1.0, weight[:, sub, lead])
+        elif flag:
+            observation[..., sub, lead] = 0.0
+            weight[..., sub, lead] = 1.0
+    return observation, weight
 
 
 def observation_pattern(model: HealthEconomyModel) -> tuple[Any, ...]:
@@ -203,13 +234,14 @@ def set_rift(model: HealthEconomyModel, stickiness: float) -> None:
     """Good news between the commissioner and its main provider counts for less."""
     i = model.trust.index[model.lead_commissioner]
     j = model.trust.index[model.main_provider]
-    model.trust.good_news[i, j] = model.trust.good_news[j, i] = stickiness
+    model.trust.good_news[..., i, j] = model.trust.good_news[..., j, i] = stickiness
 
 
 def network(model: HealthEconomyModel) -> nx.DiGraph:
     """Directed graph of organisations; each edge carries the source's current trust
     in the target and their joint-work history. The agents' evidence is the truth;
-    the graph is brought up to date when it is read (not every period)."""
+    the graph is brought up to date when it is read (not every period). The agent
+    model's only: an ensemble's trust is (R, n, n)."""
     graph = model._network
     index = model.trust.index
     trust = model.trust.matrix()
