@@ -694,6 +694,7 @@ def settle_period(
             if isinstance(amount, ARRAY):
                 # a replication with nothing due skips the step, as it would alone
                 held = where(amount != 0, held, 0)
+            if isinstance(held, ARRAY) or isinstance(amount, ARRAY):
                 note = f"{s.line}: due, less withheld" if withhold_rate else s.line
             else:
                 note = f"{s.line}: due {amount}, withheld {held}" if held else s.line
