@@ -16,7 +16,10 @@ regardless and squeezed, delayed subcontract payments differ between rows.
 
 from __future__ import annotations
 
+import math
+import random
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,7 @@ from alliancesim.model.payment.settlement import (
     SettlementState,
     settle_period,
 )
+from alliancesim.model.payment.terms import annual_value
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.model.stages import settling
 from alliancesim.scenario import load_preset, preset_names
@@ -358,24 +362,195 @@ def test_replays_reached_every_kind_of_settlement() -> None:
     assert not missing, (missing, dict(SEEN))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(random_terms.contracts(), st.integers(0, 10**6), st.integers(2, 5))
+def row_inputs(terms, seed: int, n: int) -> list[PeriodInputs]:
+    """One replication's random inputs, on a level of its own (busier or quieter, dearer
+    or cheaper, better or worse outcomes) so replications end years on different
+    sides of the target and of the outcome neutral point."""
+    rng = random.Random(seed)
+    spend, outcome = rng.uniform(0.3, 1.7), rng.random()
+    risk = terms.risk_share
+    annual = (
+        risk.target_annual_pence if risk else sum(annual_value(p.terms) for p in terms.payments)
+    )
+    cost = annual / 12 / len(terms.members)
+    rows = []
+    for t in range(n):
+        actuals = {
+            m: ProviderActuals(
+                {line: spend * rng.uniform(0, 600) for line in random_terms.LINES},
+                round(spend * cost * rng.uniform(0.5, 1.5)),
+            )
+            for m in terms.members
+            if rng.random() < 0.95  # now and then a member reports nothing
+        }
+        rows.append(
+            PeriodInputs(
+                period=100 + t,
+                contract_period=t,
+                periods_per_year=12,
+                actuals=actuals,
+                attainment={m: min(1.0, max(0.0, rng.gauss(outcome, 0.2))) for m in ("m1", "m2")},
+                population=200_000,
+                demand_vs_plan=rng.uniform(0.85, 1.15),
+                lenient=rng.random() < 0.3,
+                squeeze={m: rng.random() < 0.3 for m in terms.members},
+            )
+        )
+    return rows
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_terms.contracts(), st.integers(0, 10**6), st.integers(2, 6))
 def test_random_terms_settle_each_replication_as_alone(terms, seed, replications):
     """Random terms (every basis, withhold and pot outcomes with pain equal to gain,
     corridors, bands, caps, netting, first calls, demand triggers, squeezes and delays)
     over two years, each replication with its own random activity, costs, attainment,
-    need, leniency and squeezes; the population, a scenario value, is common."""
+    need, leniency and squeezes (the population, a scenario value, is common)."""
     n = 24
-    rows = [random_terms.period_inputs(terms, seed + r, n) for r in range(replications)]
-    common = rows[0]
-    rows = [
-        [
-            inputs._replace(
-                periods_per_year=common[t].periods_per_year, population=common[t].population
-            )
-            for t, inputs in enumerate(row)
-        ]
-        for row in rows
-    ]
-    path = [(terms, common[0], ("start", 0))] + [(terms, common[0], ("carry", None))] * (n - 1)
+    rows = [row_inputs(terms, seed + r, n) for r in range(replications)]
+    path = [(terms, rows[0][0], ("start", 0))] + [(terms, rows[0][0], ("carry", None))] * (n - 1)
     assert replay(path, rows) == n
+
+
+# ----------------------------------------------------------------------- the stage
+
+
+def test_settle_contracts_with_each_replications_leniency() -> None:
+    """``settling.settle_contracts`` given a leniency array per contract (each
+    replication's draw) settles each replication as its own draw alone would, on a
+    state common to all (a scalar state with array inputs) at year ends."""
+    rng = np.random.default_rng(7)
+    lenient_years = 0
+    for preset in ("default", "mental_health_alliance", "lambeth_mh_alliance"):
+        scenario = load_preset(preset)
+        for contract_model in scenario.contract_models:
+            calls = record_runs(preset, contract_model)
+            seed_inputs = {seed: inputs_by_period(calls[seed]) for seed in SEEDS}
+            by_period = defaultdict(list)
+            for terms, inputs, state, _result in calls[SEEDS[0]]:
+                by_period[inputs.period].append((terms, inputs, state))
+            for period, settled in sorted(by_period.items()):
+                if settled[0][1].contract_period % 12 != 11:
+                    continue
+                contracts = tuple(terms for terms, _, _ in settled)
+                states = {terms.name: state for terms, _, state in settled}
+                rows = [seed_inputs[seed].get((period, ""), settled[0][1]) for seed in SEEDS]
+                rows = [row._replace(contract_period=settled[0][1].contract_period) for row in rows]
+                lenient = {c.name: rng.random(len(SEEDS)) < 0.5 for c in contracts}
+                entries, new_states, flags = settling.settle_contracts(
+                    contracts, states, lenient, stack_inputs(rows)
+                )
+                for r, row in enumerate(rows):
+                    alone = settling.settle_contracts(
+                        contracts, states, {k: bool(v[r]) for k, v in lenient.items()}, row
+                    )
+                    assert entries_row(entries, r) == entries_scalar(alone[0])
+                    for name in new_states:
+                        assert plain(state_row(new_states[name], r)) == plain(alone[1][name])
+                    assert [(n, flags_view(row_of(f, r))) for n, f in flags] == [
+                        (n, flags_view(f)) for n, f in alone[2]
+                    ]
+                    lenient_years += sum(bool(f.get("outcome_lenient")) for _n, f in alone[2])
+    assert lenient_years > 0
+
+
+def test_tally_flag_adds_arrays_of_pence() -> None:
+    """Year-end totals add an array flag row by row, as each replication's int alone
+    (an array was skipped before: ``isinstance(value, int | float)``)."""
+    values = {
+        "gain_pence": np.array([0, 5, 12_345_678_901], dtype=np.int64),
+        "pain_pence": np.array([7, 0, 1], dtype=np.int64),
+        "outcome_paid_pence": np.array([-3, 4, 0], dtype=np.int64),
+        "outcome_at_stake_pence": np.array([10, 10, 10], dtype=np.int64),
+        "netted_pence": np.array([1, 1, 1], dtype=np.int64),  # not a run total
+    }
+    start = dict(outcome_paid=2, outcome_at_risk=0, gain=1, pain=0, transaction=0)
+    together = SimpleNamespace(totals=dict(start))
+    for _ in range(2):
+        for key, value in values.items():
+            settling.tally_flag(together, key, value)
+    for r in range(3):
+        alone = SimpleNamespace(totals=dict(start))
+        for _ in range(2):
+            for key, value in values.items():
+                settling.tally_flag(alone, key, int(value[r]))
+        assert row_of(together.totals, r) == alone.totals
+        assert all(type(v) is int for v in alone.totals.values())
+    assert together.totals["gain"].dtype == np.int64
+
+
+REPORTED = st.one_of(
+    st.floats(-5.0, 5.0), st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 0.0, 1.1])
+)
+
+
+@given(st.lists(REPORTED, min_size=1, max_size=8), st.floats(0.01, 2.0))
+def test_attainment_of_arrays_is_each_replications_attainment(reported, base) -> None:
+    together = settling.attainment_of(np.array(reported, dtype=np.float64), base)
+    for r, value in enumerate(reported):
+        alone = settling.attainment_of(value, base)
+        assert type(alone) is float and repr(together[r].item()) == repr(alone)
+
+
+def test_period_inputs_over_arrays_are_each_replications_inputs() -> None:
+    """``settling.period_inputs`` given a delivery, costs, attainment, plan and squeezes
+    as arrays over the seeds gives each seed's inputs (need over plan summed as
+    Python's compensated float ``sum``)."""
+    recorded = {}
+    real = settling.period_inputs
+    scenario = load_preset("default")
+    for seed in SEEDS:
+        seen = recorded[seed] = {}
+
+        def recording(model, delivery, costs, attained, seen=seen):
+            inputs = real(model, delivery, costs, attained)
+            stub = SimpleNamespace(
+                _line_names_by_provider=model._line_names_by_provider,
+                _shiftable_names=model._shiftable_names,
+                economy=SimpleNamespace(
+                    expected_shiftable_need=model.economy.expected_shiftable_need
+                ),
+                providers=[SimpleNamespace(squeezing=dict(p.squeezing)) for p in model.providers],
+                period=model.period,
+                periods_per_year=model.periods_per_year,
+                scenario_spec=model.scenario_spec,
+            )
+            seen[model.period] = (stub, delivery, dict(costs), attained, inputs)
+            return inputs
+
+        settling.period_inputs = recording
+        try:
+            HealthEconomyModel(scenario, "lead_provider", seed, record_ledger=False).run()
+        finally:
+            settling.period_inputs = real
+    squeezed = 0
+    for period, (stub, delivery, costs, _attained, _inputs) in recorded[SEEDS[0]].items():
+        rows = [recorded[seed][period] for seed in SEEDS]
+
+        def column(values, dtype=np.float64):
+            return np.array(values, dtype=dtype)
+
+        array_delivery = delivery._replace(
+            demand={k: column([row[1].demand[k] for row in rows]) for k in delivery.demand},
+            activity={k: column([row[1].activity[k] for row in rows]) for k in delivery.activity},
+        )
+        array_costs = {k: column([row[2][k] for row in rows], np.int64) for k in costs}
+        array_model = SimpleNamespace(**vars(stub))
+        array_model.economy = SimpleNamespace(
+            expected_shiftable_need=column([row[0].economy.expected_shiftable_need for row in rows])
+        )
+        array_model.providers = []  # a lead squeezing no one this period has no flag
+        for i in range(len(stub.providers)):
+            subs = sorted({s for row in rows for s in row[0].providers[i].squeezing})
+            flags = {
+                s: column([row[0].providers[i].squeezing.get(s, False) for row in rows], bool)
+                for s in subs
+            }
+            array_model.providers.append(SimpleNamespace(squeezing=flags))
+        together = settling.period_inputs(
+            array_model, array_delivery, array_costs, column([row[3] for row in rows])
+        )
+        for r, row in enumerate(rows):
+            assert plain(row_of(together, r)) == plain(row[4])
+        squeezed += any(np.any(v) for v in together.squeeze.values())
+    assert squeezed > 0
