@@ -16,6 +16,16 @@ payments, the management fee and the subcontract payments; at each quarter end
 activity so far; at each contract-year end the outcome money and the risk share
 are settled. Entries never carry a zero or negative amount: a refund is an
 entry from the provider to the commissioner.
+
+One replication or many (issue 14): the same code settles R replications at once when
+the period's inputs are numpy arrays with one row per replication (activity, attainment
+and need ``float64``, costs ``int64`` pence, squeezes and leniency ``bool``); the
+state's year-to-date totals then become arrays too, and an entry's amount is an
+``int64`` array, present when some replication pays it (0 in the others: reserves add
+amounts). Each row gets exactly the pence it gets settled alone (the primitives are
+array-capable; see ``tests/payment/test_settlement_arrays.py``). The contract's terms,
+the calendar and which metrics are reported are common to the replications. Notes that
+quote amounts for one replication drop the figures for an array.
 """
 
 from __future__ import annotations
@@ -74,12 +84,13 @@ class PeriodInputs(NamedTuple):
     period: int  # 0-based simulation period (stamped on the entries)
     contract_period: int  # 0-based periods since this contract started
     periods_per_year: int  # 12 for monthly settlement
-    actuals: Mapping[str, ProviderActuals]  # provider name -> actuals
-    attainment: Mapping[str, float]  # outcome metric -> reported attainment in [0, 1]
+    # (for R replications at once, the values marked * may be arrays, one row each)
+    actuals: Mapping[str, ProviderActuals]  # provider name -> actuals (*)
+    attainment: Mapping[str, float]  # outcome metric -> reported attainment in [0, 1] (*)
     population: int  # people in the covered cohort this period
-    demand_vs_plan: float  # demand this period / planned demand (1.0 = on plan)
-    lenient: bool  # the commissioner's leniency draw: pays outcome money regardless
-    squeeze: Mapping[str, bool] = {}  # subcontractor -> the lead squeezes it this period
+    demand_vs_plan: float  # demand this period / planned demand (1.0 = on plan) (*)
+    lenient: bool  # the commissioner's leniency draw: pays outcome money regardless (*)
+    squeeze: Mapping[str, bool] = {}  # subcontractor -> the lead squeezes it now (*)
 
 
 # =========================================================================== plan
@@ -998,9 +1009,8 @@ def _settle_risk_share(
     flags["target_pence"] = target
     flags["measure_pence"] = measure
 
-    rows = is_array(
-        measure, state.demand_triggered, *position.values()
-    )  # replications settled together
+    # replications settled together (arrays): the year-end shares row by row
+    rows = is_array(measure, state.demand_triggered, *position.values())
     for member, amount in sorted(true_up.items()):
         note = (
             "cost less base paid"
@@ -1170,7 +1180,11 @@ def _shares_by_row(
 
     Returns (first calls, gain, gain cap bound, gain by member, pain, pain by member,
     pain cap bound, envelope reopened)."""
-    shape = np.broadcast_shapes(np.shape(measure), *(np.shape(v) for v in position.values()))
+    shape = np.broadcast_shapes(
+        np.shape(measure),
+        np.shape(state.demand_triggered),
+        *(np.shape(v) for v in position.values()),
+    )
     underspend = np.broadcast_to(np.asarray(target - measure, dtype=np.int64), shape)
     under, over = underspend > 0, underspend < 0
     zero = np.zeros(shape, dtype=np.int64)
