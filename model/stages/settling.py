@@ -173,9 +173,26 @@ def reported_outcome(model: HealthEconomyModel, true_outcome: float) -> float:
         (
             choices.outcome_weight(model, p.name),
             model.orgs[stakes[p.name].payer].audit,
-            p.gaming,
+            _gaming_reported(p.gaming, p.failed),
         )
         for p in model.providers
-        if p.gaming > 0.0 and not p.failed and p.name in stakes
+        if p.name in stakes and _games(p.gaming, p.failed)
     ]
     return reported_outcome(true_outcome, gamed)
+
+
+def _games(gaming: Any, failed: Any) -> bool:
+    """``gaming > 0.0 and not failed``; on arrays (one row per replication), whether
+    some replication's provider games: the others then add a 0.0 to the reported outcome
+    (``_gaming_reported``), which leaves each row's sum exactly what it is without it."""
+    if isinstance(gaming, ARRAY) or isinstance(failed, ARRAY):
+        return bool(np.any((gaming > 0.0) & np.logical_not(failed)))
+    return gaming > 0.0 and not failed
+
+
+def _gaming_reported(gaming: Any, failed: Any) -> Any:
+    """A provider's overstatement as reported: none where it failed (arrays only; one
+    replication's failed provider is left out by ``_games``)."""
+    if isinstance(failed, ARRAY):
+        return np.where(failed, 0.0, gaming)
+    return gaming

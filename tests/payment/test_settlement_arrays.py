@@ -554,3 +554,35 @@ def test_period_inputs_over_arrays_are_each_replications_inputs() -> None:
             assert plain(row_of(together, r)) == plain(row[4])
         squeezed += any(np.any(v) for v in together.squeeze.values())
     assert squeezed > 0
+
+
+def test_reported_outcome_over_arrays_is_each_replications_report() -> None:
+    """The reported outcome with each provider's gaming (and failure) an array gives each
+    replication the bits it gets alone, where some replications' providers game and
+    others' do not or have failed."""
+    scenario = load_preset("default")
+    rng = np.random.default_rng(3)
+    checked = 0
+    for contract_model in scenario.contract_models:
+        model = HealthEconomyModel(scenario, contract_model, 1, record_ledger=False)
+        for _ in range(14):
+            model.step()
+        providers = model.providers
+        saved = [(p.gaming, p.failed) for p in providers]
+        gaming = {p.name: rng.choice([0.0, -0.01, 0.003, 0.02, 0.05], size=5) for p in providers}
+        failed = {p.name: rng.random(5) < 0.2 for p in providers}
+        true = rng.uniform(0.3, 0.9, size=5)
+        try:
+            for p in providers:
+                p.gaming, p.failed = gaming[p.name], failed[p.name]
+            together = settling.reported_outcome(model, true)
+            for r in range(5):
+                for p in providers:
+                    p.gaming, p.failed = float(gaming[p.name][r]), bool(failed[p.name][r])
+                alone = settling.reported_outcome(model, float(true[r]))
+                assert repr(together[r].item()) == repr(alone), (contract_model, r)
+                checked += alone != true[r]  # some gaming got past the audit
+        finally:
+            for p, (g, f) in zip(providers, saved, strict=True):
+                p.gaming, p.failed = g, f
+    assert checked > 0
