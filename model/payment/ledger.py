@@ -54,7 +54,9 @@ class JournalEntry(NamedTuple):
             ``dispute``, ``write_off``).
         payer: organisation the money leaves.
         payee: organisation the money reaches.
-        amount: pence, a positive ``int`` (a refund is an entry the other way round).
+        amount: pence, a positive ``int`` (a refund is an entry the other way round);
+            settling R replications at once, an ``int64`` array of pence >= 0, one per
+            replication, 0 where that replication makes no such payment.
         rule: the settlement primitive that computed it (for the audit trail).
         note: free text for the teaching trace (e.g. ``"Q2 reconciliation"``).
     """

@@ -16,6 +16,16 @@ payments, the management fee and the subcontract payments; at each quarter end
 activity so far; at each contract-year end the outcome money and the risk share
 are settled. Entries never carry a zero or negative amount: a refund is an
 entry from the provider to the commissioner.
+
+One replication or many (issue 14): the same code settles R replications at once when
+the period's inputs are numpy arrays with one row per replication (activity, attainment
+and need ``float64``, costs ``int64`` pence, squeezes and leniency ``bool``); the
+state's year-to-date totals then become arrays too, and an entry's amount is an
+``int64`` array, present when some replication pays it (0 in the others: reserves add
+amounts). Each row gets exactly the pence it gets settled alone (the primitives are
+array-capable; see ``tests/payment/test_settlement_arrays.py``). The contract's terms,
+the calendar and which metrics are reported are common to the replications. Notes that
+quote amounts for one replication drop the figures for an array.
 """
 
 from __future__ import annotations
@@ -23,7 +33,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
+import numpy as np
+from alliancesim.model.elementwise import ARRAY, clip, is_array, maximum
 from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.payment.pence import where
 from alliancesim.model.payment.primitives import (
     allocate,
     blended_payment,
@@ -71,12 +84,13 @@ class PeriodInputs(NamedTuple):
     period: int  # 0-based simulation period (stamped on the entries)
     contract_period: int  # 0-based periods since this contract started
     periods_per_year: int  # 12 for monthly settlement
-    actuals: Mapping[str, ProviderActuals]  # provider name -> actuals
-    attainment: Mapping[str, float]  # outcome metric -> reported attainment in [0, 1]
+    # (for R replications at once, the values marked * may be arrays, one row each)
+    actuals: Mapping[str, ProviderActuals]  # provider name -> actuals (*)
+    attainment: Mapping[str, float]  # outcome metric -> reported attainment in [0, 1] (*)
     population: int  # people in the covered cohort this period
-    demand_vs_plan: float  # demand this period / planned demand (1.0 = on plan)
-    lenient: bool  # the commissioner's leniency draw: pays outcome money regardless
-    squeeze: Mapping[str, bool] = {}  # subcontractor -> the lead squeezes it this period
+    demand_vs_plan: float  # demand this period / planned demand (1.0 = on plan) (*)
+    lenient: bool  # the commissioner's leniency draw: pays outcome money regardless (*)
+    squeeze: Mapping[str, bool] = {}  # subcontractor -> the lead squeezes it now (*)
 
 
 # =========================================================================== plan
@@ -586,11 +600,33 @@ def _emit(
     rule: str,
     note: str,
 ) -> None:
-    """Append a transfer; a negative amount is a transfer the other way, zero is skipped."""
-    if amount > 0:
+    """Append a transfer; a negative amount is a transfer the other way, zero is skipped.
+
+    On an array of amounts (one per replication) a replication's amount may be positive,
+    negative or zero: the transfer each way is appended if some replication makes it,
+    holding 0 in the other replications (so each replication's non-zero entries are
+    the ones it would have alone, in the same order)."""
+    if isinstance(amount, ARRAY):
+        forward, back = maximum(amount, 0), maximum(-amount, 0)
+        if forward.any():
+            entries.append(
+                JournalEntry(period, contract, line_item, payer, payee, forward, rule, note)
+            )
+        if back.any():
+            entries.append(
+                JournalEntry(period, contract, line_item, payee, payer, back, rule, note)
+            )
+    elif amount > 0:
         entries.append(JournalEntry(period, contract, line_item, payer, payee, amount, rule, note))
     elif amount < 0:
         entries.append(JournalEntry(period, contract, line_item, payee, payer, -amount, rule, note))
+
+
+def _none(amount) -> bool:
+    """``not amount``: no money, in any replication of an array."""
+    if isinstance(amount, ARRAY):
+        return not amount.any()
+    return not amount
 
 
 def _commissioner_parts(plan: _Plan, amount: int) -> list[tuple[str, int]]:
@@ -662,13 +698,19 @@ def settle_period(
         activity_ytd[i] += activity
         fees[i] += fee
         for amount, line_item in ((due, s.basis), (true_up, "blended_reconciliation")):
-            if not amount:
+            if _none(amount):
                 continue
             gross[i] += amount
             held = withhold(gross[i], withhold_rate) - withheld[i] if withhold_rate else 0
+            if isinstance(amount, ARRAY):
+                # a replication with nothing due skips the step, as it would alone
+                held = where(amount != 0, held, 0)
+            if isinstance(held, ARRAY) or isinstance(amount, ARRAY):
+                note = f"{s.line}: due, less withheld" if withhold_rate else s.line
+            else:
+                note = f"{s.line}: due {amount}, withheld {held}" if held else s.line
             withheld[i] += held
             withheld_now += held
-            note = f"{s.line}: due {amount}, withheld {held}" if held else s.line
             _emit(entries, period, name, line_item, s.payer, s.payee, amount - held, rule, note)
 
     # 2. management fee ---------------------------------------------------------
@@ -709,13 +751,17 @@ def settle_period(
         sub_owed[i] += owed
         sub_squeezed[i] += held
         squeezed_now += held
-        if not owed:
+        if _none(owed):
             continue
         if s.delay:
+            # on arrays queued if some replication is owed something (0 in the others)
             delayed += ((period + s.delay, i, owed),)
             delayed_now += owed
         else:
-            note = f"{s.line}: squeezed {held}" if held else s.line
+            if isinstance(owed, ARRAY):
+                note = f"{s.line}: less any squeeze" if s.squeeze_share else s.line
+            else:
+                note = f"{s.line}: squeezed {held}" if held else s.line
             _emit(
                 entries,
                 period,
@@ -754,23 +800,28 @@ def settle_period(
         sums, counts = list(attainment_sum), list(attainment_count)
         for k, (metric, _weight) in enumerate(outcome.metrics):
             value = inputs.attainment.get(metric)
-            if value is not None:
-                sums[k] += min(1.0, max(0.0, value))
+            if value is not None:  # a metric reported in one replication is in all
+                sums[k] += clip(value, 0.0, 1.0)  # min(1.0, max(0.0, value))
                 counts[k] += 1
         attainment_sum, attainment_count = tuple(sums), tuple(counts)
 
     # 4. demand trigger ------------------------------------------------------------
     triggered = state.demand_triggered
     risk = plan.risk
-    if risk is not None and demand_trigger(inputs.demand_vs_plan, risk.trigger):
-        flags["demand_trigger"] = True
-        triggered = True
+    if risk is not None:
+        trigger_now = demand_trigger(inputs.demand_vs_plan, risk.trigger)
+        if isinstance(trigger_now, ARRAY):
+            flags["demand_trigger"] = trigger_now
+            triggered = np.logical_or(triggered, trigger_now)
+        elif trigger_now:
+            flags["demand_trigger"] = True
+            triggered = True
 
     if withhold_rate:
         flags["withheld_pence"] = withheld_now
-    if squeezed_now:
+    if not _none(squeezed_now):
         flags["squeezed_pence"] = squeezed_now
-    if delayed_now:
+    if not _none(delayed_now):
         flags["delayed_pence"] = delayed_now
 
     new_state = SettlementState(
@@ -825,27 +876,34 @@ def _settle_outcome(
         if outcome.at_risk_by_year
         else 1.0
     )
+    lenient = inputs.lenient
+    lenient_rows = isinstance(lenient, ARRAY)  # each replication's own leniency draw
     share = outcome_paid_share(
         attainment,
         quality_gate=outcome.quality_gate,
-        lenient=inputs.lenient,
+        lenient=False if lenient_rows else lenient,
         at_risk=at_risk,
         pain_equals_gain=outcome.pain_equals_gain,
         neutral_attainment=outcome.neutral,
     )
+    if lenient_rows:  # a lenient replication is paid in full (outcome_paid_share)
+        share = np.where(lenient, 1.0, share)
     flags["outcome_attainment"] = attainment
     flags["outcome_paid_share"] = share
-    flags["outcome_lenient"] = bool(inputs.lenient)
+    flags["outcome_lenient"] = lenient.astype(bool) if lenient_rows else bool(lenient)
     period, name = inputs.period, plan.name
-    note = f"year {year + 1}: attainment {attainment:.3f}, paid share {share:.3f}"
+    if is_array(attainment, share):
+        note = f"year {year + 1}: outcome attainment and paid share"
+    else:
+        note = f"year {year + 1}: attainment {attainment:.3f}, paid share {share:.3f}"
     if outcome.mode == "withhold":
         by_pair: dict[tuple[str, str], int] = {}
         for s, held in zip(plan.payments, state.withheld_ytd, strict=True):
-            if held:
+            if not _none(held):
                 by_pair[(s.payer, s.payee)] = by_pair.get((s.payer, s.payee), 0) + held
         paid_total = 0
         for (payer, payee), held in sorted(by_pair.items()):
-            paid = outcome_payment(held, max(0.0, share))
+            paid = outcome_payment(held, maximum(0.0, share))  # max(0.0, share)
             paid_total += paid
             _emit(
                 entries,
@@ -866,8 +924,15 @@ def _settle_outcome(
     amount = outcome_payment(pot, share)
     flags["outcome_at_stake_pence"] = pot
     flags["outcome_paid_pence"] = amount
-    if amount > 0 and outcome.gain_split:
-        for provider, part in sorted(allocate(amount, outcome.gain_split).items()):
+    if isinstance(amount, ARRAY):
+        # a replication pays a gain or takes back a pain, not both: each side is
+        # settled on the replications that take it (0 in the others)
+        gain, pain = where(amount > 0, amount, 0), where(amount < 0, amount, 0)
+    else:
+        gain = amount if amount > 0 else 0
+        pain = amount if amount < 0 else 0
+    if not _none(gain) and outcome.gain_split:
+        for provider, part in sorted(allocate(gain, outcome.gain_split).items()):
             for commissioner, sub_part in _commissioner_parts(plan, part):
                 _emit(
                     entries,
@@ -880,8 +945,8 @@ def _settle_outcome(
                     "outcome_payment",
                     note,
                 )
-    elif amount < 0 and outcome.pain_split:
-        for provider, part in sorted(allocate(-amount, outcome.pain_split).items()):
+    if not _none(pain) and outcome.pain_split:
+        for provider, part in sorted(allocate(-pain, outcome.pain_split).items()):
             for commissioner, sub_part in _commissioner_parts(plan, part):
                 _emit(
                     entries,
@@ -944,7 +1009,14 @@ def _settle_risk_share(
     flags["target_pence"] = target
     flags["measure_pence"] = measure
 
+    # replications settled together (arrays): the year-end shares row by row
+    rows = is_array(measure, state.demand_triggered, *position.values())
     for member, amount in sorted(true_up.items()):
+        note = (
+            "cost less base paid"
+            if rows
+            else f"cost {cost[member]}, base paid {base.get(member, 0)}"
+        )
         for commissioner, part in _commissioner_parts(plan, amount):
             _emit(
                 entries,
@@ -955,7 +1027,7 @@ def _settle_risk_share(
                 member,
                 part,
                 "cost_plus_fee",
-                f"cost {cost[member]}, base paid {base.get(member, 0)}",
+                note,
             )
     flags["cost_true_up_pence"] = sum(true_up.values())
 
@@ -980,47 +1052,63 @@ def _settle_risk_share(
     flags["netted_pence"] = netted
 
     underspend = target - measure
-    gain_by_member: dict[str, int] = {}
-    pain_by_member: dict[str, int] = {}
-    first_call: dict[str, int] = {}
-    gain_total = pain_total = 0
-    gain_cap_binding = pain_cap_binding = False
-    reopened = False
-    if underspend > 0:
-        deficits = {m: -position[m] for m in risk.netting_members if position[m] < 0}
-        returned = risk.year_one_to_commissioner and state.contract_year == 0
-        first_call, remainder = underspend_calls(
-            underspend,
-            deficits,
-            offset_overspends_first=risk.offset_overspends_first,
-            returned_to_commissioner=returned,
-        )
-        if remainder and risk.gain_shares:
-            gain_total, gain_cap_binding = gain_share(
-                target, remainder, risk.provider_gain_share, risk.gain_bands, risk.gain_cap
+    if rows:
+        (
+            first_call,
+            gain_total,
+            gain_cap_binding,
+            gain_by_member,
+            pain_total,
+            pain_by_member,
+            pain_cap_binding,
+            reopened,
+        ) = _shares_by_row(risk, state, position, fee_income, target, measure, flags)
+        gain_note = "gain on target"
+        pain_note = "overspend on target"
+    else:
+        gain_note = f"gain {underspend} on target {target}"
+        pain_note = f"overspend {-underspend} on target {target}"
+        gain_by_member: dict[str, int] = {}
+        pain_by_member: dict[str, int] = {}
+        first_call: dict[str, int] = {}
+        gain_total = pain_total = 0
+        gain_cap_binding = pain_cap_binding = False
+        reopened = False
+        if underspend > 0:
+            deficits = {m: -position[m] for m in risk.netting_members if position[m] < 0}
+            returned = risk.year_one_to_commissioner and state.contract_year == 0
+            first_call, remainder = underspend_calls(
+                underspend,
+                deficits,
+                offset_overspends_first=risk.offset_overspends_first,
+                returned_to_commissioner=returned,
             )
-            gain_by_member = allocate(gain_total, risk.gain_shares)
-        flags["underspend_returned_to_commissioner"] = returned
-    elif underspend < 0:
-        if state.demand_triggered:
-            # seed 000 L1113: demand >= trigger over plan reopens the envelope;
-            # this year's overspend stays with the commissioners (pain waived).
-            reopened = True
-        elif risk.pain_shares:
-            raw = allocate(
-                pain_share(target, measure, risk.provider_pain_share, risk.corridor),
-                risk.pain_shares,
-            )
-            for member, pain in raw.items():
-                if risk.pain_cap == "fee":
-                    cap: int | None = fee_income.get(member, 0)
-                elif risk.pain_cap == "none":
-                    cap = None
-                else:
-                    cap = int(risk.pain_cap)
-                pain_by_member[member], binding = cap_pain(pain, cap)
-                pain_cap_binding = pain_cap_binding or binding
-            pain_total = sum(pain_by_member.values())
+            if remainder and risk.gain_shares:
+                gain_total, gain_cap_binding = gain_share(
+                    target, remainder, risk.provider_gain_share, risk.gain_bands, risk.gain_cap
+                )
+                gain_by_member = allocate(gain_total, risk.gain_shares)
+            flags["underspend_returned_to_commissioner"] = returned
+        elif underspend < 0:
+            if state.demand_triggered:
+                # seed 000 L1113: demand >= trigger over plan reopens the envelope;
+                # this year's overspend stays with the commissioners (pain waived).
+                reopened = True
+            elif risk.pain_shares:
+                raw = allocate(
+                    pain_share(target, measure, risk.provider_pain_share, risk.corridor),
+                    risk.pain_shares,
+                )
+                for member, pain in raw.items():
+                    if risk.pain_cap == "fee":
+                        cap: int | None = fee_income.get(member, 0)
+                    elif risk.pain_cap == "none":
+                        cap = None
+                    else:
+                        cap = int(risk.pain_cap)
+                    pain_by_member[member], binding = cap_pain(pain, cap)
+                    pain_cap_binding = pain_cap_binding or binding
+                pain_total = sum(pain_by_member.values())
 
     for member, amount in sorted(first_call.items()):
         for commissioner, part in _commissioner_parts(plan, amount):
@@ -1046,7 +1134,7 @@ def _settle_risk_share(
                 member,
                 part,
                 "gain_share",
-                f"gain {underspend} on target {target}",
+                gain_note,
             )
     for member, amount in sorted(pain_by_member.items()):
         for commissioner, part in _commissioner_parts(plan, amount):
@@ -1059,7 +1147,7 @@ def _settle_risk_share(
                 commissioner,
                 part,
                 "pain_share",
-                f"overspend {-underspend} on target {target}",
+                pain_note,
             )
     flags["first_call_pence"] = sum(first_call.values())
     flags["gain_pence"] = gain_total
@@ -1069,3 +1157,98 @@ def _settle_risk_share(
     flags["gain_cap_binding"] = gain_cap_binding
     flags["pain_cap_binding"] = pain_cap_binding
     flags["envelope_reopened"] = reopened
+
+
+def _shares_by_row(
+    risk: _Risk,
+    state: SettlementState,
+    position: dict[str, np.ndarray],
+    fee_income: dict[str, np.ndarray],
+    target: int,
+    measure: np.ndarray,
+    flags: dict[str, object],
+) -> tuple:
+    """The underspend and overspend steps of :func:`_settle_risk_share` for replications
+    settled together (arrays, one row each): each row is settled as it would be alone.
+
+    A replication takes the underspend side (first calls, gain share) or the overspend
+    side (pain share, or the envelope reopened), not both: each side is computed for
+    the rows that take it and is 0 in the others. The first calls on an underspend go
+    to the members in deficit, a set that differs between rows; they are computed for
+    each set of members in deficit on the rows that have it, so the largest-remainder
+    allocation sees exactly the parties it sees for one replication.
+
+    Returns (first calls, gain, gain cap bound, gain by member, pain, pain by member,
+    pain cap bound, envelope reopened)."""
+    shape = np.broadcast_shapes(
+        np.shape(measure),
+        np.shape(state.demand_triggered),
+        *(np.shape(v) for v in position.values()),
+    )
+    underspend = np.broadcast_to(np.asarray(target - measure, dtype=np.int64), shape)
+    under, over = underspend > 0, underspend < 0
+    zero = np.zeros(shape, dtype=np.int64)
+
+    first_call: dict[str, np.ndarray] = {}
+    gain_total, gain_cap_binding = zero, np.zeros(shape, dtype=bool)
+    gain_by_member: dict[str, np.ndarray] = {}
+    if under.any():
+        returned = risk.year_one_to_commissioner and state.contract_year == 0
+        members = risk.netting_members
+        short = {m: np.broadcast_to(position[m], shape) for m in members}
+        pattern = zero.copy()  # which members are in deficit, one bit each
+        for bit, m in enumerate(members):
+            pattern |= (short[m] < 0).astype(np.int64) << bit
+        called: dict[str, np.ndarray] = {}
+        remainder = zero.copy()
+        for key in np.unique(pattern[under]):
+            rows = under & (pattern == key)
+            deficits = {m: -short[m][rows] for bit, m in enumerate(members) if key >> bit & 1}
+            calls, rest = underspend_calls(
+                underspend[rows],
+                deficits,
+                offset_overspends_first=risk.offset_overspends_first,
+                returned_to_commissioner=returned,
+            )
+            for m, part in calls.items():
+                called.setdefault(m, zero.copy())[rows] = part
+            remainder[rows] = rest
+        first_call = {m: called[m] for m in sorted(called) if called[m].any()}
+        gains = remainder != 0
+        if risk.gain_shares and gains.any():
+            gain, bound = gain_share(
+                target, remainder, risk.provider_gain_share, risk.gain_bands, risk.gain_cap
+            )
+            gain_total = np.where(gains, gain, 0)
+            gain_cap_binding = bound & gains
+            gain_by_member = allocate(gain_total, risk.gain_shares)
+        flags["underspend_returned_to_commissioner"] = under & returned
+
+    triggered = np.broadcast_to(state.demand_triggered, shape)
+    reopened = over & triggered  # seed 000 L1113: the pain is waived
+    pains = over & ~triggered
+    pain_total, pain_cap_binding = zero, np.zeros(shape, dtype=bool)
+    pain_by_member: dict[str, np.ndarray] = {}
+    if risk.pain_shares and pains.any():
+        overspend = pain_share(target, measure, risk.provider_pain_share, risk.corridor)
+        raw = allocate(np.where(pains, overspend, 0), risk.pain_shares)
+        for member, pain in raw.items():
+            if risk.pain_cap == "fee":
+                cap = fee_income.get(member, 0)
+            elif risk.pain_cap == "none":
+                cap = None
+            else:
+                cap = int(risk.pain_cap)
+            pain_by_member[member], binding = cap_pain(pain, cap)
+            pain_cap_binding = pain_cap_binding | (binding & pains)
+        pain_total = sum(pain_by_member.values())
+    return (
+        first_call,
+        gain_total,
+        gain_cap_binding,
+        gain_by_member,
+        pain_total,
+        pain_by_member,
+        pain_cap_binding,
+        reopened,
+    )

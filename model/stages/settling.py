@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from alliancesim.model.economy import Delivery
+from alliancesim.model.elementwise import ARRAY, clip, is_array, total
 from alliancesim.model.payment.ledger import JournalEntry
 from alliancesim.model.payment.settlement import (
     PeriodInputs,
@@ -70,7 +72,11 @@ def period_inputs(
     # outturn, so it already expects the care integration avoids, and need before
     # that shift would trip the trigger every month once the alliance works
     plan = model.economy.expected_shiftable_need
-    demand = sum([delivery.demand[name] for name in model._shiftable_names])
+    demand = total([delivery.demand[name] for name in model._shiftable_names])
+    if is_array(plan):  # need against plan, 1.0 where the plan expects none
+        demand_vs_plan = np.where(plan > 0, demand / np.where(plan > 0, plan, 1.0), 1.0)
+    else:
+        demand_vs_plan = demand / plan if plan > 0 else 1.0
     squeeze = {s: flag for p in model.providers for s, flag in p.squeezing.items()}
     return PeriodInputs(
         period=model.period,
@@ -79,7 +85,7 @@ def period_inputs(
         actuals=actuals,
         attainment={"outcome_index": attained},
         population=model.scenario_spec.economy.population,
-        demand_vs_plan=demand / plan if plan > 0 else 1.0,
+        demand_vs_plan=demand_vs_plan,
         lenient=False,
         squeeze=squeeze,
     )
@@ -93,15 +99,20 @@ def settle_contracts(
 ) -> tuple[list[JournalEntry], dict[str, SettlementState], list[tuple[str, dict[str, Any]]]]:
     """Each contract settled by the payment core, in order, on its own state (a lenient
     commissioner's contract on lenient inputs): the entries, the new states and each
-    contract's flags."""
+    contract's flags.
+
+    A contract's leniency may be an array (each replication's own draw): the inputs are
+    then lenient in the replications that drew it."""
     entries: list[JournalEntry] = []
     new_states: dict[str, SettlementState] = {}
     contract_flags: list[tuple[str, dict[str, Any]]] = []
     for terms in contracts:
         lenient_now = lenient.get(terms.name, False)
-        result = settle_period(
-            terms, inputs._replace(lenient=True) if lenient_now else inputs, states[terms.name]
-        )
+        if isinstance(lenient_now, ARRAY):
+            contract_inputs = inputs._replace(lenient=np.logical_or(inputs.lenient, lenient_now))
+        else:
+            contract_inputs = inputs._replace(lenient=True) if lenient_now else inputs
+        result = settle_period(terms, contract_inputs, states[terms.name])
         new_states[terms.name] = result.state
         entries.extend(result.entries)
         contract_flags.append((terms.name, result.flags))
@@ -117,14 +128,27 @@ def flags(model: HealthEconomyModel) -> dict[str, Any]:
     }
 
 
+#: Year-end settlement flags added up in the run's totals, and the total each goes to.
+TALLIED = {
+    "gain_pence": "gain",
+    "pain_pence": "pain",
+    "outcome_paid_pence": "outcome_paid",
+    "outcome_at_stake_pence": "outcome_at_risk",
+}
+
+
 def tally_flag(model: HealthEconomyModel, key: str, value: Any) -> None:
-    """Add a year-end settlement flag to the run's totals (gain, pain, outcome money)."""
-    if key in ("gain_pence", "pain_pence") and isinstance(value, int | float):
-        model.totals[key.removesuffix("_pence")] += int(value)
-    elif key == "outcome_paid_pence" and isinstance(value, int | float):
-        model.totals["outcome_paid"] += int(value)
-    elif key == "outcome_at_stake_pence" and isinstance(value, int | float):
-        model.totals["outcome_at_risk"] += int(value)
+    """Add a year-end settlement flag to the run's totals (gain, pain, outcome money).
+
+    The value is pence for one replication, or an array of pence (one per replication),
+    added as whole pence (``int``; an array as ``int64``, truncated the same way)."""
+    total_key = TALLIED.get(key)
+    if total_key is None:
+        return
+    if isinstance(value, ARRAY):
+        model.totals[total_key] = model.totals[total_key] + value.astype(np.int64)
+    elif isinstance(value, int | float):
+        model.totals[total_key] += int(value)
 
 
 def attainment(model: HealthEconomyModel, reported: float) -> float:
@@ -134,9 +158,9 @@ def attainment(model: HealthEconomyModel, reported: float) -> float:
 
 def attainment_of(reported: float, outcome_base: float) -> float:
     """Reported outcome over the target (``OUTCOME_TARGET_UPLIFT`` x the base outcome),
-    in [0, 1]."""
+    in [0, 1] (elementwise on an array of replications)."""
     target = OUTCOME_TARGET_UPLIFT * outcome_base
-    return min(1.0, max(0.0, reported / target))
+    return clip(reported / target, 0.0, 1.0)  # min(1.0, max(0.0, reported / target))
 
 
 def reported_outcome(model: HealthEconomyModel, true_outcome: float) -> float:
@@ -149,9 +173,26 @@ def reported_outcome(model: HealthEconomyModel, true_outcome: float) -> float:
         (
             choices.outcome_weight(model, p.name),
             model.orgs[stakes[p.name].payer].audit,
-            p.gaming,
+            _gaming_reported(p.gaming, p.failed),
         )
         for p in model.providers
-        if p.gaming > 0.0 and not p.failed and p.name in stakes
+        if p.name in stakes and _games(p.gaming, p.failed)
     ]
     return reported_outcome(true_outcome, gamed)
+
+
+def _games(gaming: Any, failed: Any) -> bool:
+    """``gaming > 0.0 and not failed``; on arrays (one row per replication), whether
+    some replication's provider games: the others then add a 0.0 to the reported outcome
+    (``_gaming_reported``), which leaves each row's sum exactly what it is without it."""
+    if isinstance(gaming, ARRAY) or isinstance(failed, ARRAY):
+        return bool(np.any((gaming > 0.0) & np.logical_not(failed)))
+    return gaming > 0.0 and not failed
+
+
+def _gaming_reported(gaming: Any, failed: Any) -> Any:
+    """A provider's overstatement as reported: none where it failed (arrays only; one
+    replication's failed provider is left out by ``_games``)."""
+    if isinstance(failed, ARRAY):
+        return np.where(failed, 0.0, gaming)
+    return gaming
