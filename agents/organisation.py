@@ -39,10 +39,12 @@ class Organisation(mesa.Agent):
 
     def post(self, entry: JournalEntry) -> None:
         """Apply one journal entry to its reserves: the only code that changes them."""
+        # a new value, never in place: an array of reserves (one a replication, the
+        # ensemble engine) may already be held by an output row
         if entry.payee == self.name:
-            self._reserves += entry.amount
+            self._reserves = self._reserves + entry.amount
         if entry.payer == self.name:
-            self._reserves -= entry.amount
+            self._reserves = self._reserves - entry.amount
 
     @property
     def evidence(self) -> EvidenceView:

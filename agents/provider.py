@@ -177,8 +177,8 @@ class Provider(Organisation):
         (a payable), so holding their money back does not make it look solvent.
         """
         self.income, self.cost = income, cost
-        self.year_income += income
-        self.year_cost += cost
+        self.year_income = self.year_income + income  # new values: arrays are shared
+        self.year_cost = self.year_cost + cost
         position = self.reserves + owed - owes
         self.distressed = position < self.distress_threshold * self.annual_income
         floor = self.failure_threshold * self.annual_income
