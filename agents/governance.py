@@ -28,7 +28,9 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from alliancesim.agents.decisions import shadow_of_future
+from alliancesim.model.elementwise import total
 from alliancesim.model.payment.terms import DecisionRule, GovernanceTerms
 from alliancesim.model.streams import DISPUTE
 
@@ -187,7 +189,11 @@ class Governance:
         model = self.model
         year = model.period // model.periods_per_year
         for key, value in model.flags.items():
-            if key.endswith(".demand_trigger") and value and self.reopened_year != year:
+            if (
+                key.endswith(".demand_trigger")
+                and self.reopened_year != year
+                and model.diverges(value, "the demand trigger reopened the envelope")
+            ):
                 # the envelope is reconsidered once a contract year: the new target
                 # applies from the next one (seed 000 L1113)
                 self.reopened_year = year
@@ -209,7 +215,7 @@ class Governance:
         for name in members:
             provider = model.orgs[name]
             deficit = provider.year_cost - provider.year_income
-            if deficit <= 0:
+            if not model.diverges(deficit > 0, "a member overspent: cover voted on"):
                 continue
             # only members with a surplus this year can cover a partner's overspend
             able = [
@@ -266,9 +272,10 @@ class Governance:
         pain = sum(
             v
             for k, v in model.flags.items()
-            if k.endswith(".pain_pence") and isinstance(v, int | float)
+            if k.endswith(".pain_pence") and isinstance(v, int | float | np.ndarray)
         )
-        if pain <= 0.001 * sum(model.orgs[m].annual_income for m in members):
+        threshold = 0.001 * sum(model.orgs[m].annual_income for m in members)
+        if not model.diverges(pain > threshold, "a dispute over the pain share"):
             return
         commissioner = model.lead_commissioner
         trust = sum(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
@@ -304,8 +311,8 @@ class Governance:
                 # (agents/exit.py), which ends the design for all of them
                 continue
             others = [m for m in members if m != name]
-            trusted = sum(model.orgs[m].trust_in(name) for m in others) / max(1, len(others))
-            if trusted < self.params.exclusion_trust:
+            trusted = total(model.orgs[m].trust_in(name) for m in others) / max(1, len(others))
+            if model.diverges(trusted < self.params.exclusion_trust, "an exclusion vote"):
                 votes = {m: model.orgs[m].trust_in(name) < 0.5 for m in others}
                 decision = decide(self.rule, votes, self.latency(others), self.lead())
                 self.count(decision)
