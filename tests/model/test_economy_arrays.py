@@ -440,3 +440,146 @@ def test_min_headroom_is_each_rows_tightest_receiving_line():
     ]
     assert_rows(together, alone)
     assert alone[0] > 0.0 and alone[2] == 0.0  # at 0.8 of plan capacity nothing is free
+
+
+# ------------------------------------------------- the delivery stage as a whole
+
+ORIGINAL_DELIVER = care_delivery.deliver
+ORIGINAL_COSTS = care_delivery.provider_costs
+PROVIDER_FIELDS = ("effort", "push", "capacity", "quality", "outcome_effort", "gaming")
+
+
+def stage_calls(scenario, contract_model: str, seed: int, monkeypatch) -> list[tuple]:
+    """Run the agent model, recording what the delivery stage was given and gave."""
+    model = HealthEconomyModel(scenario, contract_model, seed, record_ledger=False)
+    calls: list[tuple] = []
+
+    def replan(activity, planned, _replan=model.economy.replan):
+        calls.append(("replan", (dict(activity), dict(planned))))
+        _replan(activity, planned)
+
+    def deliver(model_, demand):
+        if model_ is not model:
+            return ORIGINAL_DELIVER(model_, demand)
+        providers = [
+            dict(
+                name=p.name,
+                failed=p.failed,
+                squeezing=dict(p.squeezing),
+                annual_income=p.annual_income,
+                **{f: getattr(p, f) for f in PROVIDER_FIELDS},
+            )
+            for p in model.providers
+        ]
+        joint = care_delivery.joint_effort(model)
+        improved = care_delivery.outcome_improvement(model)
+        delivery = ORIGINAL_DELIVER(model, demand)
+        done = (model.shiftable_plan, model.shiftable_done, model.above_baseline)
+        structure = (model.active_model, model.n_failed)
+        calls.append(
+            ("deliver", (model.period, providers, structure), (delivery, joint, improved, done))
+        )
+        return delivery
+
+    def provider_costs(model_, delivery):
+        costs = ORIGINAL_COSTS(model_, delivery)
+        if model_ is model:
+            calls.append(("costs", None, (costs, model.period_cost_parts)))
+        return costs
+
+    model.economy.replan = replan
+    with monkeypatch.context() as patch:
+        patch.setattr(care_delivery, "deliver", deliver)
+        patch.setattr(care_delivery, "provider_costs", provider_costs)
+        model.run()
+    return calls
+
+
+def stacked_providers(snapshots: list[list[dict]]) -> list[SimpleNamespace]:
+    providers = []
+    for rows in zip(*snapshots, strict=True):
+        (name,) = {row["name"] for row in rows}
+        (failed,) = {row["failed"] for row in rows}  # the engine never lets these differ
+        subs = sorted({sub for row in rows for sub in row["squeezing"]})
+        providers.append(
+            SimpleNamespace(
+                name=name,
+                failed=failed,
+                squeezing={
+                    s: np.array([row["squeezing"].get(s, False) for row in rows]) for s in subs
+                },
+                annual_income=np.array([row["annual_income"] for row in rows]),
+                **{f: np.array([row[f] for row in rows]) for f in PROVIDER_FIELDS},
+            )
+        )
+    return providers
+
+
+@pytest.mark.parametrize(
+    ("name", "contract_model"),
+    [
+        ("default", "alliance"),
+        ("default", "outcomes_based"),  # outcome work moves the true outcome
+        ("default", "lead_provider"),  # a lead squeezes its subcontractors
+        ("msk_prime_contractor", "prime_contractor"),
+        ("small_economy", "status_quo"),
+    ],
+)
+def test_the_delivery_stage_over_four_seeds_is_each_seeds(name, contract_model, monkeypatch):
+    """``care_delivery.deliver`` and ``provider_costs`` on a model whose providers hold
+    the four runs' choices as arrays and whose economy steps the four seeds together
+    give each run's delivery, joint effort, outcome work, activity against plan and
+    whole-pence costs, while the runs keep one structure (no failure, no handback)."""
+    scenario = load_preset(name)
+    assert contract_model in scenario.contract_models
+    runs = [stage_calls(scenario, contract_model, seed, monkeypatch) for seed in SEEDS]
+    shell = HealthEconomyModel(scenario, contract_model, SEEDS[0], record_ledger=False)
+    shell.economy = HealthEconomy(scenario.economy, EnsembleStreams(SEEDS))
+    commissioners = {c.name: c for c in shell.commissioners}
+    compared = squeezes = improved_somewhere = 0
+    delivery = None  # the shell's delivery of the period, for its costs
+    for step in zip(*runs, strict=False):
+        (kind,) = {call[0] for call in step}
+        if kind == "replan":
+            shell.economy.replan(stacked([c[1][0] for c in step]), stacked([c[1][1] for c in step]))
+            continue
+        if kind == "costs":
+            costs = ORIGINAL_COSTS(shell, delivery)
+            for provider, pence in costs.items():
+                assert np.broadcast_to(pence, (len(SEEDS),)).tolist() == [
+                    c[2][0][provider] for c in step
+                ]
+                for key, part in shell.period_cost_parts[provider].items():
+                    assert_rows(part, [c[2][1][provider].get(key, 0.0) for c in step])
+            continue
+        if len({c[1][2] for c in step}) > 1 or step[0][1][2][1]:
+            break  # the runs' structures parted (a failure or a handback): the engine splits
+        period = step[0][1][0]
+        shell.period = period
+        shell.providers = stacked_providers([c[1][1] for c in step])
+        shell.orgs = {**commissioners, **{p.name: p for p in shell.providers}}
+        demand = shell.economy.draw_demand(period)
+        joint = care_delivery.joint_effort(shell)
+        improved = care_delivery.outcome_improvement(shell)
+        delivery = ORIGINAL_DELIVER(shell, demand)
+        alone = [c[2] for c in step]
+        for i in range(3):
+            assert_rows(joint[i], [a[1][i] for a in alone])
+        assert_rows(improved, [a[2] for a in alone])
+        for line in delivery.activity:
+            assert_rows(delivery.activity[line], [a[0].activity[line] for a in alone])
+        assert_rows(delivery.avoided, [a[0].avoided for a in alone])
+        assert_rows(delivery.outcome_true, [a[0].outcome_true for a in alone])
+        assert_rows(delivery.overload, [a[0].overload for a in alone])
+        assert_rows(shell.shiftable_plan, [a[3][0] for a in alone])
+        assert_rows(shell.shiftable_done, [a[3][1] for a in alone])
+        above = np.broadcast_to(shell.above_baseline, (len(SEEDS),))
+        assert above.dtype == bool and above.tolist() == [a[3][2] for a in alone]
+        squeezes += sum(int(np.any(s)) for p in shell.providers for s in p.squeezing.values())
+        improved_somewhere += bool(np.any(np.asarray(improved) != 0.0))
+        compared += 1
+    assert compared >= 12  # at least a year stepped together
+    if contract_model in ("lead_provider", "prime_contractor"):
+        assert squeezes > 0  # squeeze flags as arrays were counted
+    if contract_model in ("outcomes_based", "prime_contractor"):
+        assert improved_somewhere > 0
