@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from alliancesim.model.economy import Delivery
 from alliancesim.model.elementwise import (
+    ARRAY,
     anywhere,
     count,
+    is_array,
     maximum,
     minimum,
     power,
@@ -118,7 +120,8 @@ def outcome_improvement(model: HealthEconomyModel) -> Any:
     terms = []
     for p in model.providers:
         working = p.outcome_effort > 0.0
-        if p.failed or not anywhere(working):
+        # anywhere(working), inline: this runs for every provider every period
+        if p.failed or not (working.any() if isinstance(working, ARRAY) else working):
             continue
         term = choices.outcome_weight(model, p.name) * gain * outcome_gain(p.outcome_effort)
         terms.append(select(working, term, 0.0))
@@ -158,13 +161,19 @@ def provider_costs(model: HealthEconomyModel, delivery: Delivery) -> dict[str, A
             behaviour.gaming_cost,
         )
         for item, share in zip(("integration_work", "outcome_work", "gaming"), shares, strict=True):
-            if anywhere(share):
-                doing = share != 0.0
-                cost = costs[provider.name]
-                costs[provider.name] = select(doing, cost + share * year, cost)
-                parts[provider.name][item, ""] = select(doing, share * year, 0.0)
+            if isinstance(share, ARRAY):  # replications: where any does the work
+                if share.any():
+                    doing = share != 0.0
+                    cost = costs[provider.name]
+                    costs[provider.name] = select(doing, cost + share * year, cost)
+                    parts[provider.name][item, ""] = select(doing, share * year, 0.0)
+            elif share:  # the same rule on one replication, without the selects' cost
+                costs[provider.name] = costs[provider.name] + share * year
+                parts[provider.name][item, ""] = share * year
     model.period_cost_parts = parts
-    return {name: round_pence(value) for name, value in costs.items()}
+    if is_array(*costs.values()):
+        return {name: round_pence(value) for name, value in costs.items()}
+    return {name: round(value) for name, value in costs.items()}  # round_pence on floats
 
 
 def delivery_cost(fixed_unit: float, variable_unit: float, planned: Any, done: Any) -> Any:
@@ -185,8 +194,8 @@ def work_shares(
     """Costs of a provider's choices, as shares of its income a year: integration work
     (effort x ``effort_spend_share``), outcome work (c_q q^2 / 2) and gaming
     (c_g g^2 / 2); docs/odd.md 7.3 and 7.5."""
-    return (
-        effort * spend_share,
-        outcome_cost * power(outcome_effort, 2) / 2,
-        gaming_cost * power(gaming, 2) / 2,
-    )
+    if isinstance(outcome_effort, ARRAY) or isinstance(gaming, ARRAY):
+        q2, g2 = power(outcome_effort, 2), power(gaming, 2)  # CPython's pow on each
+    else:
+        q2, g2 = outcome_effort**2, gaming**2  # what power() does, without two calls
+    return (effort * spend_share, outcome_cost * q2 / 2, gaming_cost * g2 / 2)
