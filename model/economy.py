@@ -90,7 +90,8 @@ class ServiceLine:
 class Delivery(NamedTuple):
     """What the economy delivered in one period."""
 
-    # each value a float, or an array (R,) in an ensemble
+    # each value a float, or an array (R,) in an ensemble; arrays may be shared (a line's
+    # activity can be its demand's own array): make new values, never change one in place
     demand: dict[str, Any]  # line -> units of need presenting (before the shift)
     activity: dict[str, Any]  # line -> units delivered
     avoided: Any  # units of shiftable demand moved out of acute/bed-based care
