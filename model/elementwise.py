@@ -132,3 +132,37 @@ def total(terms: Iterable[Any]) -> Any:
         hi = t
     with np.errstate(invalid="ignore", over="ignore"):
         return np.where((lo != 0.0) & np.isfinite(lo), hi + lo, hi)
+
+
+_exp = np.frompyfunc(math.exp, 1, 1)
+
+
+def exp(x: Any) -> Any:
+    """``math.exp`` on every element (numpy's own exp may differ in the last bit)."""
+    if isinstance(x, ARRAY):
+        return _exp(x).astype(np.float64)
+    return math.exp(x)
+
+
+def least(values: Iterable[Any]) -> Any:
+    """``min(values)`` of a non-empty sequence; on arrays the same fold elementwise (the
+    first value, replaced by each later one that is smaller, as ``min`` does)."""
+    values = list(values)
+    if not is_array(*values):
+        return min(values)
+    result = values[0]
+    for value in values[1:]:
+        result = minimum(result, value)
+    return result
+
+
+def count(flags: Iterable[Any]) -> Any:
+    """How many flags hold: ``sum(1 for f in flags if f)``; on arrays an int64 count a
+    replication."""
+    flags = list(flags)
+    if not is_array(*flags):
+        return sum(1 for flag in flags if flag)
+    result = np.zeros((), dtype=np.int64)
+    for flag in flags:
+        result = result + np.asarray(flag, dtype=bool).astype(np.int64)
+    return result
