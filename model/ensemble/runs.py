@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from types import SimpleNamespace
 from typing import Any
 
+from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.engine import EnsembleModel, pick
 from alliancesim.model.payment.ledger import JournalEntry
 from alliancesim.model.simulation import HealthEconomyModel
@@ -110,10 +112,11 @@ def run_many(
             agreements=[agreements[i] for i in members] if agreements else None,
             record_ledger=record_ledger,
         ).run()
+        rows = rows_by_replication(ensemble.rows, ensemble.size)
         for position, index in enumerate(members):
             if ensemble.active[position]:
                 own = agreements[index] if agreements else ensemble.agreement
-                runs[index] = replication_run(ensemble, position, own)
+                runs[index] = replication_run(ensemble, position, own, rows[position])
             else:
                 departures[seeds[index]] = ensemble.departures[position]
                 runs[index] = HealthEconomyModel(
@@ -122,8 +125,25 @@ def run_many(
     return ManyRuns(runs, departures, len(groups))
 
 
-def replication_run(ensemble: EnsembleModel, index: int, agreement: Any) -> ReplicationRun:
-    """Replication ``index`` of a finished ensemble, as plain Python values."""
+def rows_by_replication(rows: list[dict], size: int) -> list[list[dict]]:
+    """Each replication's output rows (``pick`` on every value, done a column at a time:
+    an array's ``tolist`` gives every replication's Python number in one call, and a
+    value all replications share is kept as it is, type included)."""
+    by_replication: list[list[dict]] = [[] for _ in range(size)]
+    for row in rows:
+        keys = list(row)
+        columns = [v.tolist() if isinstance(v, ARRAY) else repeat(v, size) for v in row.values()]
+        # the inner zip stops at the arrays' length R (a shared value repeats)
+        for own, values in zip(by_replication, zip(*columns), strict=True):  # noqa: B905
+            own.append(dict(zip(keys, values, strict=True)))
+    return by_replication
+
+
+def replication_run(
+    ensemble: EnsembleModel, index: int, agreement: Any, rows: list[dict]
+) -> ReplicationRun:
+    """Replication ``index`` of a finished ensemble, as plain Python values (its output
+    rows from ``rows_by_replication``)."""
     providers = [
         SimpleNamespace(name=p.name, reserves=pick(p.reserves, index)) for p in ensemble.providers
     ]
@@ -140,7 +160,7 @@ def replication_run(ensemble: EnsembleModel, index: int, agreement: Any) -> Repl
         contract_model=ensemble.contract_model,
         seed=ensemble.seeds[index],
         active_model=ensemble.active_model,
-        rows=[pick(row, index) for row in ensemble.rows],
+        rows=rows,
         events=ensemble.event_lists[index],
         totals=pick(ensemble.totals, index),
         exit_log=pick(ensemble.exit_log, index),

@@ -1,0 +1,86 @@
+"""Benchmarks of the ensemble engine against the agent model (issue 14; a script, not a test).
+
+    .venv/bin/python benchmarks/bench_ensemble.py                    # R = 1, 100, 1000
+    .venv/bin/python benchmarks/bench_ensemble.py --sizes 1 100 1000 10000
+    .venv/bin/python benchmarks/bench_ensemble.py --models status_quo --sizes 1000
+
+For each contract model of the preset (default: ``default``, 120 monthly periods):
+the agent model's time a run (median of ``--agent-runs`` runs), then the ensemble's
+amortised time a run at each R (one ensemble of R replications in this one process,
+seeds 1..R, the time of ``run_many`` including the per-replication outputs and any
+agent re-runs of replications that left at a structural split), the speed-up, how many
+replications left, and the peak memory the ensemble allocated (``tracemalloc``).
+Record the figures in docs/performance.md with the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+
+from alliancesim.model.ensemble.runs import run_many
+from alliancesim.model.simulation import HealthEconomyModel
+from alliancesim.scenario import load_scenario
+
+try:  # the machine line, shared with the other benchmarks
+    from bench_runs import machine
+except ImportError:  # pragma: no cover - run from elsewhere
+    import platform
+
+    def machine() -> str:
+        return f"Python {platform.python_version()}"
+
+
+def agent_seconds(scenario, model: str, runs: int) -> float:
+    times = []
+    for seed in range(1, runs + 1):
+        started = time.perf_counter()
+        HealthEconomyModel(scenario, model, seed, record_ledger=False).run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def ensemble_seconds(scenario, model: str, size: int, memory: bool) -> tuple[float, int, float]:
+    """(seconds a run, replications that left, peak MB allocated)."""
+    if memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    many = run_many(scenario, model, range(1, size + 1))
+    elapsed = time.perf_counter() - started
+    peak = 0.0
+    if memory:
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    return elapsed / size, len(many.departures), peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--models", nargs="*", default=None)
+    parser.add_argument("--sizes", nargs="*", type=int, default=[1, 100, 1000])
+    parser.add_argument("--agent-runs", type=int, default=20)
+    parser.add_argument("--memory", action="store_true", help="also peak memory (slower)")
+    args = parser.parse_args()
+    scenario = load_scenario(args.preset)
+    print(machine())
+    print(f"preset {args.preset}: {scenario.economy.periods} periods, one process")
+    print(
+        f"{'model':<16}{'R':>7}{'µs/run':>11}{'agent µs/run':>14}{'speed-up':>10}"
+        f"{'left':>7}{'peak MB':>9}"
+    )
+    for model in args.models or list(scenario.contract_models):
+        agent = agent_seconds(scenario, model, args.agent_runs)
+        for size in args.sizes:
+            each, left, peak = ensemble_seconds(scenario, model, size, args.memory)
+            print(
+                f"{model:<16}{size:>7}{each * 1e6:>11,.0f}{agent * 1e6:>14,.0f}"
+                f"{agent / each:>10.1f}{left:>7}{peak if args.memory else float('nan'):>9.1f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
