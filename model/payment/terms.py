@@ -15,8 +15,11 @@ names the key, never a silently ignored term.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import numpy as np
+from alliancesim.model.elementwise import maximum, minimum
+from alliancesim.model.payment.pence import round_pence
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -28,6 +31,33 @@ class Frozen(BaseModel):
     """Base for every term: immutable, no unknown keys, validated on construction."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def holds_array(value: Any) -> bool:
+    """True when a field's value is, or holds in a dict, tuple or list, a numpy array (a
+    number that differs between the replications an ensemble steps together)."""
+    if isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, dict):
+        return any(holds_array(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return any(holds_array(v) for v in value)
+    return False
+
+
+def terms_of[T: BaseModel](cls: type[T], **fields: Any) -> T:
+    """``cls(**fields)``, validated, when every number is one number (the agent model).
+
+    When any field holds per-replication numbers (numpy arrays with a leading replication
+    axis, issue 14), ``cls.model_construct(**fields)``: pydantic's constructor without
+    validation, defaults filled in. The structure (names, bases, parties) is the same in
+    every replication and is checked by the scalar builds of the same terms; an array
+    field would fail a scalar type check. Terms built this way must not be compared with
+    ``==`` or hashed (an array has no single truth value): compare them by identity."""
+    for value in fields.values():
+        if holds_array(value):
+            return cls.model_construct(**fields)
+    return cls(**fields)
 
 
 def check_shares_sum_to_one(shares: dict[str, float], what: str) -> None:
@@ -413,18 +443,23 @@ class ContractTerms(Frozen):
         return schedule[min(contract_year, len(schedule) - 1)]
 
 
-def annual_value(line: LinePayment) -> int:
-    """Expected annual value of a payment stream in pence, at planned activity."""
+def annual_value(line: LinePayment) -> Any:
+    """Expected annual value of a payment stream in pence, at planned activity (an
+    ``int``, or an ``int64`` array when the terms' numbers are per replication)."""
     match line.basis:
         case Basis.BLOCK | Basis.BLENDED:
             return line.annual_value_pence
         case Basis.TARIFF:
-            return round(line.price_pence * line.planned_activity)
+            return round_pence(line.price_pence * line.planned_activity)
         case Basis.MARGINAL_RATE:
-            planned = line.planned_activity or line.baseline_activity
-            over = max(0.0, planned - line.baseline_activity)
-            base = min(planned, line.baseline_activity)
-            return round(line.price_pence * (base + line.marginal_rate * over))
+            planned = line.planned_activity
+            if isinstance(planned, np.ndarray):  # ``planned or baseline``, row by row
+                planned = np.where(planned != 0.0, planned, line.baseline_activity)
+            else:
+                planned = planned or line.baseline_activity
+            over = maximum(0.0, planned - line.baseline_activity)
+            base = minimum(planned, line.baseline_activity)
+            return round_pence(line.price_pence * (base + line.marginal_rate * over))
         case Basis.CAPITATION:
             return line.rate_per_head_pence * line.reference_population
         case Basis.COST_PLUS_FEE:
@@ -432,6 +467,7 @@ def annual_value(line: LinePayment) -> int:
     raise ValueError(f"unknown basis {line.basis!r}")  # pragma: no cover
 
 
-def contract_value(terms: ContractTerms) -> int:
-    """Expected annual value in pence of all the commissioner payments in a contract."""
+def contract_value(terms: ContractTerms) -> Any:
+    """Expected annual value in pence of all the commissioner payments in a contract
+    (whole pence: a plain integer sum, per replication on arrays)."""
     return sum(annual_value(p.terms) for p in terms.payments)

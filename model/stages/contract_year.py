@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from alliancesim.agents.incentives import provider_views
 from alliancesim.model import streams
-from alliancesim.model.elementwise import total
+from alliancesim.model.elementwise import is_array, maximum, total
+from alliancesim.model.payment.pence import round_pence, where
 from alliancesim.model.payment.settlement import SettlementState
 from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value
 
@@ -143,16 +144,28 @@ def contracts_for_year(
     return contracts
 
 
-def planned_income(view: ProviderContractView) -> int:
+def planned_income(view: ProviderContractView) -> Any:
     """Pence a year a provider's contracts pay it at plan (at least 1): activity x price
-    on priced lines, else the fixed sum, else rate per head x reference population."""
-    value = sum(
-        round(t.planned_activity * t.price_pence)
-        if t.price_pence and t.planned_activity
-        else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
-        for t in view.paid_for.values()
-    )
-    return max(1, value)
+    on priced lines, else the fixed sum, else rate per head x reference population (an
+    ``int``, or ``int64`` per replication when the terms' numbers are arrays)."""
+    value = sum(line_income_at_plan(t) for t in view.paid_for.values())
+    return maximum(1, value)
+
+
+def line_income_at_plan(t: Any) -> Any:
+    """One line's part of :func:`planned_income`; row by row on per-replication terms."""
+    activity, fixed = t.planned_activity, t.annual_value_pence
+    per_head = t.rate_per_head_pence
+    if not (is_array(activity) or is_array(fixed) or is_array(per_head)):
+        return (
+            round(activity * t.price_pence)
+            if t.price_pence and activity
+            else fixed or per_head * t.reference_population
+        )
+    fixed = where(fixed != 0, fixed, per_head * t.reference_population)
+    if not t.price_pence:
+        return fixed
+    return where(activity != 0, round_pence(activity * t.price_pence), fixed)
 
 
 def builder_needs_fallback(scenario: Scenario, model_name: str, failed: frozenset[str]) -> bool:
@@ -225,7 +238,7 @@ def contract_holders(model: HealthEconomyModel) -> dict[str, list[ContractTerms]
             pooled = terms.risk_share is not None and payment.provider != terms.lead
             if payment.terms.basis in HELD_BASES and not pooled:
                 held = holders.setdefault(payment.provider, [])
-                if terms not in held:
+                if not any(t is terms for t in held):  # identity: terms may hold arrays
                     held.append(terms)
     model._holders = (model.contracts, holders)
     return holders
