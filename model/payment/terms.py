@@ -50,10 +50,11 @@ def terms_of[T: BaseModel](cls: type[T], **fields: Any) -> T:
 
     When any field holds per-replication numbers (numpy arrays with a leading replication
     axis, issue 14), ``cls.model_construct(**fields)``: pydantic's constructor without
-    validation, defaults filled in. The structure (names, bases, parties) is the same in
-    every replication and is checked by the scalar builds of the same terms; an array
-    field would fail a scalar type check. Terms built this way must not be compared with
-    ``==`` or hashed (an array has no single truth value): compare them by identity."""
+    field validation (an array would fail a scalar type check), defaults filled in. The
+    model's own checks still run where the terms are nested in a validated model (a
+    ``ServicePayment``, ``ContractTerms``), row by row: figures set, shares summing to 1.
+    Terms holding arrays must not be compared with ``==`` or hashed (an array has no
+    single truth value): compare them by identity."""
     for value in fields.values():
         if holds_array(value):
             return cls.model_construct(**fields)
@@ -65,9 +66,20 @@ def check_shares_sum_to_one(shares: dict[str, float], what: str) -> None:
     if not shares:
         return
     total = sum(shares.values())
+    if holds_array(total):  # shares per replication (issue 14): each row must sum to 1
+        if bool(np.any(np.abs(total - 1.0) > 1e-6)):
+            raise ValueError(f"{what} must sum to 1 in every replication (got {total})")
+        return
     if abs(total - 1.0) > 1e-6:
         parts = ", ".join(f"{k}={v:g}" for k, v in shares.items())
         raise ValueError(f"{what} must sum to 1 (got {total:g}: {parts})")
+
+
+def is_set(value: Any) -> bool:
+    """A figure set above zero: in every replication when it is per replication."""
+    if isinstance(value, np.ndarray):
+        return bool(np.all(value != 0))
+    return bool(value)
 
 
 class Vehicle(StrEnum):
@@ -136,7 +148,7 @@ class LinePayment(Frozen):
             Basis.CAPITATION: ("rate_per_head_pence", "reference_population"),
             Basis.COST_PLUS_FEE: (),
         }
-        missing = [name for name in needs[self.basis] if not getattr(self, name)]
+        missing = [name for name in needs[self.basis] if not is_set(getattr(self, name))]
         if missing:
             raise ValueError(
                 f"basis '{self.basis.value}' needs {', '.join(missing)} to be set above zero"
@@ -271,7 +283,7 @@ class RiskShareTerms(Frozen):
         check_shares_sum_to_one(self.pain_shares, "pain_shares")
         check_shares_sum_to_one(self.commissioner_shares, "commissioner_shares")
         for name in self.excluded:
-            if self.pain_shares.get(name, 0.0) > 0:
+            if np.any(self.pain_shares.get(name, 0.0) > 0):
                 raise ValueError(f"member '{name}' is excluded from pain but has a pain share")
         return self
 
