@@ -34,14 +34,17 @@ class Frozen(BaseModel):
 
 
 def holds_array(value: Any) -> bool:
-    """True when a field's value is, or holds in a dict, tuple or list, a numpy array (a
-    number that differs between the replications an ensemble steps together)."""
+    """True when a field's value is, or holds in a dict, tuple, list or nested terms, a
+    numpy array (a number that differs between the replications an ensemble steps
+    together)."""
     if isinstance(value, np.ndarray):
         return True
     if isinstance(value, dict):
         return any(holds_array(v) for v in value.values())
     if isinstance(value, (tuple, list)):
         return any(holds_array(v) for v in value)
+    if isinstance(value, BaseModel):
+        return any(holds_array(v) for v in value.__dict__.values())
     return False
 
 

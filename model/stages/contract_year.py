@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from alliancesim.agents.incentives import provider_views
 from alliancesim.model import streams
 from alliancesim.model.elementwise import is_array, maximum, total
 from alliancesim.model.payment.pence import round_pence, where
 from alliancesim.model.payment.settlement import SettlementState
-from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value
+from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value, holds_array
 
 if TYPE_CHECKING:
     from alliancesim.agents.incentives import ProviderContractView
@@ -203,6 +204,10 @@ def without(terms: ContractTerms, failed: frozenset[str]) -> ContractTerms | Non
                 "excluded": tuple(e for e in rs.excluded if e not in failed),
             }
         )
+    if holds_array(terms) or holds_array(update):
+        # per-replication figures (issue 14): a scalar check would refuse the arrays;
+        # the structure was checked when the terms were built
+        return terms.model_copy(update=update)
     return ContractTerms.model_validate(
         {
             **terms.model_dump(),
@@ -312,8 +317,15 @@ def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tup
     return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
 
 
-def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, float]:
-    """Shares without the failed organisations, as shares of what is left."""
+def renormalise(shares: dict[str, Any], failed: frozenset[str]) -> dict[str, Any]:
+    """Shares without the failed organisations, as shares of what is left (per
+    replication on arrays: 0.0 in a replication with nothing left, where one replication
+    alone has no shares)."""
     kept = {k: v for k, v in shares.items() if k not in failed}
-    total = sum(kept.values())
-    return {k: v / total for k, v in kept.items()} if total > 0 else {}
+    if is_array(*kept.values()):  # Python's compensated float sum, row by row
+        whole = total(kept.values())
+        positive = whole > 0
+        whole = np.where(positive, whole, 1.0)
+        return {k: np.where(positive, v / whole, 0.0) for k, v in kept.items()}
+    kept_total = sum(kept.values())
+    return {k: v / kept_total for k, v in kept.items()} if kept_total > 0 else {}

@@ -30,16 +30,22 @@ from alliancesim.model.contracts import ContractBuilder, weights
 from alliancesim.model.economy import HealthEconomy, ServiceLine
 from alliancesim.model.payment.terms import (
     Basis,
+    ContractTerms,
     LinePayment,
     RiskShareTerms,
+    ServicePayment,
+    Subcontract,
+    Vehicle,
     annual_value,
     contract_value,
     terms_of,
 )
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.model.stages.contract_year import (
+    carry_state,
     commissioner_distance,
     planned_income,
+    without,
 )
 from alliancesim.scenario import load_preset
 from pydantic import BaseModel, ValidationError
@@ -185,6 +191,19 @@ def same_views(ensemble, singles, contract_year: int, providers: list[str]) -> N
         assert commissioner_distance(ensemble) == commissioner_distance(contracts)
 
 
+def same_without_and_state(many, ones, contract_year: int, leaving: str) -> None:
+    """A member failing mid-year (``without``) and the settlement state carried into the
+    rebuilt terms (``carry_state``): row r as for replication r alone."""
+    gone = frozenset({leaving})
+    for r, one in enumerate(ones):
+        for a, b in zip(many, one, strict=True):
+            where = f"{b.name} r={r}"
+            same_terms(without(a, gone), without(b, gone), r, f"without {where}")
+            state = carry_state(carry_state(None, a, contract_year), a, contract_year)
+            alone = carry_state(carry_state(None, b, contract_year), b, contract_year)
+            same_terms(state, alone, r, f"state {where}")
+
+
 def check_builds(scen, plans, contract_year: int, failed=frozenset()) -> int:
     """Build every contract model with the arrays and per replication; compare. Returns
     how many numbers in the ensemble's terms differ between replications (> 0 shows the
@@ -200,6 +219,7 @@ def check_builds(scen, plans, contract_year: int, failed=frozenset()) -> int:
         for r, one in enumerate(ones):
             same_terms(many, one, r, f"{model} year {contract_year} r={r}")
         same_views(many, ones, contract_year, providers)
+        same_without_and_state(many, ones, contract_year, failing_provider(scen))
         varying += sum(
             isinstance(v, np.ndarray) and len(set(v.tolist())) > 1 for v in numbers(many)
         )
@@ -339,3 +359,62 @@ def test_terms_from_agent_runs_replans_match_each_run(model):
             same_terms(many, one, r, f"{model} year {year} r={r}")
         providers = [o.name for o in scen.organisations if not o.is_commissioner]
         same_views(many, ones, year, providers)
+
+
+def hand_built(pick):
+    """A lead-provider contract with a value-weighted risk share, whose numbers
+    ``pick`` takes per replication (identity: the arrays) or for one replication (row r).
+    Member b has no activity in replication 1 and subcontractor c none in replication 2:
+    no value, no share, no income, hence no tie there."""
+    activity = {
+        "a": np.array([100.0, 80.0, 120.0, 90.0]),
+        "b": np.array([50.0, 0.0, 40.0, 60.0]),
+        "c": np.array([30.0, 20.0, 0.0, 10.0]),
+    }
+    price = {"a": 700, "b": 300, "c": 500}
+
+    def line(name):
+        return terms_of(
+            LinePayment,
+            basis=Basis.TARIFF,
+            price_pence=price[name],
+            planned_activity=pick(activity[name]),
+        )
+
+    payments = tuple(
+        ServicePayment(payer="icb", provider=m, line=f"{m}_line", terms=line(m)) for m in "ab"
+    )
+    value = {p.provider: annual_value(p.terms) for p in payments}
+    shares = weights("value", ("a", "b"), value)
+    risk = terms_of(
+        RiskShareTerms,
+        target_annual_pence=pick(np.array([1000, 2000, 3000, 4000], dtype=np.int64)),
+        gain_shares=shares,
+        pain_shares=shares,
+    )
+    return (
+        ContractTerms(
+            name="hand",
+            vehicle=Vehicle.LEAD_PROVIDER,
+            commissioners=("icb",),
+            members=("a", "b", "c"),
+            lead="a",
+            payments=payments,
+            subcontracts=(
+                Subcontract(lead="a", subcontractor="c", line="c_line", terms=line("c")),
+            ),
+            risk_share=risk,
+        ),
+    )
+
+
+def test_ties_that_some_replications_lack_are_zero_there():
+    many = hand_built(lambda x: x)
+    singles = [hand_built(lambda x, r=r: x[r].item()) for r in range(R)]
+    for r, one in enumerate(singles):
+        same_terms(many, one, r)
+    same_views(many, singles, 0, ["a", "b", "c"])
+    views = provider_views(many, ["a", "b", "c"], 0)
+    alone = provider_views(singles[1], ["a", "b", "c"], 0)
+    assert "b" in views["a"].financial_ties and "b" not in alone["a"].financial_ties
+    assert "a" not in alone["b"].financial_ties  # b has no income in replication 1
