@@ -26,7 +26,12 @@ from alliancesim.agents.incentives import (
     pooled_shares,
     provider_views,
 )
-from alliancesim.model.contracts import ContractBuilder, weights
+from alliancesim.model.contracts import (
+    ContractBuilder,
+    bid_price_pence,
+    indexed_pence,
+    weights,
+)
 from alliancesim.model.economy import HealthEconomy, ServiceLine
 from alliancesim.model.payment.terms import (
     Basis,
@@ -47,7 +52,7 @@ from alliancesim.model.stages.contract_year import (
     planned_income,
     without,
 )
-from alliancesim.scenario import load_preset
+from alliancesim.scenario import load_preset, load_scenario
 from pydantic import BaseModel, ValidationError
 
 R = 4
@@ -418,3 +423,52 @@ def test_ties_that_some_replications_lack_are_zero_there():
     alone = provider_views(singles[1], ["a", "b", "c"], 0)
     assert "b" in views["a"].financial_ties and "b" not in alone["a"].financial_ties
     assert "a" not in alone["b"].financial_ties  # b has no income in replication 1
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides"),
+    [
+        (
+            "older_people_lead_bid",
+            {
+                "contract_models.lead_bid.price.rebase": "outturn",
+                "contract_models.lead_bid.price.indexation": "demand_trend",
+            },
+        ),
+        (
+            "default",
+            {
+                "contract_models.alliance.price.bid": -0.035,
+                "contract_models.alliance.price.rebase": "outturn",
+                "contract_models.alliance.price.indexation": "demand_trend",
+            },
+        ),
+        (
+            "default",
+            {
+                "contract_models.alliance.price.bid": 0.015,
+                "contract_models.alliance.price.rebase": "never",
+                "contract_models.alliance.price.indexation": 0.021,
+            },
+        ),
+    ],
+)
+@pytest.mark.parametrize("contract_year", [1, 3])
+def test_priced_terms_from_per_replication_plans_match_each_replication(
+    preset, overrides, contract_year
+):
+    """A bid re-based on each replication's outturn is priced, in exact fractions, on
+    that replication's budget (a lead's whole scope, or each line of an alliance)."""
+    scen = load_scenario(preset, overrides)
+    plans = perturbed_plans(scen, contract_year, 11)
+    assert check_builds(scen, plans, contract_year) > 0
+
+
+def test_bid_and_indexed_prices_of_arrays_are_each_replications():
+    budgets = np.array([75_200_000_000, 1, 0, 12_345_678_901], dtype=np.int64)
+    bid = bid_price_pence(budgets, -0.035)
+    held = indexed_pence(budgets, -0.023, 3)
+    for r, budget in enumerate(budgets.tolist()):
+        same_number(bid, bid_price_pence(budget, -0.035), r, "bid")
+        same_number(held, indexed_pence(budget, -0.023, 3), r, "indexed")
+    assert bid[0] == 72_568_000_000  # UnitingCare's 3.5% under a £752m maximum, to the penny
