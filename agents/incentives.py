@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
 from alliancesim.agents.decisions import marginal_income
-from alliancesim.model.elementwise import select
+from alliancesim.model.elementwise import anywhere, both, maximum, select
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,
@@ -47,20 +48,21 @@ class ProviderContractView:
     forum_ties: dict[str, float] = field(default_factory=dict)
     is_lead: bool = False
     years_left: float = 0.0
-    contract_value: int = 0
+    contract_value: Any = 0  # pence: an int, or int64 per replication (issue 14)
 
     def ties(self, relational_tie: float) -> dict[str, float]:
         """Reciprocity's tie to each partner: the financial tie plus the relational tie.
 
         The two add: money at stake on a partner's conduct and a shared leadership team
         with shared objectives are separate reasons to value it (MODEL.md s3b). A partner
-        with neither is not in the result."""
+        with neither is not in the result. With per-replication ties (arrays, issue 14) a
+        partner is in the result if it is tied in any replication, with 0.0 where not."""
         partners = sorted(set(self.financial_ties) | set(self.forum_ties))
         ties = {
             p: self.financial_ties.get(p, 0.0) + relational_tie * self.forum_ties.get(p, 0.0)
             for p in partners
         }
-        return {p: tie for p, tie in ties.items() if tie > 0.0}
+        return {p: tie for p, tie in ties.items() if anywhere(tie > 0.0)}
 
 
 def provider_views(
@@ -76,6 +78,10 @@ def provider_views(
     ``renewal_belief`` (anchors s2.3: map the continuation probability to the
     contract's length and the likelihood of renewal). The ties come from the terms
     alone (:func:`financial_ties`, :func:`forum_ties`), never from a vehicle's name.
+
+    Terms whose numbers are per replication (arrays, issue 14) give views whose money
+    and ties are too; a tie that only some replications have is 0.0 in the others (a
+    tie absent from a one-replication view counts as 0.0 wherever it is read).
     """
     views = {name: ProviderContractView() for name in providers}
     for terms in contracts:
@@ -118,7 +124,7 @@ def provider_views(
     return views
 
 
-def delivered_value(terms: ContractTerms) -> dict[str, int]:
+def delivered_value(terms: ContractTerms) -> dict[str, Any]:
     """Pence a year of each member's own work in a contract at plan: what the payers pay
     it, less what it passes on to subcontractors, plus what it is paid as one."""
     value: dict[str, int] = {}
@@ -128,10 +134,10 @@ def delivered_value(terms: ContractTerms) -> dict[str, int]:
         paid = annual_value(sub.terms)
         value[sub.lead] = value.get(sub.lead, 0) - paid
         value[sub.subcontractor] = value.get(sub.subcontractor, 0) + paid
-    return {name: max(0, v) for name, v in value.items()}
+    return {name: maximum(0, v) for name, v in value.items()}
 
 
-def pooled_shares(terms: ContractTerms, contract_year: int) -> dict[str, float]:
+def pooled_shares(terms: ContractTerms, contract_year: int) -> dict[str, Any]:
     """Each member's share of a pound of the contract's pooled result: the mean of its gain
     and pain shares of the risk share (a pound saved or overspent is as likely), plus its
     split of an outcome pot times the year's pot (the pot rides on joint attainment)."""
@@ -141,8 +147,9 @@ def pooled_shares(terms: ContractTerms, contract_year: int) -> dict[str, float]:
         for name in terms.members:
             gain = rs.provider_gain_share * rs.gain_shares.get(name, 0.0)
             pain = rs.provider_pain_share * rs.pain_shares.get(name, 0.0)
-            if gain + pain > 0.0:
-                shares[name] = 0.5 * (gain + pain)
+            held = gain + pain > 0.0  # per replication when value-weighted shares are
+            if anywhere(held):
+                shares[name] = select(held, 0.5 * (gain + pain), 0.0)
     outcome = terms.outcome
     if outcome is not None and outcome.mode == "pot":
         pot = terms.withhold_share(contract_year)
@@ -154,8 +161,8 @@ def pooled_shares(terms: ContractTerms, contract_year: int) -> dict[str, float]:
 
 
 def financial_ties(
-    terms: ContractTerms, contract_year: int, income: dict[str, int]
-) -> Iterator[tuple[str, str, float]]:
+    terms: ContractTerms, contract_year: int, income: dict[str, Any]
+) -> Iterator[tuple[str, str, Any]]:
     """(provider, partner, tie) for every money link in one contract (MODEL.md s3b).
 
     - A pooled member i holding share s_i of the pool: s_i x (the part of the pool
@@ -165,23 +172,39 @@ def financial_ties(
     - A lead: the share of its cost its subcontractor's payments make (its cost at
       plan is taken as its income at plan: the contract is priced to cover it).
     - Nothing else: no money linking them, no tie.
+
+    Per-replication money (arrays) gives per-replication ties, 0.0 where a replication
+    has no such link (a link no replication has is not yielded).
     """
     shares = pooled_shares(terms, contract_year)
     if shares:
         value = delivered_value(terms)
         for name, share in shares.items():
             own = income.get(name, 0)
-            if own <= 0:
+            has_income = own > 0
+            if not anywhere(has_income):
                 continue
             for partner, part in value.items():
-                if partner != name and part > 0:
-                    yield name, partner, share * part / own
+                if partner == name:
+                    continue
+                linked = both(has_income, part > 0)
+                if anywhere(linked):
+                    yield name, partner, select(linked, share * part / _divisor(own), 0.0)
     for sub in terms.subcontracts:
         paid = annual_value(sub.terms)
-        if income.get(sub.subcontractor, 0) > 0:
-            yield sub.subcontractor, sub.lead, paid / income[sub.subcontractor]
-        if income.get(sub.lead, 0) > 0:
-            yield sub.lead, sub.subcontractor, paid / income[sub.lead]
+        for name, partner in ((sub.subcontractor, sub.lead), (sub.lead, sub.subcontractor)):
+            own = income.get(name, 0)
+            has_income = own > 0
+            if anywhere(has_income):
+                yield name, partner, select(has_income, paid / _divisor(own), 0.0)
+
+
+def _divisor(pence: Any) -> Any:
+    """Pence to divide by: itself, or on an array 1 where it is not positive (rows a
+    ``select`` does not take, kept free of division by zero)."""
+    if isinstance(pence, np.ndarray):
+        return np.where(pence > 0, pence, 1)
+    return pence
 
 
 class Forum(NamedTuple):

@@ -10,11 +10,15 @@ economy's plan for the contract year, as in the NHS's yearly contract refresh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 from alliancesim.model import ordering
 from alliancesim.model.economy import ServiceLine, growth_factor
+from alliancesim.model.elementwise import is_array, maximum
+from alliancesim.model.payment.pence import round_pence
 from alliancesim.model.payment.terms import (
     Basis,
     ContractTerms,
@@ -26,6 +30,7 @@ from alliancesim.model.payment.terms import (
     Subcontract,
     Vehicle,
     annual_value,
+    terms_of,
 )
 from alliancesim.scenario import (
     ContractModelSpec,
@@ -44,28 +49,40 @@ def whole_pence(exact: Fraction) -> int:
     return sign * int(abs(exact) + Fraction(1, 2))
 
 
-def bid_price_pence(budget_pence: int, bid: float) -> int:
+def each_replication(rule: Callable[..., int], pence: Any, *args: Any) -> Any:
+    """``rule(pence, *args)``; on an array of pence, the same exact rule for each
+    replication's amount (an ``int64`` array): the rules below price in fractions."""
+    if isinstance(pence, np.ndarray):
+        return np.array([rule(int(p), *args) for p in pence], dtype=np.int64)
+    return rule(pence, *args)
+
+
+def bid_price_pence(budget_pence: Any, bid: float) -> Any:
     """The price bid against a budget: ``budget x (1 + bid)`` in whole pence, exactly.
 
     The share is read from its decimal form (0.035 exactly, not its binary neighbour), so
     UnitingCare's bid of 3.5% under a £752m maximum (anchors P5) is £725.68m to the penny.
     """
+    if isinstance(budget_pence, np.ndarray):
+        return each_replication(bid_price_pence, budget_pence, bid)
     return whole_pence(Fraction(budget_pence) * (1 + Fraction(str(bid))))
 
 
-def indexed_pence(base_pence: int, rate: float, years: int) -> int:
+def indexed_pence(base_pence: Any, rate: float, years: int) -> Any:
     """A held price after ``years`` of indexation at ``rate`` a year, compounded, rounded
     once to whole pence."""
+    if isinstance(base_pence, np.ndarray):
+        return each_replication(indexed_pence, base_pence, rate, years)
     return whole_pence(Fraction(base_pence) * (1 + Fraction(str(rate))) ** years)
 
 
 def priced_value(
-    budget_pence: int,
-    held_budget_pence: int,
+    budget_pence: Any,
+    held_budget_pence: Any,
     price: PriceSpec,
     contract_year: int,
     demand_trend: float,
-) -> int:
+) -> Any:
     """What a fixed annual payment is worth in a contract year under the price terms.
 
     ``budget_pence``: the commissioner's budget at this year's plan (re-based on outturn);
@@ -90,20 +107,24 @@ def line_terms(
 
     ``held`` is (contract year, the first year's growth, the demand trend) when the
     spec's price terms apply to this line: its fixed annual value is then priced by
-    :func:`priced_value`."""
+    :func:`priced_value`. The plan may be per replication (an array, from the second
+    contract year of an ensemble): the figures then are too (:func:`terms_of`)."""
     planned = line.planned_per_year * growth
-    value = round(planned * line.unit_cost_pence)
+    value = round_pence(planned * line.unit_cost_pence)
     if held is not None and basis in FIXED_BASES and not spec.price.is_neutral:
         year, first_growth, trend = held
         value = priced_value(value, first_budget(line, first_growth), spec.price, year, trend)
     price = line.unit_cost_pence
     match basis:
         case Basis.BLOCK:
-            return LinePayment(basis=basis, annual_value_pence=value, planned_activity=planned)
+            return terms_of(
+                LinePayment, basis=basis, annual_value_pence=value, planned_activity=planned
+            )
         case Basis.TARIFF:
-            return LinePayment(basis=basis, price_pence=price, planned_activity=planned)
+            return terms_of(LinePayment, basis=basis, price_pence=price, planned_activity=planned)
         case Basis.MARGINAL_RATE:
-            return LinePayment(
+            return terms_of(
+                LinePayment,
                 basis=basis,
                 price_pence=price,
                 planned_activity=planned,
@@ -111,7 +132,8 @@ def line_terms(
                 marginal_rate=spec.marginal_rate,
             )
         case Basis.BLENDED:
-            return LinePayment(
+            return terms_of(
+                LinePayment,
                 basis=basis,
                 annual_value_pence=value,
                 price_pence=price,
@@ -119,14 +141,16 @@ def line_terms(
                 variable_share=spec.variable_share,
             )
         case Basis.CAPITATION:
-            return LinePayment(
+            return terms_of(
+                LinePayment,
                 basis=basis,
-                rate_per_head_pence=max(1, round(value / population)),
+                rate_per_head_pence=maximum(1, round_pence(value / population)),
                 reference_population=population,
                 planned_activity=planned,
             )
         case Basis.COST_PLUS_FEE:
-            return LinePayment(
+            return terms_of(
+                LinePayment,
                 basis=basis,
                 annual_value_pence=value,
                 planned_activity=planned,
@@ -135,9 +159,9 @@ def line_terms(
     raise ValueError(f"unknown basis {basis!r}")  # pragma: no cover
 
 
-def first_budget(line: ServiceLine, first_growth: float) -> int:
+def first_budget(line: ServiceLine, first_growth: float) -> Any:
     """A line's budget at the first contract year's plan (before any re-plan on outturn)."""
-    return round(line.plan_at_start * first_growth * line.unit_cost_pence)
+    return round_pence(line.plan_at_start * first_growth * line.unit_cost_pence)
 
 
 class ContractBuilder:
@@ -286,8 +310,8 @@ class ContractBuilder:
     ) -> list[ServicePayment]:
         """The commissioners pay the lead for the whole scope (capitation or block), at
         the budget for the scope at plan unless the price terms say otherwise."""
-        by_payer: dict[str, int] = {}
-        first: dict[str, int] = {}  # the budget at the first year's plan
+        by_payer: dict[str, Any] = {}  # pence: an int, or int64 per replication
+        first: dict[str, Any] = {}  # the budget at the first year's plan
         lines = {line.name: line for line in self.lines}
         for payment in payments:
             by_payer[payment.payer] = by_payer.get(payment.payer, 0) + annual_value(payment.terms)
@@ -300,15 +324,16 @@ class ContractBuilder:
             if held is not None and not spec.price.is_neutral:
                 year, _, trend = held
                 value = priced_value(value, first[payer], spec.price, year, trend)
-            value = round(value * (1.0 - spec.management_fee_share))
+            value = round_pence(value * (1.0 - spec.management_fee_share))
             if spec.lead_payment == "capitation":
-                terms = LinePayment(
+                terms = terms_of(
+                    LinePayment,
                     basis=Basis.CAPITATION,
-                    rate_per_head_pence=max(1, round(value / population)),
+                    rate_per_head_pence=maximum(1, round_pence(value / population)),
                     reference_population=population,
                 )
             else:
-                terms = LinePayment(basis=Basis.BLOCK, annual_value_pence=value)
+                terms = terms_of(LinePayment, basis=Basis.BLOCK, annual_value_pence=value)
             result.append(
                 ServicePayment(payer=payer, provider=spec.lead, line="whole_scope", terms=terms)
             )
@@ -343,7 +368,7 @@ class ContractBuilder:
         rs = spec.risk_share
         if rs is None:
             return None
-        value_by_member: dict[str, int] = {m: 0 for m in members}
+        value_by_member: dict[str, Any] = {m: 0 for m in members}
         for payment in payments:
             value_by_member[payment.provider] = value_by_member.get(payment.provider, 0) + (
                 annual_value(payment.terms)
@@ -356,14 +381,18 @@ class ContractBuilder:
         excluded = tuple(sorted(set(barred)))
         gain = weights(rs.shares, members, value_by_member)
         pain = weights(rs.shares, tuple(m for m in members if m not in excluded), value_by_member)
-        target = round(sum(annual_value(p.terms) for p in payments) * (1.0 - rs.target_savings))
+        target = round_pence(
+            sum(annual_value(p.terms) for p in payments) * (1.0 - rs.target_savings)
+        )
         commissioners = sorted({p.payer for p in payments})
         commissioner_value = {
             c: sum(annual_value(p.terms) for p in payments if p.payer == c) for c in commissioners
         }
-        total = sum(commissioner_value.values()) or 1
-        return RiskShareTerms(
-            target_annual_pence=max(0, target),
+        total = sum(commissioner_value.values())
+        total = np.where(total != 0, total, 1) if is_array(total) else total or 1
+        return terms_of(
+            RiskShareTerms,
+            target_annual_pence=maximum(0, target),
             measure=rs.measure,
             provider_gain_share=rs.provider_gain_share,
             provider_pain_share=rs.provider_pain_share if pain else 0.0,
@@ -440,9 +469,10 @@ class ContractBuilder:
 
 
 def weights(
-    rule: str | dict[str, float], members: tuple[str, ...], value: dict[str, int]
-) -> dict[str, float]:
-    """Shares between members: given, equal, or in proportion to contract value."""
+    rule: str | dict[str, float], members: tuple[str, ...], value: dict[str, Any]
+) -> dict[str, Any]:
+    """Shares between members: given, equal, or in proportion to contract value (per
+    replication when the values are: equal shares in a replication whose total is 0)."""
     if not members:
         return {}
     if isinstance(rule, dict):
@@ -452,6 +482,11 @@ def weights(
     if rule == "equal":
         return {m: 1.0 / len(members) for m in members}
     total = sum(value.get(m, 0) for m in members)
+    if is_array(total):
+        positive = total > 0
+        whole = np.where(positive, total, 1)  # no division by zero where not chosen
+        equal = 1.0 / len(members)
+        return {m: np.where(positive, value.get(m, 0) / whole, equal) for m in members}
     if total <= 0:
         return {m: 1.0 / len(members) for m in members}
     return {m: value.get(m, 0) / total for m in members}

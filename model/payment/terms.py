@@ -15,8 +15,11 @@ names the key, never a silently ignored term.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import numpy as np
+from alliancesim.model.elementwise import maximum, minimum
+from alliancesim.model.payment.pence import round_pence
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -30,14 +33,56 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def holds_array(value: Any) -> bool:
+    """True when a field's value is, or holds in a dict, tuple, list or nested terms, a
+    numpy array (a number that differs between the replications an ensemble steps
+    together)."""
+    if isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, dict):
+        return any(holds_array(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return any(holds_array(v) for v in value)
+    if isinstance(value, BaseModel):
+        return any(holds_array(v) for v in value.__dict__.values())
+    return False
+
+
+def terms_of[T: BaseModel](cls: type[T], **fields: Any) -> T:
+    """``cls(**fields)``, validated, when every number is one number (the agent model).
+
+    When any field holds per-replication numbers (numpy arrays with a leading replication
+    axis, issue 14), ``cls.model_construct(**fields)``: pydantic's constructor without
+    field validation (an array would fail a scalar type check), defaults filled in. The
+    model's own checks still run where the terms are nested in a validated model (a
+    ``ServicePayment``, ``ContractTerms``), row by row: figures set, shares summing to 1.
+    Terms holding arrays must not be compared with ``==`` or hashed (an array has no
+    single truth value): compare them by identity."""
+    for value in fields.values():
+        if holds_array(value):
+            return cls.model_construct(**fields)
+    return cls(**fields)
+
+
 def check_shares_sum_to_one(shares: dict[str, float], what: str) -> None:
     """Raise ``ValueError`` naming ``what`` when the shares do not sum to one."""
     if not shares:
         return
     total = sum(shares.values())
+    if holds_array(total):  # shares per replication (issue 14): each row must sum to 1
+        if bool(np.any(np.abs(total - 1.0) > 1e-6)):
+            raise ValueError(f"{what} must sum to 1 in every replication (got {total})")
+        return
     if abs(total - 1.0) > 1e-6:
         parts = ", ".join(f"{k}={v:g}" for k, v in shares.items())
         raise ValueError(f"{what} must sum to 1 (got {total:g}: {parts})")
+
+
+def is_set(value: Any) -> bool:
+    """A figure set above zero: in every replication when it is per replication."""
+    if isinstance(value, np.ndarray):
+        return bool(np.all(value != 0))
+    return bool(value)
 
 
 class Vehicle(StrEnum):
@@ -106,7 +151,7 @@ class LinePayment(Frozen):
             Basis.CAPITATION: ("rate_per_head_pence", "reference_population"),
             Basis.COST_PLUS_FEE: (),
         }
-        missing = [name for name in needs[self.basis] if not getattr(self, name)]
+        missing = [name for name in needs[self.basis] if not is_set(getattr(self, name))]
         if missing:
             raise ValueError(
                 f"basis '{self.basis.value}' needs {', '.join(missing)} to be set above zero"
@@ -241,7 +286,7 @@ class RiskShareTerms(Frozen):
         check_shares_sum_to_one(self.pain_shares, "pain_shares")
         check_shares_sum_to_one(self.commissioner_shares, "commissioner_shares")
         for name in self.excluded:
-            if self.pain_shares.get(name, 0.0) > 0:
+            if np.any(self.pain_shares.get(name, 0.0) > 0):
                 raise ValueError(f"member '{name}' is excluded from pain but has a pain share")
         return self
 
@@ -413,18 +458,23 @@ class ContractTerms(Frozen):
         return schedule[min(contract_year, len(schedule) - 1)]
 
 
-def annual_value(line: LinePayment) -> int:
-    """Expected annual value of a payment stream in pence, at planned activity."""
+def annual_value(line: LinePayment) -> Any:
+    """Expected annual value of a payment stream in pence, at planned activity (an
+    ``int``, or an ``int64`` array when the terms' numbers are per replication)."""
     match line.basis:
         case Basis.BLOCK | Basis.BLENDED:
             return line.annual_value_pence
         case Basis.TARIFF:
-            return round(line.price_pence * line.planned_activity)
+            return round_pence(line.price_pence * line.planned_activity)
         case Basis.MARGINAL_RATE:
-            planned = line.planned_activity or line.baseline_activity
-            over = max(0.0, planned - line.baseline_activity)
-            base = min(planned, line.baseline_activity)
-            return round(line.price_pence * (base + line.marginal_rate * over))
+            planned = line.planned_activity
+            if isinstance(planned, np.ndarray):  # ``planned or baseline``, row by row
+                planned = np.where(planned != 0.0, planned, line.baseline_activity)
+            else:
+                planned = planned or line.baseline_activity
+            over = maximum(0.0, planned - line.baseline_activity)
+            base = minimum(planned, line.baseline_activity)
+            return round_pence(line.price_pence * (base + line.marginal_rate * over))
         case Basis.CAPITATION:
             return line.rate_per_head_pence * line.reference_population
         case Basis.COST_PLUS_FEE:
@@ -432,6 +482,7 @@ def annual_value(line: LinePayment) -> int:
     raise ValueError(f"unknown basis {line.basis!r}")  # pragma: no cover
 
 
-def contract_value(terms: ContractTerms) -> int:
-    """Expected annual value in pence of all the commissioner payments in a contract."""
+def contract_value(terms: ContractTerms) -> Any:
+    """Expected annual value in pence of all the commissioner payments in a contract
+    (whole pence: a plain integer sum, per replication on arrays)."""
     return sum(annual_value(p.terms) for p in terms.payments)

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from alliancesim.agents.incentives import provider_views
 from alliancesim.model import streams
-from alliancesim.model.elementwise import total
+from alliancesim.model.elementwise import is_array, maximum, total
+from alliancesim.model.payment.pence import round_pence, where
 from alliancesim.model.payment.settlement import SettlementState
-from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value
+from alliancesim.model.payment.terms import Basis, ContractTerms, contract_value, holds_array
 
 if TYPE_CHECKING:
     from alliancesim.agents.incentives import ProviderContractView
@@ -143,16 +145,28 @@ def contracts_for_year(
     return contracts
 
 
-def planned_income(view: ProviderContractView) -> int:
+def planned_income(view: ProviderContractView) -> Any:
     """Pence a year a provider's contracts pay it at plan (at least 1): activity x price
-    on priced lines, else the fixed sum, else rate per head x reference population."""
-    value = sum(
-        round(t.planned_activity * t.price_pence)
-        if t.price_pence and t.planned_activity
-        else t.annual_value_pence or t.rate_per_head_pence * t.reference_population
-        for t in view.paid_for.values()
-    )
-    return max(1, value)
+    on priced lines, else the fixed sum, else rate per head x reference population (an
+    ``int``, or ``int64`` per replication when the terms' numbers are arrays)."""
+    value = sum(line_income_at_plan(t) for t in view.paid_for.values())
+    return maximum(1, value)
+
+
+def line_income_at_plan(t: Any) -> Any:
+    """One line's part of :func:`planned_income`; row by row on per-replication terms."""
+    activity, fixed = t.planned_activity, t.annual_value_pence
+    per_head = t.rate_per_head_pence
+    if not (is_array(activity) or is_array(fixed) or is_array(per_head)):
+        return (
+            round(activity * t.price_pence)
+            if t.price_pence and activity
+            else fixed or per_head * t.reference_population
+        )
+    fixed = where(fixed != 0, fixed, per_head * t.reference_population)
+    if not t.price_pence:
+        return fixed
+    return where(activity != 0, round_pence(activity * t.price_pence), fixed)
 
 
 def builder_needs_fallback(scenario: Scenario, model_name: str, failed: frozenset[str]) -> bool:
@@ -190,6 +204,10 @@ def without(terms: ContractTerms, failed: frozenset[str]) -> ContractTerms | Non
                 "excluded": tuple(e for e in rs.excluded if e not in failed),
             }
         )
+    if holds_array(terms) or holds_array(update):
+        # per-replication figures (issue 14): a scalar check would refuse the arrays;
+        # the structure was checked when the terms were built
+        return terms.model_copy(update=update)
     return ContractTerms.model_validate(
         {
             **terms.model_dump(),
@@ -225,7 +243,7 @@ def contract_holders(model: HealthEconomyModel) -> dict[str, list[ContractTerms]
             pooled = terms.risk_share is not None and payment.provider != terms.lead
             if payment.terms.basis in HELD_BASES and not pooled:
                 held = holders.setdefault(payment.provider, [])
-                if terms not in held:
+                if not any(t is terms for t in held):  # identity: terms may hold arrays
                     held.append(terms)
     model._holders = (model.contracts, holders)
     return holders
@@ -299,8 +317,15 @@ def commissioner_distance(contracts: tuple[ContractTerms, ...]) -> frozenset[tup
     return frozenset((c, p) for c in commissioners for p in behind_lead if (c, p) not in direct)
 
 
-def renormalise(shares: dict[str, float], failed: frozenset[str]) -> dict[str, float]:
-    """Shares without the failed organisations, as shares of what is left."""
+def renormalise(shares: dict[str, Any], failed: frozenset[str]) -> dict[str, Any]:
+    """Shares without the failed organisations, as shares of what is left (per
+    replication on arrays: 0.0 in a replication with nothing left, where one replication
+    alone has no shares)."""
     kept = {k: v for k, v in shares.items() if k not in failed}
-    total = sum(kept.values())
-    return {k: v / total for k, v in kept.items()} if total > 0 else {}
+    if is_array(*kept.values()):  # Python's compensated float sum, row by row
+        whole = total(kept.values())
+        positive = whole > 0
+        whole = np.where(positive, whole, 1.0)
+        return {k: np.where(positive, v / whole, 0.0) for k, v in kept.items()}
+    kept_total = sum(kept.values())
+    return {k: v / kept_total for k, v in kept.items()} if kept_total > 0 else {}
