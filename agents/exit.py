@@ -51,7 +51,7 @@ def bearable_loss(
     income``: -30% of income for an NHS trust, 0 for a new vehicle with no reserves); it
     risks ``risk_appetite`` of that buffer on one contract. A vehicle with nothing to
     lose before it fails can bear no loss at all. Elementwise on arrays."""
-    buffer = maximum(0, position - round(failure_threshold * annual_income))
+    buffer = maximum(0, position - round_pence(failure_threshold * annual_income))
     return round_pence(risk_appetite * buffer)
 
 

@@ -13,7 +13,7 @@ from alliancesim.agents.decisions import (
     unit_margin_share,
 )
 from alliancesim.agents.organisation import Organisation
-from alliancesim.model.elementwise import is_array, select
+from alliancesim.model.elementwise import is_array, maximum, select
 from alliancesim.model.streams import SQUEEZE
 
 
@@ -72,7 +72,7 @@ class Provider(Organisation):
         # in the order of EffortInputs' fields (by position: a quarter of the cost of
         # naming them, in a call made for every provider every period)
         inputs = EffortInputs(
-            max(1, self.annual_income),  # income
+            maximum(1, self.annual_income),  # income
             profit,
             system_saving,
             outcome_slope,
@@ -104,7 +104,7 @@ class Provider(Organisation):
         self.outcome_effort, self.gaming = outcome_choices(
             model.outcome_money_per_point(self.name),
             model.outcome_weight(self.name),
-            max(1, self.annual_income),
+            maximum(1, self.annual_income),
             model.orgs[payer.payer].audit if payer else 0.0,
             self.trust_in(payer.payer) if payer else 0.5,
             model.scenario_spec.behaviour,

@@ -715,7 +715,7 @@ def settle_period(
 
     # 2. management fee ---------------------------------------------------------
     fee_now = 0
-    if plan.management_fee_annual and plan.lead is not None:
+    if not _none(plan.management_fee_annual) and plan.lead is not None:
         fee_now = block_instalment(plan.management_fee_annual, piy, ppy)
         for commissioner, part in _commissioner_parts(plan, fee_now):
             _emit(

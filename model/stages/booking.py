@@ -193,13 +193,13 @@ def monitoring_costs(model: HealthEconomyModel) -> dict[str, int]:
                 per_period * behaviour.contract_management_pence
             )
             items["outcome_monitoring", terms.name] = per_period * metric_cost
-    result = {name: round(value) for name, value in costs.items()}
+    result = {name: round_pence(value) for name, value in costs.items()}
     split = [
         (name, contract, item, pence)
         for name in sorted(result)
-        if result[name] > 0
+        if anywhere(result[name] > 0)
         for (item, contract), pence in sorted(allocate(result[name], parts[name]).items())
-        if pence > 0
+        if anywhere(pence > 0)
     ]
     model._monitoring = (model.contracts, audits, (result, split))  # kept while neither changes
     return result

@@ -38,7 +38,7 @@ from alliancesim.agents.incentives import (
     share_of_saving,
 )
 from alliancesim.model.economy import let_go, shift_fraction, shift_sensitivity
-from alliancesim.model.elementwise import is_array
+from alliancesim.model.elementwise import everywhere, is_array, select
 from alliancesim.model.payment.terms import annual_value, contract_value
 
 if TYPE_CHECKING:
@@ -381,9 +381,16 @@ def outcome_stakes(model: HealthEconomyModel) -> dict[str, OutcomeStake]:
                 parts[name] = (pot * part, terms.commissioners[0])
         for name, (value, payer) in parts.items():
             stake = value * at_risk * slope
+            new = OutcomeStake(0, outcome.leniency, payer)
             old = stakes.get(name, OutcomeStake(0.0, outcome.leniency, payer))
             # leniency and payer of its largest part; the stakes add up
-            largest = old if old.stake >= stake else OutcomeStake(0, outcome.leniency, payer)
+            keep_old = old.stake >= stake
+            if is_array(keep_old) and (old.leniency, old.payer) != (new.leniency, new.payer):
+                # which commissioner pays most of it may differ between replications
+                keep_old = everywhere(keep_old) or model.diverges(
+                    keep_old, "another commissioner pays most of a provider's outcome money"
+                )
+            largest = old if everywhere(keep_old) else new
             stakes[name] = largest._replace(stake=old.stake + stake)
     model._stakes = (model.contracts, year, stakes)
     return stakes
@@ -412,12 +419,13 @@ def money_per_point(model: HealthEconomyModel, name: str) -> float:
     from alliancesim.agents.decisions import attainment_slope, outcome_money_per_point
 
     stake = outcome_stakes(model).get(name)
-    if stake is None or stake.stake <= 0.0:
+    if stake is None or (not is_array(stake.stake) and stake.stake <= 0.0):
         return 0.0
     spec = model.scenario_spec
     slope = attainment_slope(model.last_attainment, spec.behaviour.attainment_belief_sd)
     target = OUTCOME_TARGET_UPLIFT * spec.economy.outcome_base
-    return outcome_money_per_point(stake.stake, stake.leniency, slope, target)
+    value = outcome_money_per_point(stake.stake, stake.leniency, slope, target)
+    return select(stake.stake > 0.0, value, 0.0) if is_array(stake.stake) else value
 
 
 def with_units(template: LineShift, units: float) -> LineShift:
@@ -427,6 +435,9 @@ def with_units(template: LineShift, units: float) -> LineShift:
 
 
 def normalise(values: dict[str, float]) -> dict[str, float]:
-    """Values as shares of their sum; empty when the sum is not positive."""
+    """Values as shares of their sum; empty when the sum is not positive (values may be
+    arrays over replications: then the sum must be positive in every one)."""
     total = sum(values.values())
-    return {k: v / total for k, v in values.items()} if total > 0 else {}
+    if is_array(total) and not everywhere(total > 0):
+        raise NotImplementedError("shares of a sum that is not positive in some replications")
+    return {k: v / total for k, v in values.items()} if everywhere(total > 0) else {}
