@@ -25,7 +25,7 @@ from typing import Any
 
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.engine import EnsembleModel, pick
-from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.payment.ledger import JournalEntry, RowNote
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
 
@@ -125,6 +125,11 @@ def run_many(
     return ManyRuns(runs, departures, len(groups))
 
 
+def note_of(note: Any, index: int) -> str:
+    """An entry's note in one replication (``RowNote``: its own figures)."""
+    return note.text(index) if isinstance(note, RowNote) else note
+
+
 def rows_by_replication(rows: list[dict], size: int) -> list[list[dict]]:
     """Each replication's output rows (``pick`` on every value, done a column at a time:
     an array's ``tolist`` gives every replication's Python number in one call, and a
@@ -151,9 +156,9 @@ def replication_run(
         p.name: p for p in providers
     }
     ledger = [
-        entry._replace(amount=amount)
+        entry._replace(amount=amount, note=note_of(entry.note, index))
         for entry in ensemble.ledger
-        if (amount := pick(entry.amount, index)) != 0 or not hasattr(entry.amount, "shape")
+        if (amount := pick(entry.amount, index)) != 0 or not isinstance(entry.amount, ARRAY)
     ]
     return ReplicationRun(
         scenario_spec=ensemble.scenario_spec,

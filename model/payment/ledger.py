@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
 
 # Parties outside the model, as ledger accounts (docs/payment-core.md, "Outside accounts").
 STAFF_AND_SUPPLIERS = "staff_and_suppliers"  # pay, agency staff, drugs, estates: delivery
@@ -58,7 +60,9 @@ class JournalEntry(NamedTuple):
             settling R replications at once, an ``int64`` array of pence >= 0, one per
             replication, 0 where that replication makes no such payment.
         rule: the settlement primitive that computed it (for the audit trail).
-        note: free text for the teaching trace (e.g. ``"Q2 reconciliation"``).
+        note: free text for the teaching trace (e.g. ``"Q2 reconciliation"``); settling R
+            replications at once, a :class:`RowNote` where the text quotes figures that
+            differ between them.
     """
 
     period: int
@@ -73,6 +77,31 @@ class JournalEntry(NamedTuple):
     @property
     def postings(self) -> tuple[Posting, Posting]:
         return (Posting(self.payer, -self.amount), Posting(self.payee, self.amount))
+
+
+class RowNote(NamedTuple):
+    """The note of an entry settled for many replications at once whose figures differ
+    between them: ``render`` given one replication's values is the text its entry would
+    carry had it been settled alone (``text``)."""
+
+    render: Callable[..., str]
+    values: dict[str, Any]
+
+    def text(self, index: int) -> str:
+        return self.render(
+            **{
+                k: v[index].item() if isinstance(v, np.ndarray) else v
+                for k, v in self.values.items()
+            }
+        )
+
+
+def row_note(render: Callable[..., str], **values: Any) -> str | RowNote:
+    """``render(**values)``, the note's text; a :class:`RowNote` when a value is an array
+    over replications (each replication's text is made when its ledger is read)."""
+    if any(isinstance(v, np.ndarray) for v in values.values()):
+        return RowNote(render, values)
+    return render(**values)
 
 
 class LedgerError(NamedTuple):

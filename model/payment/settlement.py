@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 from alliancesim.model.elementwise import ARRAY, clip, is_array, maximum
-from alliancesim.model.payment.ledger import JournalEntry
+from alliancesim.model.payment.ledger import JournalEntry, row_note
 from alliancesim.model.payment.pence import where
 from alliancesim.model.payment.primitives import (
     allocate,
@@ -622,6 +622,30 @@ def _emit(
         entries.append(JournalEntry(period, contract, line_item, payee, payer, -amount, rule, note))
 
 
+def _due_note(line: str, amount: int, held: int) -> str:
+    return f"{line}: due {amount}, withheld {held}" if held else line
+
+
+def _squeeze_note(line: str, held: int) -> str:
+    return f"{line}: squeezed {held}" if held else line
+
+
+def _outcome_note(year: int, attainment: float, share: float) -> str:
+    return f"year {year}: attainment {attainment:.3f}, paid share {share:.3f}"
+
+
+def _true_up_note(cost: int, base: int) -> str:
+    return f"cost {cost}, base paid {base}"
+
+
+def _gain_note(underspend: int, target: int) -> str:
+    return f"gain {underspend} on target {target}"
+
+
+def _pain_note(underspend: int, target: int) -> str:
+    return f"overspend {-underspend} on target {target}"
+
+
 def _none(amount) -> bool:
     """``not amount``: no money, in any replication of an array."""
     if isinstance(amount, ARRAY):
@@ -705,10 +729,7 @@ def settle_period(
             if isinstance(amount, ARRAY):
                 # a replication with nothing due skips the step, as it would alone
                 held = where(amount != 0, held, 0)
-            if isinstance(held, ARRAY) or isinstance(amount, ARRAY):
-                note = f"{s.line}: due, less withheld" if withhold_rate else s.line
-            else:
-                note = f"{s.line}: due {amount}, withheld {held}" if held else s.line
+            note = row_note(_due_note, line=s.line, amount=amount, held=held)
             withheld[i] += held
             withheld_now += held
             _emit(entries, period, name, line_item, s.payer, s.payee, amount - held, rule, note)
@@ -758,10 +779,7 @@ def settle_period(
             delayed += ((period + s.delay, i, owed),)
             delayed_now += owed
         else:
-            if isinstance(owed, ARRAY):
-                note = f"{s.line}: less any squeeze" if s.squeeze_share else s.line
-            else:
-                note = f"{s.line}: squeezed {held}" if held else s.line
+            note = row_note(_squeeze_note, line=s.line, held=held)
             _emit(
                 entries,
                 period,
@@ -892,10 +910,7 @@ def _settle_outcome(
     flags["outcome_paid_share"] = share
     flags["outcome_lenient"] = lenient.astype(bool) if lenient_rows else bool(lenient)
     period, name = inputs.period, plan.name
-    if is_array(attainment, share):
-        note = f"year {year + 1}: outcome attainment and paid share"
-    else:
-        note = f"year {year + 1}: attainment {attainment:.3f}, paid share {share:.3f}"
+    note = row_note(_outcome_note, year=year + 1, attainment=attainment, share=share)
     if outcome.mode == "withhold":
         by_pair: dict[tuple[str, str], int] = {}
         for s, held in zip(plan.payments, state.withheld_ytd, strict=True):
@@ -1012,11 +1027,7 @@ def _settle_risk_share(
     # replications settled together (arrays): the year-end shares row by row
     rows = is_array(measure, state.demand_triggered, *position.values())
     for member, amount in sorted(true_up.items()):
-        note = (
-            "cost less base paid"
-            if rows
-            else f"cost {cost[member]}, base paid {base.get(member, 0)}"
-        )
+        note = row_note(_true_up_note, cost=cost[member], base=base.get(member, 0))
         for commissioner, part in _commissioner_parts(plan, amount):
             _emit(
                 entries,
@@ -1052,6 +1063,8 @@ def _settle_risk_share(
     flags["netted_pence"] = netted
 
     underspend = target - measure
+    gain_note = row_note(_gain_note, underspend=underspend, target=target)
+    pain_note = row_note(_pain_note, underspend=underspend, target=target)
     if rows:
         (
             first_call,
@@ -1063,11 +1076,7 @@ def _settle_risk_share(
             pain_cap_binding,
             reopened,
         ) = _shares_by_row(risk, state, position, fee_income, target, measure, flags)
-        gain_note = "gain on target"
-        pain_note = "overspend on target"
     else:
-        gain_note = f"gain {underspend} on target {target}"
-        pain_note = f"overspend {-underspend} on target {target}"
         gain_by_member: dict[str, int] = {}
         pain_by_member: dict[str, int] = {}
         first_call: dict[str, int] = {}
