@@ -1,0 +1,120 @@
+"""The runner on the two engines (issue 14): the same tables either way, on every backend;
+the choice of engine, what the manifest says of it, and the fall-back to agents."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from alliancesim.experiments import replication
+from alliancesim.experiments.experiment import ExperimentError
+from alliancesim.experiments.runner import (
+    ENSEMBLE_MIN_REPLICATIONS,
+    TABLES,
+    choose_engine,
+    describe_engines,
+    plan_tasks,
+    run_tasks,
+)
+from alliancesim.scenario import load_preset
+
+POINTS = [{}, {"trust.initial": 0.3}]
+
+
+def _scenario(preset: str = "small_economy"):
+    return load_preset(preset, economy__periods=24)
+
+
+def _frames(out_dir) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(out_dir / f"{name}.parquet") for name in TABLES}
+
+
+def _run(out_dir, engine, preset="small_economy", reps=5, **kwargs):
+    tasks = plan_tasks(POINTS, reps, 77, ledger="full")
+    return run_tasks(
+        tasks, _scenario(preset), out_dir, progress=False, root_seed=77, engine=engine, **kwargs
+    )
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    for name in TABLES:
+        pd.testing.assert_frame_equal(a[name], b[name])
+
+
+def test_the_tables_are_the_same_on_either_engine_and_any_backend(tmp_path):
+    from distributed import LocalCluster
+
+    agents = _run(tmp_path / "agents", "agents")
+    ensemble = _run(tmp_path / "ensemble", "ensemble")
+    _run(tmp_path / "joblib", "ensemble", workers=2, chunk_size=3)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        _run(tmp_path / "dask", "ensemble", cluster=cluster)
+    assert agents.manifest["engine"] == "agents"
+    assert ensemble.manifest["engine"] == "ensemble"
+    assert ensemble.manifest["engines"]["ensemble"] == len(POINTS) * 5
+    frames = _frames(tmp_path / "agents")
+    assert len(frames["ledger"]) > 0
+    for other in ("ensemble", "joblib", "dask"):
+        _assert_same(frames, _frames(tmp_path / other))
+
+
+def test_replications_that_leave_the_ensemble_are_counted_and_still_match(tmp_path):
+    """In the lead bid the holder asks for more money in every seed: those replications
+    leave the ensemble at the request and the agent model finishes them."""
+    agents = _run(tmp_path / "a", "agents", preset="older_people_lead_bid", reps=3)
+    ensemble = _run(tmp_path / "e", "ensemble", preset="older_people_lead_bid", reps=3)
+    _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
+    assert agents.manifest["engines"]["finished_by_agents"] == 0
+    assert ensemble.manifest["engines"]["finished_by_agents"] > 0
+    left = [t for t in ensemble.manifest["tasks"] if "finished_by_agents" in t]
+    assert all("asks for more money" in t["finished_by_agents"] for t in left)
+    assert "finished by the agent model" in describe_engines(ensemble.manifest)
+
+
+def test_a_point_the_ensemble_cannot_run_falls_back_to_agents(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise NotImplementedError("not on arrays yet")
+
+    _run(tmp_path / "a", "agents")
+    monkeypatch.setattr(replication, "run_replications", broken)
+    summary = _run(tmp_path / "e", "ensemble")
+    _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
+    assert summary.manifest["engines"]["ensemble_failed"] == len(POINTS) * 5
+    assert all(
+        t["ensemble_error"] == "NotImplementedError: not on arrays yet"
+        for t in summary.manifest["tasks"]
+    )
+
+
+def test_auto_takes_the_ensemble_when_a_point_has_enough_replications():
+    many = plan_tasks([{}], ENSEMBLE_MIN_REPLICATIONS, 1)
+    few = plan_tasks([{}, {}], ENSEMBLE_MIN_REPLICATIONS - 1, 1)
+    assert choose_engine("auto", many) == "ensemble"
+    assert choose_engine("auto", few) == "agents"
+    assert choose_engine("auto", many, custom=True) == "agents"  # its own replication function
+    assert choose_engine("agents", many) == "agents"
+    assert choose_engine("ensemble", few) == "ensemble"
+
+
+@pytest.mark.parametrize(("engine", "custom"), [("turbo", False), ("ensemble", True)])
+def test_an_engine_that_cannot_be_used_is_refused_before_anything_is_written(
+    tmp_path, engine, custom
+):
+    with pytest.raises(ExperimentError, match="--engine"):
+        choose_engine(engine, plan_tasks([{}], 2, 1), custom=custom)
+    out = tmp_path / "out"
+    with pytest.raises(ExperimentError):
+        run_tasks(plan_tasks([{}], 2, 1), _scenario(), out, progress=False, engine="turbo")
+    assert not out.exists()
+
+
+def test_a_resumed_run_keeps_the_engine_and_chunks_it_started_with(tmp_path):
+    out = tmp_path / "r"
+    _run(out, "ensemble")
+    again = _run(out, "agents", resume=True)
+    assert again.n_skipped == len(POINTS) * 5
+    plan = json.loads((out / "manifest.json").read_text())
+    assert plan["engine"] == "ensemble"
