@@ -166,3 +166,31 @@ def count(flags: Iterable[Any]) -> Any:
     for flag in flags:
         result = result + np.asarray(flag, dtype=bool).astype(np.int64)
     return result
+
+
+def row_sums(values: np.ndarray) -> np.ndarray:
+    """Each row's ``row.sum()`` of an (R, n) float array, bit for bit.
+
+    numpy sums a 1-D array pairwise (``pairwise_sum`` in its loops: below 8 terms a
+    plain fold, up to 128 eight running sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 +
+    r5) + (r6 + r7)) then the rest, above that two halves cut at a multiple of 8); over an
+    axis of a 2-D array it may accumulate in another order. This replays the 1-D order
+    across the rows, so R replications' sums equal each replication's own."""
+    n = values.shape[1]
+    if n < 8:
+        result = np.zeros(values.shape[0])
+        for i in range(n):
+            result = result + values[:, i]
+        return result
+    if n <= 128:
+        r = [values[:, j] for j in range(8)]
+        end = n - n % 8
+        for i in range(8, end, 8):
+            r = [r[j] + values[:, i + j] for j in range(8)]
+        result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for i in range(max(end, 8), n):
+            result = result + values[:, i]
+        return result
+    half = n // 2
+    half -= half % 8
+    return row_sums(values[:, :half]) + row_sums(values[:, half:])

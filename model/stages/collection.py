@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from alliancesim.model.economy import Delivery
-from alliancesim.model.elementwise import total
+from alliancesim.model.elementwise import row_sums, total
 from alliancesim.model.payment.ledger import JournalEntry
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ def trust_summary(model: HealthEconomyModel) -> tuple[Any, Any]:
         values = matrix[:, alive_pairs(model)]  # (R, pairs)
         if values.shape[1] == 0:
             return np.zeros(len(values)), np.zeros(len(values))
-        # a sum a replication: the same pairwise sum as the single run's
-        return np.array([row.sum() / row.size for row in values]), values.min(axis=1)
+        # each replication's pairwise sum, as the single run sums its pairs
+        return row_sums(values) / values.shape[1], values.min(axis=1)
     values = matrix[alive_pairs(model)]
     if values.size == 0:
         return 0.0, 0.0

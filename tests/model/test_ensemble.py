@@ -163,3 +163,19 @@ def test_seeds_in_any_order_give_the_same_runs():
         for s, r in zip(shuffled, run_many(scenario, "alliance", shuffled).runs, strict=True)
     }
     assert one == two
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 6),
+    n=st.integers(1, 300),
+    seed=st.integers(0, 2**32 - 1),
+    spread=st.integers(-3, 3),
+)
+def test_row_sums_are_each_rows_own_sum_to_the_bit(rows, n, seed, spread):
+    from alliancesim.model.elementwise import row_sums
+
+    rng = np.random.default_rng(seed)
+    values = rng.random((rows, n)) * 10.0 ** rng.integers(-spread - 1, spread + 1, (rows, n))
+    expected = np.array([row.sum() for row in values])
+    assert row_sums(values).tobytes() == expected.tobytes()
