@@ -1,37 +1,296 @@
 """The named random streams of R replications at once (issue 14).
 
 Replication r of an ensemble draws exactly the numbers the agent model seeded
-``seeds[r]`` draws: each named stream is the same ``random.Random`` the agent model
-makes (``model/streams.py``), one a replication, and ``random()`` / ``gauss()`` return
-an array of shape (R,) whose element r is replication r's next draw.
+``seeds[r]`` draws: each named stream is, bit for bit, the ``random.Random`` the agent
+model makes (``model/streams.py``), and ``random()`` / ``gauss()`` return an array of
+shape (R,) whose element r is replication r's next draw.
+
+Making R ``random.Random`` objects one by one costs a ``SeedSequence`` and a Mersenne
+Twister seeding a replication and a stream, more than stepping the model. So the same
+arithmetic is done here on arrays, one column a replication:
+
+- ``seed_sequence_state``: numpy's ``SeedSequence(seed, spawn_key=key).generate_state``
+  (entropy mixing with ``hashmix`` / ``mix``, then the output hash) in uint32 arithmetic
+  over an array of seeds, seeds grouped by how many 32-bit words they take;
+- ``mt_seeded``: CPython's ``random.Random(int)`` seeding (``init_by_array`` over the
+  int's little-endian 32-bit words), for R keys at once;
+- ``mt_twist`` / ``mt_temper``: the generator's next 624 words for R states at once;
+- ``random()`` is CPython's ``genrand_res53`` on word pairs, and ``gauss()`` is
+  ``random.Random.gauss`` (Python 3.12): a pair of uniforms gives the cosine normal and
+  then the cached sine normal. Its cos, sin and log are ``math``'s, element by element
+  (numpy's may differ from libm's in the last bit); sqrt and arithmetic are IEEE-exact
+  in numpy too.
 
 Every stream a period draws from is drawn the same number of times in every
 replication of an ensemble (the draws in a period depend on the structure of the
 contracts, never on a replication's values), so the draws can be made ahead: the
 first use of a stream draws a block of ``block`` numbers for each replication, and
-later calls read the block column by column. That is one Python call a draw and a
-replication, made once, instead of one a period. A stream is read with one method
-only (a demand noise stream with ``gauss``, the others with ``random``); mixing them
-on one stream would change the sequence, so it is refused.
+later calls read the block row by row. A stream is read with one method only (a demand
+noise stream with ``gauss``, the others with ``random``); mixing them on one stream
+would change the sequence, so it is refused.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from alliancesim.model import streams as named
+
+_U32 = np.uint32
+_MASK32 = 0xFFFFFFFF
+
+# numpy.random.SeedSequence (bit_generator.pyx) constants.
+_POOL_SIZE = 4
+_INIT_A = 0x43B0D7E5
+_MULT_A = 0x931E8875
+_INIT_B = 0x8B51F9DD
+_MULT_B = 0x58F38DED
+_MIX_MULT_L = 0xCA01F9DD
+_MIX_MULT_R = 0x4973F715
+_XSHIFT = 16
+
+# MT19937 (CPython Modules/_randommodule.c) constants.
+_N = 624
+_M = 397
+_MATRIX_A = 0x9908B0DF
+_UPPER = 0x80000000
+_LOWER = 0x7FFFFFFF
+_TWOPI = 2.0 * math.pi  # random.TWOPI
+
+
+def int_words(value: int) -> list[int]:
+    """Little-endian 32-bit words of a non-negative int, ``[0]`` for 0 (numpy's
+    ``_int_to_uint32_array``)."""
+    if value < 0:
+        raise ValueError(f"a seed must be a non-negative int, got {value}")
+    words = []
+    while value:
+        words.append(value & _MASK32)
+        value >>= 32
+    return words or [0]
+
+
+class _Hash:
+    """The running hash constant of ``hashmix``, a Python int kept to 32 bits."""
+
+    def __init__(self, start: int):
+        self.const = start
+
+    def mix(self, value: np.ndarray) -> np.ndarray:
+        value = value ^ _U32(self.const)
+        self.const = (self.const * _MULT_A) & _MASK32
+        value *= _U32(self.const)
+        value ^= value >> _U32(_XSHIFT)
+        return value
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    result = _U32(_MIX_MULT_L) * x - _U32(_MIX_MULT_R) * y
+    result ^= result >> _U32(_XSHIFT)
+    return result
+
+
+def _pool(entropy: np.ndarray) -> list[np.ndarray]:
+    """``SeedSequence.mix_entropy`` for a (words, G) array of entropy, a column a seed."""
+    hasher = _Hash(_INIT_A)
+    zeros = np.zeros(entropy.shape[1], dtype=_U32)
+    mixer = [hasher.mix(entropy[i] if i < len(entropy) else zeros) for i in range(_POOL_SIZE)]
+    for i_src in range(_POOL_SIZE):
+        for i_dst in range(_POOL_SIZE):
+            if i_src != i_dst:
+                mixer[i_dst] = _mix(mixer[i_dst], hasher.mix(mixer[i_src]))
+    for i_src in range(_POOL_SIZE, len(entropy)):
+        for i_dst in range(_POOL_SIZE):
+            mixer[i_dst] = _mix(mixer[i_dst], hasher.mix(entropy[i_src]))
+    return mixer
+
+
+def _generate(pool: list[np.ndarray], n_words: int) -> np.ndarray:
+    """``SeedSequence.generate_state(n_words, uint32)``: (n_words, G)."""
+    out = np.empty((n_words, len(pool[0])), dtype=_U32)
+    const = _INIT_B
+    for i in range(n_words):
+        value = pool[i % _POOL_SIZE] ^ _U32(const)
+        const = (const * _MULT_B) & _MASK32
+        value *= _U32(const)
+        value ^= value >> _U32(_XSHIFT)
+        out[i] = value
+    return out
+
+
+def seed_sequence_state(seeds: Sequence[int], spawn_key: Sequence[int], n_words: int) -> np.ndarray:
+    """``SeedSequence(seed, spawn_key=spawn_key).generate_state(n_words)`` (uint32) for
+    each seed: an array (n_words, len(seeds)), a column a seed."""
+    key_words = [w for k in spawn_key for w in int_words(int(k))]
+    by_length: dict[int, list[int]] = {}
+    seed_words = [int_words(int(seed)) for seed in seeds]
+    for column, words in enumerate(seed_words):
+        by_length.setdefault(len(words), []).append(column)
+    out = np.empty((n_words, len(seed_words)), dtype=_U32)
+    for length, columns in by_length.items():
+        run_length = max(length, _POOL_SIZE) if key_words else length
+        entropy = np.zeros((run_length + len(key_words), len(columns)), dtype=_U32)
+        entropy[:length] = np.array([seed_words[c] for c in columns], dtype=_U32).T
+        if key_words:
+            entropy[run_length:] = np.array(key_words, dtype=_U32)[:, None]
+        out[:, columns] = _generate(_pool(entropy), n_words)
+    return out
+
+
+def stream_keys(seeds: Sequence[int], purpose: str, name: str = "") -> np.ndarray:
+    """The 128-bit ``named.stream_seed`` of each seed as four little-endian 32-bit words:
+    (4, len(seeds)). ``generate_state(2, uint64)`` is four uint32 words w0..w3 read in
+    pairs (low word first), and ``named.stream_seed`` unpacks them as ``high, low``, so
+    the seed is ``(w0 | w1 << 32) << 64 | (w2 | w3 << 32)``: words w2, w3, w0, w1."""
+    words = seed_sequence_state(seeds, named.stream_key(purpose, name), 4)
+    return words[[2, 3, 0, 1]]
+
+
+def _init_genrand(seed: int) -> np.ndarray:
+    state = [seed]
+    for i in range(1, _N):
+        prev = state[-1]
+        state.append((1812433253 * (prev ^ (prev >> 30)) + i) & _MASK32)
+    return np.array(state, dtype=_U32)
+
+
+_INIT_19650218 = _init_genrand(19650218)
+
+
+def mt_seeded(keys: np.ndarray) -> np.ndarray:
+    """The MT19937 states of ``random.Random(k)`` for 128-bit ints given as (4, n) words:
+    an array (624, n), a column a state. CPython seeds with ``init_by_array`` over the
+    int's words up to its highest non-zero one (at least one word)."""
+    n = keys.shape[1]
+    length = np.ones(n, dtype=np.int64)
+    for word in range(1, len(keys)):
+        length[keys[word] != 0] = word + 1
+    # init_key[j] + j with j = t % length: its pattern repeats every lcm(1..4) = 12 steps.
+    columns = np.arange(n)
+    terms = np.empty((12, n), dtype=_U32)
+    for t in range(12):
+        j = t % length
+        terms[t] = keys[j, columns] + j.astype(_U32)
+    mt = np.empty((_N, n), dtype=_U32)
+    mt[:] = _INIT_19650218[:, None]
+    scratch = np.empty(n, dtype=_U32)
+    i = 1
+    for t in range(max(_N, len(keys))):
+        prev = mt[i - 1]
+        np.right_shift(prev, _U32(30), out=scratch)
+        scratch ^= prev
+        scratch *= _U32(1664525)
+        row = mt[i]
+        row ^= scratch
+        row += terms[t % 12]
+        i += 1
+        if i >= _N:
+            mt[0] = mt[_N - 1]
+            i = 1
+    for _ in range(_N - 1):
+        prev = mt[i - 1]
+        np.right_shift(prev, _U32(30), out=scratch)
+        scratch ^= prev
+        scratch *= _U32(1566083941)
+        row = mt[i]
+        row ^= scratch
+        row -= _U32(i)
+        i += 1
+        if i >= _N:
+            mt[0] = mt[_N - 1]
+            i = 1
+    mt[0] = _UPPER
+    return mt
+
+
+def _twisted(low: np.ndarray, high: np.ndarray, far: np.ndarray) -> np.ndarray:
+    y = (low & _U32(_UPPER)) | (high & _U32(_LOWER))
+    return far ^ (y >> _U32(1)) ^ ((y & _U32(1)) * _U32(_MATRIX_A))
+
+
+def mt_twist(mt: np.ndarray) -> None:
+    """Regenerate the 624 words of each state (columns of ``mt``) in place, as
+    ``genrand_uint32`` does when it has used them all. Word k reads words k + 1 and
+    k + 397 (mod 624), already new when they come before k: four slices keep that."""
+    edge = _N - _M  # 227
+    mt[:edge] = _twisted(mt[:edge], mt[1 : edge + 1], mt[_M:])
+    mt[edge : 2 * edge] = _twisted(mt[edge : 2 * edge], mt[edge + 1 : 2 * edge + 1], mt[:edge])
+    mt[2 * edge : _N - 1] = _twisted(
+        mt[2 * edge : _N - 1], mt[2 * edge + 1 : _N], mt[edge : _N - 1 - edge]
+    )
+    mt[_N - 1] = _twisted(mt[_N - 1], mt[0], mt[_M - 1])
+
+
+def mt_temper(words: np.ndarray) -> np.ndarray:
+    """MT19937's output tempering of state words."""
+    y = words ^ (words >> _U32(11))
+    y ^= (y << _U32(7)) & _U32(0x9D2C5680)
+    y ^= (y << _U32(15)) & _U32(0xEFC60000)
+    y ^= y >> _U32(18)
+    return y
+
+
+def res53(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``genrand_res53``: a float in [0, 1) from two output words (exact in float64)."""
+    return ((a >> _U32(5)).astype(np.float64) * 67108864.0 + (b >> _U32(6))) * (
+        1.0 / 9007199254740992.0
+    )
+
+
+def _elementwise(function, values: np.ndarray) -> np.ndarray:
+    """``function`` of each value with Python's ``math`` (libm), not numpy's kernels."""
+    return np.array(list(map(function, values.ravel().tolist()))).reshape(values.shape)
+
+
+def gauss_pairs(u1: np.ndarray, u2: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    """``random.Random.gauss`` (Python 3.12) on uniform pairs: for each pair, the first
+    call returns ``cos(u1 * TWOPI) * g2rad`` and caches ``sin(u1 * TWOPI) * g2rad``, with
+    ``g2rad = sqrt(-2 log(1 - u2))``; both then as ``mu + z * sigma``. Returns an array
+    (2 * pairs, ...), the pairs' two normals in turn."""
+    x2pi = u1 * _TWOPI
+    g2rad = np.sqrt(-2.0 * _elementwise(math.log, 1.0 - u2))
+    out = np.empty((2 * len(u1),) + u1.shape[1:])
+    out[0::2] = mu + (_elementwise(math.cos, x2pi) * g2rad) * sigma
+    out[1::2] = mu + (_elementwise(math.sin, x2pi) * g2rad) * sigma
+    return out
+
+
+class _Twister:
+    """R Mersenne Twisters (columns), giving their output words in blocks."""
+
+    def __init__(self, state: np.ndarray):
+        self._state = state
+        self._words = np.empty((0, state.shape[1]), dtype=_U32)
+
+    def words(self, count: int) -> np.ndarray:
+        """The next ``count`` output words of each generator: (count, R)."""
+        parts = [self._words]
+        have = len(self._words)
+        while have < count:
+            mt_twist(self._state)
+            parts.append(mt_temper(self._state))
+            have += _N
+        words = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        self._words = words[count:]
+        return words[:count]
+
+    def uniforms(self, count: int) -> np.ndarray:
+        """The next ``count`` ``random()`` values of each generator: (count, R)."""
+        words = self.words(2 * count)
+        return res53(words[0::2], words[1::2])
 
 
 class EnsembleGenerator:
     """One named stream in every replication: ``random()`` and ``gauss()`` give arrays."""
 
-    def __init__(self, generators: list[random.Random], block: int):
-        self._generators = generators
-        self._block = block
+    def __init__(self, state: np.ndarray, block: int):
+        self._twister = _Twister(state)
+        self._block = max(int(block), 1)
         self._method: str | None = None
-        self._buffer = np.empty((0, len(generators)))
+        self._args: tuple[float, float] = (0.0, 1.0)
+        self._buffer = np.empty((0, state.shape[1]))
         self._next = 0
 
     def _take(self, method: str, mu: float = 0.0, sigma: float = 1.0) -> np.ndarray:
@@ -53,13 +312,13 @@ class EnsembleGenerator:
         return row
 
     def _refill(self) -> None:
-        block = self._block
         if self._method == "gauss":
-            mu, sigma = self._args
-            columns = [[g.gauss(mu, sigma) for _ in range(block)] for g in self._generators]
+            # Whole pairs only, so the cached second normal never spans two blocks.
+            pairs = (self._block + 1) // 2
+            uniforms = self._twister.uniforms(2 * pairs)
+            self._buffer = gauss_pairs(uniforms[0::2], uniforms[1::2], *self._args)
         else:
-            columns = [[g.random() for _ in range(block)] for g in self._generators]
-        self._buffer = np.array(columns, dtype=float).T  # (block, R): a row a draw
+            self._buffer = self._twister.uniforms(self._block)
         self._next = 0
 
     def random(self) -> np.ndarray:
@@ -71,9 +330,17 @@ class EnsembleGenerator:
         return self._take("gauss", mu, sigma)
 
 
+def _first_uniform(state: np.ndarray) -> np.ndarray:
+    """``random()`` once from freshly seeded states: only output words 0 and 1 of the
+    first twist, which read state words 0-2, 397 and 398."""
+    a = mt_temper(_twisted(state[0], state[1], state[_M]))
+    b = mt_temper(_twisted(state[1], state[2], state[_M + 1]))
+    return res53(a, b)
+
+
 class EnsembleStreams:
     """The named streams of the replications seeded ``seeds``, each made on first use
-    (``model.streams.Streams``, one a replication, read together)."""
+    (bit for bit ``model.streams.Streams``, one a replication, read together)."""
 
     def __init__(self, seeds: Sequence[int], block: int = 120):
         self.seeds = [int(s) for s in seeds]
@@ -84,15 +351,31 @@ class EnsembleStreams:
     def size(self) -> int:
         return len(self.seeds)
 
+    def _states(self, keys: Sequence[tuple[str, str]]) -> list[np.ndarray]:
+        """Seeded MT states (624, R) of several streams, seeded in one pass (the seeding
+        loop's cost is per step, not per column, so seeding streams together is cheaper)."""
+        words = np.concatenate([stream_keys(self.seeds, p, n) for p, n in keys], axis=1)
+        state = mt_seeded(words)
+        r = self.size
+        return [state[:, k * r : (k + 1) * r] for k in range(len(keys))]
+
+    def prepare(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Make the streams ``keys`` (purpose, name) now, together; optional, the draws
+        are the same as making each on first use."""
+        todo = list(dict.fromkeys(k for k in keys if k not in self._made))
+        if todo and self.size:
+            for key, state in zip(todo, self._states(todo), strict=True):
+                self._made[key] = EnsembleGenerator(np.ascontiguousarray(state), self.block)
+
     def __call__(self, purpose: str, name: str = "") -> EnsembleGenerator:
         key = (purpose, name)
         generator = self._made.get(key)
         if generator is None:
-            generator = self._made[key] = EnsembleGenerator(
-                [named.stream(seed, purpose, name) for seed in self.seeds], self.block
-            )
+            (state,) = self._states([key])
+            generator = self._made[key] = EnsembleGenerator(state, self.block)
         return generator
 
     def draw(self, purpose: str, name: str = "") -> np.ndarray:
         """One uniform draw a replication from a stream used once (``Streams.draw``)."""
-        return np.array([named.stream(seed, purpose, name).random() for seed in self.seeds])
+        (state,) = self._states([(purpose, name)])
+        return _first_uniform(state)
