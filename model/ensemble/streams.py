@@ -92,19 +92,30 @@ def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return result
 
 
-def _pool(entropy: np.ndarray) -> list[np.ndarray]:
-    """``SeedSequence.mix_entropy`` for a (words, G) array of entropy, a column a seed."""
+def _mix_run(run: np.ndarray) -> tuple[list[np.ndarray], _Hash]:
+    """``SeedSequence.mix_entropy`` as far as the run entropy goes, for a (words, G) array
+    of seeds' words (a column a seed): the mixer and the hash constant then. A spawn key's
+    words come after the run entropy (padded with zeros to the pool size, which mixes as
+    the missing words would), so this part is the same for every stream of a seed."""
     hasher = _Hash(_INIT_A)
-    zeros = np.zeros(entropy.shape[1], dtype=_U32)
-    mixer = [hasher.mix(entropy[i] if i < len(entropy) else zeros) for i in range(_POOL_SIZE)]
+    zeros = np.zeros(run.shape[1], dtype=_U32)
+    mixer = [hasher.mix(run[i] if i < len(run) else zeros) for i in range(_POOL_SIZE)]
     for i_src in range(_POOL_SIZE):
         for i_dst in range(_POOL_SIZE):
             if i_src != i_dst:
                 mixer[i_dst] = _mix(mixer[i_dst], hasher.mix(mixer[i_src]))
-    for i_src in range(_POOL_SIZE, len(entropy)):
+    for i_src in range(_POOL_SIZE, len(run)):
         for i_dst in range(_POOL_SIZE):
-            mixer[i_dst] = _mix(mixer[i_dst], hasher.mix(entropy[i_src]))
-    return mixer
+            mixer[i_dst] = _mix(mixer[i_dst], hasher.mix(run[i_src]))
+    return mixer, hasher
+
+
+def _hashmix_word(value: int, const: int) -> tuple[int, int]:
+    """``hashmix`` of one word (a spawn key's, the same for every seed): (value, const)."""
+    value ^= const
+    const = (const * _MULT_A) & _MASK32
+    value = (value * const) & _MASK32
+    return value ^ (value >> _XSHIFT), const
 
 
 def _generate(pool: list[np.ndarray], n_words: int) -> np.ndarray:
@@ -120,32 +131,56 @@ def _generate(pool: list[np.ndarray], n_words: int) -> np.ndarray:
     return out
 
 
+class SeedPools:
+    """numpy ``SeedSequence`` of many int seeds at once (``bit_generator.pyx``): each
+    seed's 32-bit words (little-endian, ``[0]`` for 0) mixed once, seeds grouped by how
+    many words they take; ``state`` then adds a spawn key and generates."""
+
+    def __init__(self, seeds: Sequence[int]):
+        seed_words = [int_words(int(seed)) for seed in seeds]
+        self.size = len(seed_words)
+        by_length: dict[int, list[int]] = {}
+        for column, words in enumerate(seed_words):
+            by_length.setdefault(len(words), []).append(column)
+        self._groups = []
+        for columns in by_length.values():
+            run = np.array([seed_words[c] for c in columns], dtype=_U32).T
+            mixer, hasher = _mix_run(run)
+            self._groups.append((np.array(columns), mixer, hasher.const))
+
+    def state(self, spawn_key: Sequence[int], n_words: int) -> np.ndarray:
+        """``SeedSequence(seed, spawn_key=spawn_key).generate_state(n_words)`` (uint32)
+        of each seed: (n_words, seeds), a column a seed."""
+        key_words = [w for k in spawn_key for w in int_words(int(k))]
+        out = np.empty((n_words, self.size), dtype=_U32)
+        for columns, run_mixer, const in self._groups:
+            mixer = list(run_mixer)
+            for word in key_words:
+                for i_dst in range(_POOL_SIZE):
+                    hashed, const = _hashmix_word(word, const)
+                    # mix(x, y) with the y term made in Python ints (numpy warns on a
+                    # scalar product that wraps; arrays wrap silently).
+                    y_term = _U32((_MIX_MULT_R * hashed) & _MASK32)
+                    result = _U32(_MIX_MULT_L) * mixer[i_dst] - y_term
+                    result ^= result >> _U32(_XSHIFT)
+                    mixer[i_dst] = result
+            out[:, columns] = _generate(mixer, n_words)
+        return out
+
+    def stream_keys(self, purpose: str, name: str = "") -> np.ndarray:
+        """The 128-bit ``named.stream_seed`` of each seed as four little-endian 32-bit
+        words: (4, seeds). ``generate_state(2, uint64)`` is four uint32 words w0..w3 read
+        in pairs (low word first), and ``named.stream_seed`` unpacks them as ``high,
+        low``, so the seed is ``(w0 | w1 << 32) << 64 | (w2 | w3 << 32)``: words w2, w3,
+        w0, w1."""
+        words = self.state(named.stream_key(purpose, name), 4)
+        return words[[2, 3, 0, 1]]
+
+
 def seed_sequence_state(seeds: Sequence[int], spawn_key: Sequence[int], n_words: int) -> np.ndarray:
     """``SeedSequence(seed, spawn_key=spawn_key).generate_state(n_words)`` (uint32) for
     each seed: an array (n_words, len(seeds)), a column a seed."""
-    key_words = [w for k in spawn_key for w in int_words(int(k))]
-    by_length: dict[int, list[int]] = {}
-    seed_words = [int_words(int(seed)) for seed in seeds]
-    for column, words in enumerate(seed_words):
-        by_length.setdefault(len(words), []).append(column)
-    out = np.empty((n_words, len(seed_words)), dtype=_U32)
-    for length, columns in by_length.items():
-        run_length = max(length, _POOL_SIZE) if key_words else length
-        entropy = np.zeros((run_length + len(key_words), len(columns)), dtype=_U32)
-        entropy[:length] = np.array([seed_words[c] for c in columns], dtype=_U32).T
-        if key_words:
-            entropy[run_length:] = np.array(key_words, dtype=_U32)[:, None]
-        out[:, columns] = _generate(_pool(entropy), n_words)
-    return out
-
-
-def stream_keys(seeds: Sequence[int], purpose: str, name: str = "") -> np.ndarray:
-    """The 128-bit ``named.stream_seed`` of each seed as four little-endian 32-bit words:
-    (4, len(seeds)). ``generate_state(2, uint64)`` is four uint32 words w0..w3 read in
-    pairs (low word first), and ``named.stream_seed`` unpacks them as ``high, low``, so
-    the seed is ``(w0 | w1 << 32) << 64 | (w2 | w3 << 32)``: words w2, w3, w0, w1."""
-    words = seed_sequence_state(seeds, named.stream_key(purpose, name), 4)
-    return words[[2, 3, 0, 1]]
+    return SeedPools(seeds).state(spawn_key, n_words)
 
 
 def _init_genrand(seed: int) -> np.ndarray:
@@ -175,31 +210,36 @@ def mt_seeded(keys: np.ndarray) -> np.ndarray:
         terms[t] = keys[j, columns] + j.astype(_U32)
     mt = np.empty((_N, n), dtype=_U32)
     mt[:] = _INIT_19650218[:, None]
+    # The loops are serial over the 624 words, each step a few ufuncs over the n columns:
+    # rows as views made once, ufuncs with out=, so a step costs little more than them.
+    rows = list(mt)
+    term_rows = list(terms)
     scratch = np.empty(n, dtype=_U32)
+    shift, xor, multiply = np.right_shift, np.bitwise_xor, np.multiply
+    thirty, mult_1, mult_2 = _U32(30), _U32(1664525), _U32(1566083941)
     i = 1
     for t in range(max(_N, len(keys))):
-        prev = mt[i - 1]
-        np.right_shift(prev, _U32(30), out=scratch)
-        scratch ^= prev
-        scratch *= _U32(1664525)
-        row = mt[i]
-        row ^= scratch
-        row += terms[t % 12]
+        prev, row = rows[i - 1], rows[i]
+        shift(prev, thirty, out=scratch)
+        xor(scratch, prev, out=scratch)
+        multiply(scratch, mult_1, out=scratch)
+        xor(row, scratch, out=row)
+        np.add(row, term_rows[t % 12], out=row)
         i += 1
         if i >= _N:
-            mt[0] = mt[_N - 1]
+            rows[0][:] = rows[_N - 1]
             i = 1
+    index = [_U32(k) for k in range(_N)]
     for _ in range(_N - 1):
-        prev = mt[i - 1]
-        np.right_shift(prev, _U32(30), out=scratch)
-        scratch ^= prev
-        scratch *= _U32(1566083941)
-        row = mt[i]
-        row ^= scratch
-        row -= _U32(i)
+        prev, row = rows[i - 1], rows[i]
+        shift(prev, thirty, out=scratch)
+        xor(scratch, prev, out=scratch)
+        multiply(scratch, mult_2, out=scratch)
+        xor(row, scratch, out=row)
+        np.subtract(row, index[i], out=row)
         i += 1
         if i >= _N:
-            mt[0] = mt[_N - 1]
+            rows[0][:] = rows[_N - 1]
             i = 1
     mt[0] = _UPPER
     return mt
@@ -210,17 +250,25 @@ def _twisted(low: np.ndarray, high: np.ndarray, far: np.ndarray) -> np.ndarray:
     return far ^ (y >> _U32(1)) ^ ((y & _U32(1)) * _U32(_MATRIX_A))
 
 
-def mt_twist(mt: np.ndarray) -> None:
-    """Regenerate the 624 words of each state (columns of ``mt``) in place, as
-    ``genrand_uint32`` does when it has used them all. Word k reads words k + 1 and
-    k + 397 (mod 624), already new when they come before k: four slices keep that."""
+def mt_twist(mt: np.ndarray, start: int = 0, stop: int = _N) -> None:
+    """Regenerate words ``start`` to ``stop`` of each state (columns of ``mt``) in place,
+    as ``genrand_uint32`` does when it has used all 624 (``start`` is where the last
+    call stopped, so a twist can be made in parts, only as far as words are needed).
+    Word k reads words k + 1 and k + 397 (mod 624), already new when they come before
+    k: slices of at most 227 words on either side of word 227 keep that."""
     edge = _N - _M  # 227
-    mt[:edge] = _twisted(mt[:edge], mt[1 : edge + 1], mt[_M:])
-    mt[edge : 2 * edge] = _twisted(mt[edge : 2 * edge], mt[edge + 1 : 2 * edge + 1], mt[:edge])
-    mt[2 * edge : _N - 1] = _twisted(
-        mt[2 * edge : _N - 1], mt[2 * edge + 1 : _N], mt[edge : _N - 1 - edge]
-    )
-    mt[_N - 1] = _twisted(mt[_N - 1], mt[0], mt[_M - 1])
+    k = start
+    while k < stop:
+        if k < edge:
+            end = min(stop, edge)
+            mt[k:end] = _twisted(mt[k:end], mt[k + 1 : end + 1], mt[k + _M : end + _M])
+        elif k < _N - 1:
+            end = min(stop, _N - 1, k + edge)
+            mt[k:end] = _twisted(mt[k:end], mt[k + 1 : end + 1], mt[k - edge : end - edge])
+        else:
+            end = _N
+            mt[k] = _twisted(mt[k], mt[0], mt[_M - 1])
+        k = end
 
 
 def mt_temper(words: np.ndarray) -> np.ndarray:
@@ -241,7 +289,8 @@ def res53(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _elementwise(function, values: np.ndarray) -> np.ndarray:
     """``function`` of each value with Python's ``math`` (libm), not numpy's kernels."""
-    return np.array(list(map(function, values.ravel().tolist()))).reshape(values.shape)
+    flat = map(function, values.ravel().tolist())
+    return np.fromiter(flat, dtype=np.float64, count=values.size).reshape(values.shape)
 
 
 def gauss_pairs(u1: np.ndarray, u2: np.ndarray, mu: float, sigma: float) -> np.ndarray:
@@ -262,6 +311,7 @@ class _Twister:
 
     def __init__(self, state: np.ndarray):
         self._state = state
+        self._done = _N  # words of the current twist made (a seeded state twists first)
         self._words = np.empty((0, state.shape[1]), dtype=_U32)
 
     def words(self, count: int) -> np.ndarray:
@@ -269,9 +319,13 @@ class _Twister:
         parts = [self._words]
         have = len(self._words)
         while have < count:
-            mt_twist(self._state)
-            parts.append(mt_temper(self._state))
-            have += _N
+            if self._done == _N:
+                self._done = 0
+            stop = min(_N, self._done + count - have)
+            mt_twist(self._state, self._done, stop)
+            parts.append(mt_temper(self._state[self._done : stop]))
+            have += stop - self._done
+            self._done = stop
         words = np.concatenate(parts) if len(parts) > 1 else parts[0]
         self._words = words[count:]
         return words[:count]
@@ -346,6 +400,7 @@ class EnsembleStreams:
         self.seeds = [int(s) for s in seeds]
         self.block = block
         self._made: dict[tuple[str, str], EnsembleGenerator] = {}
+        self._pools = SeedPools(self.seeds)
 
     @property
     def size(self) -> int:
@@ -354,7 +409,7 @@ class EnsembleStreams:
     def _states(self, keys: Sequence[tuple[str, str]]) -> list[np.ndarray]:
         """Seeded MT states (624, R) of several streams, seeded in one pass (the seeding
         loop's cost is per step, not per column, so seeding streams together is cheaper)."""
-        words = np.concatenate([stream_keys(self.seeds, p, n) for p, n in keys], axis=1)
+        words = np.concatenate([self._pools.stream_keys(p, n) for p, n in keys], axis=1)
         state = mt_seeded(words)
         r = self.size
         return [state[:, k * r : (k + 1) * r] for k in range(len(keys))]
