@@ -216,15 +216,17 @@ def mt_seeded(keys: np.ndarray) -> np.ndarray:
     term_rows = list(terms)
     scratch = np.empty(n, dtype=_U32)
     shift, xor, multiply = np.right_shift, np.bitwise_xor, np.multiply
-    thirty, mult_1, mult_2 = _U32(30), _U32(1664525), _U32(1566083941)
+    add, subtract = np.add, np.subtract
+    # Constants as full rows: an array operand costs a ufunc call less than a scalar.
+    thirty, mult_1, mult_2 = (np.full(n, c, dtype=_U32) for c in (30, 1664525, 1566083941))
     i = 1
     for t in range(max(_N, len(keys))):
         prev, row = rows[i - 1], rows[i]
-        shift(prev, thirty, out=scratch)
-        xor(scratch, prev, out=scratch)
-        multiply(scratch, mult_1, out=scratch)
-        xor(row, scratch, out=row)
-        np.add(row, term_rows[t % 12], out=row)
+        shift(prev, thirty, scratch)
+        xor(scratch, prev, scratch)
+        multiply(scratch, mult_1, scratch)
+        xor(row, scratch, row)
+        add(row, term_rows[t % 12], row)
         i += 1
         if i >= _N:
             rows[0][:] = rows[_N - 1]
@@ -232,11 +234,11 @@ def mt_seeded(keys: np.ndarray) -> np.ndarray:
     index = [_U32(k) for k in range(_N)]
     for _ in range(_N - 1):
         prev, row = rows[i - 1], rows[i]
-        shift(prev, thirty, out=scratch)
-        xor(scratch, prev, out=scratch)
-        multiply(scratch, mult_2, out=scratch)
-        xor(row, scratch, out=row)
-        np.subtract(row, index[i], out=row)
+        shift(prev, thirty, scratch)
+        xor(scratch, prev, scratch)
+        multiply(scratch, mult_2, scratch)
+        xor(row, scratch, row)
+        subtract(row, index[i], row)
         i += 1
         if i >= _N:
             rows[0][:] = rows[_N - 1]
