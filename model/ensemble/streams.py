@@ -33,7 +33,7 @@ would change the sequence, so it is refused.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from alliancesim.model import streams as named
@@ -396,43 +396,68 @@ def _first_uniform(state: np.ndarray) -> np.ndarray:
 
 class EnsembleStreams:
     """The named streams of the replications seeded ``seeds``, each made on first use
-    (bit for bit ``model.streams.Streams``, one a replication, read together)."""
+    (bit for bit ``model.streams.Streams``, one a replication, read together).
+
+    Seeding is a serial loop over the 624 state words whose cost is per step, hardly
+    per column, so streams seeded together cost little more than one: ``prepare`` and
+    ``prepare_draws`` seed the streams (and one-draw streams) a caller knows it will use
+    in one pass. They are optional; the draws are the same either way."""
+
+    # Columns seeded in one pass at most (a 624-word state each: 40 MB).
+    SEED_BATCH_COLUMNS = 1 << 14
 
     def __init__(self, seeds: Sequence[int], block: int = 120):
         self.seeds = [int(s) for s in seeds]
         self.block = block
         self._made: dict[tuple[str, str], EnsembleGenerator] = {}
+        self._drawn: dict[tuple[str, str], np.ndarray] = {}
         self._pools = SeedPools(self.seeds)
 
     @property
     def size(self) -> int:
         return len(self.seeds)
 
-    def _states(self, keys: Sequence[tuple[str, str]]) -> list[np.ndarray]:
-        """Seeded MT states (624, R) of several streams, seeded in one pass (the seeding
-        loop's cost is per step, not per column, so seeding streams together is cheaper)."""
-        words = np.concatenate([self._pools.stream_keys(p, n) for p, n in keys], axis=1)
-        state = mt_seeded(words)
+    def _states(self, keys: Sequence[tuple[str, str]]) -> Iterator[np.ndarray]:
+        """Seeded MT states (624, R) of the streams ``keys``, in order, seeded together
+        as far as ``SEED_BATCH_COLUMNS`` allows."""
         r = self.size
-        return [state[:, k * r : (k + 1) * r] for k in range(len(keys))]
+        per_batch = max(1, self.SEED_BATCH_COLUMNS // max(r, 1))
+        for first in range(0, len(keys), per_batch):
+            batch = keys[first : first + per_batch]
+            words = np.concatenate([self._pools.stream_keys(p, n) for p, n in batch], axis=1)
+            state = mt_seeded(words)
+            if len(batch) == 1:
+                yield state
+            else:
+                for k in range(len(batch)):
+                    yield np.ascontiguousarray(state[:, k * r : (k + 1) * r])
+
+    def _new(self, keys: Iterable[tuple[str, str]], done: dict) -> list[tuple[str, str]]:
+        return list(dict.fromkeys(k for k in keys if k not in done))
 
     def prepare(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Make the streams ``keys`` (purpose, name) now, together; optional, the draws
-        are the same as making each on first use."""
-        todo = list(dict.fromkeys(k for k in keys if k not in self._made))
-        if todo and self.size:
-            for key, state in zip(todo, self._states(todo), strict=True):
-                self._made[key] = EnsembleGenerator(np.ascontiguousarray(state), self.block)
+        """Make the streams ``keys`` (purpose, name) now, together."""
+        todo = self._new(keys, self._made)
+        for key, state in zip(todo, self._states(todo), strict=True):
+            self._made[key] = EnsembleGenerator(state, self.block)
+
+    def prepare_draws(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Make the one-draw streams ``keys`` (purpose, name) of ``draw`` now, together."""
+        todo = self._new(keys, self._drawn)
+        for key, state in zip(todo, self._states(todo), strict=True):
+            self._drawn[key] = _first_uniform(state)
 
     def __call__(self, purpose: str, name: str = "") -> EnsembleGenerator:
         key = (purpose, name)
         generator = self._made.get(key)
         if generator is None:
-            (state,) = self._states([key])
-            generator = self._made[key] = EnsembleGenerator(state, self.block)
+            self.prepare([key])
+            generator = self._made[key]
         return generator
 
     def draw(self, purpose: str, name: str = "") -> np.ndarray:
         """One uniform draw a replication from a stream used once (``Streams.draw``)."""
-        (state,) = self._states([(purpose, name)])
-        return _first_uniform(state)
+        key = (purpose, name)
+        if key not in self._drawn:
+            self.prepare_draws([key])
+        return self._drawn[key].copy()

@@ -113,9 +113,15 @@ def test_draw_is_streams_draw():
         assert got.tolist() == expected
 
 
-def test_prepared_streams_draw_what_streams_made_on_first_use_draw():
+@pytest.mark.parametrize("batch_columns", [1, 2 * len(SEEDS) + 1, 1 << 14])
+def test_prepared_streams_draw_what_streams_made_on_first_use_draw(batch_columns):
+    """Seeding several streams in one pass (in batches of any size) gives each the
+    state it has alone."""
     prepared = EnsembleStreams(SEEDS, block=9)
+    prepared.SEED_BATCH_COLUMNS = batch_columns
     prepared.prepare(KEYS)
+    draw_keys = [(named.LENIENCY, f"c@{year}") for year in range(5)]
+    prepared.prepare_draws(draw_keys)
     lazy = EnsembleStreams(SEEDS, block=9)
     for purpose, name in KEYS:
         for _ in range(20):
@@ -124,6 +130,17 @@ def test_prepared_streams_draw_what_streams_made_on_first_use_draw():
             else:
                 a, b = prepared(purpose, name).random(), lazy(purpose, name).random()
             assert a.tolist() == b.tolist()
+    for purpose, name in draw_keys:
+        expected = [named.Streams(seed).draw(purpose, name) for seed in SEEDS]
+        assert prepared.draw(purpose, name).tolist() == expected
+        assert lazy.draw(purpose, name).tolist() == expected
+
+
+def test_no_replications_draw_empty_arrays():
+    streams = EnsembleStreams([])
+    assert streams("turnover", "a").random().shape == (0,)
+    assert streams("demand.noise", "a").gauss(0.0, 1.0).shape == (0,)
+    assert streams.draw("leniency", "a").shape == (0,)
 
 
 def test_libm_functions_are_applied_per_element():
