@@ -14,7 +14,7 @@ import pytest
 from alliancesim.model import streams as named
 from alliancesim.model.ensemble import streams as ens
 from alliancesim.model.ensemble.streams import EnsembleStreams
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 EDGE_SEEDS = [
@@ -41,6 +41,17 @@ KEYS = [
     (named.TURNOVER, "Northfield Community"),
     (named.SQUEEZE, "lead > sub"),
 ]
+
+
+@pytest.fixture(autouse=True, params=["arrays", "random.Random"])
+def seeding(request, monkeypatch):
+    """Every test runs with streams seeded on arrays (``mt_seeded``) and with the state
+    read from ``random.Random`` (how few replications are seeded)."""
+    columns = 0 if request.param == "arrays" else 10**9
+    monkeypatch.setattr(EnsembleStreams, "SCALAR_SEEDING_COLUMNS", columns)
+    return request.param
+
+
 ANY_SEED = st.one_of(
     st.integers(0, 2**32),
     st.integers(0, 2**64 + 10),
@@ -160,7 +171,9 @@ def test_a_stream_read_two_ways_is_refused():
         streams("turnover", "a").gauss(0.0, 1.0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(ANY_SEED, min_size=1, max_size=6),
     st.sampled_from(KEYS),
