@@ -21,6 +21,11 @@ arithmetic is done here on arrays, one column a replication:
   (numpy's may differ from libm's in the last bit); sqrt and arithmetic are IEEE-exact
   in numpy too.
 
+Seeding is a loop over the 624 state words whose cost is per step, hardly per column:
+``EnsembleStreams.prepare`` (and ``prepare_draws``) seed streams known ahead in one
+pass, and a pass of fewer columns than ``SCALAR_SEEDING_COLUMNS`` reads the states of
+``random.Random`` generators instead (cheaper for few replications; same states).
+
 Every stream a period draws from is drawn the same number of times in every
 replication of an ensemble (the draws in a period depend on the structure of the
 contracts, never on a replication's values), so the draws can be made ahead: the
@@ -199,6 +204,8 @@ def mt_seeded(keys: np.ndarray) -> np.ndarray:
     """The MT19937 states of ``random.Random(k)`` for 128-bit ints given as (4, n) words:
     an array (624, n), a column a state. CPython seeds with ``init_by_array`` over the
     int's words up to its highest non-zero one (at least one word)."""
+    if len(keys) > 4:
+        raise ValueError(f"stream seeds are 128-bit (4 words), got {len(keys)} words")
     n = keys.shape[1]
     length = np.ones(n, dtype=np.int64)
     for word in range(1, len(keys)):
@@ -212,7 +219,8 @@ def mt_seeded(keys: np.ndarray) -> np.ndarray:
     mt = np.empty((_N, n), dtype=_U32)
     mt[:] = _INIT_19650218[:, None]
     # The loops are serial over the 624 words, each step a few ufuncs over the n columns:
-    # rows as views made once, ufuncs with out=, so a step costs little more than them.
+    # rows as views made once, ufuncs writing into them, so a step costs little more
+    # than its five ufunc calls.
     rows = list(mt)
     term_rows = list(terms)
     scratch = np.empty(n, dtype=_U32)
@@ -221,7 +229,7 @@ def mt_seeded(keys: np.ndarray) -> np.ndarray:
     # Constants as full rows: an array operand costs a ufunc call less than a scalar.
     thirty, mult_1, mult_2 = (np.full(n, c, dtype=_U32) for c in (30, 1664525, 1566083941))
     i = 1
-    for t in range(max(_N, len(keys))):
+    for t in range(_N):  # max(N, key length) steps
         prev, row = rows[i - 1], rows[i]
         shift(prev, thirty, scratch)
         xor(scratch, prev, scratch)
