@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_ensemble.py                    # R = 1, 100, 1000
     .venv/bin/python benchmarks/bench_ensemble.py --sizes 1 100 1000 10000
     .venv/bin/python benchmarks/bench_ensemble.py --models status_quo --sizes 1000
+    .venv/bin/python benchmarks/bench_ensemble.py --streams --sizes 1000  # streams only
 
 For each contract model of the preset (default: ``default``, 120 monthly periods):
 the agent model's time a run (median of ``--agent-runs`` runs), then the ensemble's
@@ -10,6 +11,10 @@ amortised time a run at each R (one ensemble of R replications in this one proce
 seeds 1..R, the time of ``run_many`` including the per-replication outputs and any
 agent re-runs of replications that left at a structural split), the speed-up, how many
 replications left, and the peak memory the ensemble allocated (``tracemalloc``).
+With ``--streams``: only the random streams, the time a replication to make 16 named
+streams (4 read with ``gauss``, as demand noise, 12 with ``random``) and draw a value a
+period from each, one ``random.Random`` a replication and stream against
+``EnsembleStreams`` (each stream made on first use, and all made at once by ``prepare``).
 Record the figures in docs/performance.md with the command.
 """
 
@@ -20,7 +25,9 @@ import statistics
 import time
 import tracemalloc
 
+from alliancesim.model import streams as named
 from alliancesim.model.ensemble.runs import run_many
+from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import load_scenario
 
@@ -56,6 +63,47 @@ def ensemble_seconds(scenario, model: str, size: int, memory: bool) -> tuple[flo
     return elapsed / size, len(many.departures), peak
 
 
+STREAM_KEYS = [(named.DEMAND_NOISE, f"line {i}") for i in range(4)] + [
+    (named.TURNOVER, f"organisation {i}") for i in range(12)
+]
+
+
+def streams_seconds(size: int, periods: int, how: str) -> float:
+    """Seconds a replication to make ``STREAM_KEYS`` for seeds 1..size and draw
+    ``periods`` values from each: ``how`` is "random" (a ``random.Random`` a replication),
+    "ensemble" (made on first use) or "prepared" (``EnsembleStreams.prepare``)."""
+    seeds = range(1, size + 1)
+    started = time.perf_counter()
+    if how == "random":
+        for purpose, name in STREAM_KEYS:
+            for seed in seeds:
+                rng = named.stream(seed, purpose, name)
+                if purpose == named.DEMAND_NOISE:
+                    [rng.gauss(0.0, 1.0) for _ in range(periods)]
+                else:
+                    [rng.random() for _ in range(periods)]
+    else:
+        streams = EnsembleStreams(seeds, block=periods)
+        if how == "prepared":
+            streams.prepare(STREAM_KEYS)
+        for purpose, name in STREAM_KEYS:
+            generator = streams(purpose, name)
+            for _ in range(periods):
+                generator.gauss(0.0, 1.0) if purpose == named.DEMAND_NOISE else generator.random()
+    return (time.perf_counter() - started) / size
+
+
+def main_streams(sizes: list[int], periods: int) -> None:
+    print(f"{len(STREAM_KEYS)} streams, {periods} draws each, one process")
+    print(f"{'R':>7}{'Random µs/rep':>15}{'ensemble µs/rep':>17}{'prepared µs/rep':>17}")
+    for size in sizes:
+        each = [streams_seconds(size, periods, how) for how in ("random", "ensemble", "prepared")]
+        print(
+            f"{size:>7}"
+            + "".join(f"{t * 1e6:>{w},.0f}" for t, w in zip(each, (15, 17, 17), strict=True))
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="default")
@@ -63,9 +111,13 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", type=int, default=[1, 100, 1000])
     parser.add_argument("--agent-runs", type=int, default=20)
     parser.add_argument("--memory", action="store_true", help="also peak memory (slower)")
+    parser.add_argument("--streams", action="store_true", help="only the random streams")
     args = parser.parse_args()
     scenario = load_scenario(args.preset)
     print(machine())
+    if args.streams:
+        main_streams(args.sizes, scenario.economy.periods)
+        return
     print(f"preset {args.preset}: {scenario.economy.periods} periods, one process")
     print(
         f"{'model':<16}{'R':>7}{'µs/run':>11}{'agent µs/run':>14}{'speed-up':>10}"
