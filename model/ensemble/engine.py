@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from alliancesim.model import streams
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.simulation import HealthEconomyModel, event_record
@@ -54,6 +55,7 @@ class EnsembleModel(HealthEconomyModel):
         self.event_lists: list[list[dict]] = [[] for _ in self.seeds]
         self._agreements = list(agreements) if agreements else None
         self._block = scenario.economy.periods
+        self._planned = scenario
         super().__init__(
             scenario,
             contract_model,
@@ -61,10 +63,26 @@ class EnsembleModel(HealthEconomyModel):
             record_ledger=record_ledger,
             negotiated=self._agreements[0] if self._agreements else None,
         )
+        self.prepare_leniency()
 
     def make_streams(self, seed: int) -> EnsembleStreams:
-        """Every replication's named streams, read together."""
-        return EnsembleStreams(self.seeds, block=self._block)
+        """Every replication's named streams, read together; those every period draws
+        from (demand, leadership turnover) are made now, in one pass."""
+        made = EnsembleStreams(self.seeds, block=self._block)
+        made.prepare(
+            [(streams.DEMAND_SHOCK, "")]
+            + [(streams.DEMAND_NOISE, line.name) for line in self._planned.economy.service_lines]
+            + [(streams.TURNOVER, org.name) for org in self._planned.organisations]
+        )
+        return made
+
+    def prepare_leniency(self) -> None:
+        """Each later contract year's leniency draws of the contracts in force now, in
+        one pass (a contract built later draws on first use)."""
+        years = range(1, -(-self.periods // self.periods_per_year))
+        self.streams.prepare_draws(
+            (streams.LENIENCY, f"{c.name}@{year}") for c in self.contracts for year in years
+        )
 
     def record_negotiation(self, agreement: Any) -> None:
         """Each replication's own negotiation trace (they share its outcome, not its
