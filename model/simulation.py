@@ -360,13 +360,14 @@ class HealthEconomyModel(mesa.Model):
             {s.subcontractor for c in self.contracts for s in c.subcontracts if s.lead == lead}
         )
 
-    def diverges(self, condition: Any, why: str) -> Any:
+    def diverges(self, condition: Any, why: str, arrays: bool = False) -> Any:
         """Whether a branch that changes the run's structure is taken (a provider fails,
         a contract is handed back...): ``condition`` itself here. The ensemble engine
         (``model/ensemble``) steps replications that share their structure together, so
         there it hands the replications where the condition holds to this model to finish
         and answers False for the rest; stage code writes ``if model.diverges(c, why):``
-        where such a branch starts."""
+        where such a branch starts. ``arrays``: the branch's code also runs on arrays
+        over replications (so replications that all take it can stay together)."""
         return condition
 
     def record_event(

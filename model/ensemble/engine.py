@@ -26,6 +26,7 @@ import numpy as np
 from alliancesim.model import streams
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.streams import EnsembleStreams
+from alliancesim.model.payment.ledger import RowNote
 from alliancesim.model.simulation import HealthEconomyModel, event_record
 from alliancesim.scenario import Scenario
 
@@ -51,7 +52,8 @@ class EnsembleModel(HealthEconomyModel):
             raise ValueError("an ensemble needs at least one seed")
         self.size = len(self.seeds)
         self.active = np.ones(self.size, dtype=bool)
-        self.departures: dict[int, tuple[int, str]] = {}  # replication -> (period, why)
+        # replication -> (period, why, whether the branch runs on arrays)
+        self.departures: dict[int, tuple[int, str, bool]] = {}
         self.event_lists: list[list[dict]] = [[] for _ in self.seeds]
         self._agreements = list(agreements) if agreements else None
         self._block = scenario.economy.periods
@@ -98,8 +100,8 @@ class EnsembleModel(HealthEconomyModel):
         self, actor: str, kind: str, text: str, where: Any = None, **details: Any
     ) -> None:
         """The event, in the trace of each replication where it happened (all of them
-        unless ``where`` is an array of flags); details that are arrays are each
-        replication's own value."""
+        unless ``where`` is an array of flags); details that are arrays, and a text
+        made by ``row_note``, are each replication's own."""
         if where is None or not isinstance(where, ARRAY):
             if where is not None and not where:
                 return
@@ -108,20 +110,29 @@ class EnsembleModel(HealthEconomyModel):
             indices = np.flatnonzero(where)
         for index in indices:
             own = {k: pick(v, index) for k, v in details.items()}
-            self.event_lists[index].append(event_record(self.period, actor, kind, text, own))
+            own_text = text.text(index) if isinstance(text, RowNote) else text
+            self.event_lists[index].append(event_record(self.period, actor, kind, own_text, own))
 
-    def diverges(self, condition: Any, why: str) -> Any:
-        """A structural branch: taken by all or by none, or split. The branch's own code
-        is written for one run (it names who failed, formats the amounts asked for), so
-        on a split every replication that takes it leaves the ensemble for the agent
-        model (``departures``), and the branch is answered False for the rest."""
+    def diverges(self, condition: Any, why: str, arrays: bool = False) -> Any:
+        """A structural branch: taken by all or by none, or split.
+
+        On a split every replication that takes the branch leaves the ensemble
+        (``departures``: period, why, and whether the branch runs on arrays) and the
+        branch is answered False for the rest. A branch whose code runs on arrays
+        (``arrays=True``) is answered True when every replication still here takes it:
+        ``runs.run_many`` steps replications that left together at such a branch as an
+        ensemble of their own. Other branches (their code names amounts for one run)
+        are finished by the agent model."""
         if not isinstance(condition, ARRAY):
             return condition
-        leaving = np.logical_and(condition, self.active)
-        if leaving.any():
-            for index in np.flatnonzero(leaving):
-                self.departures[int(index)] = (self.period, why)
-            self.active = np.logical_and(self.active, np.logical_not(leaving))
+        taken = np.logical_and(condition, self.active)
+        if not taken.any():
+            return False
+        if arrays and np.array_equal(taken, self.active):
+            return True
+        for index in np.flatnonzero(taken):
+            self.departures[int(index)] = (self.period, why, arrays)
+        self.active = np.logical_and(self.active, np.logical_not(taken))
         return False
 
     def run(self) -> EnsembleModel:

@@ -12,11 +12,14 @@ agent model's run on that seed.
   to the same run (``run_key``: the terms, the result, who shares the risk, the costs
   and leadership changes) are stepped together, one ensemble a group.
 - Replications that leave an ensemble at a structural split (``EnsembleModel.diverges``)
-  are run again by the agent model; ``ManyRuns.departures`` says which and why.
+  together, at a branch whose code runs on arrays (a provider's failure), are stepped
+  again as an ensemble that takes it; the others are run again by the agent model
+  (``ManyRuns.departures`` says which and why).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -28,6 +31,13 @@ from alliancesim.model.ensemble.engine import EnsembleModel, pick
 from alliancesim.model.payment.ledger import JournalEntry, RowNote
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
+
+# how many times replications that left an ensemble together are stepped together again
+# (each time at a later branch) before the agent model finishes them
+MAX_REGROUPING = 20
+# fewer replications than this leaving together go to the agent model: an ensemble's
+# Python work a period is about that of ten agent runs (benchmarks/bench_ensemble.py)
+MIN_REGROUPED = 16
 
 
 @dataclass
@@ -60,7 +70,8 @@ class ManyRuns:
 
     runs: list[HealthEconomyModel | ReplicationRun]
     departures: dict[int, tuple[int, str]] = field(default_factory=dict)  # seed -> (period, why)
-    groups: int = 0
+    groups: int = 0  # groups of replications with the same agreement
+    ensembles: int = 0  # ensembles stepped: the groups, and those that left one together
 
 
 def run_key(agreement: Any) -> tuple:
@@ -95,7 +106,12 @@ def agreements_for(
 def run_many(
     scenario: Scenario, contract_model: str, seeds: Sequence[int], record_ledger: bool = False
 ) -> ManyRuns:
-    """Every seed's run of the contract model, stepped together where they share terms."""
+    """Every seed's run of the contract model, stepped together where they share terms.
+
+    Replications that leave an ensemble together at a branch whose code runs on arrays
+    (the same period, the same branch: a given provider's failure) are stepped again as
+    an ensemble of their own, in which they all take it; the others that leave are run
+    by the agent model."""
     seeds = [int(seed) for seed in seeds]
     agreements = agreements_for(scenario, contract_model, seeds)
     groups: dict[tuple, list[int]] = {}
@@ -104,7 +120,11 @@ def run_many(
         groups.setdefault(key, []).append(index)
     runs: list[Any] = [None] * len(seeds)
     departures: dict[int, tuple[int, str]] = {}
-    for members in groups.values():
+    pending = deque((members, 0) for members in groups.values())
+    ensembles = 0
+    while pending:
+        members, depth = pending.popleft()
+        ensembles += 1
         ensemble = EnsembleModel(
             scenario,
             contract_model,
@@ -113,16 +133,28 @@ def run_many(
             record_ledger=record_ledger,
         ).run()
         rows = rows_by_replication(ensemble.rows, ensemble.size)
+        again: dict[tuple[int, str], list[int]] = {}
         for position, index in enumerate(members):
             if ensemble.active[position]:
                 own = agreements[index] if agreements else ensemble.agreement
                 runs[index] = replication_run(ensemble, position, own, rows[position])
+                continue
+            period, why, arrays = ensemble.departures[position]
+            if arrays and depth < MAX_REGROUPING:
+                again.setdefault((period, why), []).append(index)
             else:
-                departures[seeds[index]] = ensemble.departures[position]
-                runs[index] = HealthEconomyModel(
-                    scenario, contract_model, seeds[index], record_ledger=record_ledger
-                ).run()
-    return ManyRuns(runs, departures, len(groups))
+                departures[seeds[index]] = (period, why)
+        for (period, why), group in again.items():
+            if len(group) >= MIN_REGROUPED:
+                pending.append((group, depth + 1))
+            else:  # a few: the agent model is quicker than an ensemble's fixed cost a period
+                departures.update((seeds[i], (period, why)) for i in group)
+    for seed in departures:
+        index = seeds.index(seed)
+        runs[index] = HealthEconomyModel(
+            scenario, contract_model, seed, record_ledger=record_ledger
+        ).run()
+    return ManyRuns(runs, departures, len(groups), ensembles)
 
 
 def note_of(note: Any, index: int) -> str:

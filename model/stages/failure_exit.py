@@ -40,9 +40,14 @@ from alliancesim.agents.exit import (
 )
 from alliancesim.agents.provider import Provider
 from alliancesim.model.economy import Delivery, ServiceLine, season_factor
-from alliancesim.model.elementwise import total
-from alliancesim.model.payment.ledger import STAFF_AND_SUPPLIERS, WRITTEN_OFF, JournalEntry
-from alliancesim.model.payment.pence import round_pence
+from alliancesim.model.elementwise import anywhere, total
+from alliancesim.model.payment.ledger import (
+    STAFF_AND_SUPPLIERS,
+    WRITTEN_OFF,
+    JournalEntry,
+    row_note,
+)
+from alliancesim.model.payment.pence import round_pence, where
 from alliancesim.model.payment.terms import ContractTerms, annual_value
 from alliancesim.model.stages import booking, choices, contract_year
 from alliancesim.model.stages.booking import RETURNED_RISK_PREMIUM
@@ -76,7 +81,8 @@ class ExitState:
 def exit_failed(model: HealthEconomyModel) -> None:
     """A provider below its failure floor for FAILURE_PERIODS periods running exits."""
     for provider in model.providers:
-        if model.diverges(exits(provider.failed, provider.periods_below_floor), "failure"):
+        fails = exits(provider.failed, provider.periods_below_floor)
+        if model.diverges(fails, f"failure of {provider.name}", arrays=True):
             fail(model, provider)
 
 
@@ -123,9 +129,10 @@ def settle_dropped_debts(
     for contract, payer, payee, amount in before:
         dropped[contract, payer, payee] = dropped.get((contract, payer, payee), 0) + amount
     for (contract, payer, payee), amount in sorted(dropped.items()):
-        amount -= still.get((contract, payer, payee), 0)
-        if amount <= 0:
+        amount = amount - still.get((contract, payer, payee), 0)
+        if not anywhere(amount > 0):
             continue
+        amount = where(amount > 0, amount, 0)  # over replications: 0 where none is owed
         lead = model.orgs[payer]
         if getattr(lead, "failed", False):
             note = f"subcontract payments owed to {payee}, delayed and never paid"
@@ -140,12 +147,12 @@ def settle_dropped_debts(
                 note,
             )
             booking.post(model, [entry])
-            lead.cost += amount  # the period's surplus row is its change in reserves
+            lead.cost = lead.cost + amount  # the period's surplus row: change in reserves
             model.record_event(
                 payer,
                 "write_off",
-                f"{payer} failed owing {payee} £{amount / 100:,.0f} of delayed subcontract "
-                "payments; the debt is written off and never paid",
+                row_note(_write_off_text, payer=payer, payee=payee, amount=amount),
+                where=amount > 0,
                 creditor=payee,
                 amount_pence=amount,
                 contract=contract,
@@ -161,6 +168,13 @@ def settle_dropped_debts(
                 "settle_on_exit",
                 f"delayed subcontract payments settled when {payee} left the contract",
             )
+
+
+def _write_off_text(payer: str, payee: str, amount: int) -> str:
+    return (
+        f"{payer} failed owing {payee} £{amount / 100:,.0f} of delayed subcontract "
+        "payments; the debt is written off and never paid"
+    )
 
 
 def review_contracts(model: HealthEconomyModel, delivery: Delivery) -> None:

@@ -48,8 +48,28 @@ def test_a_failure_in_some_replications_sends_them_to_the_agent_model():
     found, departures = compare(scenario, "lead_provider", seeds)
     assert found == []
     assert departures, "no seed failed: pick seeds where a provider fails"
-    assert all(why == "failure" for _, why in departures.values())
+    assert all(why.startswith("failure of ") for _, why in departures.values())
     assert len(departures) < len(seeds)  # the rest stayed in the ensemble
+
+
+def test_replications_failing_together_are_stepped_together_again(monkeypatch):
+    """Replications that leave at the same failure are an ensemble of their own (in which
+    every one takes the branch on arrays), and still match the agent model."""
+    from alliancesim.model.ensemble import runs
+
+    scenario = load_preset("default").with_overrides(
+        {"organisations.gp_federation.reserves_pence": 2_000_000}  # it fails early, often
+    )
+    seeds = range(1, 25)
+    alone = run_many(scenario, "lead_provider", seeds)  # regrouping needs 16 leaving together
+    monkeypatch.setattr(runs, "MIN_REGROUPED", 2)
+    many = run_many(scenario, "lead_provider", seeds)
+    assert alone.ensembles == alone.groups == 1
+    assert many.ensembles > many.groups  # some left together and were stepped again
+    assert len(many.departures) < len(alone.departures)
+    found, _ = compare(scenario, "lead_provider", seeds)
+    assert found == []
+    assert [r.rows for r in many.runs] == [r.rows for r in alone.runs]
 
 
 def _prior_value(draw, key):
@@ -112,10 +132,15 @@ def test_a_split_takes_the_replications_that_branch_out_and_answers_false():
     assert model.diverges(False, "x") is False and model.diverges(True, "x") is True
     assert model.diverges(np.array([False, True, False, True]), "why") is False
     assert model.active.tolist() == [True, False, True, False]
-    assert model.departures == {1: (0, "why"), 3: (0, "why")}
+    assert model.departures == {1: (0, "why", False), 3: (0, "why", False)}
     # a replication that has left is not counted again
     assert model.diverges(np.array([False, True, True, False]), "later") is False
-    assert model.departures[2] == (0, "later") and model.departures[1] == (0, "why")
+    assert model.departures[2] == (0, "later", False) and model.departures[1][1] == "why"
+    # a branch that runs on arrays, taken by every replication still here, is taken
+    assert model.diverges(np.array([True, False, False, True]), "all", arrays=True) is True
+    fresh = EnsembleModel(load_preset("small_economy"), "status_quo", [1, 2, 3])
+    assert fresh.diverges(np.array([True, True, False]), "some", arrays=True) is False
+    assert fresh.departures == {0: (0, "some", True), 1: (0, "some", True)}
 
 
 def test_events_go_to_the_replications_they_happened_in():
