@@ -6,11 +6,13 @@
     .venv/bin/python benchmarks/bench_ensemble.py --streams --sizes 1000  # streams only
 
 For each contract model of the preset (default: ``default``, 120 monthly periods):
-the agent model's time a run (median of ``--agent-runs`` runs), then the ensemble's
-amortised time a run at each R (one ensemble of R replications in this one process,
-seeds 1..R, the time of ``run_many`` including the per-replication outputs and any
-agent re-runs of replications that left at a structural split), the speed-up, how many
-replications left, and the peak memory the ensemble allocated (``tracemalloc``).
+the agent model's time a run (median of ``--agent-runs`` runs), then at each R (seeds
+1..R, in this one process) the ensemble's amortised time a run two ways: ``stepping``,
+one ``EnsembleModel`` advanced through every period (replications that leave it are
+not finished); ``µs/run``, ``run_many``: the same plus every replication's output rows
+and the agent re-runs of replications that left at a structural split. Then the
+speed-up (agent / ``µs/run``), how many replications the agent model finished, and with
+``--memory`` the peak memory ``run_many`` allocated (``tracemalloc``).
 With ``--streams``: only the random streams, the time a replication to make 16 named
 streams (4 read with ``gauss``, as demand noise, 12 with ``random``) and draw a value a
 period from each, one ``random.Random`` a replication and stream against
@@ -26,6 +28,7 @@ import time
 import tracemalloc
 
 from alliancesim.model import streams as named
+from alliancesim.model.ensemble.engine import EnsembleModel
 from alliancesim.model.ensemble.runs import run_many
 from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.simulation import HealthEconomyModel
@@ -47,6 +50,14 @@ def agent_seconds(scenario, model: str, runs: int) -> float:
         HealthEconomyModel(scenario, model, seed, record_ledger=False).run()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def stepping_seconds(scenario, model: str, size: int) -> float:
+    """Seconds a run of the ensemble's stepping alone: R replications advanced through
+    every period, no per-replication outputs, no agent re-runs (imposed contracts only)."""
+    started = time.perf_counter()
+    EnsembleModel(scenario, model, range(1, size + 1)).run()
+    return (time.perf_counter() - started) / size
 
 
 def ensemble_seconds(scenario, model: str, size: int, memory: bool) -> tuple[float, int, float]:
@@ -120,16 +131,18 @@ def main() -> None:
         return
     print(f"preset {args.preset}: {scenario.economy.periods} periods, one process")
     print(
-        f"{'model':<16}{'R':>7}{'µs/run':>11}{'agent µs/run':>14}{'speed-up':>10}"
-        f"{'left':>7}{'peak MB':>9}"
+        f"{'model':<16}{'R':>7}{'stepping':>10}{'µs/run':>9}{'agent µs/run':>14}"
+        f"{'speed-up':>10}{'left':>7}{'peak MB':>9}"
     )
     for model in args.models or list(scenario.contract_models):
         agent = agent_seconds(scenario, model, args.agent_runs)
         for size in args.sizes:
+            stepping = stepping_seconds(scenario, model, size)
             each, left, peak = ensemble_seconds(scenario, model, size, args.memory)
             print(
-                f"{model:<16}{size:>7}{each * 1e6:>11,.0f}{agent * 1e6:>14,.0f}"
-                f"{agent / each:>10.1f}{left:>7}{peak if args.memory else float('nan'):>9.1f}",
+                f"{model:<16}{size:>7}{stepping * 1e6:>10,.0f}{each * 1e6:>9,.0f}"
+                f"{agent * 1e6:>14,.0f}{agent / each:>10.1f}{left:>7}"
+                f"{peak if args.memory else float('nan'):>9.1f}",
                 flush=True,
             )
 
