@@ -13,8 +13,13 @@ Replications stepped together share their structure: the contracts in force, whi
 providers have failed, who governs. Where a stage reaches a branch that would change
 the structure in some replications only, it asks ``model.diverges(condition, why)``:
 the replications that take the branch leave the ensemble (their results here are
-dropped) and are run by the agent model from their seeds, which gives the same numbers because the
-two engines draw from the same streams. ``departures`` records who left, when and why.
+dropped) and are run again from their seeds, which gives the same numbers because the
+two engines draw from the same streams: by the agent model, or, for a branch whose code
+runs on arrays (a failure), by an ensemble of those that left together
+(``runs.run_many``). ``departures`` records who left, when and why.
+
+The agent model is the readable reference and the dashboard's engine; nothing here
+changes a rule, and ``equivalence.py`` checks the two engines against each other.
 """
 
 from __future__ import annotations
@@ -56,8 +61,8 @@ class EnsembleModel(HealthEconomyModel):
         self.departures: dict[int, tuple[int, str, bool]] = {}
         self.event_lists: list[list[dict]] = [[] for _ in self.seeds]
         self._agreements = list(agreements) if agreements else None
-        self._block = scenario.economy.periods
-        self._planned = scenario
+        self._block = scenario.economy.periods  # draws a stream makes ahead: one a period
+        self._planned = scenario  # (Mesa's Model keeps a _scenario of its own)
         super().__init__(
             scenario,
             contract_model,
