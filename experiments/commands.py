@@ -88,7 +88,7 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="Which engine runs the replications: auto (the ensemble engine when a scenario "
-        "point has 8 or more), agents (one model a run) or ensemble; the results are the same",
+        "point has 16 or more), agents (one model a run) or ensemble; the results are the same",
     ),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output directory")]

@@ -135,7 +135,7 @@ def run(
         str,
         typer.Option(
             help="Which engine runs the replications: auto (the ensemble engine when there "
-            "are 8 or more replications a setting), agents (one model a run) or ensemble; "
+            "are 16 or more replications a setting), agents (one model a run) or ensemble; "
             "the results are the same"
         ),
     ] = "auto",

@@ -72,11 +72,11 @@ MAX_CHUNK_SIZE = 20
 PARAM_PREFIX = "param."
 
 # The ensemble engine (model/ensemble) pays its per-period work once for all the
-# replications of a point in a chunk, so its chunks are larger; below this many
-# replications of a point the agent model is as fast.
+# replications of a point in a chunk, so its chunks are larger (about two a worker);
+# below ENSEMBLE_MIN_REPLICATIONS of a point the agent model is about as fast.
 ENGINES = ("auto", "agents", "ensemble")
 ENSEMBLE_MAX_CHUNK = 200
-ENSEMBLE_MIN_REPLICATIONS = 8
+ENSEMBLE_MIN_REPLICATIONS = 16  # an ensemble's fixed cost is about seven agent runs
 
 Replicate = Callable[..., Any]
 
@@ -462,9 +462,11 @@ def _chunks(
     return chunks
 
 
-def default_chunk_size(n_tasks: int, workers: int, largest: int = MAX_CHUNK_SIZE) -> int:
-    """About four chunks per worker, at most ``largest`` tasks each."""
-    return max(1, min(largest, math.ceil(n_tasks / (max(workers, 1) * 4))))
+def default_chunk_size(
+    n_tasks: int, workers: int, largest: int = MAX_CHUNK_SIZE, per_worker: int = 4
+) -> int:
+    """About ``per_worker`` chunks per worker, at most ``largest`` tasks each."""
+    return max(1, min(largest, math.ceil(n_tasks / (max(workers, 1) * per_worker))))
 
 
 def engine_counts(task_records: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -708,11 +710,11 @@ def run_tasks(
         taper = True
     n_workers = workers if cluster is None else 0
     if chunk_size is None:
-        chunk_size = default_chunk_size(
-            len(tasks),
-            max(workers, 2 if cluster is not None else 1),
-            ENSEMBLE_MAX_CHUNK if engine == "ensemble" else MAX_CHUNK_SIZE,
-        )
+        workers_seen = max(workers, 2 if cluster is not None else 1)
+        if engine == "ensemble":  # fewer, larger chunks: an ensemble pays by its size
+            chunk_size = default_chunk_size(len(tasks), workers_seen, ENSEMBLE_MAX_CHUNK, 2)
+        else:
+            chunk_size = default_chunk_size(len(tasks), workers_seen)
     if chunk_size < 1:
         raise ExperimentError("chunk_size", "chunk_size", chunk_size, "an integer >= 1")
 
