@@ -82,14 +82,15 @@ def money_to_find(budget: int, price: int, reserves: int, savings_target: float)
 
     What is left of its budget for the scope after the price it agreed (a bid under the
     budget leaves some), plus reserves beyond the saving it must make this year
-    (``savings_target x budget``); a commissioner in deficit has no reserves to give."""
-    unspent = max(0, budget - price)
-    spare = max(0, reserves - round(savings_target * budget))
+    (``savings_target x budget``); a commissioner in deficit has no reserves to give.
+    Elementwise on arrays."""
+    unspent = maximum(0, budget - price)
+    spare = maximum(0, reserves - round_pence(savings_target * budget))
     return unspent + spare
 
 
 def grants_request(request: int, can_find: int, trust: float) -> bool:
     """The commissioner pays what was asked only if it can find the money, weighted by
     how far it trusts the holder's account of its losses (seed 000 L1702: adjustment
-    depended on the parties' finances and trust). All or nothing."""
-    return request > 0 and request <= trust * can_find
+    depended on the parties' finances and trust). All or nothing. Elementwise on arrays."""
+    return both(request > 0, request <= trust * can_find)

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from alliancesim.agents.exit import (
     asks_for_more,
     bearable_loss,
@@ -40,7 +41,7 @@ from alliancesim.agents.exit import (
 )
 from alliancesim.agents.provider import Provider
 from alliancesim.model.economy import Delivery, ServiceLine, season_factor
-from alliancesim.model.elementwise import anywhere, total
+from alliancesim.model.elementwise import anywhere, both, is_array, select, total
 from alliancesim.model.payment.ledger import (
     STAFF_AND_SUPPLIERS,
     WRITTEN_OFF,
@@ -202,19 +203,26 @@ def review_contracts(model: HealthEconomyModel, delivery: Delivery) -> None:
     year = model.period // model.periods_per_year
     for holder, held in holders.items():
         provider = model.orgs[holder]
-        if provider.failed or model.exits.asked.get(holder) == year:
+        if provider.failed:
+            continue
+        # a holder asks once a contract year (in each replication: an array of years,
+        # -1 where it has not asked, in the ensemble)
+        last_asked = model.exits.asked.get(holder, -1)
+        fresh = last_asked != year
+        if not anywhere(fresh):
             continue
         history = model.exits.surplus_history[holder]
         loss = projected_annual_loss(sum(history), len(history), model.periods_per_year)
         position = provider.reserves + receivables.get(holder, 0)
         income, floor = provider.annual_income, provider.failure_threshold
         bearable = bearable_loss(position, income, floor, provider.risk_appetite)
-        asks = asks_for_more(loss, bearable, held_price(model, holder, held))
-        if model.diverges(asks, "asks for more money"):
-            model.exits.asked[holder] = year
-            gap = shortfall(position, income, floor)
-            if not request_more_money(model, holder, held, loss, bearable, gap):
-                break  # handed back: the contracts changed; the others review next period
+        asks = both(fresh, asks_for_more(loss, bearable, held_price(model, holder, held)))
+        if not anywhere(asks):
+            continue
+        model.exits.asked[holder] = where(asks, year, last_asked)
+        gap = shortfall(position, income, floor)
+        if not request_more_money(model, holder, held, loss, bearable, gap, asks):
+            break  # handed back: the contracts changed; the others review next period
 
 
 def seasonal_surplus(model: HealthEconomyModel, name: str, delivery: Delivery) -> float:
@@ -276,63 +284,142 @@ def held_price(model: HealthEconomyModel, holder: str, held: list[ContractTerms]
 
 
 def request_more_money(
-    model, holder: str, held: list[ContractTerms], loss: int, bearable: int, gap: int = 0
+    model,
+    holder: str,
+    held: list[ContractTerms],
+    loss: int,
+    bearable: int,
+    gap: int = 0,
+    asks: bool | np.ndarray = True,
 ) -> bool:
     """The holder asks for its projected loss a year, plus ``gap`` now to stand back at
     its failure floor; the commissioner that pays it most decides (agents/exit.py).
-    Granted (True): the gap next period, the loss monthly to the contract year's end.
-    Refused (False): the holder hands the contract back."""
+    Granted: the gap next period, the loss monthly to the contract year's end (money:
+    elementwise, ``asks`` the replications that ask). Refused: the holder hands the
+    contract back (structural: ``model.diverges``; in the ensemble the replications
+    refused leave). False when the contract was handed back."""
     request = loss + gap
     prices = price_by_payer(holder, held)
     price = sum(prices.values())
-    payer = max(sorted(prices), key=lambda name: prices[name])
+    payer = paying_most(model, prices, asks)
     commissioner = model.orgs[payer]
     growth = model.builder.growth(model.period // model.periods_per_year)
     budget = sum(
-        round(line.planned_per_year * growth * line.unit_cost_pence)
+        round_pence(line.planned_per_year * growth * line.unit_cost_pence)
         for line in scope_lines(model, holder, held)
     )
     can_find = money_to_find(budget, price, commissioner.reserves, commissioner.savings_target)
     trust = model.trust.trust(payer, holder)
-    granted = grants_request(request, can_find, trust)
-    model.exit_log["requests"] += 1
-    share = request / price if price else 0.0
+    granted = both(asks, grants_request(request, can_find, trust))
+    model.exit_log["requests"] += where(asks, 1, 0)
+    share = select(price != 0, request / where(price != 0, price, 1), 0.0)
     model.record_event(
         holder,
         "request_more_money",
-        f"{holder} projects a loss of £{loss / 100:,.0f} a year on its contract, more "
-        f"than the £{bearable / 100:,.0f} it can bear, and asks {payer} for "
-        f"£{request / 100:,.0f} ({share:.0%} of its price); {payer} "
-        + ("agrees" if granted else "refuses"),
+        row_note(
+            _request_text,
+            holder=holder,
+            payer=payer,
+            loss=loss,
+            bearable=bearable,
+            request=request,
+            share=share,
+            granted=granted,
+        ),
+        where=asks,
         commissioner=payer,
         request_pence=request,
         loss_pence=loss,
         shortfall_pence=gap,
-        share_of_price=round(share, 4),
+        share_of_price=rounded(share, 4),
         bearable_pence=bearable,
         budget_pence=budget,
         price_pence=price,
         can_find_pence=can_find,
-        trust=round(trust, 4),
-        decision="granted" if granted else "refused",
+        trust=rounded(trust, 4),
+        decision=select(granted, "granted", "refused"),
     )
-    if granted:
-        model.exit_log["granted"] += 1
-        model.exits.relief[holder] = (
-            payer,
-            held[0].name,
-            round(loss / model.periods_per_year),
-            model.period // model.periods_per_year,
-            gap,
-        )
-        return True
-    hand_back(model, holder, held, payer, price)
-    return False
+    refused = both(asks, np.logical_not(granted) if is_array(granted) else not granted)
+    if model.diverges(refused, REFUSED):
+        hand_back(model, holder, held, payer, price)
+        return False
+    model.exit_log["granted"] += where(granted, 1, 0)
+    grant_relief(model, holder, payer, held[0].name, loss, gap, granted)
+    return True
+
+
+REFUSED = "a holder's request was refused: handback"
+
+
+def _request_text(
+    holder: str, payer: str, loss: int, bearable: int, request: int, share: float, granted: bool
+) -> str:
+    return (
+        f"{holder} projects a loss of £{loss / 100:,.0f} a year on its contract, more "
+        f"than the £{bearable / 100:,.0f} it can bear, and asks {payer} for "
+        f"£{request / 100:,.0f} ({share:.0%} of its price); {payer} "
+        + ("agrees" if granted else "refuses")
+    )
+
+
+_round = np.frompyfunc(round, 2, 1)
+
+
+def rounded(value: float | np.ndarray, places: int) -> float | np.ndarray:
+    """Python's ``round(value, places)``, on every element of an array (numpy's own
+    ``round`` scales and may differ from it in the last bit)."""
+    if is_array(value):
+        return _round(value, places).astype(np.float64)
+    return round(value, places)
+
+
+def paying_most(model, prices: dict[str, int], asks: bool | np.ndarray = True) -> str:
+    """The commissioner that pays the holder most (the first by name on a tie). It is
+    structural: where prices differ between replications so that it does, the
+    replications asking with another payer than the first leave (``model.diverges``)."""
+    if not is_array(*prices.values()):
+        return max(sorted(prices), key=lambda name: prices[name])
+    size = next(len(v) for v in prices.values() if is_array(v))
+    rows = {name: np.broadcast_to(value, (size,)) for name, value in prices.items()}
+    payers = np.array(
+        [max(sorted(rows), key=lambda name, i=i: int(rows[name][i])) for i in range(size)]
+    )
+    active = np.flatnonzero(both(asks, getattr(model, "active", True)))
+    first = payers[active[0]] if len(active) else payers[0]
+    model.diverges(both(asks, payers != first), "the commissioner paying most differs")
+    return str(first)
+
+
+def grant_relief(
+    model, holder: str, payer: str, contract: str, loss: int, gap: int, granted: bool | np.ndarray
+) -> None:
+    """Relief granted (where ``granted`` holds): ``loss`` a year paid monthly to the
+    contract year's end, ``gap`` with the first payment (``pay_relief``); 0 elsewhere."""
+    year = model.period // model.periods_per_year
+    monthly = round_pence(loss / model.periods_per_year)
+    if not is_array(granted, monthly, gap):
+        model.exits.relief[holder] = (payer, contract, monthly, year, gap)
+        return
+    before = model.exits.relief.get(holder)
+    if before is None or before[:2] != (payer, contract) or before[3] != year:
+        # another relief of this year (another payer or contract, after a rebuild) would
+        # be replaced: the replications granted now leave rather than lose it
+        if before is not None and before[3] == year:
+            model.diverges(granted, "relief granted twice in a year by different payers")
+        before = (payer, contract, 0, year, 0)
+    model.exits.relief[holder] = (
+        payer,
+        contract,
+        where(granted, monthly, before[2]),
+        year,
+        where(granted, gap, before[4]),
+    )
 
 
 def pay_relief(model: HealthEconomyModel) -> None:
     """Relief granted on a request is paid each period to the end of its contract year,
-    as a journal entry from the commissioner."""
+    as a journal entry from the commissioner (in the ensemble, an amount a replication:
+    0, and nothing paid, where none was granted)."""
     year = model.period // model.periods_per_year
     for holder, (payer, contract, monthly, granted_year, gap) in sorted(model.exits.relief.items()):
         if granted_year != year or model.orgs[holder].failed:
