@@ -57,8 +57,9 @@ def bearable_loss(
 
 def shortfall(position: int, annual_income: int, failure_threshold: float) -> int:
     """Pence a holder needs now to stand back at its failure floor (0 if above it): asked
-    for with the year's loss, or the relief would come too late to save it."""
-    return max(0, round(failure_threshold * annual_income) - position)
+    for with the year's loss, or the relief would come too late to save it. Elementwise
+    on arrays."""
+    return maximum(0, round_pence(failure_threshold * annual_income) - position)
 
 
 # A loss smaller than this share of the contract's price is in-year variance a holder
