@@ -23,6 +23,10 @@ Outputs: ``failed`` flags, ``n_failed``, rebuilt contracts, ``exit_log`` (reques
 granted, handbacks), the stage's own state carried to next period (``ExitState``:
 relief, takeback, requests, surplus history), journal entries and events.
 Randomness: none.
+
+In the ensemble (``model/ensemble``) a request is decided in every replication at once:
+a grant is money (relief an amount a replication, 0 where not granted); a refusal, the
+handback, is structural (``model.diverges``) and the replications refused leave.
 """
 
 from __future__ import annotations
@@ -74,7 +78,9 @@ class ExitState:
     # holder -> (by, contract, pence a period, contract year, shortfall still to pay)
     relief: dict[str, tuple[str, str, int, int, int]] = field(default_factory=dict)
     takeback: list[tuple[str, int, int]] = field(default_factory=list)  # (line, first, last)
-    asked: dict[str, int] = field(default_factory=dict)  # holder -> year of its last request
+    # holder -> year of its last request (in the ensemble, a year a replication, -1 where
+    # it has not asked)
+    asked: dict[str, int] = field(default_factory=dict)
     surplus_history: dict[str, list[int]] = field(default_factory=dict)  # accrued, last year
     receivables: dict[str, int] = field(default_factory=dict)  # net_receivables at last review
 

@@ -62,15 +62,16 @@ def test_the_tables_are_the_same_on_either_engine_and_any_backend(tmp_path):
 
 
 def test_replications_that_leave_the_ensemble_are_counted_and_still_match(tmp_path):
-    """In the lead bid the holder asks for more money in every seed: those replications
-    leave the ensemble at the request and the agent model finishes them."""
+    """In the lead bid the holder asks for more money in every seed and the commissioner
+    refuses: those replications leave the ensemble at the handback and the agent model
+    finishes them."""
     agents = _run(tmp_path / "a", "agents", preset="older_people_lead_bid", reps=3)
     ensemble = _run(tmp_path / "e", "ensemble", preset="older_people_lead_bid", reps=3)
     _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
     assert agents.manifest["engines"]["finished_by_agents"] == 0
     assert ensemble.manifest["engines"]["finished_by_agents"] > 0
     left = [t for t in ensemble.manifest["tasks"] if "finished_by_agents" in t]
-    assert all("asks for more money" in t["finished_by_agents"] for t in left)
+    assert all("request was refused" in t["finished_by_agents"] for t in left)
     assert "finished by the agent model" in describe_engines(ensemble.manifest)
 
 
