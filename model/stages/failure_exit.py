@@ -346,7 +346,9 @@ def request_more_money(
         decision=select(granted, "granted", "refused"),
     )
     refused = both(asks, np.logical_not(granted) if is_array(granted) else not granted)
-    if model.diverges(refused, REFUSED):
+    # the handback's code runs on arrays where the price it charges re-procurement on is
+    # shared: replications refused together can then be stepped on together
+    if model.diverges(refused, REFUSED, arrays=not is_array(price)):
         hand_back(model, holder, held, payer, price)
         return False
     model.exit_log["granted"] += where(granted, 1, 0)
@@ -452,7 +454,7 @@ def hand_back(
         (line.name, model.period + 1, last) for line in model.lines_of(holder)
     )
     negotiation = model.scenario_spec.negotiation
-    cost = round(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
+    cost = round_pence(negotiation.commissioner_cost_share * price * REPROCUREMENT_MONTHS / 12)
     booking.charge_transaction_cost(model, payer, cost)
     model.record_event(
         holder,
@@ -488,7 +490,7 @@ def charge_takeback(model: HealthEconomyModel, delivery: Delivery) -> None:
         if model.period < first:
             continue
         line = lines[name]
-        premium = round(
+        premium = round_pence(
             line.unit_cost_pence * delivery.activity[name] * (RETURNED_RISK_PREMIUM - 1.0)
         )
         booking.post_cost(
