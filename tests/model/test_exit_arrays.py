@@ -100,3 +100,17 @@ def test_relief_per_replication_is_paid_to_the_year_end_as_the_agent_model_pays_
     assert stayed_a_year  # granted in year one: left at the second year's refusal, not before
     found, _ = compare(scenario, "lead_bid", SEEDS, record_ledger=True)
     assert found == []
+
+
+def test_replications_refused_together_hand_back_together_in_an_ensemble():
+    """The lead bid as shipped: the CCG has nothing spare and refuses every seed, most in
+    the first month. Those refused together (16 or more) hand back on arrays, as an
+    ensemble of their own, instead of each being finished by the agent model."""
+    scenario = load_preset("older_people_lead_bid")
+    seeds = range(1, 21)
+    many = run_many(scenario, "lead_bid", list(seeds))
+    assert all(len(run.exit_log["handbacks"]) == 1 for run in many.runs)
+    assert many.ensembles > many.groups  # the refused stepped again, together
+    assert len(many.departures) < len(seeds) - 16 + 1
+    found, _ = compare(scenario, "lead_bid", seeds)
+    assert found == []
