@@ -36,7 +36,7 @@ from alliancesim.scenario import Scenario
 # (each time at a later branch) before the agent model finishes them
 MAX_REGROUPING = 20
 # fewer replications than this leaving together go to the agent model: an ensemble's
-# Python work a period is about that of ten agent runs (benchmarks/bench_ensemble.py)
+# Python work a period is about that of six agent runs (benchmarks/bench_ensemble.py)
 MIN_REGROUPED = 16
 
 
