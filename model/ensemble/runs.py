@@ -64,6 +64,18 @@ class ReplicationRun:
         return self.debts
 
 
+@dataclass(frozen=True)
+class ReplicationGovernance:
+    """One replication's view of an ensemble's governance, whose counters may be arrays
+    over replications: ``summary()`` gives this replication's figures."""
+
+    shared: Any
+    index: int
+
+    def summary(self) -> dict[str, Any]:
+        return pick(self.shared.summary(), self.index)
+
+
 @dataclass
 class ManyRuns:
     """The runs in seed order, and the replications the agent model finished."""
@@ -205,7 +217,9 @@ def replication_run(
         providers=providers,
         orgs=orgs,
         agreement=agreement,
-        governance=ensemble.governance,
+        governance=None
+        if ensemble.governance is None
+        else ReplicationGovernance(ensemble.governance, index),
         ledger=ledger,
         debts=pick(ensemble.debts_at_end(), index),
     )
