@@ -26,11 +26,12 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from alliancesim.agents.decisions import shadow_of_future
-from alliancesim.model.elementwise import total
+from alliancesim.model.elementwise import ARRAY, anywhere, maximum, select, total
+from alliancesim.model.payment.ledger import row_note
 from alliancesim.model.payment.terms import DecisionRule, GovernanceTerms
 from alliancesim.model.streams import DISPUTE
 
@@ -152,6 +153,116 @@ def escalate(
     return "expert determination", len(levels) + 1
 
 
+class CoverPlan(NamedTuple):
+    """One replication's vote on covering a member's overspend, and who pays what."""
+
+    decision: Decision
+    parts: dict[str, int]  # payer -> pence, in payer order; empty if the vote failed
+
+
+def cover_plan(
+    name: str,
+    members: list[str],
+    deficit: float,
+    surplus: dict[str, float],
+    income: dict[str, float],
+    trust: dict[str, dict[str, float]],
+    weights: dict[str, float],
+    years_left: float,
+    rule: DecisionRule,
+    latency: dict[str, float],
+    lead: str | None,
+) -> CoverPlan | None:
+    """The vote on covering ``name``'s overspend ``deficit`` in one replication (its own
+    numbers), or None when there is nothing to vote on."""
+    if not deficit > 0:
+        return None
+    # only members with a surplus this year can cover a partner's overspend
+    able = [m for m in members if m == name or surplus[m] > 0]
+    if len(able) < 2:
+        return None
+    sizes = {m: float(max(1, income[m])) for m in able}
+    trust_able = {m: {n: trust[m][n] for n in able} for m in able}
+    weights_able = {m: weights[m] for m in able}
+    votes = transfer_vote(name, deficit, sizes, trust_able, weights_able, years_left)
+    votes.update({m: False for m in members if m not in able})  # no surplus to give
+    decision = decide(rule, votes, latency, lead)
+    parts: dict[str, int] = {}
+    if decision.passed:
+        payers = {m: s for m, s in sizes.items() if m != name and votes.get(m)}
+        whole = sum(payers.values())
+        parts = {m: round(deficit * s / whole) for m, s in sorted(payers.items())}
+    return CoverPlan(decision, parts)
+
+
+def dispute_plan(
+    pain: float, trust: float, draws: list[float], terms: GovernanceTerms
+) -> tuple[str, int, int]:
+    """One replication's dispute: (outcome, levels escalated, cost in pence)."""
+    outcome, levels = escalate(trust, draws, terms.dispute_levels, terms.dispute_final)
+    # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%), rounded
+    # once to whole pence (half to even)
+    return outcome, levels, round(0.01 * pain * levels)
+
+
+def cover_text(name: str, deficit: float, how: str, months: float) -> str:
+    return (
+        f"{name} overspent by £{deficit / 100:,.0f} this year; the alliance "
+        f"agreed ({how}, {months:.0f} months) that the "
+        "others cover it informally from their surpluses."
+    )
+
+
+def refused_text(name: str, deficit: float, no: str) -> str:
+    return (
+        f"{name} asked its partners to cover a £{deficit / 100:,.0f} "
+        f"overspend; {no} would not, so it carries "
+        "the loss."
+    )
+
+
+def dispute_cost_text(levels: int, pain: float) -> str:
+    return (
+        f"advisers and staff time, {levels} level(s) of escalation over a "
+        f"£{pain / 100:,.0f} pain share"
+    )
+
+
+def dispute_text(pain: float, levels: int, outcome: str) -> str:
+    return (
+        f"Members dispute a pain share of £{pain / 100:,.0f}; escalated through "
+        f"{levels} level(s): {outcome}."
+    )
+
+
+def replications(*values: Any) -> int | None:
+    """How many replications the values are over (the first array's length), or None
+    when all are numbers (one run)."""
+    for value in values:
+        if isinstance(value, ARRAY) and value.ndim == 1:
+            return len(value)
+    return None
+
+
+def own(value: Any, index: int | None) -> Any:
+    """Replication ``index``'s part of a value (an array's element as a Python number,
+    inside dicts); the value itself in one run (``index`` None)."""
+    if index is None:
+        return value
+    if isinstance(value, ARRAY):
+        return value[index].item() if value.ndim == 1 else value.item()
+    if isinstance(value, dict):
+        return {k: own(v, index) for k, v in value.items()}
+    return value
+
+
+def gather(values: list[Any], size: int | None, dtype: Any) -> Any:
+    """One replication's values back as one value (one run), or an array over them."""
+    if size is None:
+        return values[0]
+    return np.array(values, dtype=dtype)
+
+
 class Governance:
     """Applies the rules at each contract year end and when a trigger fires."""
 
@@ -166,6 +277,7 @@ class Governance:
         self.exclusions: list[str] = []
         self.renegotiations = 0
         self.reopened_year = -1  # the contract year the envelope was last reopened in
+        self._dispute_rows: list[Any] = []  # an ensemble's DISPUTE draws, a row a draw
 
     @property
     def rule(self) -> DecisionRule:
@@ -210,64 +322,95 @@ class Governance:
         self.model.record_event(actor, f"governance.{kind}", text, **details)
 
     def cover_overspends(self, members: list[str]) -> None:
+        """Each member that overspent this year asks the others to cover it (one run, or
+        every replication of an ensemble at once: the vote is each replication's own)."""
         model = self.model
         years_left = self.years_left()
+        rule, latency, lead = self.rule, self.latency(members), self.lead()
         for name in members:
             provider = model.orgs[name]
             deficit = provider.year_cost - provider.year_income
-            if not model.diverges(deficit > 0, "a member overspent: cover voted on"):
+            if not anywhere(deficit > 0):
                 continue
-            # only members with a surplus this year can cover a partner's overspend
-            able = [
-                m
-                for m in members
-                if m == name or model.orgs[m].year_income - model.orgs[m].year_cost > 0
+            # read now: an earlier member's cover has moved this year's income
+            surplus = {m: model.orgs[m].year_income - model.orgs[m].year_cost for m in members}
+            income = {m: model.orgs[m].annual_income for m in members}
+            trust = {m: {n: model.orgs[m].trust_in(n) for n in members} for m in members}
+            weights = {m: model.orgs[m].weight_on_system for m in members}
+            size = replications(
+                deficit,
+                *surplus.values(),
+                *income.values(),
+                *weights.values(),
+                *(t for row in trust.values() for t in row.values()),
+            )
+            plans = [
+                cover_plan(
+                    name,
+                    members,
+                    own(deficit, i),
+                    own(surplus, i),
+                    own(income, i),
+                    own(trust, i),
+                    own(weights, i),
+                    years_left,
+                    rule,
+                    latency,
+                    lead,
+                )
+                for i in ([None] if size is None else range(size))
             ]
-            if len(able) < 2:
-                continue
-            sizes = {m: float(max(1, model.orgs[m].annual_income)) for m in able}
-            trust = {m: {n: model.orgs[m].trust_in(n) for n in able} for m in able}
-            weights = {m: model.orgs[m].weight_on_system for m in able}
-            votes = transfer_vote(name, deficit, sizes, trust, weights, years_left)
-            votes.update({m: False for m in members if m not in able})  # no surplus to give
-            decision = decide(self.rule, votes, self.latency(members), self.lead())
-            self.count(decision)
-            if decision.passed:
-                payers = {m: s for m, s in sizes.items() if m != name and votes.get(m)}
-                total = sum(payers.values())
-                contract = next(c.name for c in model.contracts if name in c.members)
-                paid = 0
-                for m, s in sorted(payers.items()):
-                    part = round(deficit * s / total)
-                    model.transfer(
-                        m,
-                        name,
-                        part,
-                        contract,
-                        "informal_cover",
-                        "governance_cover",
-                        f"covering {name}'s overspend",
-                    )
-                    paid += max(0, part)
-                self.covers += 1
-                self.record(
-                    name,
-                    "cover",
-                    f"{name} overspent by £{deficit / 100:,.0f} this year; the alliance "
-                    f"agreed ({decision.how}, {decision.months:.0f} months) that the "
-                    "others cover it informally from their surpluses.",
-                    amount_pence=paid,
-                )
-            else:
-                self.record(
-                    name,
-                    "cover_refused",
-                    f"{name} asked its partners to cover a £{deficit / 100:,.0f} "
-                    f"overspend; {', '.join(decision.no)} would not, so it carries "
-                    "the loss.",
-                )
+            self.apply_cover(name, deficit, plans, size)
+
+    def apply_cover(
+        self, name: str, deficit: Any, plans: list[CoverPlan | None], size: int | None
+    ) -> None:
+        """Counters, transfers and events of a member's cover votes (``plans``: one a
+        replication, None where it asked for nothing)."""
+        model = self.model
+        decided = gather([p is not None for p in plans], size, bool)
+        if not anywhere(decided):
+            return
+        passed = gather([p is not None and p.decision.passed for p in plans], size, bool)
+        months = gather([p.decision.months if p else 0.0 for p in plans], size, float)
+        self.decisions = self.decisions + select(decided, 1, 0)
+        self.decision_months = self.decision_months + select(decided, months, 0.0)
+        paid: Any = 0
+        payers = sorted({m for p in plans if p is not None for m in p.parts})
+        if payers:
+            contract = next(c.name for c in model.contracts if name in c.members)
+        for m in payers:
+            part = gather([p.parts.get(m, 0) if p else 0 for p in plans], size, np.int64)
+            model.transfer(
+                m,
+                name,
+                part,
+                contract,
+                "informal_cover",
+                "governance_cover",
+                f"covering {name}'s overspend",
+            )
+            paid = paid + maximum(0, part)
+        self.covers = self.covers + select(passed, 1, 0)
+        how = gather([p.decision.how if p else "" for p in plans], size, str)
+        no = gather([", ".join(p.decision.no) if p else "" for p in plans], size, str)
+        self.record(
+            name,
+            "cover",
+            row_note(cover_text, name=name, deficit=deficit, how=how, months=months),
+            where=passed,
+            amount_pence=paid,
+        )
+        self.record(
+            name,
+            "cover_refused",
+            row_note(refused_text, name=name, deficit=deficit, no=no),
+            where=select(passed, False, decided),
+        )
 
     def disputes_over_pain(self, members: list[str]) -> None:
+        """A dispute over the pain share settled this year, where it is large enough (one
+        run, or every replication of an ensemble at once)."""
         model = self.model
         pain = sum(
             v
@@ -275,32 +418,62 @@ class Governance:
             if k.endswith(".pain_pence") and isinstance(v, int | float | np.ndarray)
         )
         threshold = 0.001 * sum(model.orgs[m].annual_income for m in members)
-        if not model.diverges(pain > threshold, "a dispute over the pain share"):
+        disputed = pain > threshold
+        if not anywhere(disputed):
             return
         commissioner = model.lead_commissioner
-        trust = sum(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
+        trust = total(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
         rng = model.streams(DISPUTE, model.contract_model)  # keyed: no other draw shifts it
-        draws = [rng.random() for _ in range(3)]
         terms = model.active_spec.governance if model.active_spec else GovernanceTerms()
-        outcome, levels = escalate(trust, draws, terms.dispute_levels, terms.dispute_final)
-        # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%), rounded
-        # once to whole pence (half to even) and posted to the advisers account
-        cost = round(0.01 * pain * levels)
+        if isinstance(rng, random.Random):  # one run: its next three draws
+            size = None
+            draws = [[rng.random() for _ in range(3)]]
+        else:  # an ensemble: each replication's draws for its own next dispute
+            draws = self.ensemble_dispute_draws(rng, disputed)
+            size = len(draws)
+        plans = [
+            dispute_plan(own(pain, i), own(trust, i), draws[0 if i is None else i], terms)
+            if own(disputed, i)
+            else ("", 0, 0)
+            for i in ([None] if size is None else range(size))
+        ]
+        outcome = gather([p[0] for p in plans], size, str)
+        levels = gather([p[1] for p in plans], size, np.int64)
+        cost = gather([p[2] for p in plans], size, np.int64)
+        # advisers and staff time, 1% of the contested sum a level (judgement, 0.5-3%),
+        # rounded once to whole pence (half to even) and posted to the advisers account
         model.charge_transaction_cost(
-            commissioner,
-            cost,
-            "dispute",
-            f"advisers and staff time, {levels} level(s) of escalation over a "
-            f"£{pain / 100:,.0f} pain share",
+            commissioner, cost, "dispute", row_note(dispute_cost_text, levels=levels, pain=pain)
         )
-        self.disputes += 1
+        self.disputes = self.disputes + select(disputed, 1, 0)
         self.record(
             commissioner,
             "dispute",
-            f"Members dispute a pain share of £{pain / 100:,.0f}; escalated through "
-            f"{levels} level(s): {outcome}.",
+            row_note(dispute_text, pain=pain, levels=levels, outcome=outcome),
+            where=disputed,
             outcome=outcome,
         )
+
+    def ensemble_dispute_draws(self, rng: Any, disputed: Any) -> list[list[float]]:
+        """Each replication's three DISPUTE draws for its next dispute: the agent model
+        draws three a dispute, so replication r's k-th dispute reads its stream's draws
+        3k..3k+2 (replications dispute in different years; the stream's rows are drawn
+        for all of them, once, and kept)."""
+        if not self._dispute_rows:
+            self._dispute_rows.append(rng.random())
+        size = len(self._dispute_rows[0])
+        before = np.broadcast_to(np.asarray(self.disputes, dtype=np.int64), (size,))
+        wanted = 3 * (int(before[np.broadcast_to(disputed, (size,))].max()) + 1)
+        while len(self._dispute_rows) < wanted:
+            self._dispute_rows.append(rng.random())
+        rows = self._dispute_rows
+        return [
+            [
+                float(rows[3 * int(k) + j][i]) if 3 * int(k) + j < len(rows) else 0.5
+                for j in (0, 1, 2)
+            ]
+            for i, k in enumerate(before)
+        ]
 
     def exits_and_exclusions(self, members: list[str]) -> None:
         model = self.model
@@ -355,11 +528,18 @@ class Governance:
         self.decision_months += decision.months
 
     def summary(self) -> dict[str, Any]:
+        """The run's governance figures (in an ensemble, counters may be arrays over
+        replications: ``runs.replication_run`` gives each replication its own)."""
+        if isinstance(self.decisions, ARRAY):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean_months = np.where(
+                    self.decisions > 0, self.decision_months / self.decisions, math.nan
+                )
+        else:
+            mean_months = self.decision_months / self.decisions if self.decisions else math.nan
         return {
             "governance_decisions": self.decisions,
-            "governance_mean_decision_months": (
-                self.decision_months / self.decisions if self.decisions else math.nan
-            ),
+            "governance_mean_decision_months": mean_months,
             "informal_covers": self.covers,
             "disputes": self.disputes,
             "exclusions": len(self.exclusions),

@@ -76,7 +76,7 @@ PARAM_PREFIX = "param."
 # below ENSEMBLE_MIN_REPLICATIONS of a point the agent model is about as fast.
 ENGINES = ("auto", "agents", "ensemble")
 ENSEMBLE_MAX_CHUNK = 200
-ENSEMBLE_MIN_REPLICATIONS = 16  # an ensemble's fixed cost is about seven agent runs
+ENSEMBLE_MIN_REPLICATIONS = 16  # an ensemble's fixed cost is five to seven agent runs
 
 Replicate = Callable[..., Any]
 

@@ -36,7 +36,7 @@ from alliancesim.scenario import Scenario
 # (each time at a later branch) before the agent model finishes them
 MAX_REGROUPING = 20
 # fewer replications than this leaving together go to the agent model: an ensemble's
-# Python work a period is about that of ten agent runs (benchmarks/bench_ensemble.py)
+# Python work a period is about that of six agent runs (benchmarks/bench_ensemble.py)
 MIN_REGROUPED = 16
 
 
@@ -62,6 +62,18 @@ class ReplicationRun:
 
     def debts_at_end(self) -> dict[str, int]:
         return self.debts
+
+
+@dataclass(frozen=True)
+class ReplicationGovernance:
+    """One replication's view of an ensemble's governance, whose counters may be arrays
+    over replications: ``summary()`` gives this replication's figures."""
+
+    shared: Any
+    index: int
+
+    def summary(self) -> dict[str, Any]:
+        return pick(self.shared.summary(), self.index)
 
 
 @dataclass
@@ -205,7 +217,9 @@ def replication_run(
         providers=providers,
         orgs=orgs,
         agreement=agreement,
-        governance=ensemble.governance,
+        governance=None
+        if ensemble.governance is None
+        else ReplicationGovernance(ensemble.governance, index),
         ledger=ledger,
         debts=pick(ensemble.debts_at_end(), index),
     )

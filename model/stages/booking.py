@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from alliancesim.agents.provider import Provider
 from alliancesim.model.economy import Delivery
 from alliancesim.model.elementwise import anywhere
@@ -234,10 +235,16 @@ def charge_transaction_cost(
 ) -> None:
     """Staff time and advisers' fees (negotiating, rebargaining, disputes): money out
     of the organisation to the ``advisers`` account, posted now and reported in this
-    period's provider costs or commissioner spend."""
-    amount = int(cost)
-    if amount != cost or amount < 0:
-        raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
+    period's provider costs or commissioner spend. ``cost``: whole pence, or for R
+    replications an integer array of pence >= 0 (posted where it is above 0)."""
+    if isinstance(cost, np.ndarray):
+        if cost.dtype.kind not in "iu" or bool((cost < 0).any()):
+            raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
+        amount = cost.astype(np.int64)
+    else:
+        amount = int(cost)
+        if amount != cost or amount < 0:
+            raise ValueError(f"a transaction cost must be whole, non-negative pence: {cost!r}")
     org = model.orgs[name]
     post_cost(model, name, ADVISERS, amount, line_item, "transaction_costs", note)
     org.transaction_cost += amount

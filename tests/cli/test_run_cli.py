@@ -251,3 +251,21 @@ def test_python_dash_m_alliancesim_help_works(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "run" in result.stdout
+
+
+def test_the_engine_is_chosen_said_and_changes_no_number(app, tmp_path):
+    """``--engine``: the printout and the manifest say which engine ran; the ensemble and
+    the agent model write the same tables; a misspelt engine exits 2, nothing written."""
+    outs = {}
+    for engine in ("agents", "ensemble"):
+        out = outs[engine] = tmp_path / engine
+        result = invoke(app, "run", "small_economy", *SHORT, "--reps", 3, "--seed", 4, "--out",
+                        out, "--no-report", "--no-decomposition", "--engine", engine)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert f"engine: {engine} (3 of 3 tasks" in result.output
+        assert json.loads((out / "manifest.json").read_text())["engine"] == engine
+    for table in ("runs", "periods", "events"):
+        pd.testing.assert_frame_equal(read(outs["agents"], table), read(outs["ensemble"], table))
+    out = tmp_path / "bad"
+    result = invoke(app, "run", "small_economy", "--reps", 2, "--out", out, "--engine", "gpu")
+    assert_bad_input(result, out, "--engine", "gpu", "auto, agents, ensemble")
