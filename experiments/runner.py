@@ -489,7 +489,7 @@ def describe_engines(manifest: dict[str, Any]) -> str:
     if counts.get("finished_by_agents"):
         parts.append(
             f"{counts['finished_by_agents']:,} finished by the agent model after a structural "
-            "split (a failure, a request for money)"
+            "split (a failure, a handback, a governance decision)"
         )
     if counts.get("ensemble_failed"):
         parts.append(f"{counts['ensemble_failed']:,} run on agents: the ensemble failed")

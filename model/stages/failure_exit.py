@@ -346,9 +346,9 @@ def request_more_money(
         decision=select(granted, "granted", "refused"),
     )
     refused = both(asks, np.logical_not(granted) if is_array(granted) else not granted)
-    # the handback's code runs on arrays where the price it charges re-procurement on is
-    # shared: replications refused together can then be stepped on together
-    if model.diverges(refused, REFUSED, arrays=not is_array(price)):
+    # the handback's code runs on arrays (the re-procurement cost and its event are each
+    # replication's own): replications refused together can be stepped on together
+    if model.diverges(refused, REFUSED, arrays=True):
         hand_back(model, holder, held, payer, price)
         return False
     model.exit_log["granted"] += where(granted, 1, 0)
@@ -459,9 +459,7 @@ def hand_back(
     model.record_event(
         holder,
         "handback",
-        f"{holder} hands its contract back to {payer}: the contract ends (not an "
-        f"insolvency); {payer} takes the services back at a premium and re-procures "
-        f"(£{cost / 100:,.0f})",
+        row_note(_handback_text, holder=holder, payer=payer, cost=cost),
         commissioner=payer,
         contracts=",".join(t.name for t in held),
         lead=lead,
@@ -474,6 +472,14 @@ def hand_back(
     else:
         contract_year.remove_member(model, holder)
     contract_year.start_contracts(model, model.period // model.periods_per_year)
+
+
+def _handback_text(holder: str, payer: str, cost: int) -> str:
+    return (
+        f"{holder} hands its contract back to {payer}: the contract ends (not an "
+        f"insolvency); {payer} takes the services back at a premium and re-procures "
+        f"(£{cost / 100:,.0f})"
+    )
 
 
 def charge_takeback(model: HealthEconomyModel, delivery: Delivery) -> None:
