@@ -31,7 +31,7 @@ quote amounts for one replication drop the figures for an array.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from alliancesim.model.elementwise import ARRAY, clip, is_array, maximum
@@ -1065,59 +1065,36 @@ def _settle_risk_share(
     underspend = target - measure
     gain_note = row_note(_gain_note, underspend=underspend, target=target)
     pain_note = row_note(_pain_note, underspend=underspend, target=target)
+    # one rule for one replication and for many: a single replication is settled as a
+    # row of one (its year end, once a year, pays nothing for the arrays)
     if rows:
-        (
-            first_call,
-            gain_total,
-            gain_cap_binding,
-            gain_by_member,
-            pain_total,
-            pain_by_member,
-            pain_cap_binding,
-            reopened,
-        ) = _shares_by_row(risk, state, position, fee_income, target, measure, flags)
+        shares = _shares_by_row(risk, state, position, fee_income, target, measure, flags)
     else:
-        gain_by_member: dict[str, int] = {}
-        pain_by_member: dict[str, int] = {}
-        first_call: dict[str, int] = {}
-        gain_total = pain_total = 0
-        gain_cap_binding = pain_cap_binding = False
-        reopened = False
-        if underspend > 0:
-            deficits = {m: -position[m] for m in risk.netting_members if position[m] < 0}
-            returned = risk.year_one_to_commissioner and state.contract_year == 0
-            first_call, remainder = underspend_calls(
-                underspend,
-                deficits,
-                offset_overspends_first=risk.offset_overspends_first,
-                returned_to_commissioner=returned,
+        shares = _one_row(
+            _shares_by_row(
+                risk,
+                state,
+                {m: np.array([v]) for m, v in position.items()},
+                fee_income,
+                target,
+                np.array([measure]),
+                flags,
             )
-            if remainder and risk.gain_shares:
-                gain_total, gain_cap_binding = gain_share(
-                    target, remainder, risk.provider_gain_share, risk.gain_bands, risk.gain_cap
-                )
-                gain_by_member = allocate(gain_total, risk.gain_shares)
-            flags["underspend_returned_to_commissioner"] = returned
-        elif underspend < 0:
-            if state.demand_triggered:
-                # seed 000 L1113: demand >= trigger over plan reopens the envelope;
-                # this year's overspend stays with the commissioners (pain waived).
-                reopened = True
-            elif risk.pain_shares:
-                raw = allocate(
-                    pain_share(target, measure, risk.provider_pain_share, risk.corridor),
-                    risk.pain_shares,
-                )
-                for member, pain in raw.items():
-                    if risk.pain_cap == "fee":
-                        cap: int | None = fee_income.get(member, 0)
-                    elif risk.pain_cap == "none":
-                        cap = None
-                    else:
-                        cap = int(risk.pain_cap)
-                    pain_by_member[member], binding = cap_pain(pain, cap)
-                    pain_cap_binding = pain_cap_binding or binding
-                pain_total = sum(pain_by_member.values())
+        )
+        if "underspend_returned_to_commissioner" in flags:
+            flags["underspend_returned_to_commissioner"] = _one_row(
+                flags["underspend_returned_to_commissioner"]
+            )
+    (
+        first_call,
+        gain_total,
+        gain_cap_binding,
+        gain_by_member,
+        pain_total,
+        pain_by_member,
+        pain_cap_binding,
+        reopened,
+    ) = shares
 
     for member, amount in sorted(first_call.items()):
         for commissioner, part in _commissioner_parts(plan, amount):
@@ -1166,6 +1143,18 @@ def _settle_risk_share(
     flags["gain_cap_binding"] = gain_cap_binding
     flags["pain_cap_binding"] = pain_cap_binding
     flags["envelope_reopened"] = reopened
+
+
+def _one_row(value: Any) -> Any:
+    """The only row of a result settled as a row of one, as Python numbers (inside
+    tuples and dicts)."""
+    if isinstance(value, np.ndarray):
+        return value.reshape(-1)[0].item()
+    if isinstance(value, dict):
+        return {k: _one_row(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_one_row(v) for v in value)
+    return value
 
 
 def _shares_by_row(
