@@ -1036,40 +1036,25 @@ def run_scenario(
 
         scenario = load_scenario(scenario)
     tasks = plan_tasks([{}], reps, seed, ledger=ledger)
-    if out_dir is None:
-        with tempfile.TemporaryDirectory(prefix="alliancesim-") as tmp:
-            run_tasks(
-                tasks,
-                scenario,
-                tmp,
-                workers=workers,
-                cluster=cluster,
-                models=models,
-                replicate=replicate,
-                engine=engine,
-                progress=progress,
-                root_seed=seed,
-                ledger_rule=ledger,
-            )
-            results = load_results(tmp)
-            for name in (*TABLES, "points"):
-                results.table(name)
-            results.out_dir = None
-            return results
-    run_tasks(
-        tasks,
-        scenario,
-        out_dir,
+    options: dict[str, Any] = dict(
         workers=workers,
         cluster=cluster,
         models=models,
         replicate=replicate,
         engine=engine,
         progress=progress,
-        resume=resume,
         root_seed=seed,
         ledger_rule=ledger,
     )
+    if out_dir is None:
+        with tempfile.TemporaryDirectory(prefix="alliancesim-") as tmp:
+            run_tasks(tasks, scenario, tmp, **options)
+            results = load_results(tmp)
+            for name in (*TABLES, "points"):
+                results.table(name)
+            results.out_dir = None
+            return results
+    run_tasks(tasks, scenario, out_dir, resume=resume, **options)
     return load_results(out_dir)
 
 

@@ -1085,18 +1085,8 @@ def _settle_risk_share(
             flags["underspend_returned_to_commissioner"] = _one_row(
                 flags["underspend_returned_to_commissioner"]
             )
-    (
-        first_call,
-        gain_total,
-        gain_cap_binding,
-        gain_by_member,
-        pain_total,
-        pain_by_member,
-        pain_cap_binding,
-        reopened,
-    ) = shares
 
-    for member, amount in sorted(first_call.items()):
+    for member, amount in sorted(shares.first_call.items()):
         for commissioner, part in _commissioner_parts(plan, amount):
             _emit(
                 entries,
@@ -1109,7 +1099,7 @@ def _settle_risk_share(
                 "underspend_calls",
                 "underspend first offsets members' overspends",
             )
-    for member, amount in sorted(gain_by_member.items()):
+    for member, amount in sorted(shares.gain_by_member.items()):
         for commissioner, part in _commissioner_parts(plan, amount):
             _emit(
                 entries,
@@ -1122,7 +1112,7 @@ def _settle_risk_share(
                 "gain_share",
                 gain_note,
             )
-    for member, amount in sorted(pain_by_member.items()):
+    for member, amount in sorted(shares.pain_by_member.items()):
         for commissioner, part in _commissioner_parts(plan, amount):
             _emit(
                 entries,
@@ -1135,14 +1125,27 @@ def _settle_risk_share(
                 "pain_share",
                 pain_note,
             )
-    flags["first_call_pence"] = sum(first_call.values())
-    flags["gain_pence"] = gain_total
-    flags["pain_pence"] = pain_total
-    flags["gain_by_member"] = gain_by_member
-    flags["pain_by_member"] = pain_by_member
-    flags["gain_cap_binding"] = gain_cap_binding
-    flags["pain_cap_binding"] = pain_cap_binding
-    flags["envelope_reopened"] = reopened
+    flags["first_call_pence"] = sum(shares.first_call.values())
+    flags["gain_pence"] = shares.gain_total
+    flags["pain_pence"] = shares.pain_total
+    flags["gain_by_member"] = shares.gain_by_member
+    flags["pain_by_member"] = shares.pain_by_member
+    flags["gain_cap_binding"] = shares.gain_cap_binding
+    flags["pain_cap_binding"] = shares.pain_cap_binding
+    flags["envelope_reopened"] = shares.reopened
+
+
+class YearEndShares(NamedTuple):
+    """The year end of a risk share after netting (``_shares_by_row``)."""
+
+    first_call: dict[str, Any]  # underspend first offsetting members' overspends
+    gain_total: Any
+    gain_cap_binding: Any
+    gain_by_member: dict[str, Any]
+    pain_total: Any
+    pain_by_member: dict[str, Any]
+    pain_cap_binding: Any
+    reopened: Any  # the envelope reopened: this year's pain waived
 
 
 def _one_row(value: Any) -> Any:
@@ -1153,7 +1156,8 @@ def _one_row(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _one_row(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return tuple(_one_row(v) for v in value)
+        items = [_one_row(v) for v in value]
+        return type(value)._make(items) if hasattr(value, "_fields") else tuple(items)
     return value
 
 
@@ -1165,7 +1169,7 @@ def _shares_by_row(
     target: int,
     measure: np.ndarray,
     flags: dict[str, object],
-) -> tuple:
+) -> YearEndShares:
     """The underspend and overspend steps of :func:`_settle_risk_share` for replications
     settled together (arrays, one row each): each row is settled as it would be alone.
 
@@ -1176,8 +1180,7 @@ def _shares_by_row(
     each set of members in deficit on the rows that have it, so the largest-remainder
     allocation sees exactly the parties it sees for one replication.
 
-    Returns (first calls, gain, gain cap bound, gain by member, pain, pain by member,
-    pain cap bound, envelope reopened)."""
+    One replication is settled as a row of one (``_one_row``)."""
     shape = np.broadcast_shapes(
         np.shape(measure),
         np.shape(state.demand_triggered),
@@ -1240,7 +1243,7 @@ def _shares_by_row(
             pain_by_member[member], binding = cap_pain(pain, cap)
             pain_cap_binding = pain_cap_binding | (binding & pains)
         pain_total = sum(pain_by_member.values())
-    return (
+    return YearEndShares(
         first_call,
         gain_total,
         gain_cap_binding,
