@@ -33,7 +33,7 @@ from alliancesim.agents.decisions import shadow_of_future
 from alliancesim.model.elementwise import ARRAY, anywhere, maximum, select, total
 from alliancesim.model.payment.ledger import row_note
 from alliancesim.model.payment.terms import DecisionRule, GovernanceTerms
-from alliancesim.model.streams import DISPUTE
+from alliancesim.model.streams import DISPUTE, draws_where
 
 if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
@@ -277,7 +277,6 @@ class Governance:
         self.exclusions: list[str] = []
         self.renegotiations = 0
         self.reopened_year = -1  # the contract year the envelope was last reopened in
-        self._dispute_rows: list[Any] = []  # an ensemble's DISPUTE draws, a row a draw
 
     @property
     def rule(self) -> DecisionRule:
@@ -425,14 +424,10 @@ class Governance:
         trust = total(model.orgs[m].trust_in(commissioner) for m in members) / len(members)
         rng = model.streams(DISPUTE, model.contract_model)  # keyed: no other draw shifts it
         terms = model.active_spec.governance if model.active_spec else GovernanceTerms()
-        if isinstance(rng, random.Random):  # one run: its next three draws
-            size = None
-            draws = [[rng.random() for _ in range(3)]]
-        else:  # an ensemble: each replication's draws for its own next dispute
-            draws = self.ensemble_dispute_draws(rng, disputed)
-            size = len(draws)
+        columns = draws_where(rng, 3, disputed)  # each run's next three draws
+        size = replications(*columns)
         plans = [
-            dispute_plan(own(pain, i), own(trust, i), draws[0 if i is None else i], terms)
+            dispute_plan(own(pain, i), own(trust, i), [own(c, i) for c in columns], terms)
             if own(disputed, i)
             else ("", 0, 0)
             for i in ([None] if size is None else range(size))
@@ -453,27 +448,6 @@ class Governance:
             where=disputed,
             outcome=outcome,
         )
-
-    def ensemble_dispute_draws(self, rng: Any, disputed: Any) -> list[list[float]]:
-        """Each replication's three DISPUTE draws for its next dispute: the agent model
-        draws three a dispute, so replication r's k-th dispute reads its stream's draws
-        3k..3k+2 (replications dispute in different years; the stream's rows are drawn
-        for all of them, once, and kept)."""
-        if not self._dispute_rows:
-            self._dispute_rows.append(rng.random())
-        size = len(self._dispute_rows[0])
-        before = np.broadcast_to(np.asarray(self.disputes, dtype=np.int64), (size,))
-        wanted = 3 * (int(before[np.broadcast_to(disputed, (size,))].max()) + 1)
-        while len(self._dispute_rows) < wanted:
-            self._dispute_rows.append(rng.random())
-        rows = self._dispute_rows
-        return [
-            [
-                float(rows[3 * int(k) + j][i]) if 3 * int(k) + j < len(rows) else 0.5
-                for j in (0, 1, 2)
-            ]
-            for i, k in enumerate(before)
-        ]
 
     def exits_and_exclusions(self, members: list[str]) -> None:
         model = self.model

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,16 @@ def stream_seed(seed: int, purpose: str, name: str = "") -> int:
 def stream(seed: int, purpose: str, name: str = "") -> random.Random:
     """A fresh generator for the stream (purpose, name) of the run seeded ``seed``."""
     return random.Random(stream_seed(seed, purpose, name))
+
+
+def draws_where(rng: Any, count: int, where: Any) -> list[Any]:
+    """``count`` uniform draws from a stream, for a branch taken ``where`` the flag holds.
+    One run draws when its branch is taken; an ensemble's stream (``model/ensemble``)
+    gives each replication its own next draws (nan where it does not draw), so a
+    replication's k-th draw is the stream's k-th whenever its branch comes."""
+    if hasattr(rng, "random_where"):
+        return [rng.random_where(where) for _ in range(count)]
+    return [rng.random() for _ in range(count)]
 
 
 class Streams:

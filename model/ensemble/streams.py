@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from alliancesim.model import streams as named
@@ -357,6 +358,8 @@ class EnsembleGenerator:
         self._args: tuple[float, float] = (0.0, 1.0)
         self._buffer = np.empty((0, state.shape[1]))
         self._next = 0
+        self._own: np.ndarray | None = None  # each replication's position (random_where)
+        self._rows: list[np.ndarray] = []  # the rows drawn for random_where
 
     def _take(self, method: str, mu: float = 0.0, sigma: float = 1.0) -> np.ndarray:
         if self._method is None:
@@ -388,7 +391,29 @@ class EnsembleGenerator:
 
     def random(self) -> np.ndarray:
         """Each replication's next uniform draw in [0, 1)."""
+        if self._own is not None:
+            raise ValueError("a stream read with random_where cannot also be read with random")
         return self._take("random")
+
+    def random_where(self, where: Any) -> np.ndarray:
+        """Each replication's next uniform draw where ``where`` holds (nan elsewhere).
+
+        A replication's place in the stream moves only when it draws, as a single run's
+        does when the branch that draws is taken in some runs only: its k-th draw is the
+        stream's k-th, whenever it comes."""
+        if self._own is None:
+            if self._method is not None:
+                raise ValueError("a stream read with random cannot also be read with random_where")
+            self._own = np.zeros(self._buffer.shape[1], dtype=np.int64)
+        drawing = np.flatnonzero(np.broadcast_to(where, self._own.shape))
+        if drawing.size:
+            while len(self._rows) <= int(self._own[drawing].max()):
+                self._rows.append(self._take("random"))
+        values = np.full(self._own.shape, np.nan)
+        if drawing.size:
+            values[drawing] = np.array(self._rows)[self._own[drawing], drawing]
+            self._own[drawing] += 1
+        return values
 
     def gauss(self, mu: float = 0.0, sigma: float = 1.0) -> np.ndarray:
         """Each replication's next normal draw (``random.Random.gauss``, same cache)."""

@@ -12,11 +12,12 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from alliancesim.agents.governance import Governance
 from alliancesim.model.ensemble.equivalence import compare, differences
 from alliancesim.model.ensemble.runs import run_many
+from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.model.stages.booking import charge_transaction_cost
+from alliancesim.model.streams import draws_where, stream
 from alliancesim.scenario import load_preset
 
 SEEDS = tuple(range(1, 9))
@@ -50,28 +51,23 @@ def test_governance_keeps_replications_in_the_ensemble_and_matches(preset, model
 def test_dispute_draws_follow_each_replications_own_count_of_disputes():
     # replication r's k-th dispute reads its stream's draws 3k..3k+2, as the agent model
     # drawing three a dispute does, even when replications dispute in different years
-    class Rows:
-        def __init__(self):
-            self.drawn = 0
-
-        def random(self):
-            row = np.arange(3) + 10.0 * self.drawn  # draw d of replication r: 10d + r
-            self.drawn += 1
-            return row
-
-    governance = Governance(model=None, params=None)
-    governance.disputes = np.array([0, 1, 2])
-    rng = Rows()
-    draws = governance.ensemble_dispute_draws(rng, np.array([True, True, False]))
-    assert draws[0] == [0.0, 10.0, 20.0]
-    assert draws[1] == [31.0, 41.0, 51.0]
-    assert rng.drawn == 6  # replication 2 does not dispute: its later draws are not needed
-    # kept: a later call reads the same rows, drawing only what is new
-    governance.disputes = np.array([1, 1, 2])
-    again = governance.ensemble_dispute_draws(rng, np.array([True, False, True]))
-    assert again[0] == [30.0, 40.0, 50.0]
-    assert again[2] == [62.0, 72.0, 82.0]
-    assert rng.drawn == 9
+    seeds = [4, 5, 6]
+    ensemble = EnsembleStreams(seeds)("dispute", "alliance")
+    first = draws_where(ensemble, 3, np.array([True, True, False]))
+    second = draws_where(ensemble, 3, np.array([True, False, True]))
+    for r, seed in enumerate(seeds):
+        alone = stream(seed, "dispute", "alliance")
+        disputes = [took[r] for took in ([True, True, False], [True, False, True])]
+        expected = [[alone.random() for _ in range(3)] if d else None for d in disputes]
+        for took, columns, want in zip(disputes, (first, second), expected, strict=True):
+            got = [c[r] for c in columns]
+            assert got == want if took else all(np.isnan(got))
+    fresh = stream(4, "dispute", "alliance")  # one run draws its next three
+    assert draws_where(stream(4, "dispute", "alliance"), 3, True) == [
+        fresh.random() for _ in range(3)
+    ]
+    with pytest.raises(ValueError, match="cannot also be read"):
+        ensemble.random()  # one stream is read one way
 
 
 def test_a_transaction_cost_array_is_charged_where_it_is_above_zero():
