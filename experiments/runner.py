@@ -61,6 +61,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from alliancesim.experiments.experiment import ExperimentError
 from alliancesim.experiments.seeding import check_root_seed, task_seed
+from alliancesim.model.ensemble import MIN_REPLICATIONS
 
 TABLES = ("runs", "periods", "ledger", "events")
 SORT_KEYS = ("point_id", "replication", "contract_model", "period")
@@ -76,7 +77,7 @@ PARAM_PREFIX = "param."
 # below ENSEMBLE_MIN_REPLICATIONS of a point the agent model is about as fast.
 ENGINES = ("auto", "agents", "ensemble")
 ENSEMBLE_MAX_CHUNK = 200
-ENSEMBLE_MIN_REPLICATIONS = 16  # an ensemble's fixed cost is five to seven agent runs
+ENSEMBLE_MIN_REPLICATIONS = MIN_REPLICATIONS
 
 Replicate = Callable[..., Any]
 

@@ -23,11 +23,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from types import SimpleNamespace
 from typing import Any
 
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.engine import EnsembleModel, pick
+from alliancesim.model.ensemble.views import ReplicaView
 from alliancesim.model.payment.ledger import JournalEntry, RowNote
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
@@ -53,15 +53,23 @@ class ReplicationRun:
     totals: dict[str, int]
     exit_log: dict[str, Any]
     n_failed: int
-    providers: list[SimpleNamespace]
-    orgs: dict[str, SimpleNamespace]
+    providers: list[Any]
+    orgs: dict[str, Any]
     agreement: Any
     governance: Any
     ledger: list[JournalEntry]
     debts: dict[str, int] = field(default_factory=dict)
+    # the rest of the finished model (organisations' state, contracts, governance),
+    # read as this replication's (views.ReplicaView)
+    model: Any = None
 
     def debts_at_end(self) -> dict[str, int]:
         return self.debts
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or self.__dict__.get("model") is None:
+            raise AttributeError(name)
+        return getattr(self.__dict__["model"], name)
 
 
 @dataclass(frozen=True)
@@ -193,12 +201,9 @@ def replication_run(
 ) -> ReplicationRun:
     """Replication ``index`` of a finished ensemble, as plain Python values (its output
     rows from ``rows_by_replication``)."""
-    providers = [
-        SimpleNamespace(name=p.name, reserves=pick(p.reserves, index)) for p in ensemble.providers
-    ]
-    orgs = {o.name: SimpleNamespace(name=o.name) for o in ensemble.commissioners} | {
-        p.name: p for p in providers
-    }
+    model = ReplicaView(ensemble, index, ensemble.size)
+    providers = model.providers
+    orgs = {o.name: o for o in model.commissioners} | {p.name: p for p in providers}
     ledger = [
         entry._replace(amount=amount, note=note_of(entry.note, index))
         for entry in ensemble.ledger
@@ -222,4 +227,5 @@ def replication_run(
         else ReplicationGovernance(ensemble.governance, index),
         ledger=ledger,
         debts=pick(ensemble.debts_at_end(), index),
+        model=model,
     )
