@@ -38,6 +38,15 @@ def calibrate(
         str | None,
         typer.Option("--cluster", help="Dask scheduler address (tcp://host:8786) or 'local'"),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="auto, agents or ensemble: make the runs of a worker's particles together "
+            "on the ensemble engine (auto: when a generation has 16 or more particles); "
+            "the posterior is the same",
+        ),
+    ] = "auto",
     diagnose: Annotated[
         Path | None,
         typer.Option(
@@ -79,6 +88,7 @@ def calibrate(
             cluster=cluster,
             resume=resume,
             command=command,
+            engine=engine,
         )
     except CalibrationError as error:
         typer.echo(f"error: {error}", err=True)

@@ -137,37 +137,120 @@ def seeded_job(sample_factory: Any, simulate_one: Callable, seed: int) -> tuple[
     """One job of a generation: seed this process's generators, then sample particles
     until one is accepted (pyabc's static scheduling). Runs on a worker."""
     with _GLOBAL_GENERATORS:
-        np.random.seed(seed)
-        random.seed(seed)
-        sample = sample_factory()
-        simulations = 0
-        while True:
-            particle = simulate_one()
-            simulations += 1
-            sample.append(particle)
-            if particle.accepted:
-                return sample, simulations
+        return sampled(sample_factory, simulate_one, seed)
 
 
-def seeded_mapping_sampler(map_: Callable) -> Any:
+def sampled(sample_factory: Any, simulate_one: Callable, seed: int) -> tuple[Any, int]:
+    """A job's particles, sampled from ``seed`` until one is accepted, and how many."""
+    np.random.seed(seed)
+    random.seed(seed)
+    sample = sample_factory()
+    simulations = 0
+    while True:
+        particle = simulate_one()
+        simulations += 1
+        sample.append(particle)
+        if particle.accepted:
+            return sample, simulations
+
+
+class GlobalGenerators:
+    """The process's generators pyabc draws from, saved and restored around each job's
+    turn (``batches.Switch``): jobs that take turns draw as if each ran alone."""
+
+    def save(self) -> Any:
+        return random.getstate(), np.random.get_state()
+
+    def restore(self, state: Any) -> None:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+
+
+def seeded_jobs(
+    sample_factory: Any, simulate_one: Callable, engine: str, seeds: list[int]
+) -> tuple[list[tuple[Any, int]], dict[str, int]]:
+    """A worker's share of a generation's jobs, run in turns so that the model runs their
+    particles ask for are made together (``model/ensemble/batches.py``: one ensemble a
+    scenario and contract model, the particles' prior values as arrays); each job's
+    result is ``seeded_job``'s. Also: the runs made, by engine."""
+    from alliancesim.model.ensemble.batches import counting, together
+
+    with _GLOBAL_GENERATORS, counting() as counts:
+        jobs = [functools.partial(sampled, sample_factory, simulate_one, s) for s in seeds]
+        return together(jobs, engine=engine, switch=GlobalGenerators()), counts
+
+
+def shares(items: list, parts: int) -> list[list]:
+    """``items`` in at most ``parts`` consecutive slices of near-equal length."""
+    parts = max(1, min(parts, len(items)))
+    size, extra = divmod(len(items), parts)
+    cuts = [i * size + min(i, extra) for i in range(parts + 1)]
+    return [items[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def seeded_mapping_sampler(map_: Callable, engine: str = "agents", parts: int = 1) -> Any:
     """pyabc's ``MappingSampler`` with jobs seeded from the main process.
 
     ``map_(function, items)`` must return the results in the order of ``items`` (the
-    builtin ``map``, a loky executor's ``map``, Dask's ``gather(map(...))``)."""
+    builtin ``map``, a loky executor's ``map``, Dask's ``gather(map(...))``). With
+    ``engine`` other than ``agents`` the jobs go to the workers in ``parts`` shares, each
+    share's runs made together (``seeded_jobs``); the jobs' results are the same."""
     import pyabc
 
     class SeededMappingSampler(pyabc.sampler.MappingSampler):
+        engine_counts: dict[str, int] | None = None
+
         def sample_until_n_accepted(self, n, simulate_one, t, **_):  # noqa: ANN001, ARG002
             seeds = [int(s) for s in np.random.randint(0, SEED_LIMIT, size=n, dtype=np.int64)]
-            job = functools.partial(seeded_job, self.sample_factory, simulate_one)
-            results, evaluations = zip(*self.map_(job, seeds), strict=True)
-            self.nr_evaluations_ = sum(evaluations)
+            if engine == "agents":
+                job = functools.partial(seeded_job, self.sample_factory, simulate_one)
+                results = list(self.map_(job, seeds))
+            else:
+                jobs = functools.partial(seeded_jobs, self.sample_factory, simulate_one, engine)
+                results = []
+                for done, counts in self.map_(jobs, shares(seeds, parts)):
+                    results.extend(done)
+                    self.count(counts)
+            self.nr_evaluations_ = sum(evaluations for _, evaluations in results)
             sample = self._create_empty_sample()
-            for result in results:
+            for result, _ in results:
                 sample += result
             return sample
 
+        def count(self, counts: dict[str, int]) -> None:
+            totals = self.engine_counts or {}
+            self.engine_counts = {k: totals.get(k, 0) + v for k, v in counts.items()}
+
     return SeededMappingSampler(map_=map_, mapper_pickles=True)
+
+
+ENGINES = ("auto", "agents", "ensemble")
+
+
+def choose_engine(requested: str, particles: int) -> str:
+    """``agents``, or ``ensemble``/``auto`` (a worker's particles taking turns, their runs
+    made together: on the ensemble for groups of at least ``MIN_REPLICATIONS`` runs
+    under ``auto``, always under ``ensemble``). ``auto`` is ``agents`` when a generation
+    has fewer particles than that."""
+    from alliancesim.model.ensemble import MIN_REPLICATIONS
+
+    if requested not in ENGINES:
+        raise CalibrationError(
+            "--engine", [f"--engine: {requested!r}; allowed: {', '.join(ENGINES)}"]
+        )
+    if requested == "auto" and particles < MIN_REPLICATIONS:
+        return "agents"
+    return requested
+
+
+def describe_engine(engine: str) -> str:
+    if engine == "agents":
+        return "agents (each particle's runs on the agent model, one at a time)"
+    return (
+        f"{engine} (a worker's particles take turns; runs of one scenario and contract model "
+        "are made together on the ensemble engine, prior values as arrays; the posterior is "
+        "the agent model's)"
+    )
 
 
 @dataclass
@@ -195,7 +278,7 @@ class _Shutdown:
         self.executor.shutdown(wait=True)
 
 
-def make_backend(workers: int, cluster: Any) -> Backend:
+def make_backend(workers: int, cluster: Any, engine: str = "agents") -> Backend:
     """The seeded pyabc sampler mapped over the project's runners: one process, joblib's
     loky pool, or a Dask cluster (``'local'`` starts a two-worker LocalCluster, as the
     runner does)."""
@@ -234,18 +317,21 @@ def make_backend(workers: int, cluster: Any) -> Backend:
         def on_dask(function: Callable, items: list) -> list:
             return client.gather(client.map(function, items, pure=False))
 
-        sampler = seeded_mapping_sampler(on_dask)
+        threads = sum(client.nthreads().values()) or 1
+        sampler = seeded_mapping_sampler(on_dask, engine, threads)
         label = "SeededMappingSampler(Dask)"
         return Backend(sampler, label, None, address, client=client, owned=owned)
     if workers == 1:
-        return Backend(seeded_mapping_sampler(map), "SeededMappingSampler(one process)", 1, None)
+        return Backend(
+            seeded_mapping_sampler(map, engine), "SeededMappingSampler(one process)", 1, None
+        )
     # joblib's loky process pool, but a private one: the reusable executor is a singleton
     # that joblib's Parallel (the runner) would then find without its memmapping set-up.
     from joblib.externals.loky import ProcessPoolExecutor
 
     executor = ProcessPoolExecutor(max_workers=workers)
     return Backend(
-        seeded_mapping_sampler(executor.map),
+        seeded_mapping_sampler(executor.map, engine, workers),
         f"SeededMappingSampler(joblib loky, {workers} workers)",
         workers,
         None,
@@ -378,8 +464,8 @@ def stop_reason(report: GenerationReport, calibration: Calibration, last: bool) 
 
 
 @contextlib.contextmanager
-def backend_for(workers: int, cluster: Any) -> Iterator[Backend]:
-    backend = make_backend(workers, cluster)
+def backend_for(workers: int, cluster: Any, engine: str = "agents") -> Iterator[Backend]:
+    backend = make_backend(workers, cluster, engine)
     try:
         yield backend
     finally:

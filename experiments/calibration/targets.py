@@ -75,11 +75,13 @@ def _loaded(name: str, overrides: Overrides) -> Scenario:
         return preset(name)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1024)
 def _v16_runs(in_force: tuple[tuple[str, Any], ...], seed: int) -> V16Seed:
     """One paired V16 replication under every override in force; cached so the three V16
     targets of one particle share its two 120-month runs (the runs are deterministic in
-    the seed and the overrides)."""
+    the seed and the overrides). Room for every particle of a worker's share of a
+    generation: their jobs take turns (``sampler.seeded_jobs``), so a particle's three
+    targets are computed with hundreds of other particles' in between."""
     return v16_seed(load_scenario(V16_PRESET, dict(in_force) or None), seed)
 
 

@@ -125,14 +125,20 @@ def calibrate(
     resume: bool = False,
     command: str = "",
     stream: TextIO | None = None,
+    engine: str = "auto",
 ) -> CalibrationResult:
-    """Run (or resume) ``calibration`` into ``out_dir``; progress lines on ``stream``."""
+    """Run (or resume) ``calibration`` into ``out_dir``; progress lines on ``stream``.
+
+    ``engine``: ``agents`` runs each particle's model runs alone; ``ensemble`` makes the
+    runs of a worker's particles together (``sampler.seeded_jobs``); ``auto`` does so when
+    a generation has at least ``MIN_REPLICATIONS`` particles. The posterior is the same."""
     from alliancesim.experiments.runner import git_commit
 
     stream = stream or sys.stderr
+    engine = sampler.choose_engine(engine, calibration.particles)
     check_out_dir(calibration, out_dir, resume)
     start = time.perf_counter()
-    with sampler.backend_for(workers, cluster) as backend:
+    with sampler.backend_for(workers, cluster, engine) as backend:
         created = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
         previous = (posterior.read_manifest(out_dir) or {}) if resume else {}
@@ -150,6 +156,8 @@ def calibrate(
             "workers": backend.workers,
             "cluster": backend.cluster,
             "reproducibility": backend.reproducible,
+            "engine": engine,
+            "engines": None,
             "simulation_seeds": "sha256(calibration seed, prior values) mod 2**32, "
             "recorded per particle in the seed column",
             "resumed": bool(resume),
@@ -158,6 +166,7 @@ def calibrate(
             "wall_time_s": earlier_s,
         }
         posterior.write_manifest(out_dir, manifest)
+        print(f"engine: {sampler.describe_engine(engine)}", file=stream, flush=True)
         abc = sampler.build_abc(calibration, backend)
         url = posterior.db_url(out_dir)
         try:
@@ -170,6 +179,7 @@ def calibrate(
                 posterior.write_tables(abc.history, calibration, out_dir)
                 manifest["simulations"] = int(abc.history.total_nr_simulations)
                 manifest["wall_time_s"] = earlier_s + time.perf_counter() - start
+                manifest["engines"] = backend.sampler.engine_counts
                 posterior.write_manifest(out_dir, manifest)
 
             ran, reason = sampler.run_generations(abc, calibration, backend, on_generation, stream)

@@ -63,3 +63,21 @@ source = "judgement: a test target"
 
 def failing_statistic(overrides, seed: int) -> float:
     raise ValueError("the model broke")
+
+
+def spend_statistic(overrides, seed: int) -> float:
+    """A statistic from real model runs (the status quo and the alliance of a six-month
+    default economy at the particle's prior values): the alliance's spend over the
+    status quo's, so a calibration's runs go through the engines."""
+    from alliancesim.model.ensemble.batches import run
+    from alliancesim.scenario import load_preset
+
+    scenario = load_preset("default", economy__periods=6).with_overrides(dict(overrides))
+    status_quo = run(scenario, "status_quo", seed)
+    alliance = run(scenario, "alliance", seed)
+    return sum(r["spend_pence"] for r in alliance.rows) / sum(
+        r["spend_pence"] for r in status_quo.rows
+    )
+
+
+MODEL_STAND_IN = Target("stand_in_spend", "T3", "alliance / status quo spend", spend_statistic)
