@@ -24,6 +24,7 @@ changes a rule, and ``equivalence.py`` checks the two engines against each other
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.payment.ledger import RowNote
 from alliancesim.model.simulation import HealthEconomyModel, event_record
+from alliancesim.model.stages import booking
 from alliancesim.scenario import Scenario
 
 
@@ -90,6 +92,23 @@ class EnsembleModel(HealthEconomyModel):
         self.streams.prepare_draws(
             (streams.LENIENCY, f"{c.name}@{year}") for c in self.contracts for year in years
         )
+
+    def adopt(self, agreement: Any) -> Any:
+        """Each replication's own negotiation: its trace, its cost to each party (pence
+        a replication) and its leadership changes (trust turnover where and as often as
+        they happened). Replications stepped together agree on everything else
+        (``runs.run_key``): the costs and changes are money and trust, not structure."""
+        own = self._agreements or [agreement] * self.size
+        self.record_negotiation(agreement)
+        for name in agreement.cost_by_party:  # the same parties in each, in this order
+            costs = np.array([a.cost_by_party[name] for a in own], dtype=np.int64)
+            booking.charge_transaction_cost(self, name, costs)
+        changes = [Counter(a.leadership_changes) for a in own]
+        for name in dict.fromkeys(n for a in own for n in a.leadership_changes):
+            times = np.array([c[name] for c in changes])
+            for time in range(1, int(times.max()) + 1):  # each halves that row: order-free
+                self.trust.turnover(name, where=times >= time)
+        return agreement
 
     def record_negotiation(self, agreement: Any) -> None:
         """Each replication's own negotiation trace (they share its outcome, not its

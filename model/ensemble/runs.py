@@ -95,8 +95,11 @@ class ManyRuns:
 
 
 def run_key(agreement: Any) -> tuple:
-    """What of an agreement the run after the talks reads: replications with the same
-    key run the same contracts under the same governance from the same start."""
+    """What of an agreement the run after the talks reads as structure: replications
+    with the same key run the same contracts under the same governance. What each
+    negotiation cost the parties, and whose leadership changed during it, may differ
+    (``EnsembleModel.adopt`` books each replication's own); the parties charged must
+    be the same, in the same order."""
     if agreement is None:
         return ()
     return (
@@ -104,8 +107,7 @@ def run_key(agreement: Any) -> tuple:
         agreement.result,
         repr(sorted(agreement.terms.items())),
         tuple(agreement.risk_members),
-        tuple(sorted(agreement.cost_by_party.items())),
-        tuple(agreement.leadership_changes),
+        tuple(agreement.cost_by_party),
     )
 
 
