@@ -168,7 +168,7 @@ class GlobalGenerators:
 
 def seeded_jobs(
     sample_factory: Any, simulate_one: Callable, engine: str, seeds: list[int]
-) -> tuple[list[tuple[Any, int]], dict[str, int]]:
+) -> tuple[list[tuple[Any, int]], dict[str, Any]]:
     """A worker's share of a generation's jobs, run in turns so that the model runs their
     particles ask for are made together (``model/ensemble/batches.py``: one ensemble a
     scenario and contract model, the particles' prior values as arrays); each job's
@@ -198,7 +198,7 @@ def seeded_mapping_sampler(map_: Callable, engine: str = "agents", parts: int = 
     import pyabc
 
     class SeededMappingSampler(pyabc.sampler.MappingSampler):
-        engine_counts: dict[str, int] | None = None
+        engine_counts: dict[str, Any] | None = None
 
         def sample_until_n_accepted(self, n, simulate_one, t, **_):  # noqa: ANN001, ARG002
             seeds = [int(s) for s in np.random.randint(0, SEED_LIMIT, size=n, dtype=np.int64)]
@@ -217,9 +217,16 @@ def seeded_mapping_sampler(map_: Callable, engine: str = "agents", parts: int = 
                 sample += result
             return sample
 
-        def count(self, counts: dict[str, int]) -> None:
-            totals = self.engine_counts or {}
-            self.engine_counts = {k: totals.get(k, 0) + v for k, v in counts.items()}
+        def count(self, counts: dict[str, Any]) -> None:
+            """Add a share's runs by engine (``batches.counting``; the first reason a
+            group fell back to agents is kept)."""
+            totals = dict(self.engine_counts or {})
+            for key, value in counts.items():
+                if isinstance(value, int):
+                    totals[key] = totals.get(key, 0) + value
+                else:
+                    totals.setdefault(key, value)
+            self.engine_counts = totals
 
     return SeededMappingSampler(map_=map_, mapper_pickles=True)
 

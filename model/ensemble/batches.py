@@ -7,9 +7,10 @@ together on the ensemble engine.
 A validation pattern's statistic for one seed, or a calibration particle's, is ordinary
 code that asks for a run, reads it, perhaps asks for another. ``together`` runs such
 tasks in turns, in their order: each runs until it asks for a run (``run``) or ends;
-when every task is waiting, the runs asked for are made at once, those of one scenario
-and contract model as one ensemble (``runs.run_many``), and each task goes on with its
-own. So the tasks are written for one run and the work is batched; the result of every
+when every task is waiting, the runs asked for are made at once, and each task goes on
+with its own. The runs of one contract model whose scenarios differ at most in their
+prior values (``PRIOR_FIELDS``: calibration particles, or the seeds of one pattern) are
+one ensemble (``runs.run_many``, the prior values as arrays over its replications). So the tasks are written for one run and the work is batched; the result of every
 task is what it gives alone, because a run is a function of its scenario, contract
 model and seed, identical on either engine (the equivalence test).
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +40,7 @@ from typing import Any, Protocol
 
 from alliancesim.model.ensemble import MIN_REPLICATIONS
 from alliancesim.model.simulation import HealthEconomyModel
-from alliancesim.scenario import Scenario
+from alliancesim.scenario import PRIOR_FIELDS, Scenario
 
 ENGINES = ("auto", "agents", "ensemble")
 
@@ -62,6 +64,17 @@ class Request:
     record_ledger: bool
 
 
+class Cancelled(Exception):
+    """Unwinds a task whose caller stopped."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A run that raised: the error, raised again in the task that asked for it."""
+
+    error: Exception
+
+
 @dataclass
 class _Task:
     index: int
@@ -82,22 +95,34 @@ class _Batch:
     tasks: list[_Task]
     baton: threading.Condition = field(default_factory=threading.Condition)
     turn: int | None = None  # the task whose turn it is; None: the scheduler's
+    cancelled: bool = False  # the caller stopped (an error, an interrupt): tasks unwind
 
     # ---- in a task's thread
 
     def ask(self, task: _Task, request: Request) -> Any:
-        """Hand the baton back with a request for a run, and wait for the answer."""
+        """Hand the baton back with a request for a run, and wait for the answer (a
+        run, or the error making it raised, raised here as if the task had made it)."""
         task.request = request
         with self.baton:
             self.turn = None
             self.baton.notify_all()
-            self.baton.wait_for(lambda: self.turn == task.index)
+            self.wait_for_turn(task)
         answer, task.answer = task.answer, None
+        if isinstance(answer, Failed):
+            raise answer.error
         return answer
 
+    def wait_for_turn(self, task: _Task) -> None:
+        self.baton.wait_for(lambda: self.turn == task.index or self.cancelled)
+        if self.cancelled:
+            raise Cancelled
+
     def body(self, task: _Task) -> None:
-        with self.baton:
-            self.baton.wait_for(lambda: self.turn == task.index)
+        try:
+            with self.baton:
+                self.wait_for_turn(task)
+        except Cancelled:
+            return
         try:
             task.result = task.context.run(self.enter, task)
         except BaseException as error:  # handed to the caller of together()
@@ -114,6 +139,11 @@ class _Batch:
 
     # ---- in the caller's thread
 
+    def cancel(self) -> None:
+        with self.baton:
+            self.cancelled = True
+            self.baton.notify_all()
+
     def give_turn(self, task: _Task) -> None:
         """Let ``task`` run until it asks for a run or ends."""
         if self.switch is not None and task.state is not None:
@@ -126,38 +156,50 @@ class _Batch:
             task.state = self.switch.save()
 
     def answer(self, waiting: list[_Task]) -> None:
-        """Make every run the waiting tasks asked for, a scenario and model at a time."""
-        groups: dict[tuple, list[_Task]] = {}
-        keys: dict[int, str] = {}
+        """Make every run the waiting tasks asked for: the runs of scenarios that differ
+        at most in their prior values, of one contract model, together (the prior values
+        as arrays over the replications); a run asked for twice is made once."""
+        groups: dict[tuple, dict[tuple, list[_Task]]] = {}
+        shapes: dict[int, tuple[str, tuple]] = {}
         for task in waiting:
             request = task.request
             assert request is not None
-            if id(request.scenario) not in keys:
-                keys[id(request.scenario)] = request.scenario.model_dump_json()
-            key = (keys[id(request.scenario)], request.contract_model, request.record_ledger)
-            groups.setdefault(key, []).append(task)
-        for members in groups.values():
-            first = members[0].request
-            assert first is not None
-            seeds = list(dict.fromkeys(t.request.seed for t in members if t.request))
-            made = dict(zip(seeds, self.make(first, seeds), strict=True))
-            for task in members:
-                assert task.request is not None
-                task.answer = made[task.request.seed]
-                task.request = None
+            if id(request.scenario) not in shapes:
+                shapes[id(request.scenario)] = shape_and_priors(request.scenario)
+            structure, priors = shapes[id(request.scenario)]
+            group = groups.setdefault(
+                (structure, request.contract_model, request.record_ledger), {}
+            )
+            group.setdefault((request.seed, priors), []).append(task)
+        for group in groups.values():
+            asked = [tasks[0].request for tasks in group.values()]
+            for tasks, made in zip(group.values(), self.make(asked), strict=True):
+                for task in tasks:
+                    task.answer, task.request = made, None
 
-    def make(self, first: Request, seeds: list[int]) -> list[Any]:
-        """The runs of one scenario and contract model on ``seeds``."""
-        if self.engine == "ensemble" or (self.engine == "auto" and len(seeds) >= MIN_REPLICATIONS):
+    def make(self, asked: list[Request]) -> list[Any]:
+        """The runs asked for, of scenarios that differ at most in their prior values and
+        of one contract model."""
+        first = asked[0]
+        if self.engine == "ensemble" or (self.engine == "auto" and len(asked) >= MIN_REPLICATIONS):
             from alliancesim.model.ensemble.runs import run_many
 
-            many = run_many(first.scenario, first.contract_model, seeds, first.record_ledger)
-            count("ensemble", len(seeds) - len(many.departures))
-            count("agents", len(many.departures))
-            return many.runs
-        return [
-            agent_run(first.scenario, first.contract_model, s, first.record_ledger) for s in seeds
-        ]
+            try:
+                priors = varying_priors([r.scenario for r in asked])
+                many = run_many(
+                    first.scenario,
+                    first.contract_model,
+                    [r.seed for r in asked],
+                    first.record_ledger,
+                    **({"priors": priors} if priors else {}),
+                )
+            except Exception as error:  # noqa: BLE001 - the agent model runs them instead
+                fell_back(f"{type(error).__name__}: {error}")
+            else:
+                count("ensemble", len(asked) - len(many.departures))
+                count("agents", len(many.departures))
+                return many.runs
+        return [attempt(r) for r in asked]
 
     def schedule(self) -> None:
         threads = [
@@ -166,29 +208,64 @@ class _Batch:
         for thread in threads:
             thread.start()
         live = list(self.tasks)
-        while live:
-            for task in live:
-                self.give_turn(task)
-            live = [task for task in live if not task.done]
+        try:
+            while live:
+                for task in live:
+                    self.give_turn(task)
+                live = [task for task in live if not task.done]
+                if live:
+                    self.answer(live)
+        finally:
             if live:
-                self.answer(live)
-        for thread in threads:
-            thread.join()
+                self.cancel()
+            for thread in threads:
+                thread.join()
+
+
+def prior_values(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's value of every prior (``PRIOR_FIELDS``), by dotted key."""
+    return {
+        key: getattr(getattr(scenario, key.split(".", 1)[0]), name)
+        for key, (_, name) in PRIOR_FIELDS.items()
+    }
+
+
+def shape_and_priors(scenario: Scenario) -> tuple[str, tuple]:
+    """What of a scenario must be the same for its runs to be stepped together (all but
+    the prior values, as text) and its prior values."""
+    raw = scenario.model_dump(mode="json", by_alias=True)
+    for key in PRIOR_FIELDS:
+        section, name = key.split(".", 1)
+        raw[section].pop(name, None)
+    return json.dumps(raw, sort_keys=True), tuple(prior_values(scenario).values())
+
+
+def varying_priors(scenarios: Sequence[Scenario]) -> dict[str, list] | None:
+    """The priors whose values differ between ``scenarios``, each a list of their values
+    (None when none differs)."""
+    values = [prior_values(s) for s in scenarios]
+    varying = {
+        key: [v[key] for v in values]
+        for key in PRIOR_FIELDS
+        if any(v[key] != values[0][key] for v in values)
+    }
+    return varying or None
 
 
 _CURRENT: contextvars.ContextVar[_Task | None] = contextvars.ContextVar("task", default=None)
 
 
-_COUNTS: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+_COUNTS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "engine_counts", default=None
 )
 
 
 @contextlib.contextmanager
-def counting() -> Iterator[dict[str, int]]:
+def counting() -> Iterator[dict[str, Any]]:
     """Within the block, the runs made (by ``run`` and ``together``) are counted by the
-    engine that made them: ``{"agents": n, "ensemble": m}``."""
-    counts = {"agents": 0, "ensemble": 0}
+    engine that made them: ``{"agents": n, "ensemble": m}``, with ``ensemble_error``
+    when a group the ensemble was to make fell back to the agent model."""
+    counts: dict[str, Any] = {"agents": 0, "ensemble": 0}
     token = _COUNTS.set(counts)
     try:
         yield counts
@@ -202,11 +279,29 @@ def count(engine: str, runs: int) -> None:
         counts[engine] += runs
 
 
+def fell_back(why: str) -> None:
+    """Note why a group of runs the ensemble was to make went to the agent model (the
+    first reason, under ``ensemble_error`` in the counts)."""
+    counts = _COUNTS.get()
+    if counts is not None:
+        counts.setdefault("ensemble_error", why)
+
+
 def agent_run(
     scenario: Scenario, contract_model: str, seed: int, record_ledger: bool = False
 ) -> HealthEconomyModel:
     count("agents", 1)
     return HealthEconomyModel(scenario, contract_model, seed, record_ledger=record_ledger).run()
+
+
+def attempt(request: Request) -> Any:
+    """The agent model's run, or the error it raised (``Failed``)."""
+    try:
+        return agent_run(
+            request.scenario, request.contract_model, request.seed, request.record_ledger
+        )
+    except Exception as error:  # noqa: BLE001 - raised again in the task that asked
+        return Failed(error)
 
 
 def run(scenario: Scenario, contract_model: str, seed: int, record_ledger: bool = False) -> Any:

@@ -139,3 +139,26 @@ def test_a_view_reads_one_replications_part_and_is_read_only():
     assert view.partner.push == 0.2
     with pytest.raises(AttributeError, match="read-only"):
         view.push = 1.0
+
+
+def test_a_run_that_fails_raises_in_the_task_that_asked():
+    with pytest.raises(Exception) as alone:
+        run(SHORT, "no_such_model", 1)
+    with counting() as counts, pytest.raises(type(alone.value)):
+        together([lambda: run(SHORT, "no_such_model", 1)] * 2, engine="ensemble")
+    assert "ensemble_error" in counts
+
+
+def test_tasks_left_waiting_unwind_when_the_caller_stops(monkeypatch):
+    import threading
+
+    from alliancesim.model.ensemble import batches
+
+    def broken_answer(self, waiting) -> None:
+        raise KeyboardInterrupt  # as a user's Ctrl-C would, while runs are being made
+
+    monkeypatch.setattr(batches._Batch, "answer", broken_answer)
+    before = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        together([lambda s=s: run(SHORT, "status_quo", s) for s in (1, 2, 3)], engine="ensemble")
+    assert threading.active_count() == before
