@@ -69,6 +69,20 @@ class EnsembleModel(HealthEconomyModel):
         self._agreements = list(agreements) if agreements else None
         # each replication's own value of the priors that vary (``priors.py``)
         self.priors = prior_arrays(scenario, priors, self.size)
+        spec = scenario.contract_models.get(contract_model)
+        if (
+            self.priors
+            and self._agreements is None
+            and spec
+            and spec.negotiate
+            and not spec.contracts
+        ):
+            raise ValueError(
+                f"contract model '{contract_model}' is negotiated: with priors that differ "
+                "between replications each negotiates under its own scenario, so pass their "
+                "agreements (runs.agreements_for(scenario, contract_model, seeds, priors)) "
+                "or call runs.run_many"
+            )
         scenario = with_prior_arrays(scenario, self.priors)
         self._block = scenario.economy.periods  # draws a stream makes ahead: one a period
         self._planned = scenario  # (Mesa's Model keeps a _scenario of its own)

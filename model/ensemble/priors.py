@@ -60,9 +60,13 @@ def prior_arrays(
     rows = []
     for values in zip(*columns, strict=True):
         row = tuple(values)
-        if row not in checked:
-            checked[row] = _validated(scenario, dict(zip(keys, row, strict=True)))
-        rows.append(checked[row])
+        try:
+            known = checked.get(row)
+        except TypeError:  # a value that is not a number: validation says so (raises)
+            known = _validated(scenario, dict(zip(keys, row, strict=True)))
+        if known is None:
+            known = checked[row] = _validated(scenario, dict(zip(keys, row, strict=True)))
+        rows.append(known)
     arrays: PriorArrays = {}
     for i, key in enumerate(keys):
         spec, name = PRIOR_FIELDS[key]
