@@ -60,7 +60,9 @@ def observe(model: HealthEconomyModel, delivery: Delivery) -> None:
     shared data (MODEL.md s3b; docs/odd.md 7.4).
 
     Efforts, pushes, capabilities and squeezes may be arrays over replications (issue
-    14): the matrices written are then (R, n, n); who sees whom is common to all."""
+    14): the matrices written are then (R, n, n); who sees whom is common to all. So may
+    the priors (``model/ensemble/priors.py``): an (R,) prior meets the (n,) and (n, n)
+    values over organisations as (R, 1) or (R, 1, 1) (``per_row``)."""
     behaviour = model.scenario_spec.behaviour
     commissioners, providers = model._in_trust_order
     blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
