@@ -98,12 +98,12 @@ def provider_views(
             view.contract_value += value
             view.withhold_value += withhold * value
             view.leniency = max(view.leniency, leniency)
-            view.years_left = max(view.years_left, years_left)
+            view.years_left = maximum(view.years_left, years_left)  # renewal_belief: a prior
         for sub in terms.subcontracts:
             views[sub.subcontractor].paid_for[sub.line] = sub.terms
             views[sub.lead].pays_for[sub.line] = sub.terms
             views[sub.lead].is_lead = True
-            views[sub.subcontractor].years_left = max(
+            views[sub.subcontractor].years_left = maximum(
                 views[sub.subcontractor].years_left, years_left
             )
         if terms.risk_share is not None:

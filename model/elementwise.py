@@ -42,6 +42,24 @@ def is_array(*values: Any) -> bool:
     return False
 
 
+def same_values(a: tuple, b: tuple) -> bool:
+    """``a == b`` for tuples of numbers (a cache's key); where either holds arrays, the
+    same length and every pair equal in every element."""
+    if not is_array(*a, *b):
+        return a == b
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def per_row(value: Any, axes: int) -> Any:
+    """A number as it is; an array over replications, shape (R,), as (R, 1, ..., 1) with
+    ``axes`` trailing axes, so that it broadcasts against values that have that many
+    axes after the replication axis (a prior per replication against a vector or a
+    matrix over organisations, whose replications, if any, lead)."""
+    if isinstance(value, ARRAY) and value.ndim == 1:
+        return value.reshape(value.shape + (1,) * axes)
+    return value
+
+
 def maximum(a: Any, b: Any) -> Any:
     """``max(a, b)``: ``b`` where ``b > a``, else ``a``."""
     if isinstance(a, ARRAY) or isinstance(b, ARRAY):

@@ -32,15 +32,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alliancesim.model.ensemble import MIN_REPLICATIONS
+from alliancesim.model.ensemble.priors import shape_and_priors, varying_priors
 from alliancesim.model.simulation import HealthEconomyModel
-from alliancesim.scenario import PRIOR_FIELDS, Scenario
+from alliancesim.scenario import Scenario
 
 ENGINES = ("auto", "agents", "ensemble")
 
@@ -185,19 +185,18 @@ class _Batch:
             from alliancesim.model.ensemble.runs import run_many
 
             try:
-                priors = varying_priors([r.scenario for r in asked])
                 many = run_many(
                     first.scenario,
                     first.contract_model,
                     [r.seed for r in asked],
                     first.record_ledger,
-                    **({"priors": priors} if priors else {}),
+                    priors=varying_priors([r.scenario for r in asked]),
                 )
             except Exception as error:  # noqa: BLE001 - the agent model runs them instead
                 fell_back(f"{type(error).__name__}: {error}")
             else:
-                count("ensemble", len(asked) - len(many.departures))
-                count("agents", len(many.departures))
+                count("ensemble", len(asked) - len(many.left))
+                count("agents", len(many.left))
                 return many.runs
         return [attempt(r) for r in asked]
 
@@ -220,36 +219,6 @@ class _Batch:
                 self.cancel()
             for thread in threads:
                 thread.join()
-
-
-def prior_values(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's value of every prior (``PRIOR_FIELDS``), by dotted key."""
-    return {
-        key: getattr(getattr(scenario, key.split(".", 1)[0]), name)
-        for key, (_, name) in PRIOR_FIELDS.items()
-    }
-
-
-def shape_and_priors(scenario: Scenario) -> tuple[str, tuple]:
-    """What of a scenario must be the same for its runs to be stepped together (all but
-    the prior values, as text) and its prior values."""
-    raw = scenario.model_dump(mode="json", by_alias=True)
-    for key in PRIOR_FIELDS:
-        section, name = key.split(".", 1)
-        raw[section].pop(name, None)
-    return json.dumps(raw, sort_keys=True), tuple(prior_values(scenario).values())
-
-
-def varying_priors(scenarios: Sequence[Scenario]) -> dict[str, list] | None:
-    """The priors whose values differ between ``scenarios``, each a list of their values
-    (None when none differs)."""
-    values = [prior_values(s) for s in scenarios]
-    varying = {
-        key: [v[key] for v in values]
-        for key in PRIOR_FIELDS
-        if any(v[key] != values[0][key] for v in values)
-    }
-    return varying or None
 
 
 _CURRENT: contextvars.ContextVar[_Task | None] = contextvars.ContextVar("task", default=None)

@@ -25,12 +25,13 @@ changes a rule, and ``equivalence.py`` checks the two engines against each other
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from alliancesim.model import streams
 from alliancesim.model.elementwise import ARRAY
+from alliancesim.model.ensemble.priors import prior_arrays, with_prior_arrays
 from alliancesim.model.ensemble.streams import EnsembleStreams
 from alliancesim.model.payment.ledger import RowNote
 from alliancesim.model.simulation import HealthEconomyModel, event_record
@@ -44,7 +45,11 @@ class EnsembleModel(HealthEconomyModel):
     ``agreements``: each replication's own agreement when the contract is negotiated
     (``model/ensemble/runs.py`` groups replications whose agreements lead to the same
     run); their events are each replication's, their terms, costs and leadership
-    changes the same for all."""
+    changes the same for all.
+
+    ``priors``: ``{dotted prior key: one value a replication}`` (``priors.py``):
+    replication r runs the scenario with those priors set to its values, held in the
+    ensemble's scenario as arrays over replications."""
 
     def __init__(
         self,
@@ -53,6 +58,7 @@ class EnsembleModel(HealthEconomyModel):
         seeds: Sequence[int],
         agreements: Sequence[Any] | None = None,
         record_ledger: bool = False,
+        priors: Mapping[str, Sequence[Any]] | None = None,
     ):
         self.seeds = tuple(int(seed) for seed in seeds)
         if not self.seeds:
@@ -63,6 +69,23 @@ class EnsembleModel(HealthEconomyModel):
         self.departures: dict[int, tuple[int, str, bool]] = {}
         self.event_lists: list[list[dict]] = [[] for _ in self.seeds]
         self._agreements = list(agreements) if agreements else None
+        # each replication's own value of the priors that vary (``priors.py``)
+        self.priors = prior_arrays(scenario, priors, self.size)
+        spec = scenario.contract_models.get(contract_model)
+        if (
+            self.priors
+            and self._agreements is None
+            and spec
+            and spec.negotiate
+            and not spec.contracts
+        ):
+            raise ValueError(
+                f"contract model '{contract_model}' is negotiated: with priors that differ "
+                "between replications each negotiates under its own scenario, so pass their "
+                "agreements (runs.agreements_for(scenario, contract_model, seeds, priors)) "
+                "or call runs.run_many"
+            )
+        scenario = with_prior_arrays(scenario, self.priors)
         self._block = scenario.economy.periods  # draws a stream makes ahead: one a period
         self._planned = scenario  # (Mesa's Model keeps a _scenario of its own)
         super().__init__(

@@ -1,6 +1,6 @@
 """Many runs of one scenario and contract model through the ensemble engine.
 
-    run_many(scenario, contract_model, seeds, record_ledger=False) -> list[run]
+    run_many(scenario, contract_model, seeds, record_ledger=False, priors=None) -> ManyRuns
 
 gives, in the order of ``seeds``, one finished run a seed, each with what the outputs
 read of a ``HealthEconomyModel`` (``ReplicationRun``: rows, events, totals, the exit
@@ -11,6 +11,10 @@ agent model's run on that seed.
   as the agent model does before its first period); replications whose agreements lead
   to the same run (``run_key``: the terms, the result, who shares the risk, the costs
   and leadership changes) are stepped together, one ensemble a group.
+- ``priors`` (optional, ``{dotted prior key: one value a seed}``, ``priors.py``) gives
+  each replication its own prior values: seed r runs ``scenario.with_overrides({k: v[r]
+  ...})``; the ensembles hold them as arrays over their replications, and each
+  replication negotiates, and is finished by the agent model, under its own scenario.
 - Replications that leave an ensemble at a structural split (``EnsembleModel.diverges``)
   together, at a branch whose code runs on arrays (a provider's failure), are stepped
   again as an ensemble that takes it; the others are run again by the agent model
@@ -20,13 +24,20 @@ agent model's run on that seed.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.engine import EnsembleModel, pick
+from alliancesim.model.ensemble.priors import (
+    PriorArrays,
+    prior_arrays,
+    replication_scenario,
+    subset,
+    with_prior_arrays,
+)
 from alliancesim.model.ensemble.views import ReplicaView
 from alliancesim.model.payment.ledger import JournalEntry, RowNote
 from alliancesim.model.simulation import HealthEconomyModel
@@ -92,6 +103,9 @@ class ManyRuns:
     departures: dict[int, tuple[int, str]] = field(default_factory=dict)  # seed -> (period, why)
     groups: int = 0  # groups of replications with the same agreement
     ensembles: int = 0  # ensembles stepped: the groups, and those that left one together
+    # position in the seeds -> (period, why): the same, for seeds given more than once
+    # (with different prior values)
+    left: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 def run_key(agreement: Any) -> tuple:
@@ -112,36 +126,56 @@ def run_key(agreement: Any) -> tuple:
 
 
 def agreements_for(
-    scenario: Scenario, contract_model: str, seeds: Sequence[int]
+    scenario: Scenario,
+    contract_model: str,
+    seeds: Sequence[int],
+    priors: PriorArrays | None = None,
 ) -> list[Any] | None:
-    """Each seed's agreement, negotiated as the agent model negotiates it (None when the
-    contract model is imposed)."""
+    """Each seed's agreement, negotiated as the agent model negotiates it, each under its
+    own scenario (its own prior values, ``priors``: validated arrays from
+    ``priors.prior_arrays``); None when the contract model is imposed."""
     spec = scenario.contract_models[contract_model]
     if not (spec.negotiate and not spec.contracts):
         return None
     return [
-        HealthEconomyModel(scenario, contract_model, seed, record_ledger=False).agreement
-        for seed in seeds
+        HealthEconomyModel(
+            replication_scenario(scenario, priors or {}, index),
+            contract_model,
+            seed,
+            record_ledger=False,
+        ).agreement
+        for index, seed in enumerate(seeds)
     ]
 
 
 def run_many(
-    scenario: Scenario, contract_model: str, seeds: Sequence[int], record_ledger: bool = False
+    scenario: Scenario,
+    contract_model: str,
+    seeds: Sequence[int],
+    record_ledger: bool = False,
+    priors: Mapping[str, Sequence[Any]] | None = None,
 ) -> ManyRuns:
     """Every seed's run of the contract model, stepped together where they share terms.
+
+    ``priors``: None, or ``{dotted prior key: one value a seed}``: seed r's run is then
+    the agent model's run of ``scenario.with_overrides({k: v[r] for k, v in
+    priors.items()})`` (``priors.py``); every group and regrouped ensemble carries its
+    replications' values, and a replication the agent model finishes runs its own
+    scenario.
 
     Replications that leave an ensemble together at a branch whose code runs on arrays
     (the same period, the same branch: a given provider's failure) are stepped again as
     an ensemble of their own, in which they all take it; the others that leave are run
     by the agent model."""
     seeds = [int(seed) for seed in seeds]
-    agreements = agreements_for(scenario, contract_model, seeds)
+    values = prior_arrays(scenario, priors, len(seeds))  # each seed's own prior values
+    agreements = agreements_for(scenario, contract_model, seeds, values)
     groups: dict[tuple, list[int]] = {}
     for index in range(len(seeds)):
         key = run_key(agreements[index]) if agreements else ()
         groups.setdefault(key, []).append(index)
     runs: list[Any] = [None] * len(seeds)
-    departures: dict[int, tuple[int, str]] = {}
+    left: dict[int, tuple[int, str]] = {}  # position in seeds -> (period, why)
     pending = deque((members, 0) for members in groups.values())
     ensembles = 0
     while pending:
@@ -153,6 +187,7 @@ def run_many(
             [seeds[i] for i in members],
             agreements=[agreements[i] for i in members] if agreements else None,
             record_ledger=record_ledger,
+            priors=subset(values, members),
         ).run()
         rows = rows_by_replication(ensemble.rows, ensemble.size)
         again: dict[tuple[int, str], list[int]] = {}
@@ -160,23 +195,30 @@ def run_many(
             if ensemble.active[position]:
                 own = agreements[index] if agreements else ensemble.agreement
                 runs[index] = replication_run(ensemble, position, own, rows[position])
+                if ensemble.priors:  # its own scenario, each prior one number
+                    runs[index].scenario_spec = with_prior_arrays(
+                        ensemble.scenario_spec, subset(ensemble.priors, [position])
+                    )
                 continue
             period, why, arrays = ensemble.departures[position]
             if arrays and depth < MAX_REGROUPING:
                 again.setdefault((period, why), []).append(index)
             else:
-                departures[seeds[index]] = (period, why)
+                left[index] = (period, why)
         for (period, why), group in again.items():
             if len(group) >= MIN_REGROUPED:
                 pending.append((group, depth + 1))
             else:  # a few: the agent model is quicker than an ensemble's fixed cost a period
-                departures.update((seeds[i], (period, why)) for i in group)
-    for seed in departures:
-        index = seeds.index(seed)
+                left.update((i, (period, why)) for i in group)
+    for index in sorted(left):
         runs[index] = HealthEconomyModel(
-            scenario, contract_model, seed, record_ledger=record_ledger
+            replication_scenario(scenario, values, index),
+            contract_model,
+            seeds[index],
+            record_ledger=record_ledger,
         ).run()
-    return ManyRuns(runs, departures, len(groups), ensembles)
+    departures = {seeds[i]: why for i, why in sorted(left.items())}
+    return ManyRuns(runs, departures, len(groups), ensembles, left)
 
 
 def note_of(note: Any, index: int) -> str:

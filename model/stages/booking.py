@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from alliancesim.agents.provider import Provider
 from alliancesim.model.economy import Delivery
-from alliancesim.model.elementwise import anywhere
+from alliancesim.model.elementwise import anywhere, same_values
 from alliancesim.model.payment.ledger import (
     ADVISERS,
     NO_CONTRACT,
@@ -173,7 +173,7 @@ def monitoring_costs(model: HealthEconomyModel) -> dict[str, int]:
     """
     audits = tuple(c.audit for c in model.commissioners)
     cached = model._monitoring
-    if cached[0] is model.contracts and cached[1] == audits:
+    if cached[0] is model.contracts and same_values(cached[1], audits):
         return cached[2][0]
     behaviour = model.scenario_spec.behaviour
     costs: dict[str, float] = {}

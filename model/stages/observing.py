@@ -37,7 +37,7 @@ from alliancesim.agents.trust import (
     provider_seen_by_commissioner,
 )
 from alliancesim.model.economy import Delivery
-from alliancesim.model.elementwise import anywhere
+from alliancesim.model.elementwise import anywhere, maximum, minimum, per_row
 
 if TYPE_CHECKING:
     from alliancesim.model.simulation import HealthEconomyModel
@@ -60,16 +60,18 @@ def observe(model: HealthEconomyModel, delivery: Delivery) -> None:
     shared data (MODEL.md s3b; docs/odd.md 7.4).
 
     Efforts, pushes, capabilities and squeezes may be arrays over replications (issue
-    14): the matrices written are then (R, n, n); who sees whom is common to all."""
+    14): the matrices written are then (R, n, n); who sees whom is common to all. So may
+    the priors (``model/ensemble/priors.py``): an (R,) prior meets the (n,) and (n, n)
+    values over organisations as (R, 1) or (R, 1, 1) (``per_row``)."""
     behaviour = model.scenario_spec.behaviour
     commissioners, providers = model._in_trust_order
     blank_c, blank_p = [0.0] * len(commissioners), [0.0] * len(providers)
-    push_max = max(1e-9, behaviour.admission_push_max)
+    push_max = maximum(1e-9, behaviour.admission_push_max)
     effort = per_organisation(blank_c + [p.effort for p in providers])
-    push = per_organisation(blank_c + [p.push for p in providers]) / push_max
+    push = per_organisation(blank_c + [p.push for p in providers]) / per_row(push_max, 1)
     capability = per_organisation([c.capability for c in commissioners] + blank_p)[..., None, :]
     observation, weight = seen_this_period(
-        effort, push, capability, observation_pattern(model), behaviour.everyday_contact
+        effort, push, capability, observation_pattern(model), per_row(behaviour.everyday_contact, 2)
     )
     index = model.trust.index
     broken = [
@@ -174,10 +176,11 @@ def observation_pattern(model: HealthEconomyModel) -> tuple[Any, ...]:
     judging = is_provider[:, None] & is_commissioner[None, :]
     at_distance = model.at_distance
     distant = np.array([[(a.name, b.name) in at_distance for b in orgs] for a in orgs])
-    base_weight = np.where(
-        watched, np.where(distant, behaviour.distant_watch, behaviour.commissioner_watch), 0.0
+    watch = np.where(
+        distant, per_row(behaviour.distant_watch, 2), per_row(behaviour.commissioner_watch, 2)
     )
-    base_weight = np.where(judging, behaviour.provider_judging, base_weight)
+    base_weight = np.where(watched, watch, 0.0)
+    base_weight = np.where(judging, per_row(behaviour.provider_judging, 2), base_weight)
     forum_weight, clarity = forum_pattern(model, between | watched | judging)
     pattern = (between, watched, judging, base_weight, forum_weight, clarity)
     model._pattern = (model.contracts, model.n_failed, pattern)
@@ -207,16 +210,15 @@ def forum_pattern(
             if name in index and not getattr(model.orgs[name], "failed", False):
                 seats[index[name]] = True
         pair = seats[:, None] & seats[None, :] & seen
-        sharpness = min(
+        sharpness = minimum(
             1.0,
             behaviour.forum_clarity
             + behaviour.open_book_clarity * governance.open_book
             + behaviour.shared_data_clarity * governance.shared_data,
         )
-        weight = np.where(
-            pair, np.maximum(weight, behaviour.forum_contact * forum.frequency), weight
-        )
-        clarity = np.where(pair, np.maximum(clarity, sharpness), clarity)
+        contact = per_row(behaviour.forum_contact * forum.frequency, 2)
+        weight = np.where(pair, np.maximum(weight, contact), weight)
+        clarity = np.where(pair, np.maximum(clarity, per_row(sharpness, 2)), clarity)
     return weight, clarity
 
 
