@@ -14,14 +14,22 @@ pickles cheaply across processes and becomes a DataFrame in one call:
 ``runs`` (one row per contract model), ``periods`` (one row per model and
 period), ``ledger`` (one row per journal entry; empty when ``ledger=False``)
 and ``events`` (the negotiation and governance trace).
+
+``run_replication_tables`` gives the same tables for many seeds at once, as columns
+(``TableColumns``): the period rows of the ensemble's replications go a key at a time
+from its (periods, R) arrays to one column over all seeds, models and periods, in the
+order the rows of ``replication_result`` would have, with no dict a row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
+import numpy as np
+from alliancesim.experiments.columns import TableColumns, rows_to_columns
 from alliancesim.experiments.outputs import ledger_rows, run_summary
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
@@ -65,6 +73,21 @@ def run_replications(
     (``model/ensemble``): each contract model's replications are stepped together. The
     results are identical to ``run_replication``'s, seed by seed (the engines'
     equivalence test); also returns the seeds the agent model finished and why."""
+    by_model, departures = run_ensembles(scenario, seeds, models, ledger)
+    results = [
+        replication_result(
+            scenario, seed, replication, {name: runs[i] for name, runs in by_model.items()}, ledger
+        )
+        for i, (seed, replication) in enumerate(zip(seeds, replications, strict=True))
+    ]
+    return results, departures
+
+
+def run_ensembles(
+    scenario: Scenario, seeds: Sequence[int], models: Sequence[str] | None, ledger: bool
+) -> tuple[dict[str, list[Any]], dict[int, tuple[int, str]]]:
+    """Each contract model's runs of the seeds on the ensemble engine (the status quo's
+    first), and the seeds the agent model finished and why."""
     from alliancesim.model.ensemble.runs import run_many
 
     by_model = {}
@@ -73,13 +96,125 @@ def run_replications(
         many = run_many(scenario, name, seeds, record_ledger=ledger)
         by_model[name] = many.runs
         departures.update(many.departures)
+    return by_model, departures
+
+
+def run_replication_tables(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    replications: Sequence[int],
+    models: Sequence[str] | None = None,
+    ledger: bool = False,
+) -> tuple[dict[str, TableColumns], dict[int, tuple[int, str]]]:
+    """``run_replications``' tables, each as columns over all the seeds' rows (in seed
+    order, and within a seed in the order of ``replication_result``); the periods are
+    taken a key at a time from the ensembles' arrays (``period_columns``). Also returns
+    the seeds the agent model finished and why."""
+    by_model, departures = run_ensembles(scenario, seeds, models, ledger)
     results = [
         replication_result(
-            scenario, seed, replication, {name: runs[i] for name, runs in by_model.items()}, ledger
+            scenario,
+            seed,
+            replication,
+            {name: runs[i] for name, runs in by_model.items()},
+            ledger,
+            periods=False,
         )
         for i, (seed, replication) in enumerate(zip(seeds, replications, strict=True))
     ]
-    return results, departures
+    tables = {
+        name: rows_to_columns([getattr(result, name) for result in results])
+        for name in ("runs", "ledger", "events")
+    }
+    tables["periods"] = period_columns(scenario.scenario.name, seeds, replications, by_model)
+    return tables, departures
+
+
+# the columns every row of replication_result's periods starts with, before its row's keys
+PERIOD_KEY_COLUMNS = ("scenario", "replication", "seed", "contract_model")
+
+
+def period_columns(
+    scenario_name: str,
+    seeds: Sequence[int],
+    replications: Sequence[int],
+    by_model: dict[str, list[Any]],
+) -> TableColumns:
+    """The periods table of many seeds' runs (``by_model``: each model's runs in seed
+    order, the status quo's first), a column a key, each column gathered from the
+    runs' (periods, R) arrays (``PeriodColumns``; an agent run's rows are a column of
+    one). Rows and columns are in the order ``replication_result`` gives: seed by
+    seed, model by model, period by period; keys in the order they first appear."""
+    from alliancesim.model.ensemble.runs import PeriodColumns
+
+    models = list(by_model)
+    sources: dict[int, PeriodColumns] = {}  # id -> the arrays some runs are a column of
+    runs = []  # (source, its column) a run, seed by seed and model by model
+    for i in range(len(seeds)):
+        for name in models:
+            run = by_model[name][i]
+            held = getattr(run, "period_rows", None)
+            if held is None:  # a run of the agent model: its rows, a column of one
+                source, column = PeriodColumns(run.rows, 1), 0
+            else:
+                source, column = held.columns, held.index
+            sources.setdefault(id(source), source)
+            runs.append((source, column))
+    order = dict.fromkeys(PERIOD_KEY_COLUMNS)
+    last = None
+    for source, _ in runs:
+        if source is not last:
+            if any(key in PERIOD_KEY_COLUMNS for key in source.keys):
+                raise NotImplementedError("a period row repeats a key column's name")
+            order.update(dict.fromkeys(source.keys))
+            last = source
+    run_rows = [source.periods for source, _ in runs]
+    n_models = len(models)
+    counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
+    columns: dict[str, Any] = {
+        "scenario": [scenario_name] * sum(counts),
+        "replication": _repeated(replications, counts),
+        "seed": _repeated(seeds, counts),
+        "contract_model": _repeated(models * len(seeds), run_rows),
+    }
+    held = list(sources.values())
+    # each run's column in the sources' arrays side by side (when all are as long)
+    offsets, at = {}, 0
+    for source in held:
+        offsets[id(source)] = at
+        at += source.size
+    index = np.array([offsets[id(source)] + column for source, column in runs], dtype=np.int64)
+    for key in order:
+        if key not in columns:
+            columns[key] = _gathered(key, held, runs, index)
+    return TableColumns(columns, counts)
+
+
+def _repeated(values: Sequence[Any], counts: Sequence[int]) -> list:
+    """Each value repeated its count of times, in order."""
+    return list(chain.from_iterable(map(repeat, values, counts)))
+
+
+def _gathered(key: str, sources: list[Any], runs: list[tuple[Any, int]], index: Any) -> Any:
+    """One key's column over the runs' periods, run by run: a numpy array of int64,
+    float64 or bool where every run's values are numbers of one kind (ints and floats
+    together make floats, as Arrow makes them of a list), else a list of the Python
+    values (a run without the key has None)."""
+    arrays = [
+        source.arrays[key]
+        if key in source.arrays
+        else np.full((source.periods, source.size), None, dtype=object)
+        for source in sources
+    ]
+    kinds = {a.dtype.kind for a in arrays}
+    if len(kinds) > 1 and ("b" in kinds or "O" in kinds):  # no number made of a bool
+        arrays = [a.astype(object) for a in arrays]
+    if len({source.periods for source in sources}) == 1:
+        gathered = np.hstack(arrays).T[index].ravel()
+    else:  # runs of different lengths: their columns one by one
+        at = {id(source): a for source, a in zip(sources, arrays, strict=True)}
+        gathered = np.concatenate([at[id(source)][:, column] for source, column in runs])
+    return gathered.tolist() if gathered.dtype.kind == "O" else gathered
 
 
 def model_order(scenario: Scenario, models: Sequence[str] | None) -> list[str]:
@@ -92,9 +227,15 @@ def model_order(scenario: Scenario, models: Sequence[str] | None) -> list[str]:
 
 
 def replication_result(
-    scenario: Scenario, seed: int, replication: int, runs: dict[str, Any], ledger: bool
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    runs: dict[str, Any],
+    ledger: bool,
+    periods: bool = True,
 ) -> ReplicationResult:
-    """The tables of one replication from its finished runs (the status quo's first)."""
+    """The tables of one replication from its finished runs (the status quo's first);
+    ``periods=False`` leaves the periods table empty (``period_columns`` makes it)."""
     result = ReplicationResult()
     key = dict(scenario=scenario.scenario.name, replication=replication, seed=seed)
     baseline = None
@@ -102,8 +243,8 @@ def replication_result(
         if baseline is None:
             baseline = model
         result.runs.append({**key, "contract_model": name, **run_summary(model, baseline)})
-        for row in model.rows:
-            result.periods.append({**key, "contract_model": name, **row})
+        if periods:
+            result.periods.extend({**key, "contract_model": name, **row} for row in model.rows)
         if ledger:
             result.ledger.extend({**key, "contract_model": name, **r} for r in ledger_rows(model))
         result.events.extend({**key, "contract_model": name, **e} for e in model.events)

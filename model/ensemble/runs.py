@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.engine import EnsembleModel, pick
 from alliancesim.model.payment.ledger import JournalEntry, RowNote
@@ -48,7 +48,7 @@ class ReplicationRun:
     contract_model: str
     seed: int
     active_model: str
-    rows: list[dict]
+    period_rows: ReplicationRows
     events: list[dict]
     totals: dict[str, int]
     exit_log: dict[str, Any]
@@ -62,6 +62,20 @@ class ReplicationRun:
 
     def debts_at_end(self) -> dict[str, int]:
         return self.debts
+
+    @property
+    def rows(self) -> list[dict]:
+        """The output rows, one dict a period (made on first reading)."""
+        if self._rows is None:
+            self._rows = self.period_rows.columns.rows(self.period_rows.index)
+        return self._rows
+
+    def period_column(self, key: str) -> list:
+        """The values of one output-row key, a period at a time (no rows made)."""
+        return self.period_rows.columns.column(key, self.period_rows.index)
+
+    def __post_init__(self) -> None:
+        self._rows: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -174,25 +188,98 @@ def note_of(note: Any, index: int) -> str:
     return note.text(index) if isinstance(note, RowNote) else note
 
 
-def rows_by_replication(rows: list[dict], size: int) -> list[list[dict]]:
-    """Each replication's output rows (``pick`` on every value, done a column at a time:
-    an array's ``tolist`` gives every replication's Python number in one call, and a
-    value all replications share is kept as it is, type included)."""
-    by_replication: list[list[dict]] = [[] for _ in range(size)]
-    for row in rows:
-        keys = list(row)
-        columns = [v.tolist() if isinstance(v, ARRAY) else repeat(v, size) for v in row.values()]
-        # the inner zip stops at the arrays' length R (a shared value repeats)
-        for own, values in zip(by_replication, zip(*columns), strict=True):  # noqa: B905
-            own.append(dict(zip(keys, values, strict=True)))
-    return by_replication
+# the value types a period column holds as numbers: a Python scalar shared by every
+# replication, or an array over them (int64, float64, bool); anything else (None, a
+# string, a numpy scalar, a mix of kinds) is kept as it is, in an object column
+_KINDS = {int: "i", float: "f", bool: "b"}
+_DTYPES = {"i": np.dtype(np.int64), "f": np.dtype(np.float64), "b": np.dtype(np.bool_)}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, ARRAY):
+        dtype = value.dtype
+        return dtype.kind if dtype in (_DTYPES["i"], _DTYPES["f"], _DTYPES["b"]) else "O"
+    return _KINDS.get(type(value), "O")
+
+
+class PeriodColumns:
+    """An ensemble's period rows a key at a time: ``arrays[key]`` is a (periods, R)
+    array, a value all replications share repeated along the replication axis. A key
+    whose values are all of one kind (ints, floats, bools) is a numeric array; any other
+    key an object array holding each replication's Python value, type included, so a
+    replication's rows (``rows(index)``) are those ``pick`` would give."""
+
+    def __init__(self, rows: Sequence[dict], size: int):
+        self.size = size
+        self.periods = len(rows)
+        keys = dict.fromkeys(rows[0]) if rows else {}
+        for row in rows:
+            if row.keys() != keys.keys():
+                keys.update(dict.fromkeys(row))
+        self.keys = tuple(keys)
+        # the keys of each row, where some rows lack a key (None: every row has them all)
+        self.row_keys = None
+        if any(row.keys() != keys.keys() for row in rows):
+            self.row_keys = [tuple(row) for row in rows]
+        self.arrays = {key: self._stack([row.get(key) for row in rows]) for key in self.keys}
+        self._lists: dict[str, list[list]] = {}
+
+    def _stack(self, values: list) -> np.ndarray:
+        kinds = {_kind(v) for v in values}
+        kind = kinds.pop() if len(kinds) == 1 else "O"
+        if kind == "O":
+            out = np.empty((self.periods, self.size), dtype=object)
+            for row, value in zip(out, values, strict=True):
+                if isinstance(value, ARRAY):
+                    row[:] = value.tolist()
+                else:
+                    row.fill(value)
+            return out
+        out = np.empty((self.periods, self.size), dtype=_DTYPES[kind])
+        for row, value in zip(out, values, strict=True):
+            row[...] = value
+        return out
+
+    def column(self, key: str, index: int) -> list:
+        """Replication ``index``'s values of ``key``, a Python value a period."""
+        lists = self._lists.get(key)
+        if lists is None:
+            lists = self._lists[key] = self.arrays[key].T.tolist()
+        return lists[index]
+
+    def rows(self, index: int) -> list[dict]:
+        """Replication ``index``'s output rows, as the agent model gives them."""
+        columns = [self.column(key, index) for key in self.keys]
+        rows = [dict(zip(self.keys, values, strict=True)) for values in zip(*columns, strict=True)]
+        if self.row_keys is not None:
+            rows = [
+                {k: row[k] for k in keys} for row, keys in zip(rows, self.row_keys, strict=True)
+            ]
+        return rows
+
+
+@dataclass(frozen=True)
+class ReplicationRows:
+    """One replication's output rows, held as its column of an ensemble's
+    ``PeriodColumns`` until they are read."""
+
+    columns: PeriodColumns
+    index: int
+
+
+def rows_by_replication(rows: list[dict], size: int) -> list[ReplicationRows]:
+    """Each replication's output rows, kept a column a key (``PeriodColumns``): the
+    tables read them a column at a time, and a replication's row dicts are only made
+    when its ``ReplicationRun.rows`` is read."""
+    columns = PeriodColumns(rows, size)
+    return [ReplicationRows(columns, index) for index in range(size)]
 
 
 def replication_run(
-    ensemble: EnsembleModel, index: int, agreement: Any, rows: list[dict]
+    ensemble: EnsembleModel, index: int, agreement: Any, rows: ReplicationRows
 ) -> ReplicationRun:
     """Replication ``index`` of a finished ensemble, as plain Python values (its output
-    rows from ``rows_by_replication``)."""
+    rows from ``rows_by_replication``, read when asked for)."""
     providers = [
         SimpleNamespace(name=p.name, reserves=pick(p.reserves, index)) for p in ensemble.providers
     ]
@@ -209,7 +296,7 @@ def replication_run(
         contract_model=ensemble.contract_model,
         seed=ensemble.seeds[index],
         active_model=ensemble.active_model,
-        rows=rows,
+        period_rows=rows,
         events=ensemble.event_lists[index],
         totals=pick(ensemble.totals, index),
         exit_log=pick(ensemble.exit_log, index),

@@ -80,7 +80,7 @@ def test_a_point_the_ensemble_cannot_run_falls_back_to_agents(tmp_path, monkeypa
         raise NotImplementedError("not on arrays yet")
 
     _run(tmp_path / "a", "agents")
-    monkeypatch.setattr(replication, "run_replications", broken)
+    monkeypatch.setattr(replication, "run_replication_tables", broken)
     summary = _run(tmp_path / "e", "ensemble")
     _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
     assert summary.manifest["engines"]["ensemble_failed"] == len(POINTS) * 5

@@ -1,0 +1,39 @@
+"""Tables a column at a time: the rows of many replications as one column a key.
+
+``TableColumns`` is what the runner turns into one Arrow table for many tasks
+(``runner._columns_to_table``); ``rows_to_columns`` makes it of rows (dicts), and
+``replication.period_columns`` of an ensemble's arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+
+@dataclass
+class TableColumns:
+    """One table's rows for many replications, a column a key: ``columns`` maps each
+    key, in column order, to a numpy array or a list over the rows; ``counts`` is how
+    many of the rows each replication has, in order (its rows are consecutive)."""
+
+    columns: dict[str, Any]
+    counts: list[int]
+
+    @property
+    def n_rows(self) -> int:
+        return sum(self.counts)
+
+
+def rows_to_columns(rows_by_replication: Sequence[Sequence[dict]]) -> TableColumns:
+    """Rows (dicts) to columns: the keys in the order they first appear, a key a row
+    lacks a None."""
+    rows = list(chain.from_iterable(rows_by_replication))
+    keys = dict.fromkeys(rows[0]) if rows else {}
+    for row in rows:
+        if row.keys() != keys.keys():
+            keys.update(dict.fromkeys(row))
+    columns = {key: [row.get(key) for row in rows] for key in keys}
+    return TableColumns(columns, [len(r) for r in rows_by_replication])
