@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -16,24 +16,32 @@ from typing import Any
 @dataclass
 class TableColumns:
     """One table's rows for many replications, a column a key: ``columns`` maps each
-    key, in column order, to a numpy array or a list over the rows; ``counts`` is how
-    many of the rows each replication has, in order (its rows are consecutive)."""
+    key to a numpy array or a list over the rows; ``counts`` is how many of the rows
+    each replication has, in order (its rows are consecutive), and ``keys`` the keys of
+    its rows in the order they first appear (a table of its rows alone would have its
+    columns in that order; a key its rows lack is None in them)."""
 
     columns: dict[str, Any]
     counts: list[int]
+    keys: list[tuple[str, ...]]
 
     @property
     def n_rows(self) -> int:
         return sum(self.counts)
 
 
-def rows_to_columns(rows_by_replication: Sequence[Sequence[dict]]) -> TableColumns:
-    """Rows (dicts) to columns: the keys in the order they first appear, a key a row
-    lacks a None."""
-    rows = list(chain.from_iterable(rows_by_replication))
-    keys = dict.fromkeys(rows[0]) if rows else {}
+def first_keys(rows: Iterable[dict]) -> dict[str, None]:
+    """The keys of rows in the order they first appear."""
+    keys: dict[str, None] = {}
     for row in rows:
         if row.keys() != keys.keys():
             keys.update(dict.fromkeys(row))
-    columns = {key: [row.get(key) for row in rows] for key in keys}
-    return TableColumns(columns, [len(r) for r in rows_by_replication])
+    return keys
+
+
+def rows_to_columns(rows_by_replication: Sequence[Sequence[dict]]) -> TableColumns:
+    """Rows (dicts) to columns, a key a row lacks a None."""
+    keys = [tuple(first_keys(rows)) for rows in rows_by_replication]
+    rows = list(chain.from_iterable(rows_by_replication))
+    columns = {key: [row.get(key) for row in rows] for key in dict.fromkeys(chain(*keys))}
+    return TableColumns(columns, [len(r) for r in rows_by_replication], keys)

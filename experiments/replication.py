@@ -143,31 +143,31 @@ def period_columns(
     """The periods table of many seeds' runs (``by_model``: each model's runs in seed
     order, the status quo's first), a column a key, each column gathered from the
     runs' (periods, R) arrays (``PeriodColumns``; an agent run's rows are a column of
-    one). Rows and columns are in the order ``replication_result`` gives: seed by
-    seed, model by model, period by period; keys in the order they first appear."""
+    one). The rows of a seed are consecutive, its models in name order and each run's
+    periods in order: the order the runner sorts its tables in (point, replication,
+    contract model, period), so sorting moves nothing; the columns are in the order
+    their keys first appear in ``replication_result``'s rows (the status quo's first)."""
     from alliancesim.model.ensemble.runs import PeriodColumns
 
-    models = list(by_model)
-    sources: dict[int, PeriodColumns] = {}  # id -> the arrays some runs are a column of
-    runs = []  # (source, its column) a run, seed by seed and model by model
+    def source_of(run: Any) -> tuple[PeriodColumns, int]:
+        rows = getattr(run, "period_rows", None)
+        if rows is None:  # a run of the agent model: its rows, a column of one
+            return PeriodColumns(run.rows, 1), 0
+        return rows.columns, rows.index
+
+    of_model = {name: [source_of(run) for run in runs] for name, runs in by_model.items()}
+    keys = []  # each seed's keys, as they first appear in replication_result's rows
     for i in range(len(seeds)):
-        for name in models:
-            run = by_model[name][i]
-            held = getattr(run, "period_rows", None)
-            if held is None:  # a run of the agent model: its rows, a column of one
-                source, column = PeriodColumns(run.rows, 1), 0
-            else:
-                source, column = held.columns, held.index
-            sources.setdefault(id(source), source)
-            runs.append((source, column))
-    order = dict.fromkeys(PERIOD_KEY_COLUMNS)
-    last = None
-    for source, _ in runs:
-        if source is not last:
+        own = dict.fromkeys(PERIOD_KEY_COLUMNS)
+        for name in by_model:  # the status quo's first
+            source = of_model[name][i][0]
             if any(key in PERIOD_KEY_COLUMNS for key in source.keys):
                 raise NotImplementedError("a period row repeats a key column's name")
-            order.update(dict.fromkeys(source.keys))
-            last = source
+            own.update(dict.fromkeys(source.keys))
+        keys.append(tuple(own))
+    models = sorted(by_model)
+    runs = [of_model[name][i] for i in range(len(seeds)) for name in models]
+    sources = {id(source): source for source, _ in runs}
     run_rows = [source.periods for source, _ in runs]
     n_models = len(models)
     counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
@@ -184,10 +184,10 @@ def period_columns(
         offsets[id(source)] = at
         at += source.size
     index = np.array([offsets[id(source)] + column for source, column in runs], dtype=np.int64)
-    for key in order:
+    for key in dict.fromkeys(chain(*keys)):
         if key not in columns:
             columns[key] = _gathered(key, held, runs, index)
-    return TableColumns(columns, counts)
+    return TableColumns(columns, counts, keys)
 
 
 def _repeated(values: Sequence[Any], counts: Sequence[int]) -> list:

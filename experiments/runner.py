@@ -214,27 +214,43 @@ def _rows_to_table(rows: list[dict], task: Task, with_params: bool) -> pa.Table:
 def _columns_to_table(table: TableColumns, tasks: Sequence[Task], with_params: bool) -> pa.Table:
     """Columns of the rows of ``tasks`` (``table.counts`` rows each, in order) to an
     Arrow table, with the columns every row of a task carries (its point, replication,
-    seed, labels and, with ``with_params``, its overrides) after the rows' own."""
+    seed, labels and, with ``with_params``, its overrides): the table each task's rows
+    would make, these tables put end to end (a column in the order it first appears)."""
     columns = dict(table.columns)
 
     def each_row(values: Iterable[Any]) -> list:
         return list(chain.from_iterable(map(repeat, values, table.counts)))
 
+    labels = [t.labels() for t in tasks]
+    params = [
+        {PARAM_PREFIX + key: value for key, value in t.overrides.items()} if with_params else {}
+        for t in tasks
+    ]
+    order: dict[str, None] = {}
+    for keys, count, own_labels, own_params in zip(
+        table.keys, table.counts, labels, params, strict=True
+    ):
+        if count:  # a task with no rows makes no table
+            order.update(dict.fromkeys(keys))
+            order.update(dict.fromkeys(("point_id", "replication", "seed")))
+            order.update(dict.fromkeys(own_labels))
+            order.update(dict.fromkeys(own_params))
     columns["point_id"] = each_row(t.point_id for t in tasks)
     columns["replication"] = each_row(t.replication for t in tasks)
     columns["seed"] = each_row(t.seed for t in tasks)
-    labels = [t.labels() for t in tasks]
-    for key in dict.fromkeys(chain.from_iterable(labels)):
+    for key in dict.fromkeys(chain(*labels)):
         columns[key] = each_row(own.get(key) for own in labels)
-    if with_params:
-        for key in dict.fromkeys(chain.from_iterable(t.overrides for t in tasks)):
-            columns[PARAM_PREFIX + key] = each_row(t.overrides.get(key) for t in tasks)
-    return pa.table(columns)
+    for key in dict.fromkeys(chain(*params)):
+        columns[key] = each_row(own.get(key) for own in params)
+    return pa.table({key: columns[key] for key in order})
 
 
 def _sorted(table: pa.Table) -> pa.Table:
     keys = [(k, "ascending") for k in SORT_KEYS if k in table.column_names]
-    return table.take(pc.sort_indices(table, sort_keys=keys))  # a stable sort
+    order = pc.sort_indices(table, sort_keys=keys)  # a stable sort
+    if np.array_equal(order.to_numpy(), np.arange(table.num_rows)):
+        return table  # already in order (an ensemble's periods): no copy
+    return table.take(order)
 
 
 def run_chunk(
