@@ -117,16 +117,21 @@ def run_replication_tables(
             seed,
             replication,
             {name: runs[i] for name, runs in by_model.items()},
-            ledger,
+            ledger=False,  # made a field at a time below
             periods=False,
         )
         for i, (seed, replication) in enumerate(zip(seeds, replications, strict=True))
     ]
     tables = {
         name: rows_to_columns([getattr(result, name) for result in results])
-        for name in ("runs", "ledger", "events")
+        for name in ("runs", "events")
     }
-    tables["periods"] = period_columns(scenario.scenario.name, seeds, replications, by_model)
+    name = scenario.scenario.name
+    tables["periods"] = period_columns(name, seeds, replications, by_model)
+    if ledger:
+        tables["ledger"] = ledger_columns(name, seeds, replications, by_model)
+    else:
+        tables["ledger"] = TableColumns({}, [0] * len(seeds), [()] * len(seeds))
     return tables, departures
 
 
@@ -188,6 +193,89 @@ def period_columns(
         if key not in columns:
             columns[key] = _gathered(key, held, runs, index)
     return TableColumns(columns, counts, keys)
+
+
+def ledger_columns(
+    scenario_name: str,
+    seeds: Sequence[int],
+    replications: Sequence[int],
+    by_model: dict[str, list[Any]],
+) -> TableColumns:
+    """The ledger table of many seeds' runs (``by_model`` as for ``period_columns``), a
+    column a field, gathered from the ensembles' journals (``LedgerColumns``: each
+    replication's entries are those it keeps, in order; an agent run's journal is a
+    column of one). A seed's rows are consecutive, its models in name order, each run's
+    entries in order; the columns are those of ``ledger_rows`` after the key columns."""
+    from alliancesim.model.ensemble.runs import LedgerColumns
+    from alliancesim.model.payment.ledger import JournalEntry
+
+    def source_of(run: Any) -> tuple[LedgerColumns, int]:
+        held = getattr(run, "ledger_entries", None)
+        if held is None:  # a run of the agent model: its journal, a column of one
+            return LedgerColumns(run.ledger, 1), 0
+        return held.columns, held.index
+
+    of_model = {name: [source_of(run) for run in runs] for name, runs in by_model.items()}
+    models = sorted(by_model)
+    runs = [of_model[name][i] for i in range(len(seeds)) for name in models]
+    sources = list({id(source): source for source, _ in runs}.values())
+    kept = [source.kept_entries(column) for source, column in runs]
+    run_rows = [len(k) for k in kept]
+    n_models = len(models)
+    counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
+    keys = [(*PERIOD_KEY_COLUMNS, *JournalEntry._fields) if n else () for n in counts]
+    # each kept entry's place among all the sources' entries, and its (replication,
+    # entry) cell among all the sources' amounts laid out replication by replication
+    entry_at, cell_at, entries, cells = {}, {}, 0, 0
+    for source in sources:
+        entry_at[id(source)], cell_at[id(source)] = entries, cells
+        entries += len(source.entries)
+        cells += len(source.entries) * source.size
+    entry = np.concatenate(
+        [np.zeros(0, np.int64)]
+        + [entry_at[id(s)] + k for (s, _), k in zip(runs, kept, strict=True)]
+    )
+    cell = np.concatenate(
+        [np.zeros(0, np.int64)]
+        + [cell_at[id(s)] + c * len(s.entries) + k for (s, c), k in zip(runs, kept, strict=True)]
+    )
+    columns: dict[str, Any] = {
+        "scenario": [scenario_name] * sum(counts),
+        "replication": _repeated(replications, counts),
+        "seed": _repeated(seeds, counts),
+        "contract_model": _repeated(models * len(seeds), run_rows),
+    }
+    for name in JournalEntry._fields:
+        if name == "amount":
+            values = _joined([s.amounts.T.ravel() for s in sources])[cell]
+        elif name == "note":
+            columns[name] = _notes(runs, kept)
+            continue
+        else:
+            values = _joined([s.fields[name] for s in sources])[entry]
+        columns[name] = values.tolist() if values.dtype.kind == "O" else values
+    return TableColumns(columns, counts, keys)
+
+
+def _joined(arrays: list[Any]) -> Any:
+    """Arrays end to end, numbers of one kind staying numbers (ints and floats make
+    floats), any other mix Python objects."""
+    arrays = [a for a in arrays if a.size]  # an empty one has no kind
+    kinds = {a.dtype.kind for a in arrays}
+    if len(kinds) > 1 and ("b" in kinds or "O" in kinds):
+        arrays = [a.astype(object) for a in arrays]
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=object)
+
+
+def _notes(runs: list[tuple[Any, int]], kept: list[Any]) -> list:
+    """Each kept entry's note: its text, or for a ``RowNote`` its replication's text."""
+    from alliancesim.model.ensemble.runs import note_of
+
+    notes = []
+    for (source, column), own in zip(runs, kept, strict=True):
+        every = source.notes
+        notes.extend(note_of(every[i], column) for i in own.tolist())
+    return notes
 
 
 def _repeated(values: Sequence[Any], counts: Sequence[int]) -> list:

@@ -57,7 +57,7 @@ class ReplicationRun:
     orgs: dict[str, SimpleNamespace]
     agreement: Any
     governance: Any
-    ledger: list[JournalEntry]
+    ledger_entries: ReplicationLedger
     debts: dict[str, int] = field(default_factory=dict)
 
     def debts_at_end(self) -> dict[str, int]:
@@ -74,8 +74,16 @@ class ReplicationRun:
         """The values of one output-row key, a period at a time (no rows made)."""
         return self.period_rows.columns.column(key, self.period_rows.index)
 
+    @property
+    def ledger(self) -> list[JournalEntry]:
+        """The journal (made on first reading)."""
+        if self._ledger is None:
+            self._ledger = self.ledger_entries.columns.replication(self.ledger_entries.index)
+        return self._ledger
+
     def __post_init__(self) -> None:
         self._rows: list[dict] | None = None
+        self._ledger: list[JournalEntry] | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,27 @@ def _kind(value: Any) -> str:
     return _KINDS.get(type(value), "O")
 
 
+def stacked(values: Sequence[Any], size: int) -> np.ndarray:
+    """Values (each shared by the R replications, or an array over them) stacked into
+    a (len(values), R) array: int64, float64 or bool when they are all numbers of that
+    kind, else an object array of each replication's Python value (``pick``'s)."""
+    kinds = {_kind(v) for v in values}
+    kind = kinds.pop() if len(kinds) == 1 else "O"
+    if kind == "O":
+        out = np.empty((len(values), size), dtype=object)
+        for row, value in zip(out, values, strict=True):
+            if isinstance(value, ARRAY):
+                row[:] = value.tolist()
+            else:
+                for i in range(size):  # an object as it is (a tuple is not spread)
+                    row[i] = value
+        return out
+    out = np.empty((len(values), size), dtype=_DTYPES[kind])
+    for row, value in zip(out, values, strict=True):
+        row[...] = value
+    return out
+
+
 class PeriodColumns:
     """An ensemble's period rows a key at a time: ``arrays[key]`` is a (periods, R)
     array, a value all replications share repeated along the replication axis. A key
@@ -221,24 +250,8 @@ class PeriodColumns:
         self.row_keys = None
         if any(row.keys() != keys.keys() for row in rows):
             self.row_keys = [tuple(row) for row in rows]
-        self.arrays = {key: self._stack([row.get(key) for row in rows]) for key in self.keys}
+        self.arrays = {key: stacked([row.get(key) for row in rows], size) for key in self.keys}
         self._lists: dict[str, list[list]] = {}
-
-    def _stack(self, values: list) -> np.ndarray:
-        kinds = {_kind(v) for v in values}
-        kind = kinds.pop() if len(kinds) == 1 else "O"
-        if kind == "O":
-            out = np.empty((self.periods, self.size), dtype=object)
-            for row, value in zip(out, values, strict=True):
-                if isinstance(value, ARRAY):
-                    row[:] = value.tolist()
-                else:
-                    row.fill(value)
-            return out
-        out = np.empty((self.periods, self.size), dtype=_DTYPES[kind])
-        for row, value in zip(out, values, strict=True):
-            row[...] = value
-        return out
 
     def column(self, key: str, index: int) -> list:
         """Replication ``index``'s values of ``key``, a Python value a period."""
@@ -256,6 +269,60 @@ class PeriodColumns:
                 {k: row[k] for k in keys} for row, keys in zip(rows, self.row_keys, strict=True)
             ]
         return rows
+
+
+class LedgerColumns:
+    """An ensemble's journal a field at a time, made when first read: ``amounts`` is an
+    (entries, R) array of pence, ``kept`` where a replication has the entry (an amount
+    over replications is kept where it is not 0, a shared one always: the entries a
+    replication run alone would have), ``fields[name]`` each entry's shared value of
+    the other fields (an (entries,) array) and ``notes`` each entry's note (a
+    ``RowNote`` gives each replication its own text)."""
+
+    def __init__(self, entries: Sequence[JournalEntry], size: int):
+        self.entries = list(entries)
+        self.size = size
+        self._built = False
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        amounts = [entry.amount for entry in self.entries]
+        self.amounts = stacked(amounts, self.size)
+        self.kept = np.ones((len(amounts), self.size), dtype=bool)
+        for row, amount in zip(self.kept, amounts, strict=True):
+            if isinstance(amount, ARRAY):
+                row[...] = amount != 0
+        self.fields = {
+            name: stacked([getattr(e, name) for e in self.entries], 1)[:, 0]
+            for name in JournalEntry._fields
+            if name not in ("amount", "note")
+        }
+        self.notes = [entry.note for entry in self.entries]
+        self._built = True
+
+    def kept_entries(self, index: int) -> np.ndarray:
+        """The positions of replication ``index``'s entries, in order."""
+        self._build()
+        return np.flatnonzero(self.kept[:, index])
+
+    def replication(self, index: int) -> list[JournalEntry]:
+        """Replication ``index``'s journal, as it would be had it run alone."""
+        kept = self.kept_entries(index)
+        amounts = self.amounts[kept, index].tolist()
+        return [
+            entry._replace(amount=amount, note=note_of(entry.note, index))
+            for entry, amount in zip((self.entries[i] for i in kept.tolist()), amounts, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class ReplicationLedger:
+    """One replication's journal, held as its column of an ensemble's
+    ``LedgerColumns`` until it is read."""
+
+    columns: LedgerColumns
+    index: int
 
 
 @dataclass(frozen=True)
@@ -286,11 +353,9 @@ def replication_run(
     orgs = {o.name: SimpleNamespace(name=o.name) for o in ensemble.commissioners} | {
         p.name: p for p in providers
     }
-    ledger = [
-        entry._replace(amount=amount, note=note_of(entry.note, index))
-        for entry in ensemble.ledger
-        if (amount := pick(entry.amount, index)) != 0 or not isinstance(entry.amount, ARRAY)
-    ]
+    ledger = getattr(ensemble, "_ledger_columns", None)  # one for all its replications
+    if ledger is None:
+        ledger = ensemble._ledger_columns = LedgerColumns(ensemble.ledger, ensemble.size)
     return ReplicationRun(
         scenario_spec=ensemble.scenario_spec,
         contract_model=ensemble.contract_model,
@@ -307,6 +372,6 @@ def replication_run(
         governance=None
         if ensemble.governance is None
         else ReplicationGovernance(ensemble.governance, index),
-        ledger=ledger,
+        ledger_entries=ReplicationLedger(ledger, index),
         debts=pick(ensemble.debts_at_end(), index),
     )
