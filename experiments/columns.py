@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
 
 
 @dataclass
@@ -45,3 +48,21 @@ def rows_to_columns(rows_by_replication: Sequence[Sequence[dict]]) -> TableColum
     rows = list(chain.from_iterable(rows_by_replication))
     columns = {key: [row.get(key) for row in rows] for key in dict.fromkeys(chain(*keys))}
     return TableColumns(columns, [len(r) for r in rows_by_replication], keys)
+
+
+def repeated(values: Sequence[Any], counts: Sequence[int]) -> Any:
+    """Each value repeated its count of times, in order, as a column: ints an int64
+    array and strings a string array (what Arrow makes of a list of them), anything
+    else a list of the values."""
+    types = set(map(type, values))
+    if types == {int}:
+        try:
+            return np.repeat(np.array(values, dtype=np.int64), counts)
+        except OverflowError:  # beyond int64: Arrow decides, as of a list
+            pass
+    if types == {str}:
+        names = list(dict.fromkeys(values))
+        at = {name: i for i, name in enumerate(names)}
+        where = np.repeat(np.array([at[v] for v in values], dtype=np.int64), counts)
+        return pa.array(names, pa.string()).take(pa.array(where))
+    return list(chain.from_iterable(map(repeat, values, counts)))

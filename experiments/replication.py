@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain
 from typing import Any
 
 import numpy as np
-from alliancesim.experiments.columns import TableColumns, rows_to_columns
+import pyarrow as pa
+import pyarrow.compute as pc
+from alliancesim.experiments.columns import TableColumns, repeated, rows_to_columns
 from alliancesim.experiments.outputs import ledger_rows, run_summary
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
@@ -177,10 +179,10 @@ def period_columns(
     n_models = len(models)
     counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
     columns: dict[str, Any] = {
-        "scenario": [scenario_name] * sum(counts),
-        "replication": _repeated(replications, counts),
-        "seed": _repeated(seeds, counts),
-        "contract_model": _repeated(models * len(seeds), run_rows),
+        "scenario": repeated([scenario_name], [sum(counts)]),
+        "replication": repeated(replications, counts),
+        "seed": repeated(seeds, counts),
+        "contract_model": repeated(models * len(seeds), run_rows),
     }
     held = list(sources.values())
     # each run's column in the sources' arrays side by side (when all are as long)
@@ -224,8 +226,8 @@ def ledger_columns(
     n_models = len(models)
     counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
     keys = [(*PERIOD_KEY_COLUMNS, *JournalEntry._fields) if n else () for n in counts]
-    # each kept entry's place among all the sources' entries, and its (replication,
-    # entry) cell among all the sources' amounts laid out replication by replication
+    # each kept entry's place among all the sources' entries, and its (entry,
+    # replication) cell among all the sources' amounts laid out entry by entry
     entry_at, cell_at, entries, cells = {}, {}, 0, 0
     for source in sources:
         entry_at[id(source)], cell_at[id(source)] = entries, cells
@@ -237,24 +239,32 @@ def ledger_columns(
     )
     cell = np.concatenate(
         [np.zeros(0, np.int64)]
-        + [cell_at[id(s)] + c * len(s.entries) + k for (s, c), k in zip(runs, kept, strict=True)]
+        + [cell_at[id(s)] + k * s.size + c for (s, c), k in zip(runs, kept, strict=True)]
     )
     columns: dict[str, Any] = {
-        "scenario": [scenario_name] * sum(counts),
-        "replication": _repeated(replications, counts),
-        "seed": _repeated(seeds, counts),
-        "contract_model": _repeated(models * len(seeds), run_rows),
+        "scenario": repeated([scenario_name], [sum(counts)]),
+        "replication": repeated(replications, counts),
+        "seed": repeated(seeds, counts),
+        "contract_model": repeated(models * len(seeds), run_rows),
     }
     for name in JournalEntry._fields:
         if name == "amount":
-            values = _joined([s.amounts.T.ravel() for s in sources])[cell]
+            columns[name] = _taken(_joined([s.amounts.ravel() for s in sources]), cell)
         elif name == "note":
-            columns[name] = _notes(runs, kept)
-            continue
+            columns[name] = _notes(sources, runs, kept, entry)
         else:
-            values = _joined([s.fields[name] for s in sources])[entry]
-        columns[name] = values.tolist() if values.dtype.kind == "O" else values
+            columns[name] = _taken(_joined([s.fields[name] for s in sources]), entry)
     return TableColumns(columns, counts, keys)
+
+
+def _taken(values: Any, index: Any) -> Any:
+    """``values[index]`` as a column: numbers as they are, strings an Arrow string
+    array (taken, not made string by string), anything else a list."""
+    if values.dtype.kind != "O":
+        return values[index]
+    if set(map(type, values.tolist())) == {str}:
+        return pa.array(values.tolist(), pa.string()).take(pa.array(index))
+    return values[index].tolist()
 
 
 def _joined(arrays: list[Any]) -> Any:
@@ -267,20 +277,31 @@ def _joined(arrays: list[Any]) -> Any:
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype=object)
 
 
-def _notes(runs: list[tuple[Any, int]], kept: list[Any]) -> list:
-    """Each kept entry's note: its text, or for a ``RowNote`` its replication's text."""
+def _notes(sources: list[Any], runs: list[tuple[Any, int]], kept: list[Any], entry: Any) -> Any:
+    """Each kept entry's note: its text, taken for all rows at once where it is one
+    text (a str); where it is a ``RowNote``, its replication's text."""
     from alliancesim.model.ensemble.runs import note_of
+    from alliancesim.model.payment.ledger import RowNote
 
-    notes = []
-    for (source, column), own in zip(runs, kept, strict=True):
-        every = source.notes
-        notes.extend(note_of(every[i], column) for i in own.tolist())
-    return notes
-
-
-def _repeated(values: Sequence[Any], counts: Sequence[int]) -> list:
-    """Each value repeated its count of times, in order."""
-    return list(chain.from_iterable(map(repeat, values, counts)))
+    every = [note for source in sources for note in source.notes]
+    if not {type(note) for note in every} <= {str, RowNote}:  # as a list of them
+        return [
+            note_of(source.notes[i], column)
+            for (source, column), own in zip(runs, kept, strict=True)
+            for i in own.tolist()
+        ]
+    per_row = np.array([isinstance(note, RowNote) for note in every] + [False])[:-1]
+    texts = pa.array([None if per_row[i] else note for i, note in enumerate(every)], pa.string())
+    own_texts = [
+        source.notes[i].text(column)
+        for (source, column), own in zip(runs, kept, strict=True)
+        for i in own.tolist()
+        if isinstance(source.notes[i], RowNote)
+    ]
+    taken = texts.take(pa.array(entry))
+    if not own_texts:
+        return taken
+    return pc.replace_with_mask(taken, pa.array(per_row[entry]), pa.array(own_texts, pa.string()))
 
 
 def _gathered(key: str, sources: list[Any], runs: list[tuple[Any, int]], index: Any) -> Any:

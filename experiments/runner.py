@@ -51,7 +51,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from alliancesim.experiments.columns import TableColumns, rows_to_columns
+from alliancesim.experiments.columns import TableColumns, repeated, rows_to_columns
 from alliancesim.experiments.experiment import ExperimentError
 from alliancesim.experiments.seeding import check_root_seed, task_seed
 
@@ -218,8 +218,8 @@ def _columns_to_table(table: TableColumns, tasks: Sequence[Task], with_params: b
     would make, these tables put end to end (a column in the order it first appears)."""
     columns = dict(table.columns)
 
-    def each_row(values: Iterable[Any]) -> list:
-        return list(chain.from_iterable(map(repeat, values, table.counts)))
+    def each_row(values: Iterable[Any]) -> Any:
+        return repeated(list(values), table.counts)
 
     labels = [t.labels() for t in tasks]
     params = [
