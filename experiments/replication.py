@@ -16,9 +16,10 @@ period), ``ledger`` (one row per journal entry; empty when ``ledger=False``)
 and ``events`` (the negotiation and governance trace).
 
 ``run_replication_tables`` gives the same tables for many seeds at once, as columns
-(``TableColumns``): the period rows of the ensemble's replications go a key at a time
-from its (periods, R) arrays to one column over all seeds, models and periods, in the
-order the rows of ``replication_result`` would have, with no dict a row.
+(``TableColumns``) the runner turns into one Arrow table a point: the periods go a key
+at a time from the ensembles' (periods, R) arrays, and the ledger a field at a time
+from their journals, to one column over all seeds, models and periods, with no dict a
+row; the runs and events are ``replication_result``'s rows.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def run_replication_tables(
     models: Sequence[str] | None = None,
     ledger: bool = False,
 ) -> tuple[dict[str, TableColumns], dict[int, tuple[int, str]]]:
-    """``run_replications``' tables, each as columns over all the seeds' rows (in seed
-    order, and within a seed in the order of ``replication_result``); the periods are
-    taken a key at a time from the ensembles' arrays (``period_columns``). Also returns
-    the seeds the agent model finished and why."""
+    """``run_replications``' tables, each as columns over all the seeds' rows, a seed's
+    rows together and the seeds in order: the runs and events in the order of
+    ``replication_result``, the periods (``period_columns``) and the ledger
+    (``ledger_columns``, with ``ledger``) taken from the ensembles' arrays with the
+    models in name order, the order the runner sorts them to. Also returns the seeds
+    the agent model finished and why."""
     by_model, departures = run_ensembles(scenario, seeds, models, ledger)
     results = [
         replication_result(
