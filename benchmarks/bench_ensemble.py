@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_ensemble.py --sizes 1 100 1000 10000
     .venv/bin/python benchmarks/bench_ensemble.py --models status_quo --sizes 1000
     .venv/bin/python benchmarks/bench_ensemble.py --streams --sizes 1000  # streams only
+    .venv/bin/python benchmarks/bench_ensemble.py --outputs --models status_quo alliance --sizes 1000
 
 For each contract model of the preset (default: ``default``, 120 monthly periods):
 the agent model's time a run (median of ``--agent-runs`` runs), then at each R (seeds
@@ -17,6 +18,11 @@ With ``--streams``: only the random streams, the time a replication to make 16 n
 streams (4 read with ``gauss``, as demand noise, 12 with ``random``) and draw a value a
 period from each, one ``random.Random`` a replication and stream against
 ``EnsembleStreams`` (each stream made on first use, and all made at once by ``prepare``).
+With ``--outputs``: only the runner's whole path for one scenario point on the ensemble
+engine (``runner.run_chunk``: ``run_many`` for the status quo and the model, then the
+runs, periods and events tables as Arrow tables, and the ledger with ``--ledger full``),
+its time a run (the status quo's runs counted too: R for the status quo, 2R for another
+model).
 Record the figures in docs/performance.md with the command.
 """
 
@@ -74,6 +80,28 @@ def ensemble_seconds(scenario, model: str, size: int, memory: bool) -> tuple[flo
     return elapsed / size, len(many.departures), peak
 
 
+def outputs_seconds(scenario, model: str, size: int, ledger: str) -> tuple[float, int]:
+    """(seconds a run of the runner's path to tables, runs made) for R = ``size``."""
+    from alliancesim.experiments.replication import run_replication
+    from alliancesim.experiments.runner import plan_tasks, run_chunk
+
+    tasks = plan_tasks([{}], size, 1, ledger=ledger)
+    status_quo = scenario.scenario.status_quo
+    runs = size if model == status_quo else 2 * size
+    started = time.perf_counter()
+    run_chunk(tasks, scenario, [model], run_replication, engine="ensemble")
+    return (time.perf_counter() - started) / runs, runs
+
+
+def main_outputs(scenario, models: list[str], sizes: list[int], ledger: str) -> None:
+    print(f"runner tables (--ledger {ledger}), one process")
+    print(f"{'model':<16}{'R':>7}{'runs':>7}{'µs/run':>9}")
+    for model in models:
+        for size in sizes:
+            each, runs = outputs_seconds(scenario, model, size, ledger)
+            print(f"{model:<16}{size:>7}{runs:>7}{each * 1e6:>9,.0f}", flush=True)
+
+
 STREAM_KEYS = [(named.DEMAND_NOISE, f"line {i}") for i in range(4)] + [
     (named.TURNOVER, f"organisation {i}") for i in range(12)
 ]
@@ -123,11 +151,18 @@ def main() -> None:
     parser.add_argument("--agent-runs", type=int, default=20)
     parser.add_argument("--memory", action="store_true", help="also peak memory (slower)")
     parser.add_argument("--streams", action="store_true", help="only the random streams")
+    parser.add_argument("--outputs", action="store_true", help="only the runner's tables")
+    parser.add_argument("--ledger", default="none", help="with --outputs: full or none")
     args = parser.parse_args()
     scenario = load_scenario(args.preset)
     print(machine())
     if args.streams:
         main_streams(args.sizes, scenario.economy.periods)
+        return
+    if args.outputs:
+        main_outputs(
+            scenario, args.models or list(scenario.contract_models), args.sizes, args.ledger
+        )
         return
     print(f"preset {args.preset}: {scenario.economy.periods} periods, one process")
     print(

@@ -7,17 +7,44 @@ from typing import Any
 from alliancesim.model.simulation import HealthEconomyModel
 
 
+def period_column(model: Any, key: str) -> list:
+    """A run's values of one output-row key, a period at a time. A replication of an
+    ensemble gives its column without making its row dicts (``ReplicationRun``)."""
+    column = getattr(model, "period_column", None)
+    if column is not None:
+        return column(key)
+    return [row[key] for row in model.rows]
+
+
 def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> dict[str, Any]:
-    """One row of outputs for a run, with savings paired against the status quo run."""
-    rows, base = model.rows, status_quo.rows
-    spend = sum(r["spend_pence"] for r in rows)
-    base_spend = sum(r["spend_pence"] for r in base)
-    first_year = [r for r in rows if r["year"] == 0]
-    last_year_index = rows[-1]["year"]
-    last_year = [r for r in rows if r["year"] == last_year_index]
-    base_last = [r for r in base if r["year"] == last_year_index]
-    acute = sum(r["acute_activity"] for r in last_year)
-    base_acute = sum(r["acute_activity"] for r in base_last)
+    """One row of outputs for a run, with savings paired against the status quo run.
+
+    Reads the period rows a key at a time (``period_column``); the sums run over the
+    periods in order, as a sum over the rows would."""
+
+    def column(key: str) -> list:
+        return period_column(model, key)
+
+    spend = sum(column("spend_pence"))
+    base_spend = sum(period_column(status_quo, "spend_pence"))
+    years = column("year")
+    n = len(years)
+    last_year_index = years[-1]
+    base_years = period_column(status_quo, "year")
+
+    def first_year(key: str) -> list:
+        return [v for v, year in zip(column(key), years, strict=True) if year == 0]
+
+    def last_year(key: str) -> list:
+        return [v for v, year in zip(column(key), years, strict=True) if year == last_year_index]
+
+    acute = sum(last_year("acute_activity"))
+    base_acute = sum(
+        v
+        for v, year in zip(period_column(status_quo, "acute_activity"), base_years, strict=True)
+        if year == last_year_index
+    )
+    outcome_first_year = first_year("outcome_true")
     value = model.totals["outcome_at_risk"]
     summary: dict[str, Any] = {
         "spend_pence": spend,
@@ -25,28 +52,28 @@ def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> di
         "savings_share": (base_spend - spend) / base_spend if base_spend else 0.0,
         "acute_shift": 1.0 - acute / base_acute if base_acute else 0.0,
         "acute_activity_last_year": acute,
-        "community_activity_last_year": sum(r["community_activity"] for r in last_year),
-        "outcome_true": sum(r["outcome_true"] for r in rows) / len(rows),
-        "outcome_reported": sum(r["outcome_reported"] for r in rows) / len(rows),
-        "outcome_true_first_year": sum(r["outcome_true"] for r in first_year) / len(first_year),
-        "mean_trust": rows[-1]["mean_trust"],
-        "min_trust": rows[-1]["min_trust"],
-        "mean_effort": sum(r["mean_effort"] for r in rows) / len(rows),
-        "failures": rows[-1]["failures"],
+        "community_activity_last_year": sum(last_year("community_activity")),
+        "outcome_true": sum(column("outcome_true")) / n,
+        "outcome_reported": sum(column("outcome_reported")) / n,
+        "outcome_true_first_year": sum(outcome_first_year) / len(outcome_first_year),
+        "mean_trust": column("mean_trust")[-1],
+        "min_trust": column("min_trust")[-1],
+        "mean_effort": sum(column("mean_effort")) / n,
+        "failures": column("failures")[-1],
         "failure_period": first_event_period(model, "failure"),
         "exits": len(model.exit_log["handbacks"]),
         "exit_period": model.exit_log["handbacks"][0][0] if model.exit_log["handbacks"] else None,
         "money_requests": model.exit_log["requests"],
         "money_requests_granted": model.exit_log["granted"],
-        "returned_risk_pence": sum(r["returned_risk_pence"] for r in rows),
+        "returned_risk_pence": sum(column("returned_risk_pence")),
         "outcome_paid_pence": model.totals["outcome_paid"],
         "outcome_at_stake_pence": value,
         "outcome_paid_share": model.totals["outcome_paid"] / value if value else 0.0,
         "gain_settled_pence": model.totals["gain"],
         "pain_settled_pence": model.totals["pain"],
         "transaction_cost_pence": model.totals["transaction"],
-        "commissioner_capability_end": rows[-1]["commissioner_capability"],
-        "periods": len(rows),
+        "commissioner_capability_end": column("commissioner_capability")[-1],
+        "periods": n,
     }
     deficits = 0
     # on an accruals basis: subcontract payments a lead has delayed past the last period
@@ -54,7 +81,7 @@ def run_summary(model: HealthEconomyModel, status_quo: HealthEconomyModel) -> di
     debts = model.debts_at_end()
     for provider in model.providers:
         owed = debts.get(provider.name, 0)
-        surplus = sum(r[f"surplus_pence__{provider.name}"] for r in rows) + owed
+        surplus = sum(column(f"surplus_pence__{provider.name}")) + owed
         summary[f"surplus_pence__{provider.name}"] = surplus
         summary[f"owed_at_end_pence__{provider.name}"] = owed
         summary[f"reserves_end_pence__{provider.name}"] = provider.reserves

@@ -51,6 +51,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from alliancesim.experiments.columns import TableColumns, repeated, rows_to_columns
 from alliancesim.experiments.experiment import ExperimentError
 from alliancesim.experiments.seeding import check_root_seed, task_seed
 from alliancesim.model.ensemble import MIN_REPLICATIONS
@@ -207,26 +209,49 @@ def _rows_to_table(rows: list[dict], task: Task, with_params: bool) -> pa.Table:
     """Rows (dicts) to an Arrow table, column by column: a key missing from a row is a
     null. Going straight to Arrow, not through a DataFrame, halves the cost of
     turning a replication's 480 period rows into a part."""
-    keys = dict.fromkeys(rows[0])
-    for row in rows:
-        if row.keys() != keys.keys():
-            keys.update(dict.fromkeys(row))
-    columns = {key: [row.get(key) for row in rows] for key in keys}
-    n = len(rows)
-    columns["point_id"] = [task.point_id] * n
-    columns["replication"] = [task.replication] * n
-    columns["seed"] = [task.seed] * n
-    for key, value in task.labels().items():
-        columns[key] = [value] * n
-    if with_params:
-        for key, value in task.overrides.items():
-            columns[PARAM_PREFIX + key] = [value] * n
-    return pa.table(columns)
+    return _columns_to_table(rows_to_columns([rows]), [task], with_params)
+
+
+def _columns_to_table(table: TableColumns, tasks: Sequence[Task], with_params: bool) -> pa.Table:
+    """Columns of the rows of ``tasks`` (``table.counts`` rows each, in order) to an
+    Arrow table, with the columns every row of a task carries (its point, replication,
+    seed, labels and, with ``with_params``, its overrides): the table each task's rows
+    would make, these tables put end to end (a column in the order it first appears)."""
+    columns = dict(table.columns)
+
+    def each_row(values: Iterable[Any]) -> Any:
+        return repeated(list(values), table.counts)
+
+    labels = [t.labels() for t in tasks]
+    params = [
+        {PARAM_PREFIX + key: value for key, value in t.overrides.items()} if with_params else {}
+        for t in tasks
+    ]
+    order: dict[str, None] = {}
+    for keys, count, own_labels, own_params in zip(
+        table.keys, table.counts, labels, params, strict=True
+    ):
+        if count:  # a task with no rows makes no table
+            order.update(dict.fromkeys(keys))
+            order.update(dict.fromkeys(("point_id", "replication", "seed")))
+            order.update(dict.fromkeys(own_labels))
+            order.update(dict.fromkeys(own_params))
+    columns["point_id"] = each_row(t.point_id for t in tasks)
+    columns["replication"] = each_row(t.replication for t in tasks)
+    columns["seed"] = each_row(t.seed for t in tasks)
+    for key in dict.fromkeys(chain(*labels)):
+        columns[key] = each_row(own.get(key) for own in labels)
+    for key in dict.fromkeys(chain(*params)):
+        columns[key] = each_row(own.get(key) for own in params)
+    return pa.table({key: columns[key] for key in order})
 
 
 def _sorted(table: pa.Table) -> pa.Table:
     keys = [(k, "ascending") for k in SORT_KEYS if k in table.column_names]
-    return table.take(pc.sort_indices(table, sort_keys=keys))  # a stable sort
+    order = pc.sort_indices(table, sort_keys=keys)  # a stable sort
+    if np.array_equal(order.to_numpy(), np.arange(table.num_rows)):
+        return table  # already in order (an ensemble's periods): no copy
+    return table.take(order)
 
 
 def run_chunk(
@@ -249,7 +274,11 @@ def run_chunk(
     parts: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
     statuses = []
     for task, result, status in _task_results(tasks, scenario, models, replicate, engine):
-        if result is not None:
+        if isinstance(result, EnsembleTables):  # a point's tasks at once, with the first
+            for name in TABLES:
+                if result.tables.get(name) is not None:
+                    parts[name].append(result.tables[name])
+        elif result is not None:
             for name in TABLES:
                 rows = getattr(result, name, None) or []
                 if rows:
@@ -324,31 +353,46 @@ def _point_groups(tasks: Sequence[Task]) -> list[list[Task]]:
     return list(groups.values())
 
 
+@dataclass
+class EnsembleTables:
+    """The tables of a point's tasks run together (``_ensemble_group``), made from the
+    ensembles' columns: the rows of every task, in task order."""
+
+    tables: dict[str, pa.Table | None]
+
+
 def _ensemble_group(
     group: list[Task], scenario: Any, models: Sequence[str] | None
 ) -> list[tuple[Task, Any, dict[str, Any]]]:
-    """One point's tasks on the ensemble engine (raises if the ensemble cannot run them)."""
-    from alliancesim.experiments.replication import run_replications
+    """One point's tasks on the ensemble engine (raises if the ensemble cannot run them):
+    the first task carries the tables of all (``EnsembleTables``), the others None."""
+    from alliancesim.experiments.replication import run_replication_tables
 
     started = time.perf_counter()
     first = group[0]
     point = scenario.with_overrides(first.overrides) if first.overrides else scenario
-    results, departures = run_replications(
+    columns, departures = run_replication_tables(
         point,
         [t.seed for t in group],
         [t.replication for t in group],
         models=list(models) if models else None,
         ledger=first.ledger,
     )
+    tables = {
+        name: _columns_to_table(columns[name], group, with_params=name == "runs")
+        if columns[name].n_rows
+        else None
+        for name in TABLES
+    }
     each = round((time.perf_counter() - started) / len(group), 6)  # the chunk's time, shared
     done = []
-    for task, result in zip(group, results, strict=True):
+    for task in group:
         status: dict[str, Any] = {"task_id": task.task_id, "status": "ok", "engine": "ensemble"}
         if task.seed in departures:
             period, why = departures[task.seed]
             status["finished_by_agents"] = f"period {period}: {why}"
         status["elapsed_s"] = each
-        done.append((task, result, status))
+        done.append((task, EnsembleTables(tables) if task is first else None, status))
     return done
 
 

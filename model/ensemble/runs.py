@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
+import numpy as np
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.engine import EnsembleModel, pick
 from alliancesim.model.ensemble.priors import (
@@ -59,7 +59,7 @@ class ReplicationRun:
     contract_model: str
     seed: int
     active_model: str
-    rows: list[dict]
+    period_rows: ReplicationRows
     events: list[dict]
     totals: dict[str, int]
     exit_log: dict[str, Any]
@@ -68,7 +68,7 @@ class ReplicationRun:
     orgs: dict[str, Any]
     agreement: Any
     governance: Any
-    ledger: list[JournalEntry]
+    ledger_entries: ReplicationLedger
     debts: dict[str, int] = field(default_factory=dict)
     # the rest of the finished model (organisations' state, contracts, governance),
     # read as this replication's (views.ReplicaView)
@@ -76,6 +76,28 @@ class ReplicationRun:
 
     def debts_at_end(self) -> dict[str, int]:
         return self.debts
+
+    @property
+    def rows(self) -> list[dict]:
+        """The output rows, one dict a period (made on first reading)."""
+        if self._rows is None:
+            self._rows = self.period_rows.columns.rows(self.period_rows.index)
+        return self._rows
+
+    def period_column(self, key: str) -> list:
+        """The values of one output-row key, a period at a time (no rows made)."""
+        return self.period_rows.columns.column(key, self.period_rows.index)
+
+    @property
+    def ledger(self) -> list[JournalEntry]:
+        """The journal (made on first reading)."""
+        if self._ledger is None:
+            self._ledger = self.ledger_entries.columns.replication(self.ledger_entries.index)
+        return self._ledger
+
+    def __post_init__(self) -> None:
+        self._rows: list[dict] | None = None
+        self._ledger: list[JournalEntry] | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or self.__dict__.get("model") is None:
@@ -226,39 +248,170 @@ def note_of(note: Any, index: int) -> str:
     return note.text(index) if isinstance(note, RowNote) else note
 
 
-def rows_by_replication(rows: list[dict], size: int) -> list[list[dict]]:
-    """Each replication's output rows (``pick`` on every value, done a column at a time:
-    an array's ``tolist`` gives every replication's Python number in one call, and a
-    value all replications share is kept as it is, type included)."""
-    by_replication: list[list[dict]] = [[] for _ in range(size)]
-    for row in rows:
-        keys = list(row)
-        columns = [v.tolist() if isinstance(v, ARRAY) else repeat(v, size) for v in row.values()]
-        # the inner zip stops at the arrays' length R (a shared value repeats)
-        for own, values in zip(by_replication, zip(*columns), strict=True):  # noqa: B905
-            own.append(dict(zip(keys, values, strict=True)))
-    return by_replication
+# the value types a period column holds as numbers: a Python scalar shared by every
+# replication, or an array over them (int64, float64, bool); anything else (None, a
+# string, a numpy scalar, a mix of kinds) is kept as it is, in an object column
+_KINDS = {int: "i", float: "f", bool: "b"}
+_DTYPES = {"i": np.dtype(np.int64), "f": np.dtype(np.float64), "b": np.dtype(np.bool_)}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, ARRAY):
+        dtype = value.dtype
+        return dtype.kind if dtype in (_DTYPES["i"], _DTYPES["f"], _DTYPES["b"]) else "O"
+    return _KINDS.get(type(value), "O")
+
+
+def stacked(values: Sequence[Any], size: int) -> np.ndarray:
+    """Values (each shared by the R replications, or an array over them) stacked into
+    a (len(values), R) array: int64, float64 or bool when they are all numbers of that
+    kind, else an object array of each replication's Python value (``pick``'s)."""
+    kinds = {_kind(v) for v in values}
+    kind = kinds.pop() if len(kinds) == 1 else "O"
+    if kind == "O":
+        out = np.empty((len(values), size), dtype=object)
+        for row, value in zip(out, values, strict=True):
+            if isinstance(value, ARRAY):
+                row[:] = value.tolist()
+            else:
+                for i in range(size):  # an object as it is (a tuple is not spread)
+                    row[i] = value
+        return out
+    out = np.empty((len(values), size), dtype=_DTYPES[kind])
+    for row, value in zip(out, values, strict=True):
+        row[...] = value
+    return out
+
+
+class PeriodColumns:
+    """An ensemble's period rows a key at a time: ``arrays[key]`` is a (periods, R)
+    array, a value all replications share repeated along the replication axis. A key
+    whose values are all of one kind (ints, floats, bools) is a numeric array; any other
+    key an object array holding each replication's Python value, type included, so a
+    replication's rows (``rows(index)``) are those ``pick`` would give."""
+
+    def __init__(self, rows: Sequence[dict], size: int):
+        self.size = size
+        self.periods = len(rows)
+        keys = dict.fromkeys(rows[0]) if rows else {}
+        for row in rows:
+            if row.keys() != keys.keys():
+                keys.update(dict.fromkeys(row))
+        self.keys = tuple(keys)
+        # the keys of each row, where some rows lack a key (None: every row has them all)
+        self.row_keys = None
+        if any(row.keys() != keys.keys() for row in rows):
+            self.row_keys = [tuple(row) for row in rows]
+        self.arrays = {key: stacked([row.get(key) for row in rows], size) for key in self.keys}
+        self._lists: dict[str, list[list]] = {}
+
+    def column(self, key: str, index: int) -> list:
+        """Replication ``index``'s values of ``key``, a Python value a period."""
+        lists = self._lists.get(key)
+        if lists is None:
+            lists = self._lists[key] = self.arrays[key].T.tolist()
+        return lists[index]
+
+    def rows(self, index: int) -> list[dict]:
+        """Replication ``index``'s output rows, as the agent model gives them."""
+        columns = [self.column(key, index) for key in self.keys]
+        rows = [dict(zip(self.keys, values, strict=True)) for values in zip(*columns, strict=True)]
+        if self.row_keys is not None:
+            rows = [
+                {k: row[k] for k in keys} for row, keys in zip(rows, self.row_keys, strict=True)
+            ]
+        return rows
+
+
+class LedgerColumns:
+    """An ensemble's journal a field at a time, made when first read: ``amounts`` is an
+    (entries, R) array of pence, ``kept`` where a replication has the entry (an amount
+    over replications is kept where it is not 0, a shared one always: the entries a
+    replication run alone would have), ``fields[name]`` each entry's shared value of
+    the other fields (an (entries,) array) and ``notes`` each entry's note (a
+    ``RowNote`` gives each replication its own text)."""
+
+    def __init__(self, entries: Sequence[JournalEntry], size: int):
+        self.entries = list(entries)
+        self.size = size
+        self._built = False
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        amounts = [entry.amount for entry in self.entries]
+        self.amounts = stacked(amounts, self.size)
+        self.kept = np.ones((len(amounts), self.size), dtype=bool)
+        for row, amount in zip(self.kept, amounts, strict=True):
+            if isinstance(amount, ARRAY):
+                row[...] = amount != 0
+        self.fields = {
+            name: stacked([getattr(e, name) for e in self.entries], 1)[:, 0]
+            for name in JournalEntry._fields
+            if name not in ("amount", "note")
+        }
+        self.notes = [entry.note for entry in self.entries]
+        self._built = True
+
+    def kept_entries(self, index: int) -> np.ndarray:
+        """The positions of replication ``index``'s entries, in order."""
+        self._build()
+        return np.flatnonzero(self.kept[:, index])
+
+    def replication(self, index: int) -> list[JournalEntry]:
+        """Replication ``index``'s journal, as it would be had it run alone."""
+        kept = self.kept_entries(index)
+        amounts = self.amounts[kept, index].tolist()
+        return [
+            entry._replace(amount=amount, note=note_of(entry.note, index))
+            for entry, amount in zip((self.entries[i] for i in kept.tolist()), amounts, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class ReplicationLedger:
+    """One replication's journal, held as its column of an ensemble's
+    ``LedgerColumns`` until it is read."""
+
+    columns: LedgerColumns
+    index: int
+
+
+@dataclass(frozen=True)
+class ReplicationRows:
+    """One replication's output rows, held as its column of an ensemble's
+    ``PeriodColumns`` until they are read."""
+
+    columns: PeriodColumns
+    index: int
+
+
+def rows_by_replication(rows: list[dict], size: int) -> list[ReplicationRows]:
+    """Each replication's output rows, kept a column a key (``PeriodColumns``): the
+    tables read them a column at a time, and a replication's row dicts are only made
+    when its ``ReplicationRun.rows`` is read."""
+    columns = PeriodColumns(rows, size)
+    return [ReplicationRows(columns, index) for index in range(size)]
 
 
 def replication_run(
-    ensemble: EnsembleModel, index: int, agreement: Any, rows: list[dict]
+    ensemble: EnsembleModel, index: int, agreement: Any, rows: ReplicationRows
 ) -> ReplicationRun:
     """Replication ``index`` of a finished ensemble, as plain Python values (its output
-    rows from ``rows_by_replication``)."""
+    rows from ``rows_by_replication``, read when asked for; organisations, contracts and
+    governance through ``ReplicaView``)."""
     model = ReplicaView(ensemble, index, ensemble.size)
     providers = model.providers
     orgs = {o.name: o for o in model.commissioners} | {p.name: p for p in providers}
-    ledger = [
-        entry._replace(amount=amount, note=note_of(entry.note, index))
-        for entry in ensemble.ledger
-        if (amount := pick(entry.amount, index)) != 0 or not isinstance(entry.amount, ARRAY)
-    ]
+    ledger = getattr(ensemble, "_ledger_columns", None)  # one for all its replications
+    if ledger is None:
+        ledger = ensemble._ledger_columns = LedgerColumns(ensemble.ledger, ensemble.size)
     return ReplicationRun(
         scenario_spec=ensemble.scenario_spec,
         contract_model=ensemble.contract_model,
         seed=ensemble.seeds[index],
         active_model=ensemble.active_model,
-        rows=rows,
+        period_rows=rows,
         events=ensemble.event_lists[index],
         totals=pick(ensemble.totals, index),
         exit_log=pick(ensemble.exit_log, index),
@@ -269,7 +422,7 @@ def replication_run(
         governance=None
         if ensemble.governance is None
         else ReplicationGovernance(ensemble.governance, index),
-        ledger=ledger,
+        ledger_entries=ReplicationLedger(ledger, index),
         debts=pick(ensemble.debts_at_end(), index),
         model=model,
     )

@@ -80,7 +80,7 @@ def test_a_point_the_ensemble_cannot_run_falls_back_to_agents(tmp_path, monkeypa
         raise NotImplementedError("not on arrays yet")
 
     _run(tmp_path / "a", "agents")
-    monkeypatch.setattr(replication, "run_replications", broken)
+    monkeypatch.setattr(replication, "run_replication_tables", broken)
     summary = _run(tmp_path / "e", "ensemble")
     _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
     assert summary.manifest["engines"]["ensemble_failed"] == len(POINTS) * 5
@@ -119,3 +119,48 @@ def test_a_resumed_run_keeps_the_engine_and_chunks_it_started_with(tmp_path):
     assert again.n_skipped == len(POINTS) * 5
     plan = json.loads((out / "manifest.json").read_text())
     assert plan["engine"] == "ensemble"
+
+
+def _run_point(out_dir, engine, scenario, point, reps, models=None):
+    tasks = plan_tasks([point], reps, 5, ledger="full")
+    return run_tasks(
+        tasks, scenario, out_dir, progress=False, root_seed=5, engine=engine, models=models
+    )
+
+
+def test_failures_regrouped_and_finished_by_agents_give_the_same_tables(tmp_path, monkeypatch):
+    """A provider that fails early in many seeds: some replications leave the ensemble
+    together and are stepped again as an ensemble of their own, a few are finished by
+    the agent model, the rest stay; the tables (ledger included) come out the same,
+    rows in the same order, as every seed run by the agent model."""
+    from alliancesim.model.ensemble import runs
+
+    stepped = []
+
+    def counted(*args, **kwargs):
+        many = run_many(*args, **kwargs)
+        stepped.append((many.groups, many.ensembles))
+        return many
+
+    run_many = runs.run_many
+    monkeypatch.setattr(runs, "MIN_REGROUPED", 2)
+    monkeypatch.setattr(runs, "run_many", counted)
+    scenario = load_preset("default")
+    point = {"organisations.gp_federation.reserves_pence": 2_000_000}  # it fails early, often
+    _run_point(tmp_path / "a", "agents", scenario, point, 24, ["lead_provider"])
+    ensemble = _run_point(tmp_path / "e", "ensemble", scenario, point, 24, ["lead_provider"])
+    frames = _frames(tmp_path / "a")
+    assert len(frames["ledger"]) > 0
+    _assert_same(frames, _frames(tmp_path / "e"))
+    assert any(ensembles > groups for groups, ensembles in stepped)  # stepped again
+    assert 0 < ensemble.manifest["engines"]["finished_by_agents"] < 24
+
+
+def test_negotiated_replications_in_ensembles_of_their_own_give_the_same_tables(tmp_path):
+    """In mental_health_alliance every replication negotiates its own terms (an ensemble
+    of one each) and some reopen the envelope (finished by the agent model)."""
+    scenario = load_preset("mental_health_alliance")
+    _run_point(tmp_path / "a", "agents", scenario, {}, 16)
+    ensemble = _run_point(tmp_path / "e", "ensemble", scenario, {}, 16)
+    _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
+    assert ensemble.manifest["engines"]["finished_by_agents"] > 0

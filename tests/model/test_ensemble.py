@@ -204,3 +204,60 @@ def test_row_sums_are_each_rows_own_sum_to_the_bit(rows, n, seed, spread):
     values = rng.random((rows, n)) * 10.0 ** rng.integers(-spread - 1, spread + 1, (rows, n))
     expected = np.array([row.sum() for row in values])
     assert row_sums(values).tobytes() == expected.tobytes()
+
+
+def _typed(value):
+    """A value with its type, to compare rows type for type."""
+    if isinstance(value, dict):
+        return [(k, _typed(v)) for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return [type(value).__name__, [_typed(v) for v in value]]
+    return (type(value).__name__, value)
+
+
+def test_period_columns_give_each_replication_the_values_and_types_pick_gives():
+    """A replication's rows made from the columns are ``pick`` on every value: an int
+    stays an int where floats follow it, a numpy scalar and None are kept as they are,
+    a key missing from a row stays missing; numbers of one kind are numeric columns."""
+    from alliancesim.model.ensemble.engine import pick
+    from alliancesim.model.ensemble.runs import PeriodColumns, rows_by_replication
+
+    rows = [
+        {"period": 0, "x": np.array([1, 2, 3]), "mix": 0, "f": 0.5, "s": "a", "n": np.float64(1)},
+        {"period": 1, "x": 4, "mix": np.array([0.5, 1.5, 2.5]), "f": np.array([1.0, 2.0, 3.0])},
+        {"period": 2, "x": np.array([7, 8, 9]), "mix": 2, "f": 2.5, "s": None, "late": True},
+    ]
+    columns = PeriodColumns(rows, 3)
+    assert {k: a.dtype.kind for k, a in columns.arrays.items()} == {
+        "period": "i", "x": "i", "mix": "O", "f": "f", "s": "O", "n": "O", "late": "O"
+    }  # fmt: skip
+    for index, held in enumerate(rows_by_replication(rows, 3)):
+        expected = [pick(row, index) for row in rows]
+        assert _typed(held.columns.rows(index)) == _typed(expected)
+        assert _typed(columns.column("mix", index)) == _typed([r["mix"] for r in expected])
+
+
+def test_a_replications_ledger_keeps_its_nonzero_entries_with_its_own_notes():
+    """Replication i's journal: the entries whose amount over replications is not 0 for
+    it, and every shared one, in order, each with i's amount (an int) and i's text."""
+    from alliancesim.model.ensemble.runs import LedgerColumns
+    from alliancesim.model.payment.ledger import JournalEntry, row_note
+
+    def entry(period, amount, note=""):
+        return JournalEntry(period, "c", "block", "payer", "payee", amount, "rule", note)
+
+    entries = [
+        entry(0, np.array([5, 0, 7]), row_note("paid {x}".format, x=np.array([5, 0, 7]))),
+        entry(0, 3, "shared"),
+        entry(1, np.array([0, 0, 2])),
+        entry(2, 0, "a shared zero is kept"),
+    ]
+    ledger = LedgerColumns(entries, 3)
+    assert [tuple(e) for e in ledger.replication(0)] == [
+        (0, "c", "block", "payer", "payee", 5, "rule", "paid 5"),
+        (0, "c", "block", "payer", "payee", 3, "rule", "shared"),
+        (2, "c", "block", "payer", "payee", 0, "rule", "a shared zero is kept"),
+    ]
+    assert [e.period for e in ledger.replication(1)] == [0, 2]
+    assert [(e.amount, e.note) for e in ledger.replication(2)][::2] == [(7, "paid 7"), (2, "")]
+    assert all(type(e.amount) is int for i in range(3) for e in ledger.replication(i))
