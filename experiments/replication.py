@@ -24,7 +24,7 @@ row; the runs and events are ``replication_result``'s rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from alliancesim.experiments.columns import TableColumns, repeated, rows_to_columns
 from alliancesim.experiments.outputs import ledger_rows, run_summary
+from alliancesim.model.ensemble import batches
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
 
@@ -49,8 +50,9 @@ class ReplicationResult:
 def run_model(
     scenario: Scenario, contract_model: str, seed: int, ledger: bool = True
 ) -> HealthEconomyModel:
-    """Run one contract model for the whole contract term."""
-    return HealthEconomyModel(scenario, contract_model, seed, record_ledger=ledger).run()
+    """Run one contract model for the whole contract term (the agent model's run, or,
+    when replications are run in turns, one made with theirs: ``batches.run``)."""
+    return batches.run(scenario, contract_model, seed, record_ledger=ledger)
 
 
 def run_replication(
@@ -87,16 +89,21 @@ def run_replications(
 
 
 def run_ensembles(
-    scenario: Scenario, seeds: Sequence[int], models: Sequence[str] | None, ledger: bool
+    scenario: Scenario,
+    seeds: Sequence[int],
+    models: Sequence[str] | None,
+    ledger: bool,
+    priors: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[dict[str, list[Any]], dict[int, tuple[int, str]]]:
     """Each contract model's runs of the seeds on the ensemble engine (the status quo's
-    first), and the seeds the agent model finished and why."""
+    first; ``priors``: each seed's own prior values, ``run_many``), and the seeds the
+    agent model finished and why."""
     from alliancesim.model.ensemble.runs import run_many
 
     by_model = {}
     departures: dict[int, tuple[int, str]] = {}
     for name in model_order(scenario, models):
-        many = run_many(scenario, name, seeds, record_ledger=ledger)
+        many = run_many(scenario, name, seeds, record_ledger=ledger, priors=priors)
         by_model[name] = many.runs
         departures.update(many.departures)
     return by_model, departures
@@ -108,6 +115,7 @@ def run_replication_tables(
     replications: Sequence[int],
     models: Sequence[str] | None = None,
     ledger: bool = False,
+    priors: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[dict[str, TableColumns], dict[int, tuple[int, str]]]:
     """``run_replications``' tables, each as columns over all the seeds' rows, a seed's
     rows together and the seeds in order: the runs and events in the order of
@@ -115,7 +123,7 @@ def run_replication_tables(
     (``ledger_columns``, with ``ledger``) taken from the ensembles' arrays with the
     models in name order, the order the runner sorts them to. Also returns the seeds
     the agent model finished and why."""
-    by_model, departures = run_ensembles(scenario, seeds, models, ledger)
+    by_model, departures = run_ensembles(scenario, seeds, models, ledger, priors)
     results = [
         replication_result(
             scenario,

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -64,6 +65,7 @@ from alliancesim.experiments.columns import TableColumns, repeated, rows_to_colu
 from alliancesim.experiments.experiment import ExperimentError
 from alliancesim.experiments.seeding import check_root_seed, task_seed
 from alliancesim.model.ensemble import MIN_REPLICATIONS
+from alliancesim.scenario import PRIOR_FIELDS
 
 TABLES = ("runs", "periods", "ledger", "events")
 SORT_KEYS = ("point_id", "replication", "contract_model", "period")
@@ -302,12 +304,21 @@ def _task_results(
     replicate: Replicate,
     engine: str,
 ) -> Iterator[tuple[Task, Any, dict[str, Any]]]:
-    """(task, result or None, status) for each task, in order."""
+    """(task, result or None, status) for each task, in order.
+
+    On the ensemble engine the default replication function's tasks are run a group at
+    a time (``_ensemble_group``); a custom one (the channel decomposition's) is called
+    for every task in turns, its model runs made together (``model/ensemble/batches``)."""
+    from alliancesim.experiments.replication import run_replication
+
     pending = list(tasks)
     fell_back: dict[int, str] = {}  # task id -> why the ensemble did not run it
+    if engine == "ensemble" and replicate is not run_replication:
+        yield from _together(tasks, scenario, models, replicate)
+        return
     if engine == "ensemble":
         pending = []
-        for group in _point_groups(tasks):
+        for group in _ensemble_groups(tasks):
             try:
                 yield from _ensemble_group(group, scenario, models)
             except Exception as exc:  # noqa: BLE001 - the agent model runs them instead
@@ -315,42 +326,91 @@ def _task_results(
                 pending.extend(group)
                 fell_back.update((t.task_id, f"{type(exc).__name__}: {exc}") for t in group)
     for task in pending:
-        started = time.perf_counter()
-        status: dict[str, Any] = {"task_id": task.task_id, "status": "ok", "engine": "agents"}
+        result, status = _replicated(task, scenario, models, replicate)
         if task.task_id in fell_back:
             status["ensemble_error"] = fell_back[task.task_id]
-        result = None
-        try:
-            point = scenario.with_overrides(task.overrides) if task.overrides else scenario
-            result = replicate(
-                point,
-                task.seed,
-                replication=task.replication,
-                models=list(models) if models else None,
-                ledger=task.ledger,
-            )
-        except Exception as exc:  # a failed run is recorded, the rest go on
-            status = {
-                "task_id": task.task_id,
-                "status": "failed",
-                "engine": "agents",
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=20),
-                **(
-                    {"ensemble_error": fell_back[task.task_id]} if task.task_id in fell_back else {}
-                ),
-            }
-        status["elapsed_s"] = round(time.perf_counter() - started, 6)
         yield task, result, status
 
 
-def _point_groups(tasks: Sequence[Task]) -> list[list[Task]]:
-    """The chunk's tasks by scenario point and ledger rule, in order of first task."""
+def _replicated(
+    task: Task, scenario: Any, models: Sequence[str] | None, replicate: Replicate
+) -> tuple[Any, dict[str, Any]]:
+    """One task by the replication function: its result (None if it failed) and status."""
+    started = time.perf_counter()
+    status: dict[str, Any] = {"task_id": task.task_id, "status": "ok", "engine": "agents"}
+    result = None
+    try:
+        point = scenario.with_overrides(task.overrides) if task.overrides else scenario
+        result = replicate(
+            point,
+            task.seed,
+            replication=task.replication,
+            models=list(models) if models else None,
+            ledger=task.ledger,
+        )
+    except Exception as exc:  # a failed run is recorded, the rest go on
+        status = {
+            "task_id": task.task_id,
+            "status": "failed",
+            "engine": "agents",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=20),
+        }
+    status["elapsed_s"] = round(time.perf_counter() - started, 6)
+    return result, status
+
+
+def _together(
+    tasks: Sequence[Task], scenario: Any, models: Sequence[str] | None, replicate: Replicate
+) -> Iterator[tuple[Task, Any, dict[str, Any]]]:
+    """Every task by a custom replication function, the tasks taking turns so that the
+    runs they make through ``replication.run_model`` are made together: on the
+    ensemble for groups of at least ``MIN_REPLICATIONS`` runs of one scenario (up to
+    prior values) and contract model. Each task's status says which engine made its
+    chunk's runs."""
+    from alliancesim.model.ensemble.batches import counting, together
+
+    started = time.perf_counter()
+    with counting() as counts:
+        done = together(
+            [functools.partial(_replicated, t, scenario, models, replicate) for t in tasks]
+        )
+    engine = "ensemble" if counts["ensemble"] else "agents"
+    each = round((time.perf_counter() - started) / max(1, len(tasks)), 6)
+    for task, (result, status) in zip(tasks, done, strict=True):
+        status.update(engine=engine, elapsed_s=each)
+        if "ensemble_error" in counts:
+            status["ensemble_error"] = counts["ensemble_error"]
+        yield task, result, status
+
+
+def ensemble_key(task: Task) -> tuple:
+    """What tasks stepped together must share: their overrides other than prior values
+    (``PRIOR_FIELDS``, which an ensemble holds as arrays, one value a replication) and
+    the ledger rule."""
+    shared = {k: v for k, v in task.overrides.items() if k not in PRIOR_FIELDS}
+    return (repr(sorted(shared.items())), task.ledger)
+
+
+def _ensemble_groups(tasks: Sequence[Task]) -> list[list[Task]]:
+    """The chunk's tasks that can be stepped together (``ensemble_key``), in order of
+    first task: a point's replications, and the points of a design over prior values."""
     groups: dict[tuple, list[Task]] = {}
     for task in tasks:
-        key = (repr(sorted(task.overrides.items())), task.ledger)
-        groups.setdefault(key, []).append(task)
+        groups.setdefault(ensemble_key(task), []).append(task)
     return list(groups.values())
+
+
+def group_priors(point: Any, group: Sequence[Task]) -> dict[str, list] | None:
+    """Each task's value of every prior some task of the group overrides (the point's
+    own value where a task does not): ``run_many``'s ``priors``."""
+    from alliancesim.model.ensemble.priors import prior_values
+
+    keys = list(dict.fromkeys(k for t in group for k in t.overrides if k in PRIOR_FIELDS))
+    if not keys:
+        return None
+    own = prior_values(point)
+    return {key: [t.overrides.get(key, own[key]) for t in group] for key in keys}
 
 
 @dataclass
@@ -364,19 +424,22 @@ class EnsembleTables:
 def _ensemble_group(
     group: list[Task], scenario: Any, models: Sequence[str] | None
 ) -> list[tuple[Task, Any, dict[str, Any]]]:
-    """One point's tasks on the ensemble engine (raises if the ensemble cannot run them):
-    the first task carries the tables of all (``EnsembleTables``), the others None."""
+    """A group's tasks on the ensemble engine (raises if the ensemble cannot run them):
+    one point's, or points that differ only in prior values (``group_priors``). The
+    first task carries the tables of all (``EnsembleTables``), the others None."""
     from alliancesim.experiments.replication import run_replication_tables
 
     started = time.perf_counter()
     first = group[0]
-    point = scenario.with_overrides(first.overrides) if first.overrides else scenario
+    shared = {k: v for k, v in first.overrides.items() if k not in PRIOR_FIELDS}
+    point = scenario.with_overrides(shared) if shared else scenario
     columns, departures = run_replication_tables(
         point,
         [t.seed for t in group],
         [t.replication for t in group],
         models=list(models) if models else None,
         ledger=first.ledger,
+        priors=group_priors(point, group),
     )
     tables = {
         name: _columns_to_table(columns[name], group, with_params=name == "runs")
@@ -491,17 +554,22 @@ def _version() -> str:
 
 
 def _chunks(
-    tasks: Sequence[Task], chunk_size: int, taper: bool = True
+    tasks: Sequence[Task], chunk_size: int, taper: bool = True, least: int = 1
 ) -> list[tuple[int, list[Task]]]:
     """Contiguous chunks of ``chunk_size`` tasks. With ``taper`` the last ones shrink
-    (a quarter of what is left each, once two full chunks or fewer remain), so that
-    at the end of a run no worker is left alone with a full chunk while the others
-    wait. The cut depends only on the number of tasks and ``chunk_size``, so a
+    (a quarter of what is left each, once two full chunks or fewer remain, but not
+    below ``least``: the ensemble's chunks stay large enough to pay), so that at the
+    end of a run no worker is left alone with a full chunk while the others wait. The
+    cut depends only on the number of tasks, ``chunk_size`` and ``least``, so a
     resumed sweep cuts its plan the same way."""
     chunks, start = [], 0
     while start < len(tasks):
         remaining = len(tasks) - start
-        size = chunk_size if not taper or remaining > 2 * chunk_size else -(-remaining // 4)
+        size = (
+            chunk_size
+            if not taper or remaining > 2 * chunk_size
+            else min(chunk_size, max(least, -(-remaining // 4)))
+        )
         chunks.append((len(chunks), list(tasks[start : start + size])))
         start += size
     return chunks
@@ -541,28 +609,25 @@ def describe_engines(manifest: dict[str, Any]) -> str:
     return f"engine: {engine} ({'; '.join(parts)})"
 
 
-def choose_engine(requested: str, tasks: Sequence[Task], custom: bool = False) -> str:
+def choose_engine(requested: str, tasks: Sequence[Task]) -> str:
     """The engine that runs the replications: ``agents`` (one model a run) or
-    ``ensemble`` (a point's replications in a chunk stepped together, ``model/ensemble``).
+    ``ensemble`` (the replications of a chunk stepped together, ``model/ensemble``: a
+    point's, and those of points that differ only in prior values).
 
-    ``auto`` takes the ensemble when it pays: the default replication function (a
-    custom one, as the channel decomposition passes, runs on agents) and at least
-    :data:`ENSEMBLE_MIN_REPLICATIONS` replications of some point. The results are the
-    same either way (``tests/model/test_ensemble_equivalence.py``)."""
+    ``auto`` takes the ensemble when it pays: at least :data:`ENSEMBLE_MIN_REPLICATIONS`
+    tasks that can be stepped together (``ensemble_key``). A custom replication
+    function (the channel decomposition's) is run in turns, its runs made together
+    (``_together``). The results are the same either way (the engines' equivalence
+    test, ``tests/model/test_ensemble.py``)."""
     if requested not in ENGINES:
         raise ExperimentError("--engine", "engine", requested, ", ".join(ENGINES))
-    if requested == "ensemble" and custom:
-        raise ExperimentError(
-            "--engine", "engine", requested, "agents or auto (this study runs its own replications)"
-        )
     if requested != "auto":
         return requested
-    if custom:
-        return "agents"
-    per_point: dict[int, int] = {}
+    together: dict[tuple, int] = {}
     for task in tasks:
-        per_point[task.point_id] = per_point.get(task.point_id, 0) + 1
-    most = max(per_point.values(), default=0)
+        key = ensemble_key(task)
+        together[key] = together.get(key, 0) + 1
+    most = max(together.values(), default=0)
     return "ensemble" if most >= ENSEMBLE_MIN_REPLICATIONS else "agents"
 
 
@@ -699,7 +764,7 @@ def run_tasks(
     """
     out_dir = Path(out_dir)
     _validate_inputs(workers, cluster, out_dir)
-    engine = choose_engine(engine, tasks, custom=replicate is not None)
+    engine = choose_engine(engine, tasks)
     if replicate is None:
         from alliancesim.experiments.replication import run_replication
 
@@ -734,6 +799,7 @@ def run_tasks(
         same_sweep(stored, fingerprint, out_dir)
         chunk_size = int(stored["chunk_size"])
         taper = stored.get("chunking") == "tapered"  # sweeps stored before tapering: even
+        least = int(stored.get("least_chunk", 1))  # plans stored before the floor: 1
         engine = stored.get("engine", "agents")  # a resumed run keeps its engine and chunks
     elif manifest_path.exists():  # a finished run: its parts/ were removed
         stored = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -753,6 +819,7 @@ def run_tasks(
         )
     else:
         taper = True
+        least = ENSEMBLE_MIN_REPLICATIONS if engine == "ensemble" else 1
     n_workers = workers if cluster is None else 0
     if chunk_size is None:
         workers_seen = max(workers, 2 if cluster is not None else 1)
@@ -778,13 +845,14 @@ def run_tasks(
                 "fingerprint": fingerprint,
                 "chunk_size": chunk_size,
                 "chunking": "tapered" if taper else "even",
+                "least_chunk": least,
                 "engine": engine,
                 "n_tasks": len(tasks),
                 "created": started_at,
             },
         )
 
-    chunks = _chunks(tasks, chunk_size, taper)
+    chunks = _chunks(tasks, chunk_size, taper, least)
     statuses: dict[int, dict[str, Any]] = {}
     done_chunks: set[int] = set()
     for marker in sorted((parts / "index").glob("part-*.json")):

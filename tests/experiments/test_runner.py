@@ -228,6 +228,19 @@ def test_chunks_cover_every_task_once_in_order_and_shrink_at_the_end(n, size):
     )
 
 
+@pytest.mark.parametrize(("n", "size"), [(40, 20), (100, 40), (1000, 200)])
+def test_an_ensembles_chunks_taper_no_further_than_it_pays(n, size):
+    """On the ensemble engine the last chunks shrink to 16 tasks, not to one or two
+    (a smaller ensemble is slower than the agent model), the last one apart."""
+    from alliancesim.experiments.runner import ENSEMBLE_MIN_REPLICATIONS, _chunks
+
+    tasks = plan_tasks([{}], n, 7, ledger="none")
+    sizes = [len(ts) for _, ts in _chunks(tasks, size, least=ENSEMBLE_MIN_REPLICATIONS)]
+    assert sum(sizes) == n and sizes == sorted(sizes, reverse=True)
+    assert min(sizes[:-1]) >= ENSEMBLE_MIN_REPLICATIONS
+    assert min(len(ts) for _, ts in _chunks(tasks, size)) < ENSEMBLE_MIN_REPLICATIONS
+
+
 def test_a_sweep_stored_with_even_chunks_resumes_with_even_chunks(tmp_path):
     """A plan written before chunks tapered (no "chunking" key) is cut the old way on
     resume, so its committed chunks still line up with the tasks they hold."""

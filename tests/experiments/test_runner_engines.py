@@ -92,20 +92,24 @@ def test_a_point_the_ensemble_cannot_run_falls_back_to_agents(tmp_path, monkeypa
 
 def test_auto_takes_the_ensemble_when_a_point_has_enough_replications():
     many = plan_tasks([{}], ENSEMBLE_MIN_REPLICATIONS, 1)
-    few = plan_tasks([{}, {}], ENSEMBLE_MIN_REPLICATIONS - 1, 1)
+    few = plan_tasks([{}, {"trust.initial": 0.3}], ENSEMBLE_MIN_REPLICATIONS - 1, 1)
     assert choose_engine("auto", many) == "ensemble"
     assert choose_engine("auto", few) == "agents"
-    assert choose_engine("auto", many, custom=True) == "agents"  # its own replication function
     assert choose_engine("agents", many) == "agents"
     assert choose_engine("ensemble", few) == "ensemble"
+    # points that differ only in prior values are stepped together; in a channel, not
+    priors = [{"behaviour.effort_cost": 0.1 + i / 100} for i in range(ENSEMBLE_MIN_REPLICATIONS)]
+    assert choose_engine("auto", plan_tasks(priors, 1, 1)) == "ensemble"
+    channels = [
+        {"behaviour.effort_cost": 0.1, "behaviour.channels.reciprocity": bool(i % 2)}
+        for i in range(ENSEMBLE_MIN_REPLICATIONS)
+    ]
+    assert choose_engine("auto", plan_tasks(channels, 1, 1)) == "agents"
 
 
-@pytest.mark.parametrize(("engine", "custom"), [("turbo", False), ("ensemble", True)])
-def test_an_engine_that_cannot_be_used_is_refused_before_anything_is_written(
-    tmp_path, engine, custom
-):
+def test_an_engine_that_cannot_be_used_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ExperimentError, match="--engine"):
-        choose_engine(engine, plan_tasks([{}], 2, 1), custom=custom)
+        choose_engine("turbo", plan_tasks([{}], 2, 1))
     out = tmp_path / "out"
     with pytest.raises(ExperimentError):
         run_tasks(plan_tasks([{}], 2, 1), _scenario(), out, progress=False, engine="turbo")
@@ -164,3 +168,51 @@ def test_negotiated_replications_in_ensembles_of_their_own_give_the_same_tables(
     ensemble = _run_point(tmp_path / "e", "ensemble", scenario, {}, 16)
     _assert_same(_frames(tmp_path / "a"), _frames(tmp_path / "e"))
     assert ensemble.manifest["engines"]["finished_by_agents"] > 0
+
+
+def test_a_design_over_prior_values_is_stepped_together_with_the_same_tables(tmp_path):
+    """One replication at each of 18 points that differ in three priors (a Sobol or
+    posterior design): one ensemble, each replication with its own values, and the
+    tables (parameters included) the agent engine gives."""
+    points = [
+        {
+            "behaviour.reciprocity_weight": 0.05 * (i % 7),
+            "behaviour.effort_cost": 0.1 + 0.01 * i,
+            "economy.max_shift": 0.2 + 0.02 * (i % 5),
+        }
+        for i in range(18)
+    ]
+    for engine in ("agents", "ensemble"):
+        tasks = plan_tasks(points, 1, 9, ledger="full")
+        summary = run_tasks(
+            tasks, _scenario(), tmp_path / engine, progress=False, root_seed=9, engine=engine
+        )
+        assert summary.manifest["engine"] == engine
+    _assert_same(_frames(tmp_path / "agents"), _frames(tmp_path / "ensemble"))
+    assert summary.manifest["engines"]["ensemble"] == 18
+
+
+def test_a_custom_replication_function_has_its_runs_made_together(tmp_path):
+    """The channel decomposition's replication function (only the runs table): called
+    for each task in turns, its runs made together, the same rows as on agents."""
+    from alliancesim.experiments.decomposition import RunsOnly
+    from alliancesim.experiments.replication import run_replication
+
+    reps = 2 * ENSEMBLE_MIN_REPLICATIONS  # two chunks on one worker, each enough to batch
+    for engine in ("agents", "auto"):
+        tasks = plan_tasks([{}], reps, 3)
+        summary = run_tasks(
+            tasks,
+            _scenario(),
+            tmp_path / engine,
+            progress=False,
+            root_seed=3,
+            engine=engine,
+            replicate=RunsOnly(run_replication),
+        )
+    assert summary.manifest["engine"] == "ensemble"
+    assert summary.manifest["engines"]["ensemble"] == reps
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "agents" / "runs.parquet"),
+        pd.read_parquet(tmp_path / "auto" / "runs.parquet"),
+    )
