@@ -129,14 +129,20 @@ def stepped(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomy
 _ENGINE: contextvars.ContextVar[str] = contextvars.ContextVar("validation_engine", default="auto")
 
 
+def known_engine(engine: str) -> str:
+    """``engine`` if it is one (``auto``, ``agents``, ``ensemble``), else a ValueError
+    naming the allowed values."""
+    if engine not in batches.ENGINES:
+        raise ValueError(f"engine {engine!r}: allowed values are {', '.join(batches.ENGINES)}")
+    return engine
+
+
 @contextlib.contextmanager
 def engine_in_force(engine: str) -> Iterator[None]:
     """Within the block, ``per_seed`` makes its runs on ``engine``: ``auto`` (the ensemble
     for a scenario and contract model asked for by at least 16 seeds at once, else the
     agent model), ``agents`` or ``ensemble``."""
-    if engine not in batches.ENGINES:
-        raise ValueError(f"engine {engine!r}: allowed values are {', '.join(batches.ENGINES)}")
-    token = _ENGINE.set(engine)
+    token = _ENGINE.set(known_engine(engine))
     try:
         yield
     finally:
