@@ -37,7 +37,10 @@ incentive). The verdicts:
 
 A **deterministic** result has a zero-width interval: it does not depend on the seed,
 which usually means an input fixes it. Comparisons are paired on common random
-numbers; intervals are 95% intervals over the paired replications.
+numbers; intervals are 95% intervals over the paired replications. A pattern's runs of
+one scenario and contract model for all its seeds are made together, on the ensemble
+engine where 16 or more seeds ask (`--engine auto`), with the same numbers as on the
+agent model; each section says how many runs each engine made.
 """
 
 
