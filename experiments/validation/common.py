@@ -120,8 +120,8 @@ def run(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyMode
 
 
 def stepped(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyModel:
-    """An agent model a pattern steps by hand (reading it between periods, or before its
-    run): always the agent model, counted as its run (``batches.counting``)."""
+    """An agent model a pattern steps by hand (reading it between periods): always the
+    agent model, counted as a run of it (``batches.counting``)."""
     batches.count("agents", 1)
     return HealthEconomyModel(scenario, contract_model, seed, record_ledger=False)
 
