@@ -17,9 +17,11 @@ from alliancesim.experiments.validation.common import (
     paired_seeds,
     pairs,
     pattern_result,
+    per_seed,
     preset,
     run,
     shiftable_activity,
+    stepped,
     total,
     trend,
     variant,
@@ -100,11 +102,11 @@ def outcome_money_small_and_soft(quick: bool, seed: int) -> PatternResult:
         )
         for level in V7_LENIENCY
     ]
-    rows = []
-    for s in seeds:
-        row = [forfeited_share(run(scenario, "outcomes_based", s)) for scenario in runs]
-        if all(v is not None for v in row):
-            rows.append(row)
+
+    def forfeited(s: int) -> list[float | None]:
+        return [forfeited_share(run(scenario, "outcomes_based", s)) for scenario in runs]
+
+    rows = [row for row in per_seed(seeds, forfeited) if all(v is not None for v in row)]
     slope_i = trend(V7_LENIENCY, rows)
     levels = [mean_interval([r[k] for r in rows]) for k in range(len(V7_LENIENCY))]
     default = levels[1]
@@ -165,16 +167,20 @@ def tariffs_resist_shift(quick: bool, seed: int) -> PatternResult:
         "V8 capitation",
     )
     seeds = paired_seeds(seed, pairs(quick))
-    cap_shift, alliance_shift, push_tariff, push_cap = [], [], [], []
-    for s in seeds:
+
+    def shifts(s: int) -> tuple[float, float, float, float]:
         tariff = run(scenario, "status_quo", s)
         cap = run(scenario, "capitation", s)
         alliance = run(scenario, "alliance", s)
         base_acute = shiftable_activity(tariff)
-        cap_shift.append(1.0 - shiftable_activity(cap) / base_acute)
-        alliance_shift.append(1.0 - shiftable_activity(alliance) / base_acute)
-        push_tariff.append(tariff.orgs[ACUTE].push)
-        push_cap.append(cap.orgs[ACUTE].push)
+        return (
+            1.0 - shiftable_activity(cap) / base_acute,
+            1.0 - shiftable_activity(alliance) / base_acute,
+            tariff.orgs[ACUTE].push,
+            cap.orgs[ACUTE].push,
+        )
+
+    cap_shift, alliance_shift, push_tariff, push_cap = zip(*per_seed(seeds, shifts), strict=True)
     cap_i, all_i = mean_interval(cap_shift), mean_interval(alliance_shift)
     push_i = mean_interval([a - b for a, b in zip(push_tariff, push_cap, strict=True)])
     passed = cap_i.above(0) and all_i.above(0) and push_i.above(0)
@@ -222,24 +228,23 @@ def reconfiguration_creates_loser(quick: bool, seed: int) -> PatternResult:
         "V9 no risk share",
     )
     seeds = paired_seeds(seed, pairs(quick))
-    income_change, resistance, risk_share_effect = [], [], []
 
     def mean_effort(model, name) -> float:
         return total(model, f"effort__{name}") / len(model.rows)
 
-    for s in seeds:
+    def loser(s: int) -> tuple[float, float, float]:
         sq = run(scenario, "status_quo", s)
         alliance = run(scenario, "alliance", s)
         bare = run(scenario, "alliance_no_risk_share", s)
         sq_income = total(sq, f"income_pence__{ACUTE}")
-        income_change.append(
-            (total(alliance, f"income_pence__{ACUTE}") - sq_income) / abs(sq_income)
-        )
         others = [p.name for p in bare.providers if p.name != ACUTE]
-        resistance.append(
-            mean_effort(bare, ACUTE) - sum(mean_effort(bare, n) for n in others) / len(others)
+        return (
+            (total(alliance, f"income_pence__{ACUTE}") - sq_income) / abs(sq_income),
+            mean_effort(bare, ACUTE) - sum(mean_effort(bare, n) for n in others) / len(others),
+            mean_effort(alliance, ACUTE) - mean_effort(bare, ACUTE),
         )
-        risk_share_effect.append(mean_effort(alliance, ACUTE) - mean_effort(bare, ACUTE))
+
+    income_change, resistance, risk_share_effect = zip(*per_seed(seeds, loser), strict=True)
     income_i, resist_i = mean_interval(income_change), mean_interval(resistance)
     effect_i = mean_interval(risk_share_effect)
     passed = income_i.below(0) and resist_i.below(0)
@@ -320,7 +325,7 @@ def member_incentive(scenario, seed: int) -> tuple[float, float]:
     incentive is the model's own marginal profit per unit of a member's effort under its
     terms (``marginal_returns``: its margins plus its share of the system's saving), as a
     share of its annual income, read every period as the run goes."""
-    model = HealthEconomyModel(scenario, "alliance", seed, record_ledger=False)
+    model = stepped(scenario, "alliance", seed)
     members = [p for p in model.providers if p.name != ACUTE]
     incentive = effort = 0.0
     periods = 0
@@ -460,24 +465,26 @@ def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
     scenario = preset("default")
     lead = scenario.contract_models["lead_provider"].lead
     seeds = paired_seeds(seed, pairs(quick))
-    margin_gap, capability_gap = [], []
-    for s in seeds:
+
+    def squeeze(s: int) -> tuple[float, float]:
         lp, alliance, sq = (
             run(scenario, m, s) for m in ("lead_provider", "alliance", "status_quo")
         )
         subs = [p.name for p in lp.providers if p.name != lead]
 
-        def margin(model, subs=subs) -> float:
+        def margin(model) -> float:
             # accruals: payments the lead still delays at the end are owed, not squeezed
             owed = model.debts_at_end()
             income = sum(total(model, f"income_pence__{n}") + owed.get(n, 0) for n in subs)
             surplus = sum(total(model, f"surplus_pence__{n}") + owed.get(n, 0) for n in subs)
             return surplus / max(1.0, abs(income))
 
-        margin_gap.append(margin(lp) - margin(alliance))
-        capability_gap.append(
-            lp.orgs[lp.lead_commissioner].capability - sq.orgs[sq.lead_commissioner].capability
+        return (
+            margin(lp) - margin(alliance),
+            lp.orgs[lp.lead_commissioner].capability - sq.orgs[sq.lead_commissioner].capability,
         )
+
+    margin_gap, capability_gap = zip(*per_seed(seeds, squeeze), strict=True)
     margin_i, cap_i = mean_interval(margin_gap), mean_interval(capability_gap)
     scopes = with_models(
         scenario,
@@ -488,14 +495,16 @@ def lead_providers_squeeze(quick: bool, seed: int) -> PatternResult:
         "V11 subcontracted scope",
     )
     dose_seeds = seeds[: 3 if quick else 20]
+
+    def end_capability(s: int) -> list[float]:
+        return [
+            run(scopes, f"lead_{len(subs)}", s).commissioners[0].capability
+            for subs in V11_SUBCONTRACTED
+        ]
+
     capability = trend(
-        [len(subs) for subs in V11_SUBCONTRACTED],
-        [
-            [run(scopes, f"lead_{len(subs)}", s).commissioners[0].capability
-             for subs in V11_SUBCONTRACTED]
-            for s in dose_seeds
-        ],
-    )  # fmt: skip
+        [len(subs) for subs in V11_SUBCONTRACTED], per_seed(dose_seeds, end_capability)
+    )
     passed = margin_i.below(0) and cap_i.below(0) and capability.below(0)
     note = (
         f"commissioner capability at the end, lead provider minus status quo: {cap_i}; "
@@ -584,16 +593,16 @@ def failure_returns_risk(quick: bool, seed: int) -> PatternResult:
     scenario = preset("older_people_lead_bid")
     lead = scenario.contract_models["lead_bid"].lead
     seeds = paired_seeds(seed, pairs(quick))
-    shares, exits = [], 0
-    for s in seeds:
-        model = HealthEconomyModel(scenario, "lead_bid", s, record_ledger=False)
-        price = held_price(model, lead)
-        model.run()
-        if exit_period(model, lead) is not None:
-            exits += 1
-        value = returned_cost_share(model, lead, price)
-        if value is not None:
-            shares.append(value)
+
+    def exit_and_cost(s: int) -> tuple[bool, float | None]:
+        # the price as bid, read from the contracts a model of this seed starts with
+        price = held_price(HealthEconomyModel(scenario, "lead_bid", s, record_ledger=False), lead)
+        model = run(scenario, "lead_bid", s)
+        return exit_period(model, lead) is not None, returned_cost_share(model, lead, price)
+
+    outcomes = per_seed(seeds, exit_and_cost)
+    exits = sum(exited for exited, _ in outcomes)
+    shares = [value for _, value in outcomes if value is not None]
     exited = wilson_interval(exits, len(seeds))
     returned = mean_interval(shares) if shares else Interval(float("nan"), 0.0, 0.0, 0)
     passed = exited.above(0.5) and bool(shares) and returned.above(0)
@@ -651,14 +660,17 @@ def trust_from_joint_work(quick: bool, seed: int) -> PatternResult:
     keen = variant(base, {"behaviour.system_benefit_weight": 3.0}, "V13 joint work unsigned")
     idle = variant(base, {"behaviour.effort_cost": 10.0}, "V13 signature without work")
     seeds = paired_seeds(seed, pairs(quick))
-    work, signature, rift = [], [], []
-    for s in seeds:
+
+    def trusts(s: int) -> tuple[float, float, float]:
         sq = provider_trust(run(base, "status_quo", s))
-        work.append(provider_trust(run(keen, "status_quo", s)) - sq)
-        signature.append(provider_trust(run(idle, "alliance", s)) - sq)
+        work = provider_trust(run(keen, "status_quo", s)) - sq
+        signature = provider_trust(run(idle, "alliance", s)) - sq
         alliance = run(base, "alliance", s)
         commissioner, main = alliance.lead_commissioner, alliance.main_provider
-        rift.append(alliance.orgs[commissioner].trust_in(main) - provider_trust(alliance))
+        rift = alliance.orgs[commissioner].trust_in(main) - provider_trust(alliance)
+        return work, signature, rift
+
+    work, signature, rift = zip(*per_seed(seeds, trusts), strict=True)
     work_i, sig_i, rift_i = (mean_interval(v) for v in (work, signature, rift))
     passed = work_i.above(0) and sig_i.low <= 0 and rift_i.below(0)
     note = (

@@ -16,6 +16,7 @@ from alliancesim.experiments.validation.common import (
     paired_seeds,
     pairs,
     pattern_result,
+    per_seed,
     preset,
     run,
     total,
@@ -77,7 +78,7 @@ def small_alliance_saves(quick: bool, seed: int) -> PatternResult:
     bound above 0.5)."""
     scenario = preset(V15_PRESET)
     seeds = paired_seeds(seed, pairs(quick))
-    outcomes = [v15_seed(scenario, s) for s in seeds]
+    outcomes = per_seed(seeds, lambda s: v15_seed(scenario, s))
     savings = [o.saving for o in outcomes]
     beds = [o.bed_reduction for o in outcomes]
     saving_i, bed_i = mean_interval(savings), mean_interval(beds)
@@ -165,7 +166,7 @@ def distressed_alliance_overlay(quick: bool, seed: int) -> PatternResult:
     mechanism in most runs (Wilson lower bound above 0.5)."""
     scenario = preset(V16_PRESET)
     seeds = paired_seeds(seed, pairs(quick))
-    outcomes = [v16_seed(scenario, s) for s in seeds]
+    outcomes = per_seed(seeds, lambda s: v16_seed(scenario, s))
     bed_fall = [o.bed_fall for o in outcomes]
     admission_fall = [o.admission_fall for o in outcomes]
     saving = [o.saving for o in outcomes]
@@ -231,13 +232,13 @@ def joint_venture_loses_partners(quick: bool, seed: int) -> PatternResult:
     lost = [a for a in signed if len(a.overlay_members) < len(proposed)]
     tiny = [a for a in lost if a.outcome_share <= 0.01]
     share = wilson_interval(len(tiny), len(talks))
-    forfeited = []
-    for s in seeds[: max(4, len(seeds) // 3)]:
+
+    def forfeited_share(s: int) -> float:
         model = run(scenario, "jv_lead_provider", s)
         at_stake = model.totals["outcome_at_risk"]
-        forfeited.append(
-            (at_stake - model.totals["outcome_paid"]) / max(1.0, total(model, "payments_pence"))
-        )
+        return (at_stake - model.totals["outcome_paid"]) / max(1.0, total(model, "payments_pence"))
+
+    forfeited = per_seed(seeds[: max(4, len(seeds) // 3)], forfeited_share)
     results = {r: sum(a.result == r for a in talks) for r in ("agreed", "scaled_down", "abandoned")}
     note = (
         f"negotiation results {results}; signed {len(signed)}, losing a partner {len(lost)}, "

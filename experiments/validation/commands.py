@@ -1,5 +1,5 @@
-"""``alliancesim validate [--quick] [--json] [--only V8,V9] [--report-only]``: the
-validation table, each pattern with its knock-out; and the validation page."""
+"""``alliancesim validate [--quick] [--json] [--only V8,V9] [--report-only] [--engine E]``:
+the validation table, each pattern with its knock-out; and the validation page."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def register(app: typer.Typer) -> None:
             "", "--from-json", help="Render a saved `validate --json` file instead of running."
         ),
         doc: str = typer.Option("", "--doc", help="Write the validation page (Markdown) here."),
+        engine: str = typer.Option(
+            "auto",
+            "--engine",
+            help="Which engine makes the patterns' model runs: auto (the ensemble engine "
+            "where 16 or more seeds ask for runs of one scenario and contract model at once, "
+            "as in a full run), agents (one model a run) or ensemble; the results are the same",
+        ),
     ) -> None:
         """Run the validation patterns (docs/validation.md), each as it is and with the
         mechanism meant to produce it knocked out. A pattern passes only if it holds
@@ -40,8 +47,17 @@ def register(app: typer.Typer) -> None:
             as_json,
             as_text,
             counts,
+            engines_text,
             run_patterns,
         )
+        from alliancesim.model.ensemble.batches import ENGINES
+
+        if engine not in ENGINES:
+            typer.echo(
+                f"validate: --engine {engine!r} is not an engine; allowed: {', '.join(ENGINES)}",
+                err=True,
+            )
+            raise typer.Exit(2)
 
         if from_json:
             try:
@@ -57,6 +73,7 @@ def register(app: typer.Typer) -> None:
                     only=only.split(",") if only else None,
                     seed=seed,
                     knockouts=knockouts,
+                    engine=engine,
                 )
             except KeyError as error:
                 typer.echo(f"validate: {error.args[0]}", err=True)
@@ -64,6 +81,7 @@ def register(app: typer.Typer) -> None:
             seconds = time.perf_counter() - start
             document = json.loads(as_json(table, quick, seconds))
             document["seed"] = seed
+            document["engine"] = engine
             if as_json_output:
                 typer.echo(json.dumps(document, indent=2))
             else:
@@ -73,7 +91,8 @@ def register(app: typer.Typer) -> None:
                     f"{tally['honest']} of {tally['patterns']} patterns pass and fail with "
                     f"their mechanism knocked out; {tally['passed']} hold with the mechanism, "
                     f"{tally['not_tied']} of them not tied to a mechanism "
-                    f"({document['mode']} run, {seconds:.1f} s)"
+                    f"({document['mode']} run, {seconds:.1f} s; engine {engine}: model runs "
+                    f"{engines_text(table.attrs.get('runs', {}))})"
                 )
                 typer.echo("\n" + textwrap.fill(summary, 100))
         if doc:

@@ -4,17 +4,27 @@ Every comparison is paired on common random numbers: one seed per replication,
 derived with ``numpy.random.SeedSequence`` from the pattern's seed, and the same
 seed for every condition compared, so the demand stream is identical and the
 difference is the design's, not the noise's.
+
+A pattern's statistic for one seed is written for one run at a time (``run``); the
+pattern applies it to all its seeds through ``per_seed``, which makes the runs of every
+seed together (``model/ensemble/batches.py``): on the ensemble engine where a scenario
+and contract model have at least 16 seeds asking (``auto``), or as ``engine_in_force``
+says. A run is the same on either engine, so the statistic is too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 from alliancesim.experiments.validation.suite import PatternResult, active_overrides
+from alliancesim.model.ensemble import batches
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario, load_scenario, validate_scenario
 from scipy import stats
@@ -103,8 +113,46 @@ def preset(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
 
 
 def run(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyModel:
-    """One run of one contract model (no ledger: the patterns read outputs only)."""
-    return HealthEconomyModel(scenario, contract_model, seed, record_ledger=False).run()
+    """One finished run of one contract model (no ledger: the patterns read outputs only):
+    the agent model's at once, or inside ``per_seed`` the run made with the other seeds'
+    (an ensemble's replication reads like a finished ``HealthEconomyModel``)."""
+    return batches.run(scenario, contract_model, seed)
+
+
+def stepped(scenario: Scenario, contract_model: str, seed: int) -> HealthEconomyModel:
+    """An agent model a pattern steps by hand (reading it between periods): always the
+    agent model, counted as a run of it (``batches.counting``)."""
+    batches.count("agents", 1)
+    return HealthEconomyModel(scenario, contract_model, seed, record_ledger=False)
+
+
+_ENGINE: contextvars.ContextVar[str] = contextvars.ContextVar("validation_engine", default="auto")
+
+
+def known_engine(engine: str) -> str:
+    """``engine`` if it is one (``auto``, ``agents``, ``ensemble``), else a ValueError
+    naming the allowed values."""
+    if engine not in batches.ENGINES:
+        raise ValueError(f"engine {engine!r}: allowed values are {', '.join(batches.ENGINES)}")
+    return engine
+
+
+@contextlib.contextmanager
+def engine_in_force(engine: str) -> Iterator[None]:
+    """Within the block, ``per_seed`` makes its runs on ``engine``: ``auto`` (the ensemble
+    for a scenario and contract model asked for by at least 16 seeds at once, else the
+    agent model), ``agents`` or ``ensemble``."""
+    token = _ENGINE.set(known_engine(engine))
+    try:
+        yield
+    finally:
+        _ENGINE.reset(token)
+
+
+def per_seed[T](seeds: Sequence[int], statistic: Callable[[int], T]) -> list[T]:
+    """``statistic(seed)`` for every seed, in order, with the runs they ask for (``run``)
+    made together on the engine in force (``engine_in_force``)."""
+    return batches.together([partial(statistic, s) for s in seeds], engine=_ENGINE.get())
 
 
 def total(model: HealthEconomyModel, column: str, last_year: bool = False) -> float:
@@ -123,7 +171,7 @@ def paired(
     seeds: Sequence[int], statistic: Callable[[int], float | None]
 ) -> tuple[Interval, list[float]]:
     """Apply a per-seed paired statistic and summarise it (``None`` values are skipped)."""
-    values = [v for v in (statistic(s) for s in seeds) if v is not None]
+    values = [v for v in per_seed(seeds, statistic) if v is not None]
     return mean_interval(values), values
 
 

@@ -37,7 +37,10 @@ incentive). The verdicts:
 
 A **deterministic** result has a zero-width interval: it does not depend on the seed,
 which usually means an input fixes it. Comparisons are paired on common random
-numbers; intervals are 95% intervals over the paired replications.
+numbers; intervals are 95% intervals over the paired replications. A pattern's runs of
+one scenario and contract model for all its seeds are made together, on the ensemble
+engine where 16 or more seeds ask (`--engine auto`), with the same numbers as on the
+agent model; each section says how many runs each engine made.
 """
 
 
@@ -95,6 +98,8 @@ def section(row: dict) -> list[str]:
         lines.append(f"- **Notes:** {row['note']}")
     if row.get("knockout_note"):
         lines.append(f"- **Notes of the knock-out run:** {row['knockout_note']}")
+    if row.get("engine"):
+        lines.append(f"- **Model runs (with the knock-out's), by engine:** {row['engine']}")
     if row["verdict"] == "fail":
         lines.append(f"- **What the model lacks:** {MISSING.get(code, 'not diagnosed yet')}")
     if row["verdict"] == "not tied to a mechanism":
@@ -115,6 +120,7 @@ def render_page(document: dict) -> str:
     untied = sum(r["verdict"] == "not tied to a mechanism" for r in rows)
     deterministic = [r["pattern"] for r in rows if r.get("deterministic")]
     mode = document.get("mode", "full")
+    engine = document.get("engine", "auto")
     lines = [
         "# Validation: the patterns of the case studies, as the model reproduces them",
         "",
@@ -125,11 +131,18 @@ def render_page(document: dict) -> str:
         "",
         "```",
         f"alliancesim validate{' --quick' if mode == 'quick' else ''} --json "
-        f"--seed {document.get('seed', 20240601)} > validation.json",
+        f"--seed {document.get('seed', 20240601)}"
+        f"{f' --engine {engine}' if engine != 'auto' else ''} > validation.json",
         "alliancesim validate --from-json validation.json --doc docs/validation.md",
         "```",
         "",
-        f"A {mode} run of {len(rows)} patterns took {document.get('seconds', 0):.0f} s.",
+        f"A {mode} run of {len(rows)} patterns took {document.get('seconds', 0):.0f} s"
+        + (
+            f" (engine {engine}: model runs on the ensemble engine "
+            f"{document['runs']['ensemble']:,}, on the agent model {document['runs']['agents']:,})."
+            if document.get("runs")
+            else "."
+        ),
         "",
         f"**{honest} of {len(rows)} patterns pass** (hold with their mechanism and fail "
         f"with it knocked out). {held} hold with the mechanism; {untied} of those are not "

@@ -26,6 +26,7 @@ from alliancesim.agents.negotiation import AGREED, Agreement, negotiate_scenario
 from alliancesim.experiments.validation.common import (
     bootstrap_interval,
     pattern_result,
+    per_seed,
     preset,
     run,
     trend,
@@ -464,15 +465,17 @@ def commissioner_risk_lever(quick: bool, seed: int) -> PatternResult:
 
 def governance_record(model) -> tuple[float, int, int]:
     """(mean months a decision took, passed decisions, passed decisions favouring the
-    largest member) of the alliance governance the model ran (agents/governance.py): a
-    passed cover moves money to the member whose overspend it covers."""
+    largest member) of the alliance governance the model ran (agents/governance.py, read
+    through its ``summary``, which an ensemble's replication gives as its own): a passed
+    cover moves money to the member whose overspend it covers."""
     gov = model.governance
-    if gov is None or not gov.decisions:
+    summary = gov.summary() if gov is not None else {}
+    if not summary.get("governance_decisions"):
         return float("nan"), 0, 0
     largest = max(model.providers, key=lambda p: p.annual_income).name
     covers = [e for e in model.events if e["kind"] == "governance.cover"]
     return (
-        gov.decision_months / gov.decisions,
+        summary["governance_mean_decision_months"],
         len(covers),
         sum(e["actor"] == largest for e in covers),
     )
@@ -513,11 +516,13 @@ def unanimity_speed_equality(quick: bool, seed: int) -> PatternResult:
         )
         for rule in ("unanimity", "majority")
     }
-    records = [
-        (governance_record(run(ruled["unanimity"], "alliance", s)),
-         governance_record(run(ruled["majority"], "alliance", s)))
-        for s in seeds
-    ]  # fmt: skip
+    records = per_seed(
+        seeds,
+        lambda s: (
+            governance_record(run(ruled["unanimity"], "alliance", s)),
+            governance_record(run(ruled["majority"], "alliance", s)),
+        ),
+    )
     slower = t_interval(
         [u[0] - m[0] for u, m in records if not (math.isnan(u[0]) or math.isnan(m[0]))]
     )

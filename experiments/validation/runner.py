@@ -1,11 +1,16 @@
 """Run the registered patterns, quick or full, each as it is and under its knock-out.
 
-    run_patterns(quick=True, only=None, seed=20240601, knockouts=True) -> pandas.DataFrame
+    run_patterns(quick=True, only=None, seed=20240601, knockouts=True, engine="auto")
+        -> pandas.DataFrame
 
 One row per pattern: the PatternResult fields, the mechanism and its knock-out, the
 knock-out run's estimate, interval and verdict, the row's overall ``verdict``
-(``suite.verdict``), a ``deterministic`` flag for a zero-width interval, and
-``seconds``. A pattern that raises is reported as failing with the error in its
+(``suite.verdict``), a ``deterministic`` flag for a zero-width interval, the
+``engine`` that made the pattern's model runs (e.g. "ensemble 1,600, agents 40") and
+``seconds``. ``engine``: ``auto`` runs the runs a scenario and contract model has 16 or
+more seeds asking for at once on the ensemble engine, the rest on the agent model
+(quick mode's 8 seeds: agents); ``agents`` or ``ensemble`` forces one. The numbers are
+the same either way. A pattern that raises is reported as failing with the error in its
 note, so one broken check never hides the others. ``as_json`` gives the same table
 as a JSON document; ``as_text`` a table that fits a 100-column terminal.
 """
@@ -20,6 +25,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 from alliancesim.experiments.validation import load_patterns
+from alliancesim.experiments.validation.common import engine_in_force, known_engine
 from alliancesim.experiments.validation.suite import (
     NOT_TIED,
     PASS,
@@ -29,6 +35,7 @@ from alliancesim.experiments.validation.suite import (
     knocked_out,
     verdict,
 )
+from alliancesim.model.ensemble.batches import counting
 
 DEFAULT_SEED = 20240601
 COLUMNS = [
@@ -50,6 +57,7 @@ COLUMNS = [
     "verdict",
     "note",
     "knockout_note",
+    "engine",
     "seconds",
 ]
 
@@ -70,9 +78,27 @@ def checked(entry: Pattern, quick: bool, seed: int) -> PatternResult:
         )  # fmt: skip
 
 
-def run_pattern(entry: Pattern, quick: bool, seed: int, knockouts: bool = True) -> dict:
-    """One row: the pattern as it is, then (if it has one) under its knock-out."""
+def engines_text(runs: dict[str, int]) -> str:
+    """The model runs a pattern made, by engine: "ensemble 1,600, agents 40"."""
+    made = [f"{engine} {runs[engine]:,}" for engine in ("ensemble", "agents") if runs.get(engine)]
+    return ", ".join(made) or "none"
+
+
+def run_pattern(
+    entry: Pattern, quick: bool, seed: int, knockouts: bool = True, engine: str = "auto"
+) -> dict:
+    """One row: the pattern as it is, then (if it has one) under its knock-out, their
+    model runs made on ``engine`` and counted by the engine that made them."""
     start = time.perf_counter()
+    with engine_in_force(engine), counting() as runs:
+        row = checked_row(entry, quick, seed, knockouts)
+    row["engine"] = engines_text(runs)
+    row["runs"] = dict(runs)
+    row["seconds"] = round(time.perf_counter() - start, 2)
+    return row
+
+
+def checked_row(entry: Pattern, quick: bool, seed: int, knockouts: bool) -> dict:
     result = checked(entry, quick, seed)
     row = {
         **result.as_row(),
@@ -95,7 +121,6 @@ def run_pattern(entry: Pattern, quick: bool, seed: int, knockouts: bool = True) 
             knockout_note=off.note,
         )
     row["verdict"] = verdict(result.passed, row["knockout_passed"])
-    row["seconds"] = round(time.perf_counter() - start, 2)
     return row
 
 
@@ -104,8 +129,10 @@ def run_patterns(
     only: Iterable[str] | None = None,
     seed: int = DEFAULT_SEED,
     knockouts: bool = True,
+    engine: str = "auto",
 ) -> pd.DataFrame:
-    """Run the chosen patterns (all registered ones by default)."""
+    """Run the chosen patterns (all registered ones by default) on ``engine``."""
+    known_engine(engine)  # before any pattern runs (a pattern's error is caught in its row)
     load_patterns()
     codes = sorted(REGISTRY, key=pattern_order)
     if only:
@@ -116,8 +143,11 @@ def run_patterns(
                 f"unknown pattern(s) {', '.join(sorted(unknown))}; registered: {', '.join(codes)}"
             )
         codes = [c for c in codes if c in wanted]
-    rows = [run_pattern(REGISTRY[code], quick, seed, knockouts) for code in codes]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    rows = [run_pattern(REGISTRY[code], quick, seed, knockouts, engine) for code in codes]
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    # the model runs of the whole table by engine (the ``engine`` column's, added up)
+    table.attrs["runs"] = {e: sum(row["runs"][e] for row in rows) for e in ("ensemble", "agents")}
+    return table
 
 
 def counts(table: pd.DataFrame) -> dict[str, int]:
@@ -133,13 +163,15 @@ def counts(table: pd.DataFrame) -> dict[str, int]:
 
 
 def as_json(table: pd.DataFrame, quick: bool, seconds: float) -> str:
-    """The table as JSON: mode, counts, total time and one object per pattern."""
+    """The table as JSON: mode, counts, total time, the model runs by engine (``runs``,
+    from ``run_patterns``) and one object per pattern."""
     records = json.loads(table.to_json(orient="records"))
     return json.dumps(
         {
             "mode": "quick" if quick else "full",
             **counts(table),
             "seconds": round(seconds, 1),
+            **({"runs": table.attrs["runs"]} if "runs" in table.attrs else {}),
             "results": records,
         },
         indent=2,
@@ -178,6 +210,7 @@ def as_text(table: pd.DataFrame, width: int = 100) -> str:
             lines.append(clipped(f"knocked out:    {ko} ({state})", width, 5))
             lines.extend(wrapped(f"knock-out: {row.knockout}", width))
         lines.extend(wrapped(f"statistic: {row.statistic}", width))
+        lines.extend(wrapped(f"model runs: {row.engine}", width))
     return "\n".join(lines)
 
 
