@@ -191,6 +191,7 @@ class _Batch:
                     [r.seed for r in asked],
                     first.record_ledger,
                     priors=varying_priors([r.scenario for r in asked]),
+                    least=MIN_REPLICATIONS if self.engine == "auto" else 1,
                 )
             except Exception as error:  # noqa: BLE001 - the agent model runs them instead
                 fell_back(f"{type(error).__name__}: {error}")

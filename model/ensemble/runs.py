@@ -176,6 +176,7 @@ def run_many(
     seeds: Sequence[int],
     record_ledger: bool = False,
     priors: Mapping[str, Sequence[Any]] | None = None,
+    least: int = 1,
 ) -> ManyRuns:
     """Every seed's run of the contract model, stepped together where they share terms.
 
@@ -184,6 +185,9 @@ def run_many(
     priors.items()})`` (``priors.py``); every group and regrouped ensemble carries its
     replications' values, and a replication the agent model finishes runs its own
     scenario.
+
+    ``least``: a group of replications with the same terms smaller than this is run by
+    the agent model (``departures`` says so): an ensemble of a few is slower.
 
     Replications that leave an ensemble together at a branch whose code runs on arrays
     (the same period, the same branch: a given provider's failure) are stepped again as
@@ -198,7 +202,14 @@ def run_many(
         groups.setdefault(key, []).append(index)
     runs: list[Any] = [None] * len(seeds)
     left: dict[int, tuple[int, str]] = {}  # position in seeds -> (period, why)
-    pending = deque((members, 0) for members in groups.values())
+    pending: deque[tuple[list[int], int]] = deque()
+    for members in groups.values():
+        if len(members) >= least:
+            pending.append((members, 0))
+        else:  # too few agree to pay for an ensemble: the agent model runs them
+            left.update(
+                (i, (0, f"{len(members)} agreed these terms (fewer than {least})")) for i in members
+            )
     ensembles = 0
     while pending:
         members, depth = pending.popleft()

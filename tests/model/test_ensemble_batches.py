@@ -162,3 +162,14 @@ def test_tasks_left_waiting_unwind_when_the_caller_stops(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         together([lambda s=s: run(SHORT, "status_quo", s) for s in (1, 2, 3)], engine="ensemble")
     assert threading.active_count() == before
+
+
+def test_groups_too_small_to_pay_are_run_by_the_agent_model():
+    from alliancesim.model.ensemble.runs import run_many
+
+    seeds = [1, 2, 3]
+    many = run_many(SHORT, "alliance", seeds, least=4)
+    assert set(many.left) == {0, 1, 2}
+    assert all("fewer than 4" in why for _, why in many.left.values())
+    assert [r.rows for r in many.runs] == [run(SHORT, "alliance", s).rows for s in seeds]
+    assert not run_many(SHORT, "alliance", seeds, least=3).left
