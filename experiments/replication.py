@@ -24,7 +24,7 @@ row; the runs and events are ``replication_result``'s rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -167,13 +167,9 @@ def period_columns(
     their keys first appear in ``replication_result``'s rows (the status quo's first)."""
     from alliancesim.model.ensemble.runs import PeriodColumns
 
-    def source_of(run: Any) -> tuple[PeriodColumns, int]:
-        rows = getattr(run, "period_rows", None)
-        if rows is None:  # a run of the agent model: its rows, a column of one
-            return PeriodColumns(run.rows, 1), 0
-        return rows.columns, rows.index
-
-    of_model = {name: [source_of(run) for run in runs] for name, runs in by_model.items()}
+    of_model, models, runs = _in_table_order(
+        by_model, len(seeds), "period_rows", lambda run: PeriodColumns(run.rows, 1)
+    )
     keys = []  # each seed's keys, as they first appear in replication_result's rows
     for i in range(len(seeds)):
         own = dict.fromkeys(PERIOD_KEY_COLUMNS)
@@ -183,19 +179,9 @@ def period_columns(
                 raise NotImplementedError("a period row repeats a key column's name")
             own.update(dict.fromkeys(source.keys))
         keys.append(tuple(own))
-    models = sorted(by_model)
-    runs = [of_model[name][i] for i in range(len(seeds)) for name in models]
-    sources = {id(source): source for source, _ in runs}
+    held = list({id(source): source for source, _ in runs}.values())
     run_rows = [source.periods for source, _ in runs]
-    n_models = len(models)
-    counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
-    columns: dict[str, Any] = {
-        "scenario": repeated([scenario_name], [sum(counts)]),
-        "replication": repeated(replications, counts),
-        "seed": repeated(seeds, counts),
-        "contract_model": repeated(models * len(seeds), run_rows),
-    }
-    held = list(sources.values())
+    counts, columns = _key_columns(scenario_name, seeds, replications, models, run_rows)
     # each run's column in the sources' arrays side by side (when all are as long)
     offsets, at = {}, 0
     for source in held:
@@ -222,20 +208,13 @@ def ledger_columns(
     from alliancesim.model.ensemble.runs import LedgerColumns
     from alliancesim.model.payment.ledger import JournalEntry
 
-    def source_of(run: Any) -> tuple[LedgerColumns, int]:
-        held = getattr(run, "ledger_entries", None)
-        if held is None:  # a run of the agent model: its journal, a column of one
-            return LedgerColumns(run.ledger, 1), 0
-        return held.columns, held.index
-
-    of_model = {name: [source_of(run) for run in runs] for name, runs in by_model.items()}
-    models = sorted(by_model)
-    runs = [of_model[name][i] for i in range(len(seeds)) for name in models]
+    _, models, runs = _in_table_order(
+        by_model, len(seeds), "ledger_entries", lambda run: LedgerColumns(run.ledger, 1)
+    )
     sources = list({id(source): source for source, _ in runs}.values())
     kept = [source.kept_entries(column) for source, column in runs]
     run_rows = [len(k) for k in kept]
-    n_models = len(models)
-    counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
+    counts, columns = _key_columns(scenario_name, seeds, replications, models, run_rows)
     keys = [(*PERIOD_KEY_COLUMNS, *JournalEntry._fields) if n else () for n in counts]
     # each kept entry's place among all the sources' entries, and its (entry,
     # replication) cell among all the sources' amounts laid out entry by entry
@@ -252,12 +231,6 @@ def ledger_columns(
         [np.zeros(0, np.int64)]
         + [cell_at[id(s)] + k * s.size + c for (s, c), k in zip(runs, kept, strict=True)]
     )
-    columns: dict[str, Any] = {
-        "scenario": repeated([scenario_name], [sum(counts)]),
-        "replication": repeated(replications, counts),
-        "seed": repeated(seeds, counts),
-        "contract_model": repeated(models * len(seeds), run_rows),
-    }
     for name in JournalEntry._fields:
         if name == "amount":
             columns[name] = _taken(_joined([s.amounts.ravel() for s in sources]), cell)
@@ -266,6 +239,45 @@ def ledger_columns(
         else:
             columns[name] = _taken(_joined([s.fields[name] for s in sources]), entry)
     return TableColumns(columns, counts, keys)
+
+
+def _in_table_order(
+    by_model: dict[str, list[Any]], n_seeds: int, held_as: str, of_agent_run: Callable[[Any], Any]
+) -> tuple[dict[str, list], list[str], list[tuple[Any, int]]]:
+    """Each model's runs as (columns, column) sources, the models in name order, and
+    every run's source in the tables' order (a seed's runs together, models by name).
+    An ensemble's replication holds its columns as ``held_as`` (with its column); an
+    agent run's are ``of_agent_run(run)``, a column of one."""
+
+    def source_of(run: Any) -> tuple[Any, int]:
+        held = getattr(run, held_as, None)
+        if held is None:
+            return of_agent_run(run), 0
+        return held.columns, held.index
+
+    of_model = {name: [source_of(run) for run in runs] for name, runs in by_model.items()}
+    models = sorted(by_model)
+    return of_model, models, [of_model[name][i] for i in range(n_seeds) for name in models]
+
+
+def _key_columns(
+    scenario_name: str,
+    seeds: Sequence[int],
+    replications: Sequence[int],
+    models: list[str],
+    run_rows: list[int],
+) -> tuple[list[int], dict[str, Any]]:
+    """Each seed's number of rows (its runs' ``run_rows`` added up), and the key columns
+    every row starts with (``PERIOD_KEY_COLUMNS``)."""
+    n_models = len(models)
+    counts = [sum(run_rows[i * n_models : (i + 1) * n_models]) for i in range(len(seeds))]
+    columns: dict[str, Any] = {
+        "scenario": repeated([scenario_name], [sum(counts)]),
+        "replication": repeated(replications, counts),
+        "seed": repeated(seeds, counts),
+        "contract_model": repeated(models * len(seeds), run_rows),
+    }
+    return counts, columns
 
 
 def _taken(values: Any, index: Any) -> Any:
