@@ -165,7 +165,7 @@ def period_columns(
     periods in order: the order the runner sorts its tables in (point, replication,
     contract model, period), so sorting moves nothing; the columns are in the order
     their keys first appear in ``replication_result``'s rows (the status quo's first)."""
-    from alliancesim.model.ensemble.runs import PeriodColumns
+    from alliancesim.model.ensemble.columns import PeriodColumns
 
     of_model, models, runs = _in_table_order(
         by_model, len(seeds), "period_rows", lambda run: PeriodColumns(run.rows, 1)
@@ -205,7 +205,7 @@ def ledger_columns(
     replication's entries are those it keeps, in order; an agent run's journal is a
     column of one). A seed's rows are consecutive, its models in name order, each run's
     entries in order; the columns are those of ``ledger_rows`` after the key columns."""
-    from alliancesim.model.ensemble.runs import LedgerColumns
+    from alliancesim.model.ensemble.columns import LedgerColumns
     from alliancesim.model.payment.ledger import JournalEntry
 
     _, models, runs = _in_table_order(
@@ -303,7 +303,7 @@ def _joined(arrays: list[Any]) -> Any:
 def _notes(sources: list[Any], runs: list[tuple[Any, int]], kept: list[Any], entry: Any) -> Any:
     """Each kept entry's note: its text, taken for all rows at once where it is one
     text (a str); where it is a ``RowNote``, its replication's text."""
-    from alliancesim.model.ensemble.runs import note_of
+    from alliancesim.model.ensemble.columns import note_of
     from alliancesim.model.payment.ledger import RowNote
 
     every = [note for source in sources for note in source.notes]

@@ -219,8 +219,9 @@ def test_period_columns_give_each_replication_the_values_and_types_pick_gives():
     """A replication's rows made from the columns are ``pick`` on every value: an int
     stays an int where floats follow it, a numpy scalar and None are kept as they are,
     a key missing from a row stays missing; numbers of one kind are numeric columns."""
+    from alliancesim.model.ensemble.columns import PeriodColumns
     from alliancesim.model.ensemble.engine import pick
-    from alliancesim.model.ensemble.runs import PeriodColumns, rows_by_replication
+    from alliancesim.model.ensemble.runs import rows_by_replication
 
     rows = [
         {"period": 0, "x": np.array([1, 2, 3]), "mix": 0, "f": 0.5, "s": "a", "n": np.float64(1)},
@@ -240,7 +241,7 @@ def test_period_columns_give_each_replication_the_values_and_types_pick_gives():
 def test_a_replications_ledger_keeps_its_nonzero_entries_with_its_own_notes():
     """Replication i's journal: the entries whose amount over replications is not 0 for
     it, and every shared one, in order, each with i's amount (an int) and i's text."""
-    from alliancesim.model.ensemble.runs import LedgerColumns
+    from alliancesim.model.ensemble.columns import LedgerColumns
     from alliancesim.model.payment.ledger import JournalEntry, row_note
 
     def entry(period, amount, note=""):
