@@ -10,9 +10,10 @@ tasks in turns, in their order: each runs until it asks for a run (``run``) or e
 when every task is waiting, the runs asked for are made at once, and each task goes on
 with its own. The runs of one contract model whose scenarios differ at most in their
 prior values (``PRIOR_FIELDS``: calibration particles, or the seeds of one pattern) are
-one ensemble (``runs.run_many``, the prior values as arrays over its replications). So the tasks are written for one run and the work is batched; the result of every
-task is what it gives alone, because a run is a function of its scenario, contract
-model and seed, identical on either engine (the equivalence test).
+one ensemble (``runs.run_many``, the prior values as arrays over its replications). So
+the tasks are written for one run and the work is batched; the result of every task is
+what it gives alone, because a run is a function of its scenario, contract model and
+seed, identical on either engine (the equivalence test).
 
 - Only one task runs at a time (each in a thread of its own, handing a baton on), in a
   fixed order, so the tasks' side effects happen in the same order on every run.
@@ -24,8 +25,11 @@ model and seed, identical on either engine (the equivalence test).
   runs the inner tasks one after the other in that task (their runs are still batched
   with the outer tasks').
 - ``engine``: ``agents`` runs every run on the agent model, ``ensemble`` every group on
-  the ensemble, ``auto`` groups of at least ``MIN_REPLICATIONS`` distinct seeds on the
-  ensemble and smaller ones on agents. ``engine_counts`` says how many runs each made.
+  the ensemble, ``auto`` groups of at least ``MIN_REPLICATIONS`` distinct runs on the
+  ensemble (and, of a negotiated contract, only those that agree the same terms that
+  often: ``run_many(least=)``) and the rest on agents. ``counting`` says how many runs
+  each engine made; a group the ensemble could not make falls back to agents (the
+  reason in the counts, ``ensemble_error``).
 """
 
 from __future__ import annotations
