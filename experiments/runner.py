@@ -64,7 +64,7 @@ import pyarrow.parquet as pq
 from alliancesim.experiments.columns import TableColumns, repeated, rows_to_columns
 from alliancesim.experiments.experiment import ExperimentError
 from alliancesim.experiments.seeding import check_root_seed, task_seed
-from alliancesim.model.ensemble import MIN_REPLICATIONS
+from alliancesim.model.ensemble import ENGINES, MIN_REPLICATIONS
 from alliancesim.scenario import PRIOR_FIELDS
 
 TABLES = ("runs", "periods", "ledger", "events")
@@ -79,7 +79,6 @@ PARAM_PREFIX = "param."
 # The ensemble engine (model/ensemble) pays its per-period work once for all the
 # replications of a point in a chunk, so its chunks are larger (about two a worker);
 # below ENSEMBLE_MIN_REPLICATIONS of a point the agent model is about as fast.
-ENGINES = ("auto", "agents", "ensemble")
 ENSEMBLE_MAX_CHUNK = 200
 ENSEMBLE_MIN_REPLICATIONS = MIN_REPLICATIONS
 

@@ -231,15 +231,12 @@ def seeded_mapping_sampler(map_: Callable, engine: str = "agents", parts: int = 
     return SeededMappingSampler(map_=map_, mapper_pickles=True)
 
 
-ENGINES = ("auto", "agents", "ensemble")
-
-
 def choose_engine(requested: str, particles: int) -> str:
     """``agents``, or ``ensemble``/``auto`` (a worker's particles taking turns, their runs
     made together: on the ensemble for groups of at least ``MIN_REPLICATIONS`` runs
     under ``auto``, always under ``ensemble``). ``auto`` is ``agents`` when a generation
     has fewer particles than that."""
-    from alliancesim.model.ensemble import MIN_REPLICATIONS
+    from alliancesim.model.ensemble import ENGINES, MIN_REPLICATIONS
 
     if requested not in ENGINES:
         raise CalibrationError(

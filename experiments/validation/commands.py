@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
             engines_text,
             run_patterns,
         )
-        from alliancesim.model.ensemble.batches import ENGINES
+        from alliancesim.model.ensemble import ENGINES
 
         if engine not in ENGINES:
             typer.echo(

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from alliancesim.experiments.validation.suite import PatternResult, active_overrides
-from alliancesim.model.ensemble import batches
+from alliancesim.model.ensemble import ENGINES, batches
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario, load_scenario, validate_scenario
 from scipy import stats
@@ -132,8 +132,8 @@ _ENGINE: contextvars.ContextVar[str] = contextvars.ContextVar("validation_engine
 def known_engine(engine: str) -> str:
     """``engine`` if it is one (``auto``, ``agents``, ``ensemble``), else a ValueError
     naming the allowed values."""
-    if engine not in batches.ENGINES:
-        raise ValueError(f"engine {engine!r}: allowed values are {', '.join(batches.ENGINES)}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: allowed values are {', '.join(ENGINES)}")
     return engine
 
 

@@ -7,3 +7,7 @@ with a leading replication axis (``model/elementwise.py``)."""
 # ensemble's fixed cost a period is that of five to seven agent runs
 # (benchmarks/bench_ensemble.py).
 MIN_REPLICATIONS = 16
+
+# How a command may run its model runs: the agent model, the ensemble engine, or the
+# ensemble where it pays (``auto``, the default everywhere)
+ENGINES = ("auto", "agents", "ensemble")

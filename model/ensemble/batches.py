@@ -41,12 +41,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from alliancesim.model.ensemble import MIN_REPLICATIONS
+from alliancesim.model.ensemble import ENGINES, MIN_REPLICATIONS
 from alliancesim.model.ensemble.priors import shape_and_priors, varying_priors
 from alliancesim.model.simulation import HealthEconomyModel
 from alliancesim.scenario import Scenario
-
-ENGINES = ("auto", "agents", "ensemble")
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", default=None)
 
