@@ -33,6 +33,7 @@ from alliancesim.model import streams
 from alliancesim.model.elementwise import ARRAY
 from alliancesim.model.ensemble.priors import prior_arrays, with_prior_arrays
 from alliancesim.model.ensemble.streams import EnsembleStreams
+from alliancesim.model.ensemble.views import replica
 from alliancesim.model.payment.ledger import RowNote
 from alliancesim.model.simulation import HealthEconomyModel, event_record
 from alliancesim.model.stages import booking
@@ -193,16 +194,6 @@ class EnsembleModel(HealthEconomyModel):
 
 def pick(value: Any, index: int) -> Any:
     """Replication ``index``'s part of a value: an array's element (as a Python number),
-    inside dicts, lists, tuples and named tuples; anything else is shared."""
-    if isinstance(value, ARRAY):
-        if value.ndim == 0:
-            return value.item()
-        return value[index].item() if value.ndim == 1 else value[index]
-    if isinstance(value, dict):
-        return {k: pick(v, index) for k, v in value.items()}
-    if isinstance(value, list):
-        return [pick(v, index) for v in value]
-    if isinstance(value, tuple):
-        items = [pick(v, index) for v in value]
-        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    return value
+    inside dicts, lists, tuples and named tuples; anything else is shared
+    (``views.replica``)."""
+    return replica(value, index)

@@ -114,18 +114,6 @@ class ReplicationRun:
         return getattr(self.__dict__["model"], name)
 
 
-@dataclass(frozen=True)
-class ReplicationGovernance:
-    """One replication's view of an ensemble's governance, whose counters may be arrays
-    over replications: ``summary()`` gives this replication's figures."""
-
-    shared: Any
-    index: int
-
-    def summary(self) -> dict[str, Any]:
-        return pick(self.shared.summary(), self.index)
-
-
 @dataclass
 class ManyRuns:
     """The runs in seed order, and the replications the agent model finished."""
@@ -296,9 +284,7 @@ def replication_run(
         providers=providers,
         orgs=orgs,
         agreement=agreement,
-        governance=None
-        if ensemble.governance is None
-        else ReplicationGovernance(ensemble.governance, index),
+        governance=model.governance,  # its summary() gives this replication's figures
         ledger_entries=ReplicationLedger(ledger, index),
         debts=pick(ensemble.debts_at_end(), index),
         model=model,

@@ -25,24 +25,27 @@ from alliancesim.model.elementwise import ARRAY
 PLAIN = (str, bytes, int, float, complex, bool, type(None), enum.Enum, range)
 
 
-def replica(value: Any, index: int, size: int) -> Any:
-    """Replication ``index``'s part of ``value`` (an ensemble of ``size`` replications)."""
+def replica(value: Any, index: int, size: int | None = None, views: bool = False) -> Any:
+    """Replication ``index``'s part of ``value``: an array's element (as a Python number)
+    or row, inside dicts, lists, tuples and named tuples; anything else is shared. With
+    ``size`` (the ensemble's), an array whose leading axis is not the replications' is
+    shared too; with ``views``, other objects are read through ``ReplicaView``."""
     if isinstance(value, PLAIN):
         return value
     if isinstance(value, ARRAY):
         if value.ndim == 0:
             return value.item()
-        if value.shape[0] != size:  # an array every replication shares
+        if size is not None and value.shape[0] != size:  # an array every replication shares
             return value
         return value[index].item() if value.ndim == 1 else value[index]
     if isinstance(value, dict):
-        return {k: replica(v, index, size) for k, v in value.items()}
+        return {k: replica(v, index, size, views) for k, v in value.items()}
     if isinstance(value, list):
-        return [replica(v, index, size) for v in value]
+        return [replica(v, index, size, views) for v in value]
     if isinstance(value, tuple):
-        items = [replica(v, index, size) for v in value]
+        items = [replica(v, index, size, views) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    if isinstance(value, (set, frozenset)):
+    if not views or isinstance(value, (set, frozenset)):
         return value
     if isinstance(value, types.MethodType):
         return ReplicaMethod(value, index, size)
@@ -65,7 +68,7 @@ class ReplicaView:
         object.__setattr__(self, "_size", size)
 
     def __getattr__(self, name: str) -> Any:
-        return replica(getattr(self._target, name), self._index, self._size)
+        return replica(getattr(self._target, name), self._index, self._size, views=True)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a replication's view is read-only (setting {name!r})")
@@ -93,4 +96,4 @@ class ReplicaMethod:
         self._size = size
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return replica(self._method(*args, **kwargs), self._index, self._size)
+        return replica(self._method(*args, **kwargs), self._index, self._size, views=True)
