@@ -67,27 +67,6 @@ def run_replication(
     return replication_result(scenario, seed, replication, runs, ledger)
 
 
-def run_replications(
-    scenario: Scenario,
-    seeds: Sequence[int],
-    replications: Sequence[int],
-    models: Sequence[str] | None = None,
-    ledger: bool = False,
-) -> tuple[list[ReplicationResult], dict[int, tuple[int, str]]]:
-    """``run_replication`` for many seeds of one scenario at once, on the ensemble engine
-    (``model/ensemble``): each contract model's replications are stepped together. The
-    results are identical to ``run_replication``'s, seed by seed (the engines'
-    equivalence test); also returns the seeds the agent model finished and why."""
-    by_model, departures = run_ensembles(scenario, seeds, models, ledger)
-    results = [
-        replication_result(
-            scenario, seed, replication, {name: runs[i] for name, runs in by_model.items()}, ledger
-        )
-        for i, (seed, replication) in enumerate(zip(seeds, replications, strict=True))
-    ]
-    return results, departures
-
-
 def run_ensembles(
     scenario: Scenario,
     seeds: Sequence[int],
@@ -117,8 +96,10 @@ def run_replication_tables(
     ledger: bool = False,
     priors: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[dict[str, TableColumns], dict[int, tuple[int, str]]]:
-    """``run_replications``' tables, each as columns over all the seeds' rows, a seed's
-    rows together and the seeds in order: the runs and events in the order of
+    """``run_replication`` for many seeds of one scenario at once, on the ensemble engine
+    (``model/ensemble``: each contract model's replications stepped together, results
+    identical seed by seed). Its tables, each as columns over all the seeds' rows, a
+    seed's rows together and the seeds in order: the runs and events in the order of
     ``replication_result``, the periods (``period_columns``) and the ledger
     (``ledger_columns``, with ``ledger``) taken from the ensembles' arrays with the
     models in name order, the order the runner sorts them to. Also returns the seeds

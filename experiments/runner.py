@@ -266,8 +266,10 @@ def run_chunk(
     """Run the tasks of one chunk; one task failing never stops the others.
 
     ``engine``: ``"agents"`` runs each task with ``replicate``; ``"ensemble"`` runs the
-    chunk's replications of each scenario point together (``replication.run_replications``),
-    and a point whose ensemble fails falls back to ``replicate`` task by task.
+    chunk's tasks that can be stepped together as one ensemble a group
+    (``replication.run_replication_tables``; a custom ``replicate`` through
+    ``_together``), and a group whose ensemble fails falls back to ``replicate`` task by
+    task.
 
     Returns ``{"tables": {name: pyarrow.Table | None}, "statuses": [...]}``; Arrow
     tables pickle compactly between processes.
